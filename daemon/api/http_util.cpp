@@ -1,0 +1,68 @@
+#include "daemon/api/http_util.hpp"
+
+#include <algorithm>
+
+#include "daemon/errors.hpp"
+
+namespace dagctl::daemon::api {
+
+using nlohmann::json;
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  // replace: a dbt message with broken UTF-8 must not turn an answer into a 500.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                  "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
+  send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+std::optional<json> json_body(const Call& call, bool required) {
+  const auto& req = call.http;
+  const auto& body_text = call.body;
+  const bool blank = std::all_of(body_text.begin(), body_text.end(),
+                                 [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+  if (blank) {
+    if (required) throw bad_request("this request needs a JSON object body");
+    return std::nullopt;
+  }
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
+  std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+  if (type != "application/json") {
+    std::string hint = type == "application/x-www-form-urlencoded"
+                           ? " (Airflow's HttpOperator form-encodes a dict 'data': pass json.dumps(...) instead)"
+                           : "";
+    throw UserError(415, "unsupported_media_type",
+                    "the body must be JSON with Content-Type: application/json, not '" +
+                        (type.empty() ? std::string("none") : type) + "'" + hint);
+  }
+  try {
+    json body = json::parse(body_text);
+    if (!body.is_object()) throw bad_request("the body must be a JSON object, not " + std::string(body.type_name()));
+    return body;
+  } catch (const json::parse_error& e) {
+    throw bad_request(std::string("malformed JSON: ") + e.what());
+  }
+}
+
+void reject_unknown_fields(const json& body, std::initializer_list<const char*> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
+      std::string names;
+      for (const char* a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      throw bad_request("unknown field '" + key + "'; allowed: " + names);
+    }
+  }
+}
+
+std::optional<std::string> query_param(const Call& call, const std::string& name) {
+  if (!call.http.has_param(name.c_str())) return std::nullopt;
+  return call.http.get_param_value(name.c_str());
+}
+
+}  // namespace dagctl::daemon::api

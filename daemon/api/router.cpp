@@ -1,0 +1,357 @@
+#include "daemon/api/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "daemon/api/http_util.hpp"
+#include "daemon/api/views.hpp"
+#include "daemon/errors.hpp"
+#include "daemon/runner/executor.hpp"
+
+namespace dagctl::daemon::api {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kId = "([^/]+)";
+
+int parse_limit(const std::optional<std::string>& text) {
+  if (!text) return 20;
+  try {
+    size_t used = 0;
+    const int n = std::stoi(*text, &used);
+    if (used == text->size() && n >= 1 && n <= 1000) return n;
+  } catch (const std::exception&) {
+  }
+  throw bad_request("'limit' must be a whole number from 1 to 1000");
+}
+
+std::map<std::string, std::string> string_map(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return {};
+  if (!body[key].is_object()) throw bad_request(std::string("field '") + key + "' must be an object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : body[key].items()) {
+    if (!v.is_string()) throw bad_request(std::string(key) + " '" + k + "' must have a string value");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::string string_field(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return "";
+  if (!body[key].is_string()) throw bad_request(std::string("field '") + key + "' must be a string");
+  return body[key].get<std::string>();
+}
+
+}  // namespace
+
+Router::Router(Service& service, std::string data_dir)
+    : service_(service), data_dir_(std::move(data_dir)) {
+  add("GET", "/api/v1/health", [this](const Call&, httplib::Response& res, const Params&) {
+    send_json(res, 200, {{"status", "ok"}, {"version", service_.info().version}});
+  });
+  add("GET", "/api/v1/daemon", [this](const Call&, httplib::Response& res, const Params&) {
+    const auto& info = service_.info();
+    const auto counts = service_.run_counts();
+    send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
+                         {"http", info.http.empty() ? json(nullptr) : json(info.http)},
+                         {"data_dir", info.data_dir},
+                         {"runs", {{"running", counts.running}, {"queued", counts.queued}}}});
+  }, /*local_only=*/true);
+  add("GET", "/api/v1/org", [this](const Call&, httplib::Response& res, const Params&) {
+    const auto org = service_.organization();
+    send_json(res, 200, {{"id", org.id}, {"name", org.name}});
+  });
+  add_project_routes();
+  add_job_routes();
+  add_run_routes();
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler,
+                 bool local_only) {
+  routes_.push_back({method, std::regex(pattern), pattern, local_only, std::move(handler)});
+}
+
+void Router::add_project_routes() {
+  add("GET", "/api/v1/projects", [this](const Call&, httplib::Response& res, const Params&) {
+    json list = json::array();
+    for (const auto& p : service_.list_projects()) list.push_back(project_json(p, service_.list_jobs(p.id)));
+    send_json(res, 200, {{"projects", list}});
+  });
+  // Registering names a folder and a dbt executable to run: local users only.
+  add("POST", "/api/v1/projects", [this](const Call& req, httplib::Response& res, const Params&) {
+    const json body = *json_body(req, true);
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env"});
+    ProjectSpec spec;
+    spec.path = string_field(body, "path");
+    if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
+    spec.profiles_dir = string_field(body, "profiles_dir");
+    spec.target = string_field(body, "target");
+    spec.dbt = string_field(body, "dbt");
+    spec.env = string_map(body, "env");
+    const auto project = service_.add_project(spec);
+    send_json(res, 201, project_json(project, service_.list_jobs(project.id)));
+  }, /*local_only=*/true);
+  add("GET", std::string("/api/v1/projects/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+    const auto project = service_.get_project(p[0]);
+    send_json(res, 200, project_json(project, service_.list_jobs(project.id)));
+  });
+  add("DELETE", std::string("/api/v1/projects/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+    service_.remove_project(p[0]);
+    res.status = 204;
+  }, /*local_only=*/true);
+}
+
+void Router::add_job_routes() {
+  const std::string jobs = std::string("/api/v1/projects/") + kId + "/jobs";
+  const std::string job = jobs + "/" + kId;
+  add("GET", jobs, [this](const Call&, httplib::Response& res, const Params& p) {
+    json list = json::array();
+    for (const auto& j : service_.list_jobs(p[0])) list.push_back(job_json(j));
+    send_json(res, 200, {{"jobs", list}});
+  });
+  add("POST", jobs, [this](const Call& req, httplib::Response& res, const Params& p) {
+    send_json(res, 201, job_json(service_.create_job(p[0], *json_body(req, true))));
+  });
+  add("GET", job, [this](const Call&, httplib::Response& res, const Params& p) {
+    send_json(res, 200, job_json(service_.get_job(p[0], p[1])));
+  });
+  add("PATCH", job, [this](const Call& req, httplib::Response& res, const Params& p) {
+    send_json(res, 200, job_json(service_.update_job(p[0], p[1], *json_body(req, true))));
+  });
+  add("DELETE", job, [this](const Call&, httplib::Response& res, const Params& p) {
+    service_.delete_job(p[0], p[1]);
+    res.status = 204;
+  });
+  add("POST", job + "/trigger", [this](const Call& req, httplib::Response& res, const Params& p) {
+    std::optional<std::string> override_command;
+    if (auto body = json_body(req, false)) {
+      reject_unknown_fields(*body, {"command_override"});
+      if (body->contains("command_override") && !(*body)["command_override"].is_null()) {
+        if (!(*body)["command_override"].is_string()) {
+          throw bad_request("field 'command_override' must be a string such as \"dbt build --select my_model+\"");
+        }
+        override_command = (*body)["command_override"].get<std::string>();
+      }
+    }
+    const auto run = service_.trigger(p[0], p[1], override_command, "manual");
+    send_json(res, 200, {{"message", "DBT job run triggered successfully"},
+                         {"job_run_id", run.id},
+                         {"job_id", run.job_id},
+                         {"job_name", run.job_name}});
+  });
+  add("GET", job + "/deliveries", [this](const Call&, httplib::Response& res, const Params& p) {
+    service_.get_job(p[0], p[1]);  // 404 for an unknown job
+    send_json(res, 200, {{"deliveries", json::array()}});
+  });
+}
+
+void Router::add_run_routes() {
+  const std::string run = std::string("/api/v1/runs/") + kId;
+  add("GET", "/api/v1/runs", [this](const Call& req, httplib::Response& res, const Params&) {
+    store::RunFilter filter;
+    filter.job_id = query_param(req, "job_id");
+    filter.project_id = query_param(req, "project_id");
+    if (filter.project_id) filter.project_id = service_.get_project(*filter.project_id).id;
+    if (auto status = query_param(req, "status")) {
+      filter.status = common::parse_run_status(*status);
+      if (!filter.status) {
+        throw bad_request("unknown status '" + *status +
+                          "'; use queued, running, success, partial, failed, error or cancelled");
+      }
+    }
+    filter.limit = parse_limit(query_param(req, "limit"));
+    if (auto before = query_param(req, "before")) {
+      const auto cursor = service_.get_run(*before);
+      filter.before_seq = cursor.seq;
+    }
+    const auto runs = service_.list_runs(filter);
+    json list = json::array();
+    for (const auto& r : runs) list.push_back(run_json(r, service_.progress(r.id)));
+    json next = static_cast<int>(runs.size()) == filter.limit ? json(runs.back().id) : json(nullptr);
+    send_json(res, 200, {{"runs", list}, {"next", next}});
+  });
+  add("GET", run, [this](const Call&, httplib::Response& res, const Params& p) {
+    send_json(res, 200, run_json(service_.get_run(p[0]), service_.progress(p[0])));
+  });
+  add("POST", run + "/cancel", [this](const Call&, httplib::Response& res, const Params& p) {
+    send_json(res, 200, run_json(service_.cancel_run(p[0]), service_.progress(p[0])));
+  });
+  add("POST", run + "/retry", [this](const Call&, httplib::Response& res, const Params& p) {
+    const auto retried = service_.retry_run(p[0]);
+    send_json(res, 200, {{"message", "DBT job run triggered successfully"},
+                         {"job_run_id", retried.id},
+                         {"job_id", retried.job_id},
+                         {"job_name", retried.job_name}});
+  });
+  add("GET", run + "/logs", [this](const Call& req, httplib::Response& res, const Params& p) {
+    const auto r = service_.get_run(p[0]);
+    const bool follow = query_param(req, "follow").value_or("false") == "true";
+    std::uint64_t offset = 0;
+    if (auto text = query_param(req, "offset")) {
+      try {
+        offset = std::stoull(*text);
+      } catch (const std::exception&) {
+        throw bad_request("'offset' must be a whole number of bytes");
+      }
+    }
+    auto file = std::make_shared<std::ifstream>(runner::run_log_path(data_dir_, r.id), std::ios::binary);
+    if (*file) file->seekg(static_cast<std::streamoff>(offset));
+    res.set_chunked_content_provider(
+        "text/plain; charset=utf-8",
+        [this, file, follow, id = r.id](size_t, httplib::DataSink& sink) {
+          char buffer[64 * 1024];
+          // Bounded memory whatever the log's size: one buffer at a time.
+          while (sink.is_writable()) {
+            const bool ended = !follow || common::is_terminal(service_.get_run(id).status);
+            file->clear();
+            file->read(buffer, sizeof buffer);
+            const auto n = file->gcount();
+            if (n > 0) {
+              if (!sink.write(buffer, static_cast<size_t>(n))) return false;
+              continue;
+            }
+            // Nothing new. The status was read before this read, so once it says ended,
+            // everything dbt wrote is already behind us.
+            if (ended) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          sink.done();
+          return true;
+        });
+  });
+  add("GET", run + "/artifacts/(.+)", [this](const Call&, httplib::Response& res, const Params& p) {
+    const auto r = service_.get_run(p[0]);
+    const std::string& rel = p[1];
+    const fs::path base = fs::weakly_canonical(runner::run_target_dir(data_dir_, r.id));
+    const fs::path wanted = fs::path(rel);
+    if (wanted.is_absolute() || rel.find("..") != std::string::npos) {
+      throw bad_request("artifact paths are relative to the run's target folder and may not contain '..'");
+    }
+    std::error_code ec;
+    const fs::path resolved = fs::canonical(base / wanted, ec);  // follows symlinks
+    const auto base_text = base.string() + "/";
+    if (ec || resolved.string().rfind(base_text, 0) != 0 || !fs::is_regular_file(resolved)) {
+      throw not_found("run " + r.id + " has no artifact '" + rel + "' (e.g. run_results.json, manifest.json)");
+    }
+    std::ifstream in(resolved, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const bool is_json = resolved.extension() == ".json";
+    res.status = 200;
+    res.set_content(content, is_json ? "application/json" : "application/octet-stream");
+  });
+}
+
+namespace {
+
+// Reads the request body ourselves instead of letting httplib do it: httplib 0.11 answers
+// 400 to a POST without Content-Length (what `curl -X POST` sends when there is no -d),
+// which the product page's basic trigger example does. No length and no chunking means
+// no body.
+std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
+  std::string body;
+  const bool chunked = req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+  if (!chunked && !req.has_header("Content-Length")) return body;
+  std::uint64_t declared = 0;
+  try {
+    declared = chunked ? 0 : std::stoull(req.get_header_value("Content-Length"));
+  } catch (const std::exception&) {
+    send_error(res, 400, "invalid_request", "Content-Length is not a number");
+    return std::nullopt;
+  }
+  if (declared > kMaxBodyBytes) {
+    res.set_header("Connection", "close");
+    send_error(res, 413, "payload_too_large", "the body is over 1 MiB; send less");
+    return std::nullopt;
+  }
+  bool too_large = false;
+  const bool ok = reader([&](const char* data, size_t size) {
+    if (body.size() + size > kMaxBodyBytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  });
+  if (!ok) {
+    res.set_header("Connection", "close");
+    if (too_large) {
+      send_error(res, 413, "payload_too_large", "the body is over 1 MiB; send less");
+    } else {
+      send_error(res, 400, "invalid_request", "the request body could not be read");
+    }
+    return std::nullopt;
+  }
+  return body;
+}
+
+}  // namespace
+
+void Router::install(httplib::Server& server, Listener listener) {
+  const std::string all = "/.*";
+  auto without_body = [this, listener](const httplib::Request& req, httplib::Response& res) {
+    dispatch(req, res, listener, "");
+  };
+  auto with_body = [this, listener](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+    if (auto body = read_body(req, res, reader)) dispatch(req, res, listener, *body);
+  };
+  server.Get(all, without_body);
+  server.Options(all, without_body);
+  server.Post(all, with_body);
+  server.Put(all, with_body);
+  server.Patch(all, with_body);
+  server.Delete(all, with_body);
+  server.set_payload_max_length(kMaxBodyBytes);
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // Errors httplib produced itself, before any route ran.
+    if (!res.body.empty()) return;
+    if (res.status == 413) {
+      send_error(res, 413, "payload_too_large", "the body is over 1 MiB; send less");
+    } else if (res.status == 400) {
+      send_error(res, 400, "invalid_request", "the HTTP request is malformed");
+    } else {
+      send_error(res, res.status, "http_error", "HTTP error " + std::to_string(res.status));
+    }
+  });
+}
+
+void Router::dispatch(const httplib::Request& req, httplib::Response& res, Listener listener,
+                      const std::string& body) {
+  std::string allowed;
+  try {
+    for (const auto& route : routes_) {
+      std::smatch match;
+      if (!std::regex_match(req.path, match, route.pattern)) continue;
+      if (route.local_only && listener != Listener::unix_socket) continue;
+      if (route.method != req.method) {
+        allowed += (allowed.empty() ? "" : ", ") + route.method;
+        continue;
+      }
+      Params params;
+      for (size_t i = 1; i < match.size(); ++i) params.push_back(match[i].str());
+      route.handler({req, body}, res, params);
+      return;
+    }
+    if (!allowed.empty()) {
+      res.set_header("Allow", allowed);
+      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use " + allowed);
+      return;
+    }
+    send_error(res, 404, "not_found", "no route " + req.method + " " + req.path + "; see docs/api.md");
+  } catch (const UserError& e) {
+    send_error(res, e.http_status(), e.code(), e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
+    send_error(res, 500, "internal_error", "dagctld failed to answer; its log says why");
+  }
+}
+
+}  // namespace dagctl::daemon::api

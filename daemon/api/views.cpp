@@ -1,0 +1,91 @@
+#include "daemon/api/views.hpp"
+
+namespace dagctl::daemon::api {
+
+using nlohmann::json;
+
+namespace {
+template <typename T>
+json opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json opt_time(const std::optional<common::TimePoint>& t) {
+  return t ? json(common::to_rfc3339(*t)) : json(nullptr);
+}
+}  // namespace
+
+json project_json(const store::Project& p, const std::vector<store::Job>& jobs) {
+  json job_list = json::array();
+  for (const auto& j : jobs) job_list.push_back({{"id", j.id}, {"name", j.name}});
+  return {
+      {"id", p.id},
+      {"name", p.name},
+      {"type", p.type},
+      {"path", p.path},
+      {"profiles_dir", p.profiles_dir.empty() ? json(nullptr) : json(p.profiles_dir)},
+      {"target", p.target.empty() ? json(nullptr) : json(p.target)},
+      {"dbt", p.dbt.empty() ? json(nullptr) : json(p.dbt)},
+      // Names only: values may be credentials.
+      {"env", [&] {
+         json names = json::array();
+         for (const auto& [k, v] : p.env) names.push_back(k);
+         return names;
+       }()},
+      {"created_at", common::to_rfc3339(p.created_at)},
+      {"jobs", job_list},
+  };
+}
+
+json job_json(const store::Job& j) {
+  return {
+      {"id", j.id},
+      {"project_id", j.project_id},
+      {"name", j.name},
+      {"command", j.command},
+      {"schedule", opt(j.schedule)},
+      {"timezone", opt(j.timezone)},
+      {"timeout_seconds", opt(j.timeout_seconds)},
+      {"enabled", j.enabled},
+      {"catchup", j.catchup},
+      {"webhook_enabled", j.webhook_enabled},
+      {"webhook_url", opt(j.webhook_url)},
+      {"webhook_headers", j.webhook_headers},
+      {"webhook_events", j.webhook_events},
+      {"webhook_auth", nullptr},
+      {"created_at", common::to_rfc3339(j.created_at)},
+      {"updated_at", common::to_rfc3339(j.updated_at)},
+  };
+}
+
+json run_json(const store::Run& r, const std::optional<runner::Progress>& progress) {
+  json duration = nullptr;
+  if (r.start_time) {
+    const auto end = r.end_time.value_or(common::now());
+    duration = static_cast<double>(common::to_millis(end) - common::to_millis(*r.start_time)) / 1000.0;
+  }
+  json out = {
+      {"id", r.id},
+      {"job_id", r.job_id},
+      {"project_id", r.project_id},
+      {"job_name", r.job_name},
+      {"status", common::to_string(r.status)},
+      {"triggered_by", r.triggered_by},
+      {"command", r.command},
+      {"command_override", opt(r.command_override)},
+      {"retry_of", opt(r.retry_of)},
+      {"created_at", common::to_rfc3339(r.created_at)},
+      {"start_time", opt_time(r.start_time)},
+      {"end_time", opt_time(r.end_time)},
+      {"duration_seconds", duration},
+      {"exit_code", opt(r.exit_code)},
+      {"error_message", opt(r.error_message)},
+      {"results", r.results},
+  };
+  if (r.status == common::RunStatus::running) {
+    const auto p = progress.value_or(runner::Progress{});
+    out["progress"] = {{"done", p.done}, {"total", p.total}};
+  }
+  return out;
+}
+
+}  // namespace dagctl::daemon::api

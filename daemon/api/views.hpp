@@ -1,0 +1,19 @@
+// How projects, jobs and runs look as JSON (CONTRACT §5). One place, so every route
+// renders an object the same way.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <vector>
+
+#include "daemon/runner/progress.hpp"
+#include "daemon/store/models.hpp"
+
+namespace dagctl::daemon::api {
+
+nlohmann::json project_json(const store::Project& project, const std::vector<store::Job>& jobs);
+nlohmann::json job_json(const store::Job& job);
+nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progress>& progress);
+
+}  // namespace dagctl::daemon::api

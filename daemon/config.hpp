@@ -1,0 +1,25 @@
+// dagctld's settings: flags, each also from an environment variable (CONTRACT §3).
+#pragma once
+
+#include <string>
+
+namespace dagctl::daemon {
+
+// The TCP port used when --listen names none; documented in README and docs/api.md.
+constexpr int kDefaultPort = 8780;
+
+struct Config {
+  std::string data_dir;
+  std::string socket_path;
+  std::string listen;  // "HOST:PORT" or "none"
+  std::string dbt = "dbt";
+  int max_parallel = 0;
+  std::string log_level = "info";
+  int stop_grace_seconds = 10;
+};
+
+// Parses argv and the environment. Throws CLI::ParseError for bad usage (the caller prints
+// it) and std::runtime_error for values that cannot work.
+Config parse_config(int argc, char** argv);
+
+}  // namespace dagctl::daemon

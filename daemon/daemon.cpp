@@ -1,0 +1,161 @@
+#include "daemon/daemon.hpp"
+
+#include <httplib.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/fd.hpp"
+#include "common/paths.hpp"
+#include "daemon/api/router.hpp"
+#include "daemon/config.hpp"
+#include "daemon/lock_file.hpp"
+#include "daemon/runner/dispatcher.hpp"
+#include "daemon/runner/executor.hpp"
+#include "daemon/runner/recovery.hpp"
+#include "daemon/service.hpp"
+#include "daemon/signals.hpp"
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kHttpThreads = 16;
+
+// True when something accepts connections on the Unix socket at `path`.
+bool socket_is_live(const std::string& path) {
+  common::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (!fd || path.size() >= sizeof addr.sun_path) return false;
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+void prepare_socket_path(const std::string& path) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw std::runtime_error("socket path " + path + " is too long for a Unix socket; pass a shorter --socket");
+  }
+  common::ensure_directory(fs::path(path).parent_path().string(), /*private_dir=*/true);
+  if (!fs::exists(fs::symlink_status(path))) return;
+  if (socket_is_live(path)) {
+    throw std::runtime_error("another dagctld answers on " + path +
+                             "; stop it (dagctl daemon stop) or pass another --socket");
+  }
+  // Left by a daemon that died: nobody answers on it.
+  spdlog::info("replacing stale socket {}", path);
+  fs::remove(path);
+}
+
+void write_ready_file(const std::string& path, const nlohmann::json& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content.dump() << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  fs::rename(tmp, path);  // atomic: readers never see half a file
+}
+
+class Listener {
+public:
+  Listener() = default;
+  Listener(const Listener&) = delete;
+  ~Listener() { stop(); }
+  httplib::Server& server() { return server_; }
+  void serve() {
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+
+private:
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+int serve(const Config& config) {
+  common::ensure_directory(config.data_dir, /*private_dir=*/true);
+  LockFile lock(config.data_dir + "/dagctld.lock");
+
+  store::Store store(config.data_dir + "/dagctl.db");
+  if (const int n = runner::recover_interrupted_runs(store); n > 0) {
+    spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
+  }
+
+  runner::DbtExecutor executor({config.data_dir, config.dbt, std::chrono::seconds(config.stop_grace_seconds)});
+  runner::Dispatcher dispatcher(store, executor, config.max_parallel);
+  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, "", config.data_dir};
+  Service service(store, dispatcher, info);
+  api::Router router(service, config.data_dir);
+
+  prepare_socket_path(config.socket_path);
+  Listener unix_listener;
+  auto& server = unix_listener.server();
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  server.set_address_family(AF_UNIX);
+  router.install(server, api::Listener::unix_socket);
+  {
+    // Created 0600 from the start: no window in which others could connect.
+    const mode_t old_mask = ::umask(0177);
+    const bool bound = server.bind_to_port(config.socket_path, 80);
+    ::umask(old_mask);
+    if (!bound) throw std::runtime_error("cannot listen on " + config.socket_path);
+  }
+  ::chmod(config.socket_path.c_str(), 0600);
+  unix_listener.serve();
+
+  dispatcher.start();
+  const std::string ready_file = config.data_dir + "/dagctld.json";
+  write_ready_file(ready_file, {{"pid", info.pid},
+                                {"version", info.version},
+                                {"socket", config.socket_path},
+                                {"http", nullptr}});
+  spdlog::info("dagctld {} ready: socket {}, data dir {}, max {} run(s) at once", info.version,
+               config.socket_path, config.data_dir, config.max_parallel);
+
+  const int sig = wait_for_stop_signal();
+  spdlog::info("received {}, stopping: running dbt processes are stopped, queued runs stay queued",
+               sigabbrev_np(sig));
+  std::error_code ec;
+  fs::remove(ready_file, ec);
+  // Runs first: a client following a log waits for its run to end, and the server's stop
+  // waits for that client.
+  dispatcher.shutdown();
+  unix_listener.stop();
+  fs::remove(config.socket_path, ec);
+  spdlog::info("dagctld stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  block_stop_signals();
+  try {
+    const Config config = parse_config(argc, argv);
+    auto logger = spdlog::stderr_color_mt("dagctld");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    return serve(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dagctld: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace dagctl::daemon

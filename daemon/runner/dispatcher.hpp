@@ -1,0 +1,64 @@
+// Dispatcher: starts queued runs in order (CONTRACT §6.6). Runs of one project go one at
+// a time; at most `max_parallel` run at once across projects. The queue itself lives in
+// the store (status 'queued', ordered by seq), so it survives crashes; this class only
+// decides what starts next and tracks what runs now.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/runner/executor.hpp"
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon::runner {
+
+class Dispatcher {
+public:
+  Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel);
+  ~Dispatcher();
+
+  void start();
+  // Call after queueing a run: the dispatcher looks at the queue again.
+  void wake();
+  // Queued: ends `cancelled` at once. Running: dbt is stopped (§6.5) and the run ends
+  // `cancelled` when it has exited. False when the run is not active.
+  bool cancel(const std::string& run_id);
+  std::optional<Progress> progress(const std::string& run_id) const;
+  // Stops starting runs, stops running ones (they end `error`, "daemon stopped"), waits
+  // for them. Queued runs stay queued for the next start.
+  void shutdown();
+
+private:
+  struct Active {
+    std::string project_id;
+    std::unique_ptr<RunControl> control;
+    Progress progress;
+    std::thread thread;
+    bool finished = false;
+  };
+
+  void loop();
+  void start_due_runs(std::unique_lock<std::mutex>& lock);
+  void execute(const std::string& run_id, RunControl& control);
+  void join_finished(std::unique_lock<std::mutex>& lock);
+
+  store::Store& store_;
+  RunExecutor& executor_;
+  const int max_parallel_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool wake_pending_ = true;
+  bool stopping_ = false;
+  std::map<std::string, Active> active_;  // by run id
+  std::thread loop_thread_;
+};
+
+}  // namespace dagctl::daemon::runner

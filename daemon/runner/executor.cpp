@@ -1,0 +1,204 @@
+#include "daemon/runner/executor.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/dbt_command.hpp"
+#include "daemon/runner/process.hpp"
+
+extern char** environ;
+
+namespace dagctl::daemon::runner {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+RunControl::RunControl() : event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!event_) throw std::runtime_error("eventfd failed");
+}
+
+void RunControl::request_stop(StopReason reason) {
+  StopReason expected = StopReason::none;
+  if (reason_.compare_exchange_strong(expected, reason)) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(event_.get(), &one, sizeof one);
+  }
+}
+
+std::string run_dir(const std::string& data_dir, const std::string& run_id) {
+  return data_dir + "/runs/" + run_id;
+}
+std::string run_log_path(const std::string& data_dir, const std::string& run_id) {
+  return run_dir(data_dir, run_id) + "/output.log";
+}
+std::string run_target_dir(const std::string& data_dir, const std::string& run_id) {
+  return run_dir(data_dir, run_id) + "/target";
+}
+
+namespace {
+
+constexpr const char* kPartialParseFile = "partial_parse.msgpack";
+
+std::string project_state_dir(const std::string& data_dir, const std::string& project_id) {
+  return data_dir + "/projects/" + project_id;
+}
+
+// Copies `from` to `to` if it exists; a missing source is not an error (nothing to reuse).
+void copy_if_exists(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  if (fs::exists(from, ec)) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+}
+
+// The daemon's environment, then the project's variables, then what dagctl must control.
+std::vector<std::string> child_environment(const RunContext& c, const std::string& dir) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : c.project.env) env[k] = v;
+  // dbt phones home unless told not to; respect a user who said otherwise.
+  if (!env.count("DO_NOT_TRACK") && !env.count("DBT_SEND_ANONYMOUS_USAGE_STATS")) {
+    env["DO_NOT_TRACK"] = "1";
+  }
+  env["DBT_TARGET_PATH"] = dir + "/target";
+  env["DBT_LOG_PATH"] = dir + "/logs";
+  env["DBT_LOG_FORMAT_FILE"] = "json";
+  if (!c.project.profiles_dir.empty()) env["DBT_PROFILES_DIR"] = c.project.profiles_dir;
+  if (!c.project.target.empty()) env["DBT_TARGET"] = c.project.target;
+  env["DAGCTL_RUN_ID"] = c.run.id;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+std::optional<nlohmann::json> read_run_results(const std::string& target_dir) {
+  std::ifstream in(target_dir + "/run_results.json");
+  if (!in) return std::nullopt;
+  auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return std::nullopt;
+  return json;
+}
+
+void append_to_log(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  out << "dagctl: " << line << "\n";
+}
+
+}  // namespace
+
+Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
+                             const RunCallbacks& callbacks) {
+  const std::string dir = run_dir(options_.data_dir, c.run.id);
+  const std::string target = dir + "/target";
+  const std::string log_path = run_log_path(options_.data_dir, c.run.id);
+  const std::string state_dir = project_state_dir(options_.data_dir, c.project.id);
+  fs::create_directories(target);
+  fs::create_directories(dir + "/logs");
+  fs::create_directories(state_dir);
+  { std::ofstream touch(log_path, std::ios::app); }
+
+  auto fail = [&](const std::string& message) {
+    append_to_log(log_path, message);
+    Outcome out;
+    out.status = common::RunStatus::error;
+    out.error_message = message;
+    return out;
+  };
+
+  // Validated again here: a command stored by an older version must not reach exec unchecked.
+  auto words = common::validate_dbt_command(c.run.command, "command");
+  if (!words) return fail(words.error());
+  std::vector<std::string> argv = std::move(words).value();
+  argv[0] = !c.project.dbt.empty() ? c.project.dbt : options_.default_dbt;
+
+  // Start from the previous run's parse state so dbt does not re-parse the whole project.
+  copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(target) / kPartialParseFile);
+  if (c.run.retry_of) {
+    // dbt retry reads the failed run's results and manifest from its target path.
+    const std::string from = run_target_dir(options_.data_dir, *c.run.retry_of);
+    for (const char* f : {"run_results.json", "manifest.json"}) {
+      copy_if_exists(fs::path(from) / f, fs::path(target) / f);
+    }
+  }
+
+  auto spawned = ChildProcess::spawn(
+      {argv, child_environment(c, dir), c.project.path, log_path});
+  if (!spawned) return fail(spawned.error());
+  ChildProcess child = std::move(spawned).value();
+  if (callbacks.on_started) callbacks.on_started(child.pid(), process_start_ticks(child.pid()));
+
+  using SteadyClock = std::chrono::steady_clock;
+  const auto started = SteadyClock::now();
+  std::optional<SteadyClock::time_point> deadline;
+  if (c.job.timeout_seconds && *c.job.timeout_seconds > 0) {
+    deadline = started + std::chrono::seconds(*c.job.timeout_seconds);
+  }
+  // Escalation after a stop: SIGINT now, SIGTERM after the grace, SIGKILL after another.
+  int stop_stage = 0;
+  SteadyClock::time_point next_escalation{};
+
+  ProgressTracker tracker;
+  LogFollower follower(dir + "/logs/dbt.log");
+  Progress last_progress;
+  std::optional<ExitStatus> exit;
+
+  while (!(exit = child.try_reap())) {
+    const auto now_t = SteadyClock::now();
+    if (deadline && now_t >= *deadline) control.request_stop(StopReason::timed_out);
+    if (control.reason() != StopReason::none && now_t >= next_escalation && stop_stage < 3) {
+      static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGKILL};
+      child.signal_group(kSignals[stop_stage]);
+      append_to_log(log_path, fmt::format("sent {} to dbt's process group", sigabbrev_np(kSignals[stop_stage])));
+      ++stop_stage;
+      next_escalation = now_t + options_.stop_grace;
+    }
+
+    // Wake for: dbt's exit, a stop request, the next escalation or deadline, and a
+    // progress refresh (the log file has no change notification we could wait on cheaply).
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(250ms);
+    if (stop_stage > 0 && stop_stage < 3) {
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_escalation - now_t));
+    }
+    if (deadline && control.reason() == StopReason::none) {
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now_t));
+    }
+    pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {control.fd(), POLLIN, 0}};
+    // The eventfd stays readable after a stop; only wait on it until the stop is handled.
+    const nfds_t count = stop_stage == 0 ? 2 : 1;
+    ::poll(fds, count, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
+
+    follower.poll(tracker);
+    const Progress p = tracker.current();
+    if ((p.done != last_progress.done || p.total != last_progress.total) && callbacks.on_progress) {
+      callbacks.on_progress(p);
+      last_progress = p;
+    }
+  }
+
+  Outcome outcome = classify(*exit, control.reason(), read_run_results(target),
+                             c.job.timeout_seconds.value_or(0));
+  // Keep the newest parse state for the project's next run (rename: never a torn file).
+  const fs::path fresh = fs::path(target) / kPartialParseFile;
+  std::error_code ec;
+  if (fs::exists(fresh, ec)) {
+    const fs::path tmp = fs::path(state_dir) / (std::string(kPartialParseFile) + ".tmp");
+    fs::copy_file(fresh, tmp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(tmp, fs::path(state_dir) / kPartialParseFile, ec);
+  }
+  if (outcome.error_message && outcome.status == common::RunStatus::error) {
+    append_to_log(log_path, *outcome.error_message);
+  }
+  return outcome;
+}
+
+}  // namespace dagctl::daemon::runner

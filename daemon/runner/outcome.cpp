@@ -1,0 +1,108 @@
+#include "daemon/runner/outcome.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <string.h>
+
+#include <set>
+
+namespace dagctl::daemon::runner {
+
+namespace {
+
+const std::set<std::string> kSucceeded = {"success", "pass", "warn"};
+const std::set<std::string> kFailed = {"error", "fail", "runtime error"};
+
+std::string node_name(const nlohmann::json& result) {
+  return result.value("unique_id", std::string("a node"));
+}
+
+// "2 nodes failed: model.shop.orders (Division by zero), test.shop.x (Got 3 results)".
+std::string describe_failures(const nlohmann::json& run_results) {
+  std::vector<std::string> parts;
+  for (const auto& r : run_results.value("results", nlohmann::json::array())) {
+    if (!r.is_object() || !kFailed.count(r.value("status", std::string()))) continue;
+    std::string message = r.contains("message") && r["message"].is_string()
+                              ? r["message"].get<std::string>()
+                              : std::string();
+    if (const auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+    if (message.size() > 200) message = message.substr(0, 200) + "...";
+    parts.push_back(message.empty() ? node_name(r) : node_name(r) + " (" + message + ")");
+  }
+  if (parts.empty()) return "dbt finished with failures";
+  std::string out = fmt::format("{} node{} failed: ", parts.size(), parts.size() == 1 ? "" : "s");
+  for (size_t i = 0; i < parts.size() && i < 5; ++i) out += (i ? ", " : "") + parts[i];
+  if (parts.size() > 5) out += fmt::format(" and {} more", parts.size() - 5);
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json count_results(const nlohmann::json& run_results) {
+  nlohmann::json counts = nlohmann::json::object();
+  if (!run_results.is_object()) return counts;
+  for (const auto& r : run_results.value("results", nlohmann::json::array())) {
+    if (!r.is_object() || !r.contains("status") || !r["status"].is_string()) continue;
+    const auto status = r["status"].get<std::string>();
+    counts[status] = counts.value(status, 0) + 1;
+  }
+  return counts;
+}
+
+Outcome classify(const ExitStatus& exit, StopReason reason,
+                 const std::optional<nlohmann::json>& run_results, int timeout_seconds) {
+  Outcome out;
+  out.exit_code = exit.exit_code;
+  if (run_results) out.results = count_results(*run_results);
+
+  const bool clean_exit = exit.exit_code && *exit.exit_code == 0;
+  if (clean_exit) {
+    // dbt finished all its work before a stop took effect: the work is done, say so.
+    out.status = common::RunStatus::success;
+    return out;
+  }
+  switch (reason) {
+    case StopReason::cancelled:
+      out.status = common::RunStatus::cancelled;
+      out.error_message = "cancelled by request";
+      return out;
+    case StopReason::timed_out:
+      out.status = common::RunStatus::error;
+      out.error_message = fmt::format("timed out after {} s (the job's timeout_seconds)", timeout_seconds);
+      return out;
+    case StopReason::daemon_stopped:
+      out.status = common::RunStatus::error;
+      out.error_message = "daemon stopped";
+      return out;
+    case StopReason::none:
+      break;
+  }
+  if (exit.signal) {
+    out.status = common::RunStatus::error;
+    out.error_message = fmt::format("dbt was killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal));
+    return out;
+  }
+  if (exit.exit_code && *exit.exit_code == 1) {
+    int succeeded = 0;
+    int failed = 0;
+    if (run_results) {
+      for (const auto& r : run_results->value("results", nlohmann::json::array())) {
+        if (!r.is_object()) continue;
+        const std::string status = r.value("status", std::string());
+        succeeded += kSucceeded.count(status) ? 1 : 0;
+        failed += kFailed.count(status) ? 1 : 0;
+      }
+    }
+    out.status = (succeeded > 0 && failed > 0) ? common::RunStatus::partial : common::RunStatus::failed;
+    out.error_message = run_results ? describe_failures(*run_results)
+                                    : std::string("dbt exited 1 without writing run_results.json");
+    return out;
+  }
+  out.status = common::RunStatus::error;
+  out.error_message = fmt::format(
+      "dbt exited with code {} (it could not finish: see the run's log, dagctl logs RUN)",
+      exit.exit_code.value_or(-1));
+  return out;
+}
+
+}  // namespace dagctl::daemon::runner

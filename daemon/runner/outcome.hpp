@@ -1,0 +1,32 @@
+// Turns how dbt ended into the run's terminal status (CONTRACT §6.2). Pure: unit-tested
+// without dbt.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "common/run_status.hpp"
+#include "daemon/runner/process.hpp"
+
+namespace dagctl::daemon::runner {
+
+// Why the daemon stopped a run before dbt ended by itself.
+enum class StopReason { none, cancelled, timed_out, daemon_stopped };
+
+struct Outcome {
+  common::RunStatus status = common::RunStatus::error;
+  std::optional<int> exit_code;
+  std::optional<std::string> error_message;  // nullopt on success
+  nlohmann::json results = nlohmann::json::object();  // node status -> count
+};
+
+// `run_results` is dbt's run_results.json when it wrote one.
+Outcome classify(const ExitStatus& exit, StopReason reason,
+                 const std::optional<nlohmann::json>& run_results, int timeout_seconds);
+
+// {"success": 5, "error": 1, ...} from run_results.json's results[].status.
+nlohmann::json count_results(const nlohmann::json& run_results);
+
+}  // namespace dagctl::daemon::runner

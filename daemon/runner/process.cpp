@@ -1,0 +1,159 @@
+#include "daemon/runner/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/defer.hpp"
+
+namespace dagctl::daemon::runner {
+
+namespace {
+
+// Through syscall(): glibc 2.36 declares pidfd_open without C linkage for C++.
+int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// Waits until `fd` is readable or `timeout` passed. True when readable.
+bool wait_readable(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+}  // namespace
+
+common::Result<ChildProcess> ChildProcess::spawn(const SpawnSpec& spec) {
+  if (spec.argv.empty()) return common::make_error("nothing to run");
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  DEFER { posix_spawn_file_actions_destroy(&actions); };
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, spec.output_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // The daemon's sockets and database must not leak into dbt (or outlive us through it).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  DEFER { posix_spawnattr_destroy(&attr); };
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigset_t all_default;
+  sigfillset(&all_default);
+  sigdelset(&all_default, SIGKILL);
+  sigdelset(&all_default, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all_default);
+  posix_spawnattr_setpgroup(&attr, 0);  // its own group, so one kill() reaches all of dbt
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+
+  auto argv = c_strings(spec.argv);
+  auto envp = c_strings(spec.env);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  if (rc != 0) {
+    return common::make_error("could not start '" + spec.argv[0] + "': " + std::strerror(rc));
+  }
+  common::Fd pidfd(open_pidfd(pid));
+  if (!pidfd) {
+    const int err = errno;
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return common::make_error(std::string("pidfd_open failed: ") + std::strerror(err));
+  }
+  return ChildProcess(pid, std::move(pidfd));
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      reaped_(std::exchange(other.reaped_, true)) {}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ <= 0 || reaped_) return;
+  signal_group(SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void ChildProcess::signal_group(int sig) const {
+  if (pid_ > 0) ::kill(-pid_, sig);
+}
+
+std::optional<ExitStatus> ChildProcess::try_reap() {
+  if (reaped_) return std::nullopt;
+  siginfo_t info{};
+  // WNOWAIT: look without reaping, so the leader's pid (= the group id) cannot be reused
+  // while we kill the rest of its group.
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+      info.si_pid == 0) {
+    return std::nullopt;
+  }
+  ::kill(-pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  ExitStatus result;
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+  }
+  return result;
+}
+
+std::int64_t process_start_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: count from its last ')'.
+  const auto close = content.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(content.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return std::stoll(field);
+  }
+  return 0;
+}
+
+void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace) {
+  if (pid <= 0 || process_start_ticks(pid) != start_ticks) {
+    // The leader is gone (or its pid reused); members of its group may remain.
+    if (pid > 0 && process_start_ticks(pid) == 0) ::kill(-pid, SIGKILL);
+    return;
+  }
+  common::Fd pidfd(open_pidfd(pid));
+  ::kill(-pid, SIGTERM);
+  if (!pidfd || !wait_readable(pidfd.get(), grace)) {
+    ::kill(-pid, SIGKILL);
+    if (pidfd) wait_readable(pidfd.get(), std::chrono::seconds(5));
+  }
+  ::kill(-pid, SIGKILL);  // whatever is left of the group
+}
+
+}  // namespace dagctl::daemon::runner

@@ -1,0 +1,67 @@
+// ChildProcess: one spawned program in its own process group. It must be reaped: the
+// destructor kills the whole group and reaps the leader if nobody waited for it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fd.hpp"
+#include "common/result.hpp"
+
+namespace dagctl::daemon::runner {
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::string> env;   // the child's whole environment, "K=V"
+  std::string cwd;
+  std::string output_path;  // stdout and stderr are appended here; stdin is /dev/null
+};
+
+// How a process ended: exactly one of the two is set.
+struct ExitStatus {
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+};
+
+class ChildProcess {
+public:
+  // posix_spawn, never a shell. The child gets a new process group, an empty signal mask,
+  // default signal dispositions and no inherited descriptors but 0, 1 and 2.
+  static common::Result<ChildProcess> spawn(const SpawnSpec& spec);
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&&) = delete;
+  ChildProcess(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  // Readable (poll) once the leader has exited.
+  int pidfd() const { return pidfd_.get(); }
+  // Sends `sig` to every process of the group. Harmless after they are all gone.
+  void signal_group(int sig) const;
+  // Reaps the leader if it has exited, after killing whatever is left of its group, so no
+  // grandchild outlives the run. nullopt while the leader still runs.
+  std::optional<ExitStatus> try_reap();
+  bool reaped() const { return reaped_; }
+
+private:
+  ChildProcess(pid_t pid, common::Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  pid_t pid_ = -1;
+  common::Fd pidfd_;
+  bool reaped_ = false;
+};
+
+// The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), to
+// tell a process from a later one that reused its pid. 0 when there is no such process.
+std::int64_t process_start_ticks(pid_t pid);
+
+// Stops a process group we did not spawn (left over by a daemon that died): SIGTERM, then
+// SIGKILL after `grace`, but only if `pid` still is the process that started at
+// `start_ticks`. Returns once the leader is gone.
+void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace);
+
+}  // namespace dagctl::daemon::runner

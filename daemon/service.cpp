@@ -1,0 +1,296 @@
+#include "daemon/service.hpp"
+
+#include <filesystem>
+#include <regex>
+
+#include "common/dbt_command.hpp"
+#include "common/random.hpp"
+#include "daemon/errors.hpp"
+#include "daemon/runner/executor.hpp"
+
+namespace dagctl::daemon {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void check_name(const std::string& what, const std::string& name) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  if (!std::regex_match(name, kName)) {
+    throw bad_request(what + " '" + name +
+                      "' is not valid: use 1-64 letters, digits, '_', '.' or '-', starting with "
+                      "a letter or digit");
+  }
+}
+
+std::string type_name(const json& v) { return v.type_name(); }
+
+// Applies the job fields of a create or PATCH body to `job`, checking each one.
+void apply_job_fields(store::Job& job, const json& fields) {
+  if (!fields.is_object()) throw bad_request("the body must be a JSON object of job fields");
+  auto want = [&](const std::string& key, bool ok, const char* expected) {
+    if (!ok) {
+      throw bad_request("field '" + key + "' must be " + expected + ", not " +
+                        type_name(fields.at(key)));
+    }
+  };
+  for (const auto& [key, value] : fields.items()) {
+    if (key == "name") {
+      want(key, value.is_string(), "a string");
+      check_name("job name", value.get<std::string>());
+      job.name = value.get<std::string>();
+    } else if (key == "command") {
+      want(key, value.is_string(), "a string");
+      auto words = common::validate_dbt_command(value.get<std::string>(), "command");
+      if (!words) throw bad_request(words.error());
+      job.command = value.get<std::string>();
+    } else if (key == "schedule") {
+      want(key, value.is_null() || value.is_string(), "a cron expression string or null");
+      if (value.is_string()) {
+        throw bad_request("schedules are not supported by this version of dagctld yet; "
+                          "leave 'schedule' null and trigger from cron: dagctl trigger JOB --wait");
+      }
+      job.schedule = std::nullopt;
+    } else if (key == "timezone") {
+      want(key, value.is_null() || value.is_string(), "an IANA time zone name or null");
+      job.timezone = value.is_null() ? std::nullopt : std::optional(value.get<std::string>());
+    } else if (key == "timeout_seconds") {
+      want(key, value.is_null() || value.is_number_integer(), "a whole number of seconds or null");
+      if (value.is_number_integer() && (value.get<long long>() < 1 || value.get<long long>() > 7 * 86400)) {
+        throw bad_request("field 'timeout_seconds' must be between 1 and 604800 (a week), or null for none");
+      }
+      job.timeout_seconds = value.is_null() ? std::nullopt : std::optional(value.get<int>());
+    } else if (key == "enabled" || key == "catchup" || key == "webhook_enabled") {
+      want(key, value.is_boolean(), "true or false");
+      (key == "enabled" ? job.enabled : key == "catchup" ? job.catchup : job.webhook_enabled) =
+          value.get<bool>();
+    } else if (key == "webhook_url") {
+      want(key, value.is_null() || value.is_string(), "an http(s) URL string or null");
+      if (value.is_string()) {
+        const auto url = value.get<std::string>();
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+          throw bad_request("field 'webhook_url' must start with http:// or https://");
+        }
+        job.webhook_url = url;
+      } else {
+        job.webhook_url = std::nullopt;
+      }
+    } else if (key == "webhook_headers") {
+      want(key, value.is_object(), "an object of header name to string value");
+      for (const auto& [name, v] : value.items()) {
+        if (!v.is_string()) throw bad_request("webhook header '" + name + "' must have a string value");
+      }
+      job.webhook_headers = value;
+    } else if (key == "webhook_events") {
+      want(key, value.is_array(), "an array of event words");
+      std::vector<std::string> events;
+      for (const auto& e : value) {
+        static const std::set<std::string> kEvents = {"completed", "failed", "partial", "cancelled"};
+        if (!e.is_string() || !kEvents.count(e.get<std::string>())) {
+          throw bad_request("webhook_events may hold only completed, failed, partial and cancelled; got " + e.dump());
+        }
+        events.push_back(e.get<std::string>());
+      }
+      job.webhook_events = events;
+    } else {
+      throw bad_request("unknown field '" + key +
+                        "'; job fields are name, command, schedule, timezone, timeout_seconds, "
+                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events");
+    }
+  }
+}
+
+}  // namespace
+
+Service::Service(store::Store& store, runner::Dispatcher& dispatcher, DaemonInfo info)
+    : store_(store), dispatcher_(dispatcher), info_(std::move(info)), org_(store.default_organization()) {}
+
+store::Project Service::add_project(const ProjectSpec& spec) {
+  if (spec.path.empty()) throw bad_request("'path' is required: the folder that holds dbt_project.yml");
+  std::error_code ec;
+  const fs::path path = fs::canonical(spec.path, ec);
+  if (ec || !fs::is_directory(path)) {
+    throw bad_request("no folder at '" + spec.path + "'; pass the path of a dbt project");
+  }
+  if (!fs::exists(path / "dbt_project.yml")) {
+    throw bad_request("'" + path.string() + "' has no dbt_project.yml; pass the folder of a dbt project");
+  }
+  store::Project p;
+  p.id = common::uuid4();
+  p.org_id = org_.id;
+  p.name = spec.name.value_or(path.filename().string());
+  check_name("project name", p.name);
+  p.path = path.string();
+  if (!spec.profiles_dir.empty()) {
+    const fs::path profiles = fs::absolute(spec.profiles_dir, ec);
+    if (ec || !fs::is_directory(profiles)) {
+      throw bad_request("--profiles-dir '" + spec.profiles_dir + "' is not a folder");
+    }
+    p.profiles_dir = fs::canonical(profiles).string();
+  }
+  p.target = spec.target;
+  p.dbt = spec.dbt;
+  for (const auto& [k, v] : spec.env) {
+    static const std::regex kVar("[A-Za-z_][A-Za-z0-9_]*");
+    if (!std::regex_match(k, kVar)) throw bad_request("env name '" + k + "' is not a valid variable name");
+    if (v.find('\0') != std::string::npos) throw bad_request("env value of '" + k + "' holds a NUL byte");
+  }
+  p.env = spec.env;
+  p.created_at = common::now();
+
+  store::Job job;
+  job.id = common::uuid4();
+  job.project_id = p.id;
+  job.name = "default";
+  job.command = "dbt build";
+  job.created_at = job.updated_at = p.created_at;
+  try {
+    store_.create_project(p, {job});
+  } catch (const store::StoreError& e) {
+    throw conflict(e.what());
+  }
+  return p;
+}
+
+store::Project Service::get_project(const std::string& id_or_name) {
+  auto p = store_.find_project(id_or_name);
+  if (!p) throw not_found("no project '" + id_or_name + "'; list them with dagctl project list");
+  return *p;
+}
+
+void Service::remove_project(const std::string& id_or_name) {
+  const auto p = get_project(id_or_name);
+  try {
+    store_.delete_project(p.id);
+  } catch (const store::StoreError& e) {
+    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
+  }
+}
+
+std::vector<store::Job> Service::list_jobs(const std::string& project_id) {
+  return store_.list_jobs(get_project(project_id).id);
+}
+
+store::Job Service::get_job(const std::string& project_id, const std::string& job_id) {
+  const auto project = get_project(project_id);
+  auto job = store_.find_job(job_id);
+  if (!job) job = store_.find_job_by_name(project.id, job_id);
+  if (!job || job->project_id != project.id) {
+    throw not_found("project '" + project.name + "' has no job '" + job_id +
+                    "'; list them with dagctl job list --project " + project.name);
+  }
+  return *job;
+}
+
+store::Job Service::create_job(const std::string& project_id, const json& fields) {
+  const auto project = get_project(project_id);
+  if (!fields.is_object() || !fields.contains("name") || !fields.contains("command")) {
+    throw bad_request("a new job needs 'name' and 'command', e.g. {\"name\": \"nightly\", \"command\": \"dbt build\"}");
+  }
+  store::Job job;
+  apply_job_fields(job, fields);
+  job.id = common::uuid4();
+  job.project_id = project.id;
+  job.created_at = job.updated_at = common::now();
+  try {
+    store_.create_job(job);
+  } catch (const store::StoreError& e) {
+    throw conflict(e.what());
+  }
+  return job;
+}
+
+store::Job Service::update_job(const std::string& project_id, const std::string& job_id,
+                               const json& fields) {
+  store::Job job = get_job(project_id, job_id);
+  apply_job_fields(job, fields);
+  job.updated_at = common::now();
+  try {
+    store_.update_job(job);
+  } catch (const store::StoreError& e) {
+    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
+  }
+  return job;
+}
+
+void Service::delete_job(const std::string& project_id, const std::string& job_id) {
+  const auto job = get_job(project_id, job_id);
+  try {
+    store_.delete_job(job.id);
+  } catch (const store::StoreError& e) {
+    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
+  }
+}
+
+store::Run Service::trigger(const std::string& project_id, const std::string& job_id,
+                            const std::optional<std::string>& command_override,
+                            const std::string& triggered_by) {
+  const auto job = get_job(project_id, job_id);
+  if (command_override) {
+    auto words = common::validate_dbt_command(*command_override, "command_override");
+    if (!words) throw bad_request(words.error());
+  }
+  store::Run run;
+  run.id = common::uuid4();
+  run.job_id = job.id;
+  run.project_id = job.project_id;
+  run.created_at = common::now();
+  run.job_name = job.name + "-" + triggered_by + "-" + common::to_compact_stamp(run.created_at);
+  run.status = common::RunStatus::queued;
+  run.triggered_by = triggered_by;
+  run.command = command_override.value_or(job.command);
+  run.command_override = command_override;
+  try {
+    store_.insert_run(run, kMaxQueuedPerJob);
+  } catch (const store::StoreError& e) {
+    throw UserError(429, "queue_full", e.what());
+  }
+  dispatcher_.wake();
+  return run;
+}
+
+store::Run Service::get_run(const std::string& run_id) {
+  auto run = store_.find_run(run_id);
+  if (!run) throw not_found("no run '" + run_id + "'; list runs with dagctl runs");
+  return *run;
+}
+
+store::Run Service::cancel_run(const std::string& run_id) {
+  const auto run = get_run(run_id);
+  if (!common::is_terminal(run.status)) dispatcher_.cancel(run_id);
+  return get_run(run_id);
+}
+
+store::Run Service::retry_run(const std::string& run_id) {
+  const auto failed = get_run(run_id);
+  if (failed.status != common::RunStatus::failed && failed.status != common::RunStatus::partial &&
+      failed.status != common::RunStatus::error) {
+    throw conflict("run " + run_id + " is " + std::string(common::to_string(failed.status)) +
+                   "; only a failed, partial or error run can be retried");
+  }
+  if (!fs::exists(runner::run_target_dir(info_.data_dir, run_id) + "/run_results.json")) {
+    throw conflict("run " + run_id +
+                   " left no run_results.json, so dbt retry has nothing to resume; trigger the job again instead");
+  }
+  const auto job = store_.find_job(failed.job_id);
+  if (!job) throw not_found("the job of run " + run_id + " was deleted");
+  store::Run run;
+  run.id = common::uuid4();
+  run.job_id = failed.job_id;
+  run.project_id = failed.project_id;
+  run.created_at = common::now();
+  run.job_name = job->name + "-retry-" + common::to_compact_stamp(run.created_at);
+  run.triggered_by = "retry";
+  run.command = "dbt retry";
+  run.retry_of = failed.id;
+  try {
+    store_.insert_run(run, kMaxQueuedPerJob);
+  } catch (const store::StoreError& e) {
+    throw UserError(429, "queue_full", e.what());
+  }
+  dispatcher_.wake();
+  return run;
+}
+
+}  // namespace dagctl::daemon

@@ -1,0 +1,79 @@
+// Service: what the daemon can do, independent of HTTP. The API layer parses requests,
+// calls one method, and renders the answer; all rules (validation, naming, queueing)
+// live here so the socket, TCP and tests see one behaviour.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/runner/dispatcher.hpp"
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon {
+
+struct ProjectSpec {
+  std::string path;
+  std::optional<std::string> name;
+  std::string profiles_dir;
+  std::string target;
+  std::string dbt;
+  std::map<std::string, std::string> env;
+};
+
+struct DaemonInfo {
+  std::string version;
+  int pid = 0;
+  std::string socket;
+  std::string http;  // empty when there is no TCP listener
+  std::string data_dir;
+};
+
+// The most runs one job may have waiting; one more trigger answers 429.
+constexpr int kMaxQueuedPerJob = 100;
+
+class Service {
+public:
+  Service(store::Store& store, runner::Dispatcher& dispatcher, DaemonInfo info);
+
+  const DaemonInfo& info() const { return info_; }
+  store::Organization organization() const { return org_; }
+  store::RunCounts run_counts() { return store_.count_active_runs(); }
+
+  store::Project add_project(const ProjectSpec& spec);
+  std::vector<store::Project> list_projects() { return store_.list_projects(); }
+  store::Project get_project(const std::string& id_or_name);
+  void remove_project(const std::string& id_or_name);
+
+  std::vector<store::Job> list_jobs(const std::string& project_id);
+  store::Job get_job(const std::string& project_id, const std::string& job_id);
+  // `fields` is a JSON object of job fields (CONTRACT §5); unknown fields are rejected.
+  store::Job create_job(const std::string& project_id, const nlohmann::json& fields);
+  store::Job update_job(const std::string& project_id, const std::string& job_id,
+                        const nlohmann::json& fields);
+  void delete_job(const std::string& project_id, const std::string& job_id);
+
+  // Queues a run durably and wakes the dispatcher. Throws UserError 400 on a bad override,
+  // 429 when the job's queue is full.
+  store::Run trigger(const std::string& project_id, const std::string& job_id,
+                     const std::optional<std::string>& command_override,
+                     const std::string& triggered_by);
+  store::Run get_run(const std::string& run_id);
+  std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.list_runs(filter); }
+  store::Run cancel_run(const std::string& run_id);
+  store::Run retry_run(const std::string& run_id);
+  std::optional<runner::Progress> progress(const std::string& run_id) const {
+    return dispatcher_.progress(run_id);
+  }
+
+private:
+  store::Store& store_;
+  runner::Dispatcher& dispatcher_;
+  DaemonInfo info_;
+  store::Organization org_;
+};
+
+}  // namespace dagctl::daemon

@@ -1,0 +1,105 @@
+#include "daemon/store/database.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <stdexcept>
+#include <string_view>
+
+namespace dagctl::daemon::store {
+
+namespace {
+
+// Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE organizations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE projects (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organizations(id),
+  name TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  path TEXT NOT NULL,
+  profiles_dir TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL DEFAULT '',
+  dbt TEXT NOT NULL DEFAULT '',
+  env_json TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  command TEXT NOT NULL,
+  schedule TEXT,
+  timezone TEXT,
+  timeout_seconds INTEGER,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  catchup INTEGER NOT NULL DEFAULT 1,
+  webhook_enabled INTEGER NOT NULL DEFAULT 0,
+  webhook_url TEXT,
+  webhook_headers_json TEXT NOT NULL DEFAULT '{}',
+  webhook_events_json TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  job_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  triggered_by TEXT NOT NULL,
+  command TEXT NOT NULL,
+  command_override TEXT,
+  retry_of TEXT,
+  created_at INTEGER NOT NULL,
+  start_time INTEGER,
+  end_time INTEGER,
+  exit_code INTEGER,
+  error_message TEXT,
+  results_json TEXT NOT NULL DEFAULT '{}',
+  pid INTEGER NOT NULL DEFAULT 0,
+  pid_start_ticks INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_status ON runs(status, seq);
+CREATE INDEX runs_by_job ON runs(job_id, seq);
+CREATE INDEX runs_by_project ON runs(project_id, seq);
+)sql",
+};
+
+}  // namespace
+
+int current_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
+  auto db = std::make_unique<SQLite::Database>(
+      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+  db->setBusyTimeout(5000);
+  db->exec("PRAGMA journal_mode=WAL");
+  db->exec("PRAGMA synchronous=FULL");
+  db->exec("PRAGMA foreign_keys=ON");
+
+  const int version = db->execAndGet("PRAGMA user_version").getInt();
+  if (version > current_schema_version()) {
+    throw std::runtime_error("the database " + path + " has schema version " +
+                             std::to_string(version) + ", newer than this dagctld (" +
+                             std::to_string(current_schema_version()) +
+                             "); upgrade dagctld or use another --data-dir");
+  }
+  for (int v = version; v < current_schema_version(); ++v) {
+    SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+    db->exec(std::string(kMigrations[static_cast<size_t>(v)]));
+    db->exec("PRAGMA user_version=" + std::to_string(v + 1));
+    tx.commit();
+  }
+  return db;
+}
+
+}  // namespace dagctl::daemon::store

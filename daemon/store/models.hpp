@@ -1,0 +1,86 @@
+// What the store keeps. Plain values; the API decides how they look as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/run_status.hpp"
+#include "common/time.hpp"
+
+namespace dagctl::daemon::store {
+
+using common::RunStatus;
+using common::TimePoint;
+
+struct Organization {
+  std::string id;
+  std::string name;
+};
+
+struct Project {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string type = "dbt";
+  std::string path;          // absolute project directory (holds dbt_project.yml)
+  std::string profiles_dir;  // empty: dbt's own default
+  std::string target;        // empty: the profile's default target
+  std::string dbt;           // empty: the daemon's --dbt
+  std::map<std::string, std::string> env;
+  TimePoint created_at;
+};
+
+struct Job {
+  std::string id;
+  std::string project_id;
+  std::string name;
+  std::string command = "dbt build";
+  std::optional<std::string> schedule;
+  std::optional<std::string> timezone;
+  std::optional<int> timeout_seconds;
+  bool enabled = true;
+  bool catchup = true;
+  bool webhook_enabled = false;
+  std::optional<std::string> webhook_url;
+  nlohmann::json webhook_headers = nlohmann::json::object();
+  std::vector<std::string> webhook_events;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct Run {
+  std::string id;
+  std::int64_t seq = 0;  // insertion order: the queue's order and "newest first"
+  std::string job_id;
+  std::string project_id;
+  std::string job_name;
+  RunStatus status = RunStatus::queued;
+  std::string triggered_by = "manual";
+  std::string command;
+  std::optional<std::string> command_override;
+  std::optional<std::string> retry_of;  // the run whose failures this one retries
+  TimePoint created_at;
+  std::optional<TimePoint> start_time;
+  std::optional<TimePoint> end_time;
+  std::optional<int> exit_code;
+  std::optional<std::string> error_message;
+  nlohmann::json results = nlohmann::json::object();
+  // The dbt process while running, so a restarted daemon can stop a left-over one.
+  int pid = 0;
+  std::int64_t pid_start_ticks = 0;
+};
+
+struct RunFilter {
+  std::optional<std::string> job_id;
+  std::optional<std::string> project_id;
+  std::optional<RunStatus> status;
+  std::optional<std::int64_t> before_seq;
+  int limit = 20;
+};
+
+}  // namespace dagctl::daemon::store

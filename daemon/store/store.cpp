@@ -1,0 +1,423 @@
+#include "daemon/store/store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "common/random.hpp"
+#include "daemon/store/database.hpp"
+
+namespace dagctl::daemon::store {
+
+namespace {
+
+using SQLite::Statement;
+using SQLite::Transaction;
+using SQLite::TransactionBehavior;
+
+constexpr const char* kProjectColumns =
+    "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at";
+constexpr const char* kJobColumns =
+    "id, project_id, name, command, schedule, timezone, timeout_seconds, enabled, catchup, "
+    "webhook_enabled, webhook_url, webhook_headers_json, webhook_events_json, created_at, "
+    "updated_at";
+constexpr const char* kRunColumns =
+    "seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
+    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
+    "pid_start_ticks";
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+std::optional<TimePoint> opt_time(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return common::from_millis(c.getInt64());
+}
+std::optional<int> opt_int(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt();
+}
+
+template <typename T>
+void bind_opt(Statement& s, int index, const std::optional<T>& value) {
+  if (value) {
+    s.bind(index, *value);
+  } else {
+    s.bind(index);
+  }
+}
+Project read_project(Statement& s) {
+  Project p;
+  p.id = s.getColumn(0).getString();
+  p.org_id = s.getColumn(1).getString();
+  p.name = s.getColumn(2).getString();
+  p.type = s.getColumn(3).getString();
+  p.path = s.getColumn(4).getString();
+  p.profiles_dir = s.getColumn(5).getString();
+  p.target = s.getColumn(6).getString();
+  p.dbt = s.getColumn(7).getString();
+  p.env = nlohmann::json::parse(s.getColumn(8).getString()).get<std::map<std::string, std::string>>();
+  p.created_at = common::from_millis(s.getColumn(9).getInt64());
+  return p;
+}
+
+Job read_job(Statement& s) {
+  Job j;
+  j.id = s.getColumn(0).getString();
+  j.project_id = s.getColumn(1).getString();
+  j.name = s.getColumn(2).getString();
+  j.command = s.getColumn(3).getString();
+  j.schedule = opt_text(s.getColumn(4));
+  j.timezone = opt_text(s.getColumn(5));
+  j.timeout_seconds = opt_int(s.getColumn(6));
+  j.enabled = s.getColumn(7).getInt() != 0;
+  j.catchup = s.getColumn(8).getInt() != 0;
+  j.webhook_enabled = s.getColumn(9).getInt() != 0;
+  j.webhook_url = opt_text(s.getColumn(10));
+  j.webhook_headers = nlohmann::json::parse(s.getColumn(11).getString());
+  j.webhook_events = nlohmann::json::parse(s.getColumn(12).getString()).get<std::vector<std::string>>();
+  j.created_at = common::from_millis(s.getColumn(13).getInt64());
+  j.updated_at = common::from_millis(s.getColumn(14).getInt64());
+  return j;
+}
+
+Run read_run(Statement& s) {
+  Run r;
+  r.seq = s.getColumn(0).getInt64();
+  r.id = s.getColumn(1).getString();
+  r.job_id = s.getColumn(2).getString();
+  r.project_id = s.getColumn(3).getString();
+  r.job_name = s.getColumn(4).getString();
+  r.status = common::parse_run_status(s.getColumn(5).getString()).value_or(RunStatus::error);
+  r.triggered_by = s.getColumn(6).getString();
+  r.command = s.getColumn(7).getString();
+  r.command_override = opt_text(s.getColumn(8));
+  r.retry_of = opt_text(s.getColumn(9));
+  r.created_at = common::from_millis(s.getColumn(10).getInt64());
+  r.start_time = opt_time(s.getColumn(11));
+  r.end_time = opt_time(s.getColumn(12));
+  r.exit_code = opt_int(s.getColumn(13));
+  r.error_message = opt_text(s.getColumn(14));
+  r.results = nlohmann::json::parse(s.getColumn(15).getString());
+  r.pid = s.getColumn(16).getInt();
+  r.pid_start_ticks = s.getColumn(17).getInt64();
+  return r;
+}
+
+void bind_job(Statement& s, const Job& j) {
+  s.bind(1, j.id);
+  s.bind(2, j.project_id);
+  s.bind(3, j.name);
+  s.bind(4, j.command);
+  bind_opt(s, 5, j.schedule);
+  bind_opt(s, 6, j.timezone);
+  bind_opt(s, 7, j.timeout_seconds);
+  s.bind(8, j.enabled ? 1 : 0);
+  s.bind(9, j.catchup ? 1 : 0);
+  s.bind(10, j.webhook_enabled ? 1 : 0);
+  bind_opt(s, 11, j.webhook_url);
+  s.bind(12, j.webhook_headers.dump());
+  s.bind(13, nlohmann::json(j.webhook_events).dump());
+  s.bind(14, common::to_millis(j.created_at));
+  s.bind(15, common::to_millis(j.updated_at));
+}
+
+bool is_unique_violation(const SQLite::Exception& e) {
+  return e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE ||
+         e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+}  // namespace
+
+Store::Store(const std::string& database_path) : db_(open_database(database_path)) {}
+
+Organization Store::default_organization() {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement select(*db_, "SELECT id, name FROM organizations ORDER BY created_at LIMIT 1");
+  if (select.executeStep()) {
+    return {select.getColumn(0).getString(), select.getColumn(1).getString()};
+  }
+  Organization org{"org-" + common::random_base62(12), "default"};
+  Statement insert(*db_, "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)");
+  insert.bind(1, org.id);
+  insert.bind(2, org.name);
+  insert.bind(3, common::to_millis(common::now()));
+  insert.exec();
+  tx.commit();
+  return org;
+}
+
+void Store::create_project(const Project& p, const std::vector<Job>& jobs) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement insert(*db_, std::string("INSERT INTO projects (") + kProjectColumns +
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, p.id);
+  insert.bind(2, p.org_id);
+  insert.bind(3, p.name);
+  insert.bind(4, p.type);
+  insert.bind(5, p.path);
+  insert.bind(6, p.profiles_dir);
+  insert.bind(7, p.target);
+  insert.bind(8, p.dbt);
+  insert.bind(9, nlohmann::json(p.env).dump());
+  insert.bind(10, common::to_millis(p.created_at));
+  try {
+    insert.exec();
+  } catch (const SQLite::Exception& e) {
+    if (is_unique_violation(e)) {
+      throw StoreError(StoreError::Kind::conflict,
+                       "a project named '" + p.name + "' exists already; pick another --name");
+    }
+    throw;
+  }
+  for (const Job& j : jobs) {
+    Statement job_insert(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_job(job_insert, j);
+    job_insert.exec();
+  }
+  tx.commit();
+}
+
+std::vector<Project> Store::list_projects() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kProjectColumns + " FROM projects ORDER BY name");
+  std::vector<Project> out;
+  while (s.executeStep()) out.push_back(read_project(s));
+  return out;
+}
+
+std::optional<Project> Store::find_project(const std::string& id_or_name) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kProjectColumns +
+                        " FROM projects WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1");
+  s.bind(1, id_or_name);
+  s.bind(2, id_or_name);
+  s.bind(3, id_or_name);
+  if (!s.executeStep()) return std::nullopt;
+  return read_project(s);
+}
+
+void Store::delete_project(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement active(*db_,
+                   "SELECT COUNT(*) FROM runs WHERE project_id = ? AND status IN ('queued','running')");
+  active.bind(1, id);
+  active.executeStep();
+  if (active.getColumn(0).getInt() > 0) {
+    throw StoreError(StoreError::Kind::conflict,
+                     "the project has queued or running runs; cancel them first (dagctl cancel RUN)");
+  }
+  Statement del(*db_, "DELETE FROM projects WHERE id = ?");
+  del.bind(1, id);
+  if (del.exec() == 0) throw StoreError(StoreError::Kind::not_found, "no project with id " + id);
+  tx.commit();
+}
+
+std::vector<Job> Store::list_jobs(const std::optional<std::string>& project_id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kJobColumns + " FROM jobs" +
+                        (project_id ? " WHERE project_id = ?" : "") + " ORDER BY created_at, name");
+  if (project_id) s.bind(1, *project_id);
+  std::vector<Job> out;
+  while (s.executeStep()) out.push_back(read_job(s));
+  return out;
+}
+
+std::optional<Job> Store::find_job(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.executeStep()) return std::nullopt;
+  return read_job(s);
+}
+
+std::optional<Job> Store::find_job_by_name(const std::string& project_id, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kJobColumns +
+                        " FROM jobs WHERE project_id = ? AND name = ?");
+  s.bind(1, project_id);
+  s.bind(2, name);
+  if (!s.executeStep()) return std::nullopt;
+  return read_job(s);
+}
+
+void Store::create_job(const Job& j) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  bind_job(s, j);
+  try {
+    s.exec();
+  } catch (const SQLite::Exception& e) {
+    if (is_unique_violation(e)) {
+      throw StoreError(StoreError::Kind::conflict,
+                       "the project has a job named '" + j.name + "' already; pick another name");
+    }
+    throw;
+  }
+  tx.commit();
+}
+
+void Store::update_job(const Job& j) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_,
+              "UPDATE jobs SET id = ?1, project_id = ?2, name = ?3, command = ?4, schedule = ?5, "
+              "timezone = ?6, timeout_seconds = ?7, enabled = ?8, catchup = ?9, "
+              "webhook_enabled = ?10, webhook_url = ?11, webhook_headers_json = ?12, "
+              "webhook_events_json = ?13, created_at = ?14, updated_at = ?15 WHERE id = ?1");
+  bind_job(s, j);
+  try {
+    if (s.exec() == 0) throw StoreError(StoreError::Kind::not_found, "no job with id " + j.id);
+  } catch (const SQLite::Exception& e) {
+    if (is_unique_violation(e)) {
+      throw StoreError(StoreError::Kind::conflict,
+                       "the project has a job named '" + j.name + "' already; pick another name");
+    }
+    throw;
+  }
+  tx.commit();
+}
+
+void Store::delete_job(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement active(*db_,
+                   "SELECT COUNT(*) FROM runs WHERE job_id = ? AND status IN ('queued','running')");
+  active.bind(1, id);
+  active.executeStep();
+  if (active.getColumn(0).getInt() > 0) {
+    throw StoreError(StoreError::Kind::conflict,
+                     "the job has queued or running runs; cancel them first (dagctl cancel RUN)");
+  }
+  Statement del(*db_, "DELETE FROM jobs WHERE id = ?");
+  del.bind(1, id);
+  if (del.exec() == 0) throw StoreError(StoreError::Kind::not_found, "no job with id " + id);
+  tx.commit();
+}
+
+void Store::insert_run(const Run& r, int max_queued_per_job) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement queued(*db_, "SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'queued'");
+  queued.bind(1, r.job_id);
+  queued.executeStep();
+  if (queued.getColumn(0).getInt() >= max_queued_per_job) {
+    throw StoreError(StoreError::Kind::conflict,
+                     "the job has " + std::to_string(max_queued_per_job) +
+                         " runs queued already (the limit); wait for some to finish and retry");
+  }
+  Statement s(*db_,
+              "INSERT INTO runs (id, job_id, project_id, job_name, status, triggered_by, command, "
+              "command_override, retry_of, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, r.id);
+  s.bind(2, r.job_id);
+  s.bind(3, r.project_id);
+  s.bind(4, r.job_name);
+  s.bind(5, std::string(common::to_string(r.status)));
+  s.bind(6, r.triggered_by);
+  s.bind(7, r.command);
+  bind_opt(s, 8, r.command_override);
+  bind_opt(s, 9, r.retry_of);
+  s.bind(10, common::to_millis(r.created_at));
+  s.exec();
+  tx.commit();
+}
+
+std::optional<Run> Store::find_run(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.executeStep()) return std::nullopt;
+  return read_run(s);
+}
+
+std::vector<Run> Store::list_runs(const RunFilter& f) {
+  std::lock_guard lock(mutex_);
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1=1";
+  if (f.job_id) sql += " AND job_id = :job";
+  if (f.project_id) sql += " AND project_id = :project";
+  if (f.status) sql += " AND status = :status";
+  if (f.before_seq) sql += " AND seq < :before";
+  sql += " ORDER BY seq DESC LIMIT :limit";
+  Statement s(*db_, sql);
+  if (f.job_id) s.bind(":job", *f.job_id);
+  if (f.project_id) s.bind(":project", *f.project_id);
+  if (f.status) s.bind(":status", std::string(common::to_string(*f.status)));
+  if (f.before_seq) s.bind(":before", *f.before_seq);
+  s.bind(":limit", f.limit);
+  std::vector<Run> out;
+  while (s.executeStep()) out.push_back(read_run(s));
+  return out;
+}
+
+std::vector<Run> Store::runs_with_status(RunStatus status) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE status = ? ORDER BY seq");
+  s.bind(1, std::string(common::to_string(status)));
+  std::vector<Run> out;
+  while (s.executeStep()) out.push_back(read_run(s));
+  return out;
+}
+
+RunCounts Store::count_active_runs() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_,
+              "SELECT status, COUNT(*) FROM runs WHERE status IN ('queued','running') GROUP BY status");
+  RunCounts counts;
+  while (s.executeStep()) {
+    const std::string status = s.getColumn(0).getString();
+    (status == "queued" ? counts.queued : counts.running) = s.getColumn(1).getInt();
+  }
+  return counts;
+}
+
+bool Store::mark_running(const std::string& id, TimePoint start_time) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, "UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
+  s.bind(1, common::to_millis(start_time));
+  s.bind(2, id);
+  const bool changed = s.exec() == 1;
+  tx.commit();
+  return changed;
+}
+
+void Store::record_process(const std::string& id, int pid, std::int64_t start_ticks) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, "UPDATE runs SET pid = ?, pid_start_ticks = ? WHERE id = ?");
+  s.bind(1, pid);
+  s.bind(2, start_ticks);
+  s.bind(3, id);
+  s.exec();
+  tx.commit();
+}
+
+bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_time,
+                       std::optional<int> exit_code, std::optional<std::string> error_message,
+                       const nlohmann::json& results) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_,
+              "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
+              "results_json = ?, pid = 0, pid_start_ticks = 0 "
+              "WHERE id = ? AND status IN ('queued','running')");
+  s.bind(1, std::string(common::to_string(status)));
+  s.bind(2, common::to_millis(end_time));
+  bind_opt(s, 3, exit_code);
+  bind_opt(s, 4, error_message);
+  s.bind(5, results.dump());
+  s.bind(6, id);
+  const bool changed = s.exec() == 1;
+  tx.commit();
+  return changed;
+}
+
+}  // namespace dagctl::daemon::store

@@ -1,0 +1,77 @@
+// The daemon's only access to SQLite. Every method is one transaction and thread-safe.
+// Conflicts the user can fix (duplicate names, unknown ids) throw StoreError with a
+// message meant for them; anything else is a bug or a broken disk and propagates.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/store/models.hpp"
+
+namespace dagctl::daemon::store {
+
+class StoreError : public std::runtime_error {
+public:
+  enum class Kind { not_found, conflict };
+  StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+private:
+  Kind kind_;
+};
+
+struct RunCounts {
+  int queued = 0;
+  int running = 0;
+};
+
+class Store {
+public:
+  explicit Store(const std::string& database_path);
+
+  // Creates the default organization on first start; returns it afterwards.
+  Organization default_organization();
+
+  // Inserts the project and its jobs together: a project never exists without its default job.
+  void create_project(const Project& project, const std::vector<Job>& jobs);
+  std::vector<Project> list_projects();
+  std::optional<Project> find_project(const std::string& id_or_name);
+  // Refuses (conflict) while the project has queued or running runs.
+  void delete_project(const std::string& id);
+
+  std::vector<Job> list_jobs(const std::optional<std::string>& project_id);
+  std::optional<Job> find_job(const std::string& id);
+  std::optional<Job> find_job_by_name(const std::string& project_id, const std::string& name);
+  void create_job(const Job& job);
+  void update_job(const Job& job);
+  void delete_job(const std::string& id);
+
+  // Stores a queued run; when this returns the trigger survives any crash.
+  // Refuses (conflict) when `max_queued_per_job` runs of that job are already queued.
+  void insert_run(const Run& run, int max_queued_per_job);
+  std::optional<Run> find_run(const std::string& id);
+  std::vector<Run> list_runs(const RunFilter& filter);
+  std::vector<Run> runs_with_status(RunStatus status);
+  RunCounts count_active_runs();
+
+  // queued -> running. False when the run is no longer queued (cancelled meanwhile).
+  bool mark_running(const std::string& id, TimePoint start_time);
+  void record_process(const std::string& id, int pid, std::int64_t start_ticks);
+  // Moves a non-terminal run to its terminal status; false when it was terminal already
+  // (a run never leaves a terminal status).
+  bool finish_run(const std::string& id, RunStatus status, TimePoint end_time,
+                  std::optional<int> exit_code, std::optional<std::string> error_message,
+                  const nlohmann::json& results);
+
+private:
+  std::mutex mutex_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace dagctl::daemon::store
