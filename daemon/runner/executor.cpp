@@ -69,6 +69,8 @@ std::vector<std::string> child_environment(const RunContext& c, const std::strin
   if (!env.count("DO_NOT_TRACK") && !env.count("DBT_SEND_ANONYMOUS_USAGE_STATS")) {
     env["DO_NOT_TRACK"] = "1";
   }
+  // Logs are files read later and in other terminals: no colour escapes in them.
+  if (!env.count("DBT_USE_COLORS")) env["DBT_USE_COLORS"] = "false";
   env["DBT_TARGET_PATH"] = dir + "/target";
   env["DBT_LOG_PATH"] = dir + "/logs";
   env["DBT_LOG_FORMAT_FILE"] = "json";

@@ -1,0 +1,9 @@
+// The dagctl CLI's entry point.
+#pragma once
+
+namespace dagctl::cli {
+
+// Returns the process exit code (CONTRACT §4). Never throws.
+int run(int argc, char** argv);
+
+}  // namespace dagctl::cli

@@ -1,0 +1,165 @@
+// job list|show|create|update|delete.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/resolve.hpp"
+
+namespace dagctl::cli {
+
+namespace {
+
+std::string job_path(const JobRef& ref) {
+  return "/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" + url_encode(ref.job_id);
+}
+
+// Flags shared by create and update; only those given end up in the body.
+struct JobFlags {
+  std::string name, command, schedule, timezone, webhook_url, webhook_events, webhook_enabled,
+      enabled;
+  int timeout = 0;
+  std::vector<std::string> webhook_headers;
+
+  void add_to(CLI::App* cmd, bool update) {
+    cmd->add_option("--name", name, update ? "New job name" : "Job name")->required(!update);
+    cmd->add_option("--command", command, "dbt command, e.g. 'dbt build --select tag:nightly'")->required(!update);
+    cmd->add_option("--schedule", schedule, "5-field cron expression (not supported yet)");
+    cmd->add_option("--timezone", timezone, "IANA time zone of the schedule");
+    cmd->add_option("--timeout", timeout, "Seconds before the run is stopped and ends 'error'")
+        ->check(CLI::Range(1, 7 * 86400));
+    cmd->add_option("--enabled", enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
+    if (!update) return;
+    cmd->add_option("--webhook-url", webhook_url, "URL POSTed when a run ends ('' to clear)");
+    cmd->add_option("--webhook-header", webhook_headers, "'Name: value' sent with the webhook (repeatable)");
+    cmd->add_option("--webhook-events", webhook_events, "Comma list of completed,failed,partial,cancelled ('' = all)");
+    cmd->add_option("--webhook-enabled", webhook_enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
+  }
+
+  nlohmann::json body(const CLI::App* cmd) const {
+    nlohmann::json b = nlohmann::json::object();
+    auto given = [cmd](const char* flag) { return cmd->count(flag) > 0; };
+    if (given("--name")) b["name"] = name;
+    if (given("--command")) b["command"] = command;
+    if (given("--schedule")) b["schedule"] = schedule.empty() ? nlohmann::json(nullptr) : nlohmann::json(schedule);
+    if (given("--timezone")) b["timezone"] = timezone.empty() ? nlohmann::json(nullptr) : nlohmann::json(timezone);
+    if (given("--timeout")) b["timeout_seconds"] = timeout;
+    if (given("--enabled")) b["enabled"] = enabled == "true";
+    if (cmd->get_option_no_throw("--webhook-url") == nullptr) return b;
+    if (given("--webhook-url")) b["webhook_url"] = webhook_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(webhook_url);
+    if (given("--webhook-enabled")) b["webhook_enabled"] = webhook_enabled == "true";
+    if (given("--webhook-events")) {
+      nlohmann::json events = nlohmann::json::array();
+      std::string rest = webhook_events;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string word = rest.substr(0, comma);
+        if (!word.empty()) events.push_back(word);
+        rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+      }
+      b["webhook_events"] = events;
+    }
+    if (given("--webhook-header")) {
+      nlohmann::json headers = nlohmann::json::object();
+      for (const auto& h : webhook_headers) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos || colon == 0) throw CliError("--webhook-header takes 'Name: value', got '" + h + "'");
+        std::string value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        headers[h.substr(0, colon)] = value;
+      }
+      b["webhook_headers"] = headers;
+    }
+    return b;
+  }
+};
+
+void print_job(const nlohmann::json& job, const std::string& project_name) {
+  std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, job["name"].get<std::string>());
+  for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled",
+                          "webhook_enabled", "webhook_url", "webhook_events", "created_at", "updated_at"}) {
+    std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_of(job[key]));
+  }
+  std::string headers;
+  for (const auto& [name, value] : job["webhook_headers"].items()) headers += (headers.empty() ? "" : ", ") + name;
+  std::cout << fmt::format("{:<16} {}\n", "webhook_headers:", headers.empty() ? "-" : headers + " (values hidden)");
+}
+
+}  // namespace
+
+void add_job_commands(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("job", "Create, change and inspect jobs");
+  group->require_subcommand(1);
+  {
+    auto* cmd = group->add_subcommand("list", "Jobs of every project, or of one");
+    auto project = std::make_shared<std::string>();
+    cmd->add_option("--project", *project, "Project id or name");
+    cmd->callback([&ctx, project] {
+      const Client client = ctx.client();
+      nlohmann::json jobs = nlohmann::json::array();
+      std::vector<std::vector<std::string>> rows = {{"JOB", "ID", "COMMAND", "SCHEDULE", "ENABLED"}};
+      for (const auto& p : client.get("/api/v1/projects")["projects"]) {
+        if (!project->empty() && p["id"] != *project && p["name"] != *project) continue;
+        for (auto j : client.get("/api/v1/projects/" + url_encode(p["id"]) + "/jobs")["jobs"]) {
+          rows.push_back({p["name"].get<std::string>() + "/" + j["name"].get<std::string>(), j["id"],
+                          j["command"], text_of(j["schedule"]), j["enabled"].dump()});
+          jobs.push_back(j);
+        }
+      }
+      ctx.json() ? print_json({{"jobs", jobs}}) : print_table(rows);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("show", "One job");
+    auto job = std::make_shared<std::string>();
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    cmd->callback([&ctx, job] {
+      const Client client = ctx.client();
+      const auto ref = resolve_job(client, *job);
+      const auto j = client.get(job_path(ref));
+      ctx.json() ? print_json(j) : print_job(j, ref.project_name);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("create", "A new job on a project");
+    auto project = std::make_shared<std::string>();
+    auto flags = std::make_shared<JobFlags>();
+    cmd->add_option("PROJECT", *project, "Project id or name")->required();
+    flags->add_to(cmd, /*update=*/false);
+    cmd->callback([&ctx, project, flags, cmd] {
+      const Client client = ctx.client();
+      const auto p = client.get("/api/v1/projects/" + url_encode(*project));
+      const auto j = client.post("/api/v1/projects/" + url_encode(p["id"]) + "/jobs", flags->body(cmd));
+      ctx.json() ? print_json(j) : print_job(j, p["name"]);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("update", "Change a job's fields");
+    auto job = std::make_shared<std::string>();
+    auto flags = std::make_shared<JobFlags>();
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    flags->add_to(cmd, /*update=*/true);
+    cmd->callback([&ctx, job, flags, cmd] {
+      const Client client = ctx.client();
+      const auto ref = resolve_job(client, *job);
+      const auto body = flags->body(cmd);
+      if (body.empty()) throw CliError("nothing to change; pass at least one flag (see dagctl job update --help)");
+      const auto j = client.patch(job_path(ref), body);
+      ctx.json() ? print_json(j) : print_job(j, ref.project_name);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("delete", "Delete a job and its run history");
+    auto job = std::make_shared<std::string>();
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    cmd->callback([&ctx, job] {
+      const Client client = ctx.client();
+      const auto ref = resolve_job(client, *job);
+      client.del(job_path(ref));
+      if (ctx.json()) return print_json({{"deleted", ref.job_id}});
+      std::cout << "deleted job " << ref.project_name << "/" << ref.job_name << "\n";
+    });
+  }
+}
+
+}  // namespace dagctl::cli

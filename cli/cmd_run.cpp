@@ -1,0 +1,178 @@
+// trigger, runs, run show, logs, cancel, retry.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/resolve.hpp"
+#include "cli/wait.hpp"
+#include "common/dbt_command.hpp"
+
+namespace dagctl::cli {
+
+namespace {
+
+void print_run(const nlohmann::json& run) {
+  const std::vector<std::pair<const char*, const char*>> fields = {
+      {"id", "id"},          {"job", "job_name"},           {"status", "status"},
+      {"triggered by", "triggered_by"}, {"command", "command"}, {"created", "created_at"},
+      {"started", "start_time"}, {"ended", "end_time"},     {"exit code", "exit_code"},
+      {"error", "error_message"}};
+  for (const auto& [label, key] : fields) {
+    std::cout << fmt::format("{:<13} {}\n", std::string(label) + ":", text_of(run[key]));
+  }
+  std::cout << fmt::format("{:<13} {}\n", "duration:", format_duration(run["duration_seconds"]));
+  if (run.contains("progress")) {
+    std::cout << fmt::format("{:<13} {}/{} nodes\n", "progress:", run["progress"]["done"].dump(),
+                             run["progress"]["total"].dump());
+  }
+  if (!run["results"].empty()) std::cout << fmt::format("{:<13} {}\n", "results:", run["results"].dump());
+}
+
+// The override that --select/--exclude/--command describe, or nullopt for the job's own.
+std::optional<std::string> build_override(const Client& client, const JobRef& job,
+                                          const std::string& command,
+                                          const std::vector<std::string>& selects,
+                                          const std::vector<std::string>& excludes) {
+  if (command.empty() && selects.empty() && excludes.empty()) return std::nullopt;
+  std::string base = command;
+  if (base.empty()) {
+    base = client.get("/api/v1/projects/" + url_encode(job.project_id) + "/jobs/" + url_encode(job.job_id))["command"];
+  }
+  auto words = common::split_command_words(base);
+  if (!words) throw CliError("--command: " + words.error());
+  std::vector<std::string> argv = std::move(words).value();
+  for (const auto& s : selects) {
+    argv.push_back("--select");
+    argv.push_back(s);
+  }
+  for (const auto& e : excludes) {
+    argv.push_back("--exclude");
+    argv.push_back(e);
+  }
+  return common::join_command_words(argv);
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, Context& ctx) {
+  {
+    auto* cmd = app.add_subcommand("trigger", "Start a run of a job (the default job of the project here)");
+    auto job = std::make_shared<std::string>();
+    auto selects = std::make_shared<std::vector<std::string>>();
+    auto excludes = std::make_shared<std::vector<std::string>>();
+    auto command = std::make_shared<std::string>();
+    auto wait = std::make_shared<bool>(false);
+    auto quiet = std::make_shared<bool>(false);
+    cmd->add_option("JOB", *job, "Job id, PROJECT/JOB, or a job name used by one project");
+    cmd->add_option("-s,--select", *selects, "dbt selector appended to the job's command (repeatable)");
+    cmd->add_option("--exclude", *excludes, "dbt exclusion appended to the job's command (repeatable)");
+    cmd->add_option("--command", *command, "Run this dbt command instead of the job's, e.g. 'dbt run'");
+    cmd->add_flag("--wait", *wait, "Follow the run to its end; exit 0 success, 1 failed/partial, 2 error/cancelled");
+    cmd->add_flag("-q,--quiet", *quiet, "With --wait: print nothing on success, a summary on stderr otherwise");
+    cmd->callback([&ctx, job, selects, excludes, command, wait, quiet] {
+      const Client client = ctx.client();
+      const JobRef ref = resolve_job(client, job->empty() ? std::nullopt : std::optional(*job));
+      nlohmann::json body = nlohmann::json::object();
+      if (auto o = build_override(client, ref, *command, *selects, *excludes)) body["command_override"] = *o;
+      const auto answer = client.post("/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" +
+                                          url_encode(ref.job_id) + "/trigger",
+                                      body);
+      const std::string run_id = answer["job_run_id"];
+      if (!*wait) {
+        if (ctx.json()) {
+          print_json(answer);
+        } else {
+          std::cout << fmt::format("triggered {} (run {}); follow it with: dagctl logs -f {}\n",
+                                   answer["job_name"].get<std::string>(), run_id, run_id);
+        }
+        return;
+      }
+      if (!ctx.json() && !*quiet) {
+        std::cout << fmt::format("triggered {}/{}: run {}\n", ref.project_name, ref.job_name, run_id);
+      }
+      ctx.exit_code = wait_for_run(ctx, run_id, {*quiet});
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("runs", "Run history, newest first");
+    auto job = std::make_shared<std::string>();
+    auto status = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(20);
+    cmd->add_option("--job", *job, "Only runs of this job");
+    cmd->add_option("--status", *status, "Only runs with this status")
+        ->check(CLI::IsMember({"queued", "running", "success", "partial", "failed", "error", "cancelled"}));
+    cmd->add_option("--limit", *limit, "How many (1-1000)")->check(CLI::Range(1, 1000));
+    cmd->callback([&ctx, job, status, limit] {
+      const Client client = ctx.client();
+      std::string query = "?limit=" + std::to_string(*limit);
+      if (!job->empty()) query += "&job_id=" + url_encode(resolve_job(client, *job).job_id);
+      if (!status->empty()) query += "&status=" + url_encode(*status);
+      const auto answer = client.get("/api/v1/runs" + query);
+      if (ctx.json()) return print_json(answer);
+      std::vector<std::vector<std::string>> rows = {{"RUN", "JOB", "STATUS", "BY", "CREATED", "DURATION"}};
+      for (const auto& r : answer["runs"]) {
+        rows.push_back({r["id"], r["job_name"], r["status"], r["triggered_by"], r["created_at"],
+                        format_duration(r["duration_seconds"])});
+      }
+      print_table(rows);
+    });
+  }
+  {
+    auto* group = app.add_subcommand("run", "One run");
+    group->require_subcommand(1);
+    auto* cmd = group->add_subcommand("show", "A run's status, times, command and results");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->callback([&ctx, id] {
+      const auto run = ctx.client().get("/api/v1/runs/" + url_encode(*id));
+      ctx.json() ? print_json(run) : print_run(run);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("logs", "A run's dbt output");
+    auto id = std::make_shared<std::string>();
+    auto follow = std::make_shared<bool>(false);
+    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends");
+    cmd->callback([&ctx, id, follow] {
+      ctx.client().stream("/api/v1/runs/" + url_encode(*id) + "/logs" + (*follow ? "?follow=true" : ""),
+                          [](std::string_view chunk) {
+                            std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+                            std::cout.flush();
+                          });
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("cancel", "Cancel a queued or running run (dbt gets SIGINT first)");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->callback([&ctx, id] {
+      const auto run = ctx.client().post("/api/v1/runs/" + url_encode(*id) + "/cancel");
+      if (ctx.json()) return print_json(run);
+      const std::string status = run["status"];
+      std::cout << (status == "running" ? fmt::format("stopping run {}: dbt was asked to cancel\n", *id)
+                                        : fmt::format("run {} is {}\n", *id, status));
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("retry", "Re-run only what failed in a run (dbt retry)");
+    auto id = std::make_shared<std::string>();
+    auto wait = std::make_shared<bool>(false);
+    cmd->add_option("RUN", *id, "The failed run's id")->required();
+    cmd->add_flag("--wait", *wait, "Follow the retry to its end (exit codes as for trigger --wait)");
+    cmd->callback([&ctx, id, wait] {
+      const auto answer = ctx.client().post("/api/v1/runs/" + url_encode(*id) + "/retry");
+      const std::string run_id = answer["job_run_id"];
+      if (*wait) {
+        ctx.exit_code = wait_for_run(ctx, run_id, {});
+      } else if (ctx.json()) {
+        print_json(answer);
+      } else {
+        std::cout << fmt::format("retrying as {} (run {})\n", answer["job_name"].get<std::string>(), run_id);
+      }
+    });
+  }
+}
+
+}  // namespace dagctl::cli

@@ -1,0 +1,15 @@
+// Each add_*_commands registers one group of subcommands on the app (CONTRACT §4).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.hpp"
+
+namespace dagctl::cli {
+
+void add_daemon_commands(CLI::App& app, Context& ctx);   // status, daemon start|stop
+void add_project_commands(CLI::App& app, Context& ctx);  // project add|list|show|remove
+void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create|update|delete
+void add_run_commands(CLI::App& app, Context& ctx);      // trigger, runs, run show, logs, cancel, retry
+
+}  // namespace dagctl::cli
