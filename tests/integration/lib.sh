@@ -1,0 +1,160 @@
+# Shared helpers for the shell integration suites. Each suite sources this file, starts
+# real daemons on a private temp dir and drives them through the real CLI and socket.
+#
+# Environment (set by CTest, see CMakeLists.txt here):
+#   DAGCTL_BIN_DIR     folder with dagctl and dagctld
+#   DAGCTL_SOURCE_DIR  the repository (examples/, tests/)
+#   DAGCTL_TEST_DBT    the real dbt executable (from scripts/setup-dbt)
+set -euo pipefail
+
+: "${DAGCTL_BIN_DIR:?set DAGCTL_BIN_DIR to the folder holding dagctl and dagctld}"
+: "${DAGCTL_SOURCE_DIR:?set DAGCTL_SOURCE_DIR to the repository}"
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dagctl-test.XXXXXX")
+DATA="$TEST_TMP/data"
+SOCK="$TEST_TMP/run/dagctl.sock"
+FAKE_DBT="$DAGCTL_SOURCE_DIR/tests/integration/fake-dbt"
+DAEMON_PID=""
+CHECKS=0
+# Isolate from the user's own daemon and dbt settings.
+export DAGCTL_SOCKET="$SOCK"
+unset DAGCTL_DATA_DIR DAGCTL_LISTEN DAGCTL_DBT DBT_PROFILES_DIR DBT_TARGET_PATH DBT_LOG_PATH || true
+
+cleanup() {
+  local rc=$?
+  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -TERM "$DAEMON_PID" 2>/dev/null || true
+    wait_for "daemon exit at cleanup" 30 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || kill -KILL "$DAEMON_PID" 2>/dev/null || true
+  fi
+  # No process of a test may outlive it: anything still running from our temp dir is a bug.
+  pkill -KILL -f "$TEST_TMP" 2>/dev/null || true
+  if [ $rc -ne 0 ] && [ -f "$TEST_TMP/dagctld.log" ]; then
+    echo "--- dagctld log (last 40 lines) ---" >&2
+    tail -n 40 "$TEST_TMP/dagctld.log" >&2
+  fi
+  rm -rf "$TEST_TMP"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# check DESCRIPTION: counts one passed assertion (call after the assertion).
+pass() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok $CHECKS - $*"
+}
+
+assert_eq() {  # EXPECTED ACTUAL WHAT
+  [ "$1" == "$2" ] || fail "$3: expected '$1', got '$2'"
+  pass "$3"
+}
+
+assert_contains() {  # HAYSTACK NEEDLE WHAT
+  case "$1" in
+    *"$2"*) pass "$3" ;;
+    *) fail "$3: '$2' not found in: $1" ;;
+  esac
+}
+
+assert_not_contains() {  # HAYSTACK NEEDLE WHAT
+  case "$1" in
+    *"$2"*) fail "$3: '$2' unexpectedly found in: $1" ;;
+    *) pass "$3" ;;
+  esac
+}
+
+# wait_for WHAT SECONDS CMD...: polls CMD until it succeeds, fails the test at the deadline.
+wait_for() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$(($(date +%s%N) + seconds * 1000000000))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s%N)" -gt "$deadline" ]; then
+      echo "FAIL: timed out after ${seconds}s waiting for: $what" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+dagctl() { "$DAGCTL_BIN_DIR/dagctl" "$@"; }
+
+# json EXPR: evaluates a Python expression over the JSON document on stdin, bound to d.
+json() {
+  python3 -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1"
+}
+
+# start_daemon [ARGS...]: starts dagctld on this test's data dir and socket, in the
+# background, and waits for its readiness file.
+start_daemon() {
+  rm -f "$DATA/dagctld.json"
+  "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" --listen none \
+    --log-level debug "$@" >>"$TEST_TMP/dagctld.log" 2>&1 &
+  DAEMON_PID=$!
+  wait_for "dagctld.json from pid $DAEMON_PID" 20 test -s "$DATA/dagctld.json" ||
+    fail "dagctld did not become ready"
+}
+
+# stop_daemon [SIGNAL]: signals the daemon and waits until it exited; sets DAEMON_RC.
+stop_daemon() {
+  local sig=${1:-TERM}
+  kill "-$sig" "$DAEMON_PID"
+  DAEMON_RC=0
+  wait "$DAEMON_PID" || DAEMON_RC=$?
+  DAEMON_PID=""
+}
+
+# copy_example NAME: a private copy of the example dbt project; prints its path.
+copy_example() {
+  local dest="$TEST_TMP/$1"
+  cp -r "$DAGCTL_SOURCE_DIR/examples/shop" "$dest"
+  echo "$dest"
+}
+
+# add_project PATH NAME [ARGS...]: registers a project; prints its id.
+add_project() {
+  local path=$1 name=$2
+  shift 2
+  dagctl -o json project add "$path" --name "$name" --profiles-dir "$path" "$@" | json 'd["id"]'
+}
+
+# trigger JOB [ARGS...]: triggers without waiting; prints the run id.
+trigger() {
+  dagctl -o json trigger "$@" | json 'd["job_run_id"]'
+}
+
+run_field() {  # RUN EXPR
+  dagctl -o json run show "$1" | json "$2"
+}
+
+run_is_terminal() {
+  case "$(run_field "$1" 'd["status"]')" in
+    success | partial | failed | error | cancelled) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+run_has_status() {  # RUN STATUS
+  [ "$(run_field "$1" 'd["status"]')" == "$2" ]
+}
+
+# pids_with_env NEEDLE: processes whose environment holds NEEDLE (e.g. DAGCTL_RUN_ID=...).
+pids_with_env() {
+  local needle=$1 p
+  for p in /proc/[0-9]*; do
+    tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "$needle" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+no_process_of_run() {  # RUN
+  [ -z "$(pids_with_env "DAGCTL_RUN_ID=$1")" ]
+}
+
+finish() {
+  echo "$CHECKS passed, 0 failed"
+}
