@@ -187,7 +187,9 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     }
   }
 
-  Outcome outcome = classify(*exit, control.reason(), read_run_results(target),
+  follower.poll(tracker);
+  Outcome outcome = classify(*exit, control.reason(),
+                             {read_run_results(target), find_fatal_error(dir + "/logs/dbt.log")},
                              c.job.timeout_seconds.value_or(0));
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include <fstream>
 #include <set>
 
 namespace dagctl::daemon::runner {
@@ -49,8 +50,38 @@ nlohmann::json count_results(const nlohmann::json& run_results) {
   return counts;
 }
 
-Outcome classify(const ExitStatus& exit, StopReason reason,
-                 const std::optional<nlohmann::json>& run_results, int timeout_seconds) {
+std::optional<std::string> find_fatal_error(const std::string& json_log_path) {
+  std::ifstream in(json_log_path);
+  std::optional<std::string> found;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("MainEncounteredError") == std::string::npos) continue;
+    const auto event = nlohmann::json::parse(line, nullptr, false);
+    if (!event.is_object() || !event.contains("data") || !event["data"].is_object()) continue;
+    const auto& data = event["data"];
+    if (data.contains("exc") && data["exc"].is_string()) found = data["exc"].get<std::string>();
+  }
+  if (found) {
+    // dbt's text spans lines with indentation; one line reads better in a status.
+    std::string flat;
+    bool space = false;
+    for (char c : *found) {
+      if (c == '\n' || c == ' ' || c == '\t') {
+        space = !flat.empty();
+        continue;
+      }
+      if (space) flat += ' ';
+      space = false;
+      flat += c;
+    }
+    if (flat.size() > 500) flat = flat.substr(0, 500) + "...";
+    found = flat;
+  }
+  return found;
+}
+
+Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
+                 int timeout_seconds) {
+  const auto& run_results = report.run_results;
   Outcome out;
   out.exit_code = exit.exit_code;
   if (run_results) out.results = count_results(*run_results);
@@ -99,9 +130,11 @@ Outcome classify(const ExitStatus& exit, StopReason reason,
     return out;
   }
   out.status = common::RunStatus::error;
-  out.error_message = fmt::format(
-      "dbt exited with code {} (it could not finish: see the run's log, dagctl logs RUN)",
-      exit.exit_code.value_or(-1));
+  out.error_message =
+      report.fatal_error
+          ? fmt::format("dbt exited with code {}: {}", exit.exit_code.value_or(-1), *report.fatal_error)
+          : fmt::format("dbt exited with code {} (it could not finish: see the run's log, dagctl logs RUN)",
+                        exit.exit_code.value_or(-1));
   return out;
 }
 

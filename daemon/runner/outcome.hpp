@@ -22,9 +22,17 @@ struct Outcome {
   nlohmann::json results = nlohmann::json::object();  // node status -> count
 };
 
-// `run_results` is dbt's run_results.json when it wrote one.
-Outcome classify(const ExitStatus& exit, StopReason reason,
-                 const std::optional<nlohmann::json>& run_results, int timeout_seconds);
+// What dbt left behind that says how it went.
+struct DbtReport {
+  std::optional<nlohmann::json> run_results;  // target/run_results.json, when written
+  std::optional<std::string> fatal_error;     // its "Encountered an error" text, if any
+};
+
+Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
+                 int timeout_seconds);
+
+// The text of dbt's fatal error (event MainEncounteredError) in its JSON log file, if any.
+std::optional<std::string> find_fatal_error(const std::string& json_log_path);
 
 // {"success": 5, "error": 1, ...} from run_results.json's results[].status.
 nlohmann::json count_results(const nlohmann::json& run_results);
