@@ -30,7 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kHttpThreads = 16;
+// Every `trigger --wait` and `logs -f` holds one for the length of its run, so there are
+// enough for many followers beside ordinary requests.
+constexpr int kHttpThreads = 64;
 
 // True when something accepts connections on the Unix socket at `path`.
 bool socket_is_live(const std::string& path) {

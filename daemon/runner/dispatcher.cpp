@@ -20,21 +20,19 @@ void Dispatcher::wake() {
 }
 
 bool Dispatcher::cancel(const std::string& run_id) {
+  bool done = false;
   {
+    // Held across the store update: the loop marks runs running under this mutex, so a
+    // queued run is either cancelled here or seen in active_, never neither.
     std::lock_guard lock(mutex_);
     if (auto it = active_.find(run_id); it != active_.end()) {
       it->second.control->request_stop(StopReason::cancelled);
       return true;
     }
+    done = store_.finish_run(run_id, common::RunStatus::cancelled, common::now(), std::nullopt,
+                             "cancelled by request before it started", nlohmann::json::object());
   }
-  // Not running here: if still queued, it ends now. finish_run only touches a queued or
-  // running row, and a run the loop is about to start is refused by mark_running.
-  const auto run = store_.find_run(run_id);
-  if (!run || run->status != common::RunStatus::queued) return false;
-  const bool done = store_.finish_run(run_id, common::RunStatus::cancelled, common::now(),
-                                      std::nullopt, "cancelled by request before it started",
-                                      nlohmann::json::object());
-  wake();
+  if (done) wake();
   return done;
 }
 

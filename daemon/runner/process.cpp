@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -154,6 +155,24 @@ void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::millise
     if (pidfd) wait_readable(pidfd.get(), std::chrono::seconds(5));
   }
   ::kill(-pid, SIGKILL);  // whatever is left of the group
+}
+
+std::vector<pid_t> processes_with_env(const std::string& entry) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = dir.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream environ_file(dir.path() / "environ", std::ios::binary);
+    if (!environ_file) continue;  // another user's process, or gone
+    for (std::string var; std::getline(environ_file, var, '\0');) {
+      if (var == entry) {
+        out.push_back(static_cast<pid_t>(std::stol(name)));
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace dagctl::daemon::runner

@@ -64,4 +64,7 @@ std::int64_t process_start_ticks(pid_t pid);
 // `start_ticks`. Returns once the leader is gone.
 void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace);
 
+// Processes of this user whose environment holds `entry` exactly ("K=V").
+std::vector<pid_t> processes_with_env(const std::string& entry);
+
 }  // namespace dagctl::daemon::runner

@@ -13,6 +13,12 @@ int recover_interrupted_runs(store::Store& store) {
       spdlog::warn("run {}: stopping dbt (pid {}) left over by a daemon that died", run.id, run.pid);
       stop_orphan_group(run.pid, run.pid_start_ticks, std::chrono::seconds(5));
     }
+    // The daemon may have died between spawning dbt and recording its pid; every process
+    // of a run carries DAGCTL_RUN_ID in its environment, so find them that way too.
+    for (const pid_t pid : processes_with_env("DAGCTL_RUN_ID=" + run.id)) {
+      spdlog::warn("run {}: stopping left-over process {}", run.id, pid);
+      stop_orphan_group(pid, process_start_ticks(pid), std::chrono::seconds(5));
+    }
     store.finish_run(run.id, common::RunStatus::error, common::now(), std::nullopt,
                      "the daemon stopped unexpectedly while this run was in progress; "
                      "its dbt process was stopped at the next start",
