@@ -75,6 +75,7 @@ nlohmann::json Client::patch(const std::string& path, const nlohmann::json& body
   return request("PATCH", path, body);
 }
 void Client::del(const std::string& path) const { request("DELETE", path, std::nullopt); }
+nlohmann::json Client::del_json(const std::string& path) const { return request("DELETE", path, std::nullopt); }
 
 void Client::stream(const std::string& path, const std::function<void(std::string_view)>& sink) const {
   auto client = connect(socket_);

@@ -32,6 +32,7 @@ public:
   nlohmann::json post(const std::string& path, const std::optional<nlohmann::json>& body = std::nullopt) const;
   nlohmann::json patch(const std::string& path, const nlohmann::json& body) const;
   void del(const std::string& path) const;
+  nlohmann::json del_json(const std::string& path) const;
   // Streams a text body (logs) to `sink` as it arrives; returns when the server ends it.
   void stream(const std::string& path, const std::function<void(std::string_view)>& sink) const;
   // True when a daemon answers on the socket.

@@ -11,5 +11,6 @@ void add_daemon_commands(CLI::App& app, Context& ctx);   // status, daemon start
 void add_project_commands(CLI::App& app, Context& ctx);  // project add|list|show|remove
 void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create|update|delete
 void add_run_commands(CLI::App& app, Context& ctx);      // trigger, runs, run show, logs, cancel, retry
+void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke
 
 }  // namespace dagctl::cli

@@ -8,6 +8,30 @@
 
 namespace dagctl::daemon {
 
+ListenAddress parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw std::runtime_error("--listen '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:" +
+                             std::to_string(kDefaultPort) + ") or 'none'");
+  }
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoi(port) > 65535) {
+    throw std::runtime_error("--listen port '" + port + "' is not a number from 0 to 65535");
+  }
+  out.port = std::stoi(port);
+  return out;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 Config parse_config(int argc, char** argv) {
   Config c;
   CLI::App app("dagctld: runs dbt jobs for dagctl, its REST API and its schedules", "dagctld");
@@ -16,6 +40,9 @@ Config parse_config(int argc, char** argv) {
       ->envname("DAGCTL_DATA_DIR");
   app.add_option("--socket", c.socket_path, "The Unix socket the CLI talks to")->envname("DAGCTL_SOCKET");
   app.add_option("--listen", c.listen, "HOST:PORT for the REST API, or 'none'")->envname("DAGCTL_LISTEN");
+  app.add_flag("--allow-remote", c.allow_remote,
+               "Allow --listen on a non-loopback address (anyone who can reach it needs a token)")
+      ->envname("DAGCTL_ALLOW_REMOTE");
   app.add_option("--dbt", c.dbt, "dbt executable for projects that name none")->envname("DAGCTL_DBT");
   app.add_option("--max-parallel", c.max_parallel, "Runs at once across all projects (default: CPUs)")
       ->envname("DAGCTL_MAX_PARALLEL")

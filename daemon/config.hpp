@@ -12,11 +12,21 @@ struct Config {
   std::string data_dir;
   std::string socket_path;
   std::string listen;  // "HOST:PORT" or "none"
+  bool allow_remote = false;  // bind --listen to a non-loopback address
   std::string dbt = "dbt";
   int max_parallel = 0;
   std::string log_level = "info";
   int stop_grace_seconds = 10;
 };
+
+struct ListenAddress {
+  std::string host;  // without brackets for IPv6
+  int port = 0;      // 0: any free port
+};
+
+// "127.0.0.1:8780", "[::1]:0", "localhost:8780". Throws with what to write instead.
+ListenAddress parse_listen(const std::string& text);
+bool is_loopback_host(const std::string& host);
 
 // Parses argv and the environment. Throws CLI::ParseError for bad usage (the caller prints
 // it) and std::runtime_error for values that cannot work.

@@ -22,6 +22,7 @@
 #include "daemon/runner/recovery.hpp"
 #include "daemon/service.hpp"
 #include "daemon/signals.hpp"
+#include "daemon/tokens.hpp"
 #include "daemon/store/store.hpp"
 
 namespace dagctl::daemon {
@@ -99,36 +100,66 @@ int serve(const Config& config) {
     spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
   }
 
-  runner::DbtExecutor executor({config.data_dir, config.dbt, std::chrono::seconds(config.stop_grace_seconds)});
-  runner::Dispatcher dispatcher(store, executor, config.max_parallel);
-  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, "", config.data_dir};
-  Service service(store, dispatcher, info);
-  api::Router router(service, config.data_dir);
-
+  // Bind both listeners before anything is announced; they accept once serve() runs.
   prepare_socket_path(config.socket_path);
   Listener unix_listener;
-  auto& server = unix_listener.server();
-  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  server.set_address_family(AF_UNIX);
-  router.install(server, api::Listener::unix_socket);
+  unix_listener.server().set_address_family(AF_UNIX);
   {
     // Created 0600 from the start: no window in which others could connect.
     const mode_t old_mask = ::umask(0177);
-    const bool bound = server.bind_to_port(config.socket_path, 80);
+    const bool bound = unix_listener.server().bind_to_port(config.socket_path, 80);
     ::umask(old_mask);
     if (!bound) throw std::runtime_error("cannot listen on " + config.socket_path);
   }
   ::chmod(config.socket_path.c_str(), 0600);
-  unix_listener.serve();
+
+  std::unique_ptr<Listener> tcp_listener;
+  std::string http_address;
+  if (config.listen != "none") {
+    const ListenAddress address = parse_listen(config.listen);
+    if (!is_loopback_host(address.host)) {
+      if (!config.allow_remote) {
+        throw std::runtime_error("--listen " + config.listen +
+                                 " is not a loopback address; pass --allow-remote to expose the API "
+                                 "beyond this machine (every request still needs a token)");
+      }
+      spdlog::warn("the REST API listens on {}, beyond this machine: protect it with TLS in front", config.listen);
+    }
+    tcp_listener = std::make_unique<Listener>();
+    const int port = address.port == 0 ? tcp_listener->server().bind_to_any_port(address.host)
+                     : tcp_listener->server().bind_to_port(address.host, address.port) ? address.port
+                                                                                        : -1;
+    if (port <= 0) {
+      throw std::runtime_error("cannot listen on " + config.listen +
+                               " (in use?); pass another --listen HOST:PORT, or --listen none");
+    }
+    http_address = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) +
+                   ":" + std::to_string(port);
+  }
+
+  runner::DbtExecutor executor({config.data_dir, config.dbt, std::chrono::seconds(config.stop_grace_seconds)});
+  runner::Dispatcher dispatcher(store, executor, config.max_parallel);
+  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir};
+  Service service(store, dispatcher, info);
+  Tokens tokens(store, service.organization().id);
+  api::Router router(service, tokens, config.data_dir);
+
+  for (Listener* l : {&unix_listener, tcp_listener.get()}) {
+    if (!l) continue;
+    l->server().new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+    router.install(l->server(), l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
+    l->serve();
+  }
 
   dispatcher.start();
   const std::string ready_file = config.data_dir + "/dagctld.json";
   write_ready_file(ready_file, {{"pid", info.pid},
                                 {"version", info.version},
                                 {"socket", config.socket_path},
-                                {"http", nullptr}});
-  spdlog::info("dagctld {} ready: socket {}, data dir {}, max {} run(s) at once", info.version,
-               config.socket_path, config.data_dir, config.max_parallel);
+                                {"http", http_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(http_address)}});
+  spdlog::info("dagctld {} ready: socket {}, http {}, data dir {}, max {} run(s) at once", info.version,
+               config.socket_path, http_address.empty() ? "off" : http_address, config.data_dir,
+               config.max_parallel);
 
   const int sig = wait_for_stop_signal();
   spdlog::info("received {}, stopping: running dbt processes are stopped, queued runs stay queued",
@@ -138,6 +169,7 @@ int serve(const Config& config) {
   // Runs first: a client following a log waits for its run to end, and the server's stop
   // waits for that client.
   dispatcher.shutdown();
+  if (tcp_listener) tcp_listener->stop();
   unix_listener.stop();
   fs::remove(config.socket_path, ec);
   spdlog::info("dagctld stopped");

@@ -51,8 +51,8 @@ std::string string_field(const json& body, const char* key) {
 
 }  // namespace
 
-Router::Router(Service& service, std::string data_dir)
-    : service_(service), data_dir_(std::move(data_dir)) {
+Router::Router(Service& service, Tokens& tokens, std::string data_dir)
+    : service_(service), tokens_(tokens), data_dir_(std::move(data_dir)) {
   add("GET", "/api/v1/health", [this](const Call&, httplib::Response& res, const Params&) {
     send_json(res, 200, {{"status", "ok"}, {"version", service_.info().version}});
   });
@@ -71,6 +71,57 @@ Router::Router(Service& service, std::string data_dir)
   add_project_routes();
   add_job_routes();
   add_run_routes();
+  add_token_routes();
+}
+
+namespace {
+json token_json(const store::Token& t) {
+  auto time_or_null = [](const std::optional<common::TimePoint>& v) {
+    return v ? json(common::to_rfc3339(*v)) : json(nullptr);
+  };
+  return {{"id", t.id},
+          {"name", t.name},
+          {"created_at", common::to_rfc3339(t.created_at)},
+          {"expires_at", time_or_null(t.expires_at)},
+          {"last_used_at", time_or_null(t.last_used_at)},
+          {"revoked_at", time_or_null(t.revoked_at)}};
+}
+}  // namespace
+
+// Token management is local-only: whoever can reach the socket owns the daemon anyway.
+void Router::add_token_routes() {
+  add("GET", "/api/v1/tokens", [this](const Call&, httplib::Response& res, const Params&) {
+    json list = json::array();
+    for (const auto& t : tokens_.list()) list.push_back(token_json(t));
+    send_json(res, 200, {{"tokens", list}});
+  }, /*local_only=*/true);
+  add("POST", "/api/v1/tokens", [this](const Call& req, httplib::Response& res, const Params&) {
+    const json body = *json_body(req, true);
+    reject_unknown_fields(body, {"name", "expires_in_days"});
+    if (!body.contains("name") || !body["name"].is_string()) throw bad_request("field 'name' (a string) is required");
+    std::optional<int> days;
+    if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
+      if (!body["expires_in_days"].is_number_integer()) throw bad_request("field 'expires_in_days' must be a whole number");
+      days = body["expires_in_days"].get<int>();
+    }
+    const auto created = tokens_.create(body["name"].get<std::string>(), days);
+    json out = token_json(created.token);
+    out["token"] = created.secret;
+    send_json(res, 201, out);
+  }, /*local_only=*/true);
+  add("DELETE", std::string("/api/v1/tokens/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+    send_json(res, 200, token_json(tokens_.revoke(p[0])));
+  }, /*local_only=*/true);
+}
+
+void Router::authorize(const httplib::Request& req) const {
+  const auto token = tokens_.authenticate(req.get_header_value("Authorization"));
+  const std::string org = req.get_header_value("X-Organization-ID");
+  if (!org.empty() && org != token.org_id) {
+    throw UserError(403, "forbidden",
+                    "X-Organization-ID '" + org + "' is not this token's organization; send " + token.org_id +
+                        " or leave the header out");
+  }
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler,
@@ -310,6 +361,8 @@ void Router::install(httplib::Server& server, Listener listener) {
   server.Patch(all, with_body);
   server.Delete(all, with_body);
   server.set_payload_max_length(kMaxBodyBytes);
+  // Pollers (Airflow sensors, scripts) keep connections open; httplib's default is 5 requests.
+  server.set_keep_alive_max_count(100000);
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     // Errors httplib produced itself, before any route ran.
     if (!res.body.empty()) return;
@@ -327,6 +380,9 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
                       const std::string& body) {
   std::string allowed;
   try {
+    if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
+      authorize(req);
+    }
     for (const auto& route : routes_) {
       std::smatch match;
       if (!std::regex_match(req.path, match, route.pattern)) continue;
@@ -347,6 +403,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     }
     send_error(res, 404, "not_found", "no route " + req.method + " " + req.path + "; see docs/api.md");
   } catch (const UserError& e) {
+    if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, e.http_status(), e.code(), e.what());
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());

@@ -13,6 +13,7 @@
 
 #include "daemon/api/http_util.hpp"
 #include "daemon/service.hpp"
+#include "daemon/tokens.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -23,7 +24,7 @@ constexpr size_t kMaxBodyBytes = 1024 * 1024;
 
 class Router {
 public:
-  Router(Service& service, std::string data_dir);
+  Router(Service& service, Tokens& tokens, std::string data_dir);
   void install(httplib::Server& server, Listener listener);
 
 private:
@@ -44,8 +45,12 @@ private:
   void add_project_routes();
   void add_job_routes();
   void add_run_routes();
+  void add_token_routes();
+  // TCP only: the bearer token must be valid and X-Organization-ID, when sent, its org.
+  void authorize(const httplib::Request& req) const;
 
   Service& service_;
+  Tokens& tokens_;
   std::string data_dir_;
   std::vector<Route> routes_;
 };

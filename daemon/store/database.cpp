@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -71,6 +71,19 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_status ON runs(status, seq);
 CREATE INDEX runs_by_job ON runs(job_id, seq);
 CREATE INDEX runs_by_project ON runs(project_id, seq);
+)sql",
+    // API tokens: only the SHA-256 of the secret is kept.
+    R"sql(
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organizations(id),
+  name TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
 )sql",
 };
 

@@ -75,6 +75,17 @@ struct Run {
   std::int64_t pid_start_ticks = 0;
 };
 
+struct Token {
+  std::string id;
+  std::string org_id;
+  std::string name;
+  std::string secret_sha256;  // hex; the secret itself is never stored
+  TimePoint created_at;
+  std::optional<TimePoint> expires_at;
+  std::optional<TimePoint> last_used_at;
+  std::optional<TimePoint> revoked_at;
+};
+
 struct RunFilter {
   std::optional<std::string> job_id;
   std::optional<std::string> project_id;

@@ -420,4 +420,77 @@ bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_ti
   return changed;
 }
 
+namespace {
+constexpr const char* kTokenColumns =
+    "id, org_id, name, secret_sha256, created_at, expires_at, last_used_at, revoked_at";
+
+Token read_token(Statement& s) {
+  Token t;
+  t.id = s.getColumn(0).getString();
+  t.org_id = s.getColumn(1).getString();
+  t.name = s.getColumn(2).getString();
+  t.secret_sha256 = s.getColumn(3).getString();
+  t.created_at = common::from_millis(s.getColumn(4).getInt64());
+  t.expires_at = opt_time(s.getColumn(5));
+  t.last_used_at = opt_time(s.getColumn(6));
+  t.revoked_at = opt_time(s.getColumn(7));
+  return t;
+}
+}  // namespace
+
+void Store::insert_token(const Token& t) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, std::string("INSERT INTO tokens (") + kTokenColumns + ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)");
+  s.bind(1, t.id);
+  s.bind(2, t.org_id);
+  s.bind(3, t.name);
+  s.bind(4, t.secret_sha256);
+  s.bind(5, common::to_millis(t.created_at));
+  if (t.expires_at) {
+    s.bind(6, common::to_millis(*t.expires_at));
+  } else {
+    s.bind(6);
+  }
+  s.exec();
+  tx.commit();
+}
+
+std::vector<Token> Store::list_tokens() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kTokenColumns + " FROM tokens ORDER BY created_at");
+  std::vector<Token> out;
+  while (s.executeStep()) out.push_back(read_token(s));
+  return out;
+}
+
+std::optional<Token> Store::find_token_by_hash(const std::string& secret_sha256) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kTokenColumns + " FROM tokens WHERE secret_sha256 = ?");
+  s.bind(1, secret_sha256);
+  if (!s.executeStep()) return std::nullopt;
+  return read_token(s);
+}
+
+bool Store::revoke_token(const std::string& id, TimePoint when) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+  s.bind(1, common::to_millis(when));
+  s.bind(2, id);
+  const bool changed = s.exec() == 1;
+  tx.commit();
+  return changed;
+}
+
+void Store::touch_token(const std::string& id, TimePoint when) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, "UPDATE tokens SET last_used_at = ? WHERE id = ?");
+  s.bind(1, common::to_millis(when));
+  s.bind(2, id);
+  s.exec();
+  tx.commit();
+}
+
 }  // namespace dagctl::daemon::store

@@ -69,6 +69,13 @@ public:
                   std::optional<int> exit_code, std::optional<std::string> error_message,
                   const nlohmann::json& results);
 
+  void insert_token(const Token& token);
+  std::vector<Token> list_tokens();
+  std::optional<Token> find_token_by_hash(const std::string& secret_sha256);
+  // False when there is no such token or it was revoked already.
+  bool revoke_token(const std::string& id, TimePoint when);
+  void touch_token(const std::string& id, TimePoint when);
+
 private:
   std::mutex mutex_;
   std::unique_ptr<SQLite::Database> db_;
