@@ -49,6 +49,24 @@ std::string string_field(const json& body, const char* key) {
   return body[key].get<std::string>();
 }
 
+// "/api/v1/projects/([^/]+)/jobs/([^/]+)" -> "/api/v1/projects/{id}/jobs/{job_id}".
+std::string openapi_path(const std::string& pattern) {
+  static const std::map<std::string, std::string> kNames = {
+      {"projects", "{id}"}, {"jobs", "{job_id}"}, {"runs", "{run_id}"}, {"tokens", "{token_id}"}};
+  static const std::string kSegment = "([^/]+)";
+  std::string out;
+  size_t pos = 0;
+  for (size_t at; (at = pattern.find(kSegment, pos)) != std::string::npos; pos = at + kSegment.size()) {
+    out += pattern.substr(pos, at - pos);  // ends with '/'
+    const size_t start = out.rfind('/', out.size() - 2) + 1;
+    const std::string previous = out.substr(start, out.size() - 1 - start);
+    out += kNames.count(previous) ? kNames.at(previous) : "{param}";
+  }
+  out += pattern.substr(pos);
+  if (const auto rest = out.find("(.+)"); rest != std::string::npos) out.replace(rest, 4, "{path}");
+  return out;
+}
+
 }  // namespace
 
 Router::Router(Service& service, Tokens& tokens, std::string data_dir)
@@ -68,6 +86,14 @@ Router::Router(Service& service, Tokens& tokens, std::string data_dir)
     const auto org = service_.organization();
     send_json(res, 200, {{"id", org.id}, {"name", org.name}});
   });
+  // The route table itself, in OpenAPI path syntax; docs/openapi.yaml is checked against it.
+  add("GET", "/api/v1/routes", [this](const Call&, httplib::Response& res, const Params&) {
+    json list = json::array();
+    for (const auto& r : routes_) {
+      list.push_back({{"method", r.method}, {"path", openapi_path(r.pattern_text)}, {"local_only", r.local_only}});
+    }
+    send_json(res, 200, {{"routes", list}});
+  }, /*local_only=*/true);
   add_project_routes();
   add_job_routes();
   add_run_routes();
