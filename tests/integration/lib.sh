@@ -89,10 +89,12 @@ json() {
 }
 
 # start_daemon [ARGS...]: starts dagctld on this test's data dir and socket, in the
-# background, and waits for its readiness file.
+# background, and waits for its readiness file. No TCP listener unless ARGS has --listen.
 start_daemon() {
   rm -f "$DATA/dagctld.json"
-  "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" --listen none \
+  local listen=(--listen none)
+  case " $* " in *" --listen "*) listen=() ;; esac
+  "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" "${listen[@]}" \
     --log-level debug "$@" >>"$TEST_TMP/dagctld.log" 2>&1 &
   DAEMON_PID=$!
   wait_for "dagctld.json from pid $DAEMON_PID" 20 test -s "$DATA/dagctld.json" ||
@@ -153,6 +155,11 @@ pids_with_env() {
 
 no_process_of_run() {  # RUN
   [ -z "$(pids_with_env "DAGCTL_RUN_ID=$1")" ]
+}
+
+# http_address: the daemon's TCP address from dagctld.json, e.g. 127.0.0.1:41234.
+http_address() {
+  json 'd["http"]' <"$DATA/dagctld.json"
 }
 
 finish() {
