@@ -405,6 +405,7 @@ void Router::install(httplib::Server& server, Listener listener) {
 void Router::dispatch(const httplib::Request& req, httplib::Response& res, Listener listener,
                       const std::string& body) {
   std::string allowed;
+  bool hidden = false;  // the method exists here, but only on the Unix socket
   try {
     if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
       authorize(req);
@@ -412,7 +413,14 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     for (const auto& route : routes_) {
       std::smatch match;
       if (!std::regex_match(req.path, match, route.pattern)) continue;
-      if (route.local_only && listener != Listener::unix_socket) continue;
+      if (route.local_only && listener != Listener::unix_socket) {
+        // Local-only routes do not exist on TCP at all (CONTRACT §5): 404, not 405.
+        if (route.method == req.method) {
+          hidden = true;
+          break;
+        }
+        continue;
+      }
       if (route.method != req.method) {
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
@@ -422,7 +430,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
       route.handler({req, body}, res, params);
       return;
     }
-    if (!allowed.empty()) {
+    if (!allowed.empty() && !hidden) {
       res.set_header("Allow", allowed);
       send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use " + allowed);
       return;
