@@ -89,7 +89,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
         return;
       }
       if (!ctx.json() && !*quiet) {
-        std::cout << fmt::format("triggered {}/{}: run {}\n", ref.project_name, ref.job_name, run_id);
+        std::cout << fmt::format("triggered {}/{}: run {}", ref.project_name, ref.job_name, run_id) << std::endl;
       }
       ctx.exit_code = wait_for_run(ctx, run_id, {*quiet});
     });

@@ -278,18 +278,26 @@ void Router::add_run_routes() {
         throw bad_request("'offset' must be a whole number of bytes");
       }
     }
-    auto file = std::make_shared<std::ifstream>(runner::run_log_path(data_dir_, r.id), std::ios::binary);
-    if (*file) file->seekg(static_cast<std::streamoff>(offset));
+    auto file = std::make_shared<std::ifstream>();
     res.set_chunked_content_provider(
         "text/plain; charset=utf-8",
-        [this, file, follow, id = r.id](size_t, httplib::DataSink& sink) {
+        [this, file, follow, offset, path = runner::run_log_path(data_dir_, r.id), id = r.id](
+            size_t, httplib::DataSink& sink) {
           char buffer[64 * 1024];
           // Bounded memory whatever the log's size: one buffer at a time.
           while (sink.is_writable()) {
             const bool ended = !follow || common::is_terminal(service_.get_run(id).status);
-            file->clear();
-            file->read(buffer, sizeof buffer);
-            const auto n = file->gcount();
+            if (!file->is_open()) {
+              // A queued run has no log yet: the executor creates it when the run starts.
+              file->open(path, std::ios::binary);
+              if (file->is_open()) file->seekg(static_cast<std::streamoff>(offset));
+            }
+            std::streamsize n = 0;
+            if (file->is_open()) {
+              file->clear();
+              file->read(buffer, sizeof buffer);
+              n = file->gcount();
+            }
             if (n > 0) {
               if (!sink.write(buffer, static_cast<size_t>(n))) return false;
               continue;

@@ -160,7 +160,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     if (control.reason() != StopReason::none && now_t >= next_escalation && stop_stage < 3) {
       static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGKILL};
       child.signal_group(kSignals[stop_stage]);
-      append_to_log(log_path, fmt::format("sent {} to dbt's process group", sigabbrev_np(kSignals[stop_stage])));
+      append_to_log(log_path, fmt::format("sent SIG{} to dbt's process group", sigabbrev_np(kSignals[stop_stage])));
       ++stop_stage;
       next_escalation = now_t + options_.stop_grace;
     }

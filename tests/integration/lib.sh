@@ -148,7 +148,7 @@ run_has_status() {  # RUN STATUS
 pids_with_env() {
   local needle=$1 p
   for p in /proc/[0-9]*; do
-    tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "$needle" && echo "${p#/proc/}"
+    tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "$needle" && echo "${p#/proc/}"
   done
   return 0
 }
