@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
   add_job_commands(app, ctx);
   add_run_commands(app, ctx);
   add_token_commands(app, ctx);
+  add_webhook_commands(app, ctx);
   try {
     app.parse(argc, argv);
     return ctx.exit_code;

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "common/fd.hpp"
 #include "common/paths.hpp"
 
 extern char** environ;
@@ -127,8 +130,13 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       const Client client = ctx.client();
       const auto d = client.get("/api/v1/daemon");
       const int pid = d["pid"].get<int>();
+      // A pidfd becomes readable when the process exits, reaped or not (kill(pid, 0) would
+      // still succeed on an unreaped zombie).
+      common::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
       if (::kill(pid, SIGTERM) != 0) throw CliError(fmt::format("cannot signal dagctld (pid {}): {}", pid, std::strerror(errno)));
-      if (!wait_until([&] { return ::kill(pid, 0) != 0; }, 60s)) {
+      pollfd p{pidfd.get(), POLLIN, 0};
+      const bool stopped = pidfd ? ::poll(&p, 1, 60000) == 1 : wait_until([&] { return ::kill(pid, 0) != 0; }, 60s);
+      if (!stopped) {
         throw CliError(fmt::format("dagctld (pid {}) is still stopping after 60 s; see its log", pid));
       }
       if (ctx.json()) return print_json({{"stopped", pid}});

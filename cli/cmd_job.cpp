@@ -17,7 +17,7 @@ std::string job_path(const JobRef& ref) {
 // Flags shared by create and update; only those given end up in the body.
 struct JobFlags {
   std::string name, command, schedule, timezone, webhook_url, webhook_events, webhook_enabled,
-      enabled;
+      enabled, catchup, auth_type, auth_token_url, auth_username, auth_password;
   int timeout = 0;
   std::vector<std::string> webhook_headers;
 
@@ -29,11 +29,19 @@ struct JobFlags {
     cmd->add_option("--timeout", timeout, "Seconds before the run is stopped and ends 'error'")
         ->check(CLI::Range(1, 7 * 86400));
     cmd->add_option("--enabled", enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
+    cmd->add_option("--catchup", catchup, "true or false: one catch-up run after downtime")
+        ->check(CLI::IsMember({"true", "false"}));
     if (!update) return;
     cmd->add_option("--webhook-url", webhook_url, "URL POSTed when a run ends ('' to clear)");
     cmd->add_option("--webhook-header", webhook_headers, "'Name: value' sent with the webhook (repeatable)");
     cmd->add_option("--webhook-events", webhook_events, "Comma list of completed,failed,partial,cancelled ('' = all)");
     cmd->add_option("--webhook-enabled", webhook_enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
+    cmd->add_option("--webhook-auth", auth_type, "none, or airflow_jwt (Airflow 3: fetch a JWT with a user and password)")
+        ->check(CLI::IsMember({"none", "airflow_jwt"}));
+    cmd->add_option("--webhook-auth-token-url", auth_token_url, "Airflow's token URL, http://HOST:PORT/auth/token");
+    cmd->add_option("--webhook-auth-username", auth_username, "Airflow user");
+    cmd->add_option("--webhook-auth-password", auth_password, "Airflow password (write-only; prefer the variable)")
+        ->envname("DAGCTL_WEBHOOK_AUTH_PASSWORD");
   }
 
   nlohmann::json body(const CLI::App* cmd) const {
@@ -45,9 +53,18 @@ struct JobFlags {
     if (given("--timezone")) b["timezone"] = timezone.empty() ? nlohmann::json(nullptr) : nlohmann::json(timezone);
     if (given("--timeout")) b["timeout_seconds"] = timeout;
     if (given("--enabled")) b["enabled"] = enabled == "true";
+    if (given("--catchup")) b["catchup"] = catchup == "true";
     if (cmd->get_option_no_throw("--webhook-url") == nullptr) return b;
     if (given("--webhook-url")) b["webhook_url"] = webhook_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(webhook_url);
     if (given("--webhook-enabled")) b["webhook_enabled"] = webhook_enabled == "true";
+    if (given("--webhook-auth")) {
+      if (auth_type == "none") {
+        b["webhook_auth"] = nullptr;
+      } else {
+        b["webhook_auth"] = {{"type", auth_type}, {"token_url", auth_token_url}, {"username", auth_username},
+                             {"password", auth_password}};
+      }
+    }
     if (given("--webhook-events")) {
       nlohmann::json events = nlohmann::json::array();
       std::string rest = webhook_events;
@@ -76,8 +93,9 @@ struct JobFlags {
 
 void print_job(const nlohmann::json& job, const std::string& project_name) {
   std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, job["name"].get<std::string>());
-  for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled",
-                          "webhook_enabled", "webhook_url", "webhook_events", "created_at", "updated_at"}) {
+  for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled", "catchup",
+                          "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "created_at",
+                          "updated_at"}) {
     std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_of(job[key]));
   }
   std::string headers;

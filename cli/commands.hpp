@@ -12,5 +12,6 @@ void add_project_commands(CLI::App& app, Context& ctx);  // project add|list|sho
 void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create|update|delete
 void add_run_commands(CLI::App& app, Context& ctx);      // trigger, runs, run show, logs, cancel, retry
 void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke
+void add_webhook_commands(CLI::App& app, Context& ctx);  // webhook secret|deliveries|redeliver|test
 
 }  // namespace dagctl::cli

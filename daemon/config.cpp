@@ -54,6 +54,20 @@ Config parse_config(int argc, char** argv) {
                  "Seconds between SIGINT, SIGTERM and SIGKILL when stopping a run")
       ->envname("DAGCTL_STOP_GRACE")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--webhook-ca-file", c.webhook_ca_file,
+                 "PEM file of an extra CA to trust for https webhooks (the system's stay trusted)")
+      ->envname("DAGCTL_WEBHOOK_CA_FILE")
+      ->check(CLI::ExistingFile);
+  app.add_option("--webhook-retries", c.webhook_retries,
+                 "Retries of a webhook after a timeout, connection error, 5xx or 429")
+      ->envname("DAGCTL_WEBHOOK_RETRIES")
+      ->check(CLI::Range(0, 20));
+  app.add_option("--webhook-retry-delay", c.webhook_retry_delay_seconds, "Seconds before a webhook retry")
+      ->envname("DAGCTL_WEBHOOK_RETRY_DELAY")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--webhook-timeout", c.webhook_timeout_seconds, "Seconds a webhook receiver has to answer")
+      ->envname("DAGCTL_WEBHOOK_TIMEOUT")
+      ->check(CLI::Range(1, 300));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,6 +17,10 @@ struct Config {
   int max_parallel = 0;
   std::string log_level = "info";
   int stop_grace_seconds = 10;
+  std::string webhook_ca_file;  // extra CA (PEM) trusted for https webhooks, beside the system's
+  int webhook_retries = 1;
+  double webhook_retry_delay_seconds = 2.0;
+  int webhook_timeout_seconds = 10;
 };
 
 struct ListenAddress {

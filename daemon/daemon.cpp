@@ -23,6 +23,8 @@
 #include "daemon/service.hpp"
 #include "daemon/signals.hpp"
 #include "daemon/tokens.hpp"
+#include "daemon/webhooks/outbox.hpp"
+#include "daemon/webhooks/sender.hpp"
 #include "daemon/store/store.hpp"
 
 namespace dagctl::daemon {
@@ -70,6 +72,22 @@ void write_ready_file(const std::string& path, const nlohmann::json& content) {
   fs::rename(tmp, path);  // atomic: readers never see half a file
 }
 
+// httplib trusts one CA file, so the extra CA is appended to a copy of the system bundle.
+std::string write_ca_bundle(const std::string& extra_ca, const std::string& path) {
+  std::ofstream out(path, std::ios::trunc);
+  for (const char* system : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
+    std::ifstream in(system);
+    if (in) {
+      out << in.rdbuf() << "\n";
+      break;
+    }
+  }
+  std::ifstream extra(extra_ca);
+  out << extra.rdbuf() << "\n";
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+  return path;
+}
+
 class Listener {
 public:
   Listener() = default;
@@ -96,7 +114,8 @@ int serve(const Config& config) {
   LockFile lock(config.data_dir + "/dagctld.lock");
 
   store::Store store(config.data_dir + "/dagctl.db");
-  if (const int n = runner::recover_interrupted_runs(store); n > 0) {
+  webhooks::Outbox outbox(store, store.default_organization());
+  if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox); n > 0) {
     spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
   }
 
@@ -138,9 +157,19 @@ int serve(const Config& config) {
   }
 
   runner::DbtExecutor executor({config.data_dir, config.dbt, std::chrono::seconds(config.stop_grace_seconds)});
-  runner::Dispatcher dispatcher(store, executor, config.max_parallel);
+  runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
+  webhooks::SenderOptions sender_options;
+  sender_options.retries = config.webhook_retries;
+  sender_options.retry_delay = std::chrono::milliseconds(static_cast<long>(config.webhook_retry_delay_seconds * 1000));
+  sender_options.user_agent = std::string("dagctl/") + DAGCTL_VERSION;
+  sender_options.timeout = std::chrono::seconds(config.webhook_timeout_seconds);
+  if (!config.webhook_ca_file.empty()) {
+    sender_options.ca_bundle = write_ca_bundle(config.webhook_ca_file, config.data_dir + "/webhook-ca-bundle.pem");
+  }
+  webhooks::Sender sender(store, sender_options);
+  outbox.set_listener([&sender] { sender.wake(); });
   DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir};
-  Service service(store, dispatcher, info);
+  Service service(store, dispatcher, outbox, info);
   Tokens tokens(store, service.organization().id);
   api::Router router(service, tokens, config.data_dir);
 
@@ -152,6 +181,7 @@ int serve(const Config& config) {
   }
 
   dispatcher.start();
+  sender.start();  // also sends what a previous daemon left pending, with the same ids
   const std::string ready_file = config.data_dir + "/dagctld.json";
   write_ready_file(ready_file, {{"pid", info.pid},
                                 {"version", info.version},
@@ -169,6 +199,7 @@ int serve(const Config& config) {
   // Runs first: a client following a log waits for its run to end, and the server's stop
   // waits for that client.
   dispatcher.shutdown();
+  sender.shutdown();  // undelivered webhooks stay pending for the next start
   if (tcp_listener) tcp_listener->stop();
   unix_listener.stop();
   fs::remove(config.socket_path, ec);

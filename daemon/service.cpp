@@ -1,5 +1,6 @@
 #include "daemon/service.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -7,6 +8,7 @@
 #include "common/random.hpp"
 #include "daemon/errors.hpp"
 #include "daemon/runner/executor.hpp"
+#include "daemon/webhooks/signing.hpp"
 
 namespace dagctl::daemon {
 
@@ -25,6 +27,32 @@ void check_name(const std::string& what, const std::string& name) {
 }
 
 std::string type_name(const json& v) { return v.type_name(); }
+
+// null or {"type": "none"} clears; {"type": "airflow_jwt", "token_url", "username", "password"}.
+json parse_webhook_auth(const json& value) {
+  if (value.is_null()) return nullptr;
+  if (!value.is_object() || !value.contains("type") || !value["type"].is_string()) {
+    throw bad_request("field 'webhook_auth' must be null, {\"type\": \"none\"} or {\"type\": \"airflow_jwt\", "
+                      "\"token_url\": ..., \"username\": ..., \"password\": ...}");
+  }
+  const std::string type = value["type"];
+  if (type == "none") return nullptr;
+  if (type != "airflow_jwt") throw bad_request("webhook_auth type '" + type + "' is unknown; use airflow_jwt or none");
+  for (const auto& [k, v] : value.items()) {
+    if (k != "type" && k != "token_url" && k != "username" && k != "password") {
+      throw bad_request("unknown webhook_auth field '" + k + "'; airflow_jwt takes token_url, username, password");
+    }
+    if (!v.is_string() || v.get<std::string>().empty()) throw bad_request("webhook_auth field '" + k + "' must be a non-empty string");
+  }
+  for (const char* k : {"token_url", "username", "password"}) {
+    if (!value.contains(k)) throw bad_request(std::string("webhook_auth of type airflow_jwt needs '") + k + "'");
+  }
+  const std::string url = value["token_url"];
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    throw bad_request("webhook_auth token_url must be Airflow's http(s)://HOST:PORT/auth/token");
+  }
+  return value;
+}
 
 // Applies the job fields of a create or PATCH body to `job`, checking each one.
 void apply_job_fields(store::Job& job, const json& fields) {
@@ -67,21 +95,41 @@ void apply_job_fields(store::Job& job, const json& fields) {
           value.get<bool>();
     } else if (key == "webhook_url") {
       want(key, value.is_null() || value.is_string(), "an http(s) URL string or null");
+      std::optional<std::string> url;
       if (value.is_string()) {
-        const auto url = value.get<std::string>();
-        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-          throw bad_request("field 'webhook_url' must start with http:// or https://");
+        static const std::regex kUrl(R"(^https?://[^/?#\s@]+(/[^\s]*)?$)");
+        url = value.get<std::string>();
+        if (!std::regex_match(*url, kUrl) || url->find_first_of("\r\n\t") != std::string::npos) {
+          throw bad_request("field 'webhook_url' must be an http:// or https:// URL with a host, e.g. "
+                            "http://127.0.0.1:8080/api/v2/dags/downstream/dagRuns");
         }
-        job.webhook_url = url;
-      } else {
-        job.webhook_url = std::nullopt;
       }
+      // A new URL gets a new secret (CONTRACT §8): the old receiver cannot verify the new one.
+      if (url && (url != job.webhook_url || !job.webhook_secret)) job.webhook_secret = webhooks::generate_secret();
+      job.webhook_url = url;
     } else if (key == "webhook_headers") {
       want(key, value.is_object(), "an object of header name to string value");
+      static const std::regex kToken("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
       for (const auto& [name, v] : value.items()) {
+        if (!std::regex_match(name, kToken)) {
+          throw bad_request("webhook header name '" + name + "' is not a valid HTTP header name");
+        }
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+        if (lower == "content-type" || lower == "host" || lower == "content-length" ||
+            lower.rfind("x-dagctl-", 0) == 0 || lower.rfind("webhook-", 0) == 0) {
+          throw bad_request("webhook header '" + name +
+                            "' is set by dagctl itself and cannot be configured (reserved: Content-Type, Host, "
+                            "Content-Length, X-Dagctl-*, webhook-*)");
+        }
         if (!v.is_string()) throw bad_request("webhook header '" + name + "' must have a string value");
+        if (v.get<std::string>().find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+          throw bad_request("webhook header '" + name + "' has a line break or NUL in its value");
+        }
       }
       job.webhook_headers = value;
+    } else if (key == "webhook_auth") {
+      job.webhook_auth = parse_webhook_auth(value);
     } else if (key == "webhook_events") {
       want(key, value.is_array(), "an array of event words");
       std::vector<std::string> events;
@@ -96,15 +144,50 @@ void apply_job_fields(store::Job& job, const json& fields) {
     } else {
       throw bad_request("unknown field '" + key +
                         "'; job fields are name, command, schedule, timezone, timeout_seconds, "
-                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events");
+                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth");
     }
   }
 }
 
 }  // namespace
 
-Service::Service(store::Store& store, runner::Dispatcher& dispatcher, DaemonInfo info)
-    : store_(store), dispatcher_(dispatcher), info_(std::move(info)), org_(store.default_organization()) {}
+Service::Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::Outbox& outbox, DaemonInfo info)
+    : store_(store),
+      dispatcher_(dispatcher),
+      outbox_(outbox),
+      info_(std::move(info)),
+      org_(store.default_organization()) {}
+
+std::string Service::webhook_secret(const std::string& project_id, const std::string& job_id) {
+  const auto job = get_job(project_id, job_id);
+  if (!job.webhook_secret) {
+    throw not_found("job '" + job.name + "' has no webhook yet; set one with dagctl job update JOB --webhook-url URL");
+  }
+  return *job.webhook_secret;
+}
+
+std::vector<store::Delivery> Service::deliveries(const std::string& project_id, const std::string& job_id, int limit) {
+  return store_.list_deliveries(get_job(project_id, job_id).id, limit);
+}
+
+store::Delivery Service::redeliver(const std::string& delivery_id) {
+  if (!store_.requeue_delivery(delivery_id, common::now())) {
+    throw not_found("no delivery '" + delivery_id + "'; list them with dagctl webhook deliveries JOB");
+  }
+  outbox_.notify();
+  return *store_.find_delivery(delivery_id);
+}
+
+store::Delivery Service::test_webhook(const std::string& project_id, const std::string& job_id) {
+  const auto job = get_job(project_id, job_id);
+  if (!job.webhook_url) {
+    throw conflict("job '" + job.name + "' has no webhook_url; set one with dagctl job update JOB --webhook-url URL");
+  }
+  const auto delivery = outbox_.test_delivery(job, get_project(project_id));
+  store_.insert_delivery(delivery);
+  outbox_.notify();
+  return delivery;
+}
 
 store::Project Service::add_project(const ProjectSpec& spec) {
   if (spec.path.empty()) throw bad_request("'path' is required: the folder that holds dbt_project.yml");

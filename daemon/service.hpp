@@ -12,6 +12,7 @@
 
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/outbox.hpp"
 
 namespace dagctl::daemon {
 
@@ -37,7 +38,7 @@ constexpr int kMaxQueuedPerJob = 100;
 
 class Service {
 public:
-  Service(store::Store& store, runner::Dispatcher& dispatcher, DaemonInfo info);
+  Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::Outbox& outbox, DaemonInfo info);
 
   const DaemonInfo& info() const { return info_; }
   store::Organization organization() const { return org_; }
@@ -65,6 +66,17 @@ public:
   std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.list_runs(filter); }
   store::Run cancel_run(const std::string& run_id);
   store::Run retry_run(const std::string& run_id);
+  // Webhooks (CONTRACT §8).
+  std::string webhook_secret(const std::string& project_id, const std::string& job_id);
+  std::vector<store::Delivery> deliveries(const std::string& project_id, const std::string& job_id, int limit);
+  std::vector<store::DeliveryAttempt> delivery_attempts(const std::string& delivery_id) {
+    return store_.list_attempts(delivery_id);
+  }
+  // Sends a delivery again, with the same id.
+  store::Delivery redeliver(const std::string& delivery_id);
+  // Queues a job.test event to the job's URL.
+  store::Delivery test_webhook(const std::string& project_id, const std::string& job_id);
+
   std::optional<runner::Progress> progress(const std::string& run_id) const {
     return dispatcher_.progress(run_id);
   }
@@ -72,6 +84,7 @@ public:
 private:
   store::Store& store_;
   runner::Dispatcher& dispatcher_;
+  webhooks::Outbox& outbox_;
   DaemonInfo info_;
   store::Organization org_;
 };

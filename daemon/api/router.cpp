@@ -52,7 +52,8 @@ std::string string_field(const json& body, const char* key) {
 // "/api/v1/projects/([^/]+)/jobs/([^/]+)" -> "/api/v1/projects/{id}/jobs/{job_id}".
 std::string openapi_path(const std::string& pattern) {
   static const std::map<std::string, std::string> kNames = {
-      {"projects", "{id}"}, {"jobs", "{job_id}"}, {"runs", "{run_id}"}, {"tokens", "{token_id}"}};
+      {"projects", "{id}"}, {"jobs", "{job_id}"}, {"runs", "{run_id}"}, {"tokens", "{token_id}"},
+      {"deliveries", "{delivery_id}"}};
   static const std::string kSegment = "([^/]+)";
   std::string out;
   size_t pos = 0;
@@ -223,10 +224,26 @@ void Router::add_job_routes() {
                          {"job_id", run.job_id},
                          {"job_name", run.job_name}});
   });
-  add("GET", job + "/deliveries", [this](const Call&, httplib::Response& res, const Params& p) {
-    service_.get_job(p[0], p[1]);  // 404 for an unknown job
-    send_json(res, 200, {{"deliveries", json::array()}});
+  add("GET", job + "/deliveries", [this](const Call& req, httplib::Response& res, const Params& p) {
+    json list = json::array();
+    for (const auto& d : service_.deliveries(p[0], p[1], parse_limit(query_param(req, "limit")))) {
+      list.push_back(delivery_json(d, service_.delivery_attempts(d.id)));
+    }
+    send_json(res, 200, {{"deliveries", list}});
   });
+  add("POST", job + "/webhook/test", [this](const Call&, httplib::Response& res, const Params& p) {
+    const auto d = service_.test_webhook(p[0], p[1]);
+    send_json(res, 202, delivery_json(d, {}));
+  });
+  // The signing secret never leaves the machine (CONTRACT §8).
+  add("GET", job + "/webhook/secret", [this](const Call&, httplib::Response& res, const Params& p) {
+    send_json(res, 200, {{"secret", service_.webhook_secret(p[0], p[1])}});
+  }, /*local_only=*/true);
+  add("POST", std::string("/api/v1/deliveries/") + kId + "/redeliver",
+      [this](const Call&, httplib::Response& res, const Params& p) {
+        const auto d = service_.redeliver(p[0]);
+        send_json(res, 202, delivery_json(d, service_.delivery_attempts(d.id)));
+      });
 }
 
 void Router::add_run_routes() {

@@ -51,10 +51,38 @@ json job_json(const store::Job& j) {
       {"webhook_url", opt(j.webhook_url)},
       {"webhook_headers", j.webhook_headers},
       {"webhook_events", j.webhook_events},
-      {"webhook_auth", nullptr},
+      // The password is write-only.
+      {"webhook_auth", j.webhook_auth.is_object()
+                           ? json{{"type", j.webhook_auth.value("type", "")},
+                                  {"token_url", j.webhook_auth.value("token_url", "")},
+                                  {"username", j.webhook_auth.value("username", "")}}
+                           : json(nullptr)},
       {"created_at", common::to_rfc3339(j.created_at)},
       {"updated_at", common::to_rfc3339(j.updated_at)},
   };
+}
+
+json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAttempt>& attempts) {
+  json list = json::array();
+  for (const auto& a : attempts) {
+    list.push_back({{"at", common::to_rfc3339(a.at)},
+                    {"status_code", opt(a.status_code)},
+                    {"latency_ms", a.latency_ms},
+                    {"error", opt(a.error)},
+                    {"response", a.response_excerpt}});
+  }
+  return {{"id", d.id},
+          {"job_id", d.job_id},
+          {"run_id", opt(d.run_id)},
+          {"event", d.event},
+          {"url", d.url},
+          {"status", d.status},
+          {"attempt_count", d.attempts},
+          {"created_at", common::to_rfc3339(d.created_at)},
+          {"next_attempt_at", d.status == "pending" ? json(common::to_rfc3339(d.next_attempt_at)) : json(nullptr)},
+          {"finished_at", opt_time(d.finished_at)},
+          {"last_error", opt(d.last_error)},
+          {"attempts", list}};
 }
 
 json run_json(const store::Run& r, const std::optional<runner::Progress>& progress) {

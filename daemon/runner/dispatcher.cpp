@@ -4,8 +4,20 @@
 
 namespace dagctl::daemon::runner {
 
-Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel)
-    : store_(store), executor_(executor), max_parallel_(std::max(1, max_parallel)) {}
+Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel,
+                       webhooks::Outbox* outbox)
+    : store_(store), executor_(executor), max_parallel_(std::max(1, max_parallel)), outbox_(outbox) {}
+
+bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome) {
+  store::Store::DeliveryOwed owed;
+  if (outbox_) {
+    if (const auto run = store_.find_run(run_id)) owed = outbox_->owed_for(*run);
+  }
+  const bool done = store_.finish_run(run_id, outcome.status, common::now(), outcome.exit_code,
+                                      outcome.error_message, outcome.results, owed);
+  if (done && outbox_) outbox_->notify();
+  return done;
+}
 
 Dispatcher::~Dispatcher() { shutdown(); }
 
@@ -29,8 +41,10 @@ bool Dispatcher::cancel(const std::string& run_id) {
       it->second.control->request_stop(StopReason::cancelled);
       return true;
     }
-    done = store_.finish_run(run_id, common::RunStatus::cancelled, common::now(), std::nullopt,
-                             "cancelled by request before it started", nlohmann::json::object());
+    Outcome cancelled;
+    cancelled.status = common::RunStatus::cancelled;
+    cancelled.error_message = "cancelled by request before it started";
+    done = finish(run_id, cancelled);
   }
   if (done) wake();
   return done;
@@ -131,8 +145,7 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
     outcome.error_message = std::string("dagctld could not run it: ") + e.what();
   }
   try {
-    store_.finish_run(run_id, outcome.status, common::now(), outcome.exit_code,
-                      outcome.error_message, outcome.results);
+    finish(run_id, outcome);
     spdlog::info("run {} ended {}", run_id, common::to_string(outcome.status));
   } catch (const std::exception& e) {
     spdlog::error("run {}: could not record its end: {}", run_id, e.what());

@@ -16,12 +16,16 @@
 
 #include "daemon/runner/executor.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/outbox.hpp"
 
 namespace dagctl::daemon::runner {
 
 class Dispatcher {
 public:
-  Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel);
+  // `outbox` (optional) records the webhook each finished run owes, in the same
+  // transaction as its terminal status.
+  Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel,
+             webhooks::Outbox* outbox = nullptr);
   ~Dispatcher();
 
   void start();
@@ -48,10 +52,13 @@ private:
   void start_due_runs(std::unique_lock<std::mutex>& lock);
   void execute(const std::string& run_id, RunControl& control);
   void join_finished(std::unique_lock<std::mutex>& lock);
+  // finish_run plus the webhook the run owes.
+  bool finish(const std::string& run_id, const Outcome& outcome);
 
   store::Store& store_;
   RunExecutor& executor_;
   const int max_parallel_;
+  webhooks::Outbox* outbox_;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

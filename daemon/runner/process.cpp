@@ -148,13 +148,14 @@ void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::millise
     if (pid > 0 && process_start_ticks(pid) == 0) ::kill(-pid, SIGKILL);
     return;
   }
+  // As for a cancel (CONTRACT §6.5): SIGINT lets dbt cancel its warehouse queries.
   common::Fd pidfd(open_pidfd(pid));
-  ::kill(-pid, SIGTERM);
-  if (!pidfd || !wait_readable(pidfd.get(), grace)) {
-    ::kill(-pid, SIGKILL);
-    if (pidfd) wait_readable(pidfd.get(), std::chrono::seconds(5));
+  for (const int sig : {SIGINT, SIGTERM}) {
+    ::kill(-pid, sig);
+    if (pidfd && wait_readable(pidfd.get(), grace)) break;
   }
   ::kill(-pid, SIGKILL);  // whatever is left of the group
+  if (pidfd) wait_readable(pidfd.get(), std::chrono::seconds(5));
 }
 
 std::vector<pid_t> processes_with_env(const std::string& entry) {

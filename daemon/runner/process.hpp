@@ -59,9 +59,9 @@ private:
 // tell a process from a later one that reused its pid. 0 when there is no such process.
 std::int64_t process_start_ticks(pid_t pid);
 
-// Stops a process group we did not spawn (left over by a daemon that died): SIGTERM, then
-// SIGKILL after `grace`, but only if `pid` still is the process that started at
-// `start_ticks`. Returns once the leader is gone.
+// Stops a process group we did not spawn (left over by a daemon that died): SIGINT, then
+// SIGTERM and SIGKILL after `grace` each, but only if `pid` still is the process that
+// started at `start_ticks`. Returns once the leader is gone.
 void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace);
 
 // Processes of this user whose environment holds `entry` exactly ("K=V").

@@ -2,11 +2,16 @@
 // to a daemon that died. Their dbt processes are stopped and the runs end `error`.
 #pragma once
 
+#include <chrono>
+
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/outbox.hpp"
 
 namespace dagctl::daemon::runner {
 
 // Returns how many runs it ended.
-int recover_interrupted_runs(store::Store& store);
+// Their webhooks are owed as for any other end (through `outbox`, when given).
+int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop_grace,
+                             webhooks::Outbox* outbox = nullptr);
 
 }  // namespace dagctl::daemon::runner

@@ -49,6 +49,8 @@ struct Job {
   std::optional<std::string> webhook_url;
   nlohmann::json webhook_headers = nlohmann::json::object();
   std::vector<std::string> webhook_events;
+  std::optional<std::string> webhook_secret;  // whsec_...; never leaves the daemon over TCP
+  nlohmann::json webhook_auth = nullptr;      // {"type":"airflow_jwt", token_url, username, password}
   TimePoint created_at;
   TimePoint updated_at;
 };
@@ -84,6 +86,32 @@ struct Token {
   std::optional<TimePoint> expires_at;
   std::optional<TimePoint> last_used_at;
   std::optional<TimePoint> revoked_at;
+};
+
+// One webhook owed to a job's URL: stored before the first attempt (the outbox), with the
+// exact body that every attempt sends.
+struct Delivery {
+  std::string id;  // the same on every attempt (X-Dagctl-Delivery, webhook-id)
+  std::int64_t seq = 0;
+  std::string job_id;
+  std::optional<std::string> run_id;
+  std::string event;
+  std::string url;
+  std::string body;
+  std::string status = "pending";  // pending, delivered, failed
+  int attempts = 0;
+  TimePoint next_attempt_at;
+  TimePoint created_at;
+  std::optional<TimePoint> finished_at;
+  std::optional<std::string> last_error;
+};
+
+struct DeliveryAttempt {
+  TimePoint at;
+  std::optional<int> status_code;
+  std::int64_t latency_ms = 0;
+  std::optional<std::string> error;
+  std::string response_excerpt;  // first 1 KiB
 };
 
 struct RunFilter {

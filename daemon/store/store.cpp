@@ -20,7 +20,7 @@ constexpr const char* kProjectColumns =
 constexpr const char* kJobColumns =
     "id, project_id, name, command, schedule, timezone, timeout_seconds, enabled, catchup, "
     "webhook_enabled, webhook_url, webhook_headers_json, webhook_events_json, created_at, "
-    "updated_at";
+    "updated_at, webhook_secret, webhook_auth_json";
 constexpr const char* kRunColumns =
     "seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
@@ -79,6 +79,8 @@ Job read_job(Statement& s) {
   j.webhook_events = nlohmann::json::parse(s.getColumn(12).getString()).get<std::vector<std::string>>();
   j.created_at = common::from_millis(s.getColumn(13).getInt64());
   j.updated_at = common::from_millis(s.getColumn(14).getInt64());
+  j.webhook_secret = opt_text(s.getColumn(15));
+  j.webhook_auth = s.getColumn(16).isNull() ? nlohmann::json(nullptr) : nlohmann::json::parse(s.getColumn(16).getString());
   return j;
 }
 
@@ -121,6 +123,12 @@ void bind_job(Statement& s, const Job& j) {
   s.bind(13, nlohmann::json(j.webhook_events).dump());
   s.bind(14, common::to_millis(j.created_at));
   s.bind(15, common::to_millis(j.updated_at));
+  bind_opt(s, 16, j.webhook_secret);
+  if (j.webhook_auth.is_null()) {
+    s.bind(17);
+  } else {
+    s.bind(17, j.webhook_auth.dump());
+  }
 }
 
 bool is_unique_violation(const SQLite::Exception& e) {
@@ -175,7 +183,7 @@ void Store::create_project(const Project& p, const std::vector<Job>& jobs) {
   }
   for (const Job& j : jobs) {
     Statement job_insert(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_job(job_insert, j);
     job_insert.exec();
   }
@@ -250,7 +258,7 @@ void Store::create_job(const Job& j) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
   Statement s(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   bind_job(s, j);
   try {
     s.exec();
@@ -271,7 +279,8 @@ void Store::update_job(const Job& j) {
               "UPDATE jobs SET id = ?1, project_id = ?2, name = ?3, command = ?4, schedule = ?5, "
               "timezone = ?6, timeout_seconds = ?7, enabled = ?8, catchup = ?9, "
               "webhook_enabled = ?10, webhook_url = ?11, webhook_headers_json = ?12, "
-              "webhook_events_json = ?13, created_at = ?14, updated_at = ?15 WHERE id = ?1");
+              "webhook_events_json = ?13, created_at = ?14, updated_at = ?15, webhook_secret = ?16, "
+              "webhook_auth_json = ?17 WHERE id = ?1");
   bind_job(s, j);
   try {
     if (s.exec() == 0) throw StoreError(StoreError::Kind::not_found, "no job with id " + j.id);
@@ -402,7 +411,7 @@ void Store::record_process(const std::string& id, int pid, std::int64_t start_ti
 
 bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_time,
                        std::optional<int> exit_code, std::optional<std::string> error_message,
-                       const nlohmann::json& results) {
+                       const nlohmann::json& results, const DeliveryOwed& owed) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
   Statement s(*db_,
@@ -413,9 +422,15 @@ bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_ti
   s.bind(2, common::to_millis(end_time));
   bind_opt(s, 3, exit_code);
   bind_opt(s, 4, error_message);
-  s.bind(5, results.dump());
+  s.bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   s.bind(6, id);
   const bool changed = s.exec() == 1;
+  if (changed && owed) {
+    Statement select(*db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+    select.bind(1, id);
+    select.executeStep();
+    if (const auto delivery = owed(read_run(select))) insert_delivery_locked(*delivery);
+  }
   tx.commit();
   return changed;
 }
@@ -491,6 +506,149 @@ void Store::touch_token(const std::string& id, TimePoint when) {
   s.bind(2, id);
   s.exec();
   tx.commit();
+}
+
+namespace {
+constexpr const char* kDeliveryColumns =
+    "seq, id, job_id, run_id, event, url, body, status, attempts, next_attempt_at, created_at, "
+    "finished_at, last_error";
+
+Delivery read_delivery(Statement& s) {
+  Delivery d;
+  d.seq = s.getColumn(0).getInt64();
+  d.id = s.getColumn(1).getString();
+  d.job_id = s.getColumn(2).getString();
+  d.run_id = opt_text(s.getColumn(3));
+  d.event = s.getColumn(4).getString();
+  d.url = s.getColumn(5).getString();
+  d.body = s.getColumn(6).getString();
+  d.status = s.getColumn(7).getString();
+  d.attempts = s.getColumn(8).getInt();
+  d.next_attempt_at = common::from_millis(s.getColumn(9).getInt64());
+  d.created_at = common::from_millis(s.getColumn(10).getInt64());
+  d.finished_at = opt_time(s.getColumn(11));
+  d.last_error = opt_text(s.getColumn(12));
+  return d;
+}
+}  // namespace
+
+void Store::insert_delivery_locked(const Delivery& d) {
+  Statement s(*db_,
+              "INSERT INTO deliveries (id, job_id, run_id, event, url, body, status, attempts, "
+              "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+  s.bind(1, d.id);
+  s.bind(2, d.job_id);
+  bind_opt(s, 3, d.run_id);
+  s.bind(4, d.event);
+  s.bind(5, d.url);
+  s.bind(6, d.body);
+  s.bind(7, d.status);
+  s.bind(8, common::to_millis(d.next_attempt_at));
+  s.bind(9, common::to_millis(d.created_at));
+  s.exec();
+}
+
+void Store::insert_delivery(const Delivery& d) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  insert_delivery_locked(d);
+  tx.commit();
+}
+
+std::optional<Delivery> Store::find_delivery(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kDeliveryColumns + " FROM deliveries WHERE id = ?");
+  s.bind(1, id);
+  if (!s.executeStep()) return std::nullopt;
+  return read_delivery(s);
+}
+
+std::vector<Delivery> Store::due_deliveries(TimePoint now, int limit) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kDeliveryColumns +
+                        " FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+                        "ORDER BY next_attempt_at, seq LIMIT ?");
+  s.bind(1, common::to_millis(now));
+  s.bind(2, limit);
+  std::vector<Delivery> out;
+  while (s.executeStep()) out.push_back(read_delivery(s));
+  return out;
+}
+
+std::optional<TimePoint> Store::next_delivery_due() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'");
+  s.executeStep();
+  return opt_time(s.getColumn(0));
+}
+
+void Store::record_attempt(const std::string& delivery_id, const DeliveryAttempt& a,
+                           const std::string& status, TimePoint next_attempt_at,
+                           const std::optional<std::string>& last_error) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement insert(*db_,
+                   "INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error, "
+                   "response_excerpt) VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, delivery_id);
+  insert.bind(2, common::to_millis(a.at));
+  bind_opt(insert, 3, a.status_code);
+  insert.bind(4, a.latency_ms);
+  bind_opt(insert, 5, a.error);
+  insert.bind(6, a.response_excerpt);
+  insert.exec();
+  Statement update(*db_,
+                   "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, "
+                   "last_error = ?, finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END WHERE id = ?");
+  update.bind(1, status);
+  update.bind(2, common::to_millis(next_attempt_at));
+  bind_opt(update, 3, last_error);
+  update.bind(4, status);
+  update.bind(5, common::to_millis(a.at));
+  update.bind(6, delivery_id);
+  update.exec();
+  tx.commit();
+}
+
+std::vector<Delivery> Store::list_deliveries(const std::string& job_id, int limit) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, std::string("SELECT ") + kDeliveryColumns +
+                        " FROM deliveries WHERE job_id = ? ORDER BY seq DESC LIMIT ?");
+  s.bind(1, job_id);
+  s.bind(2, limit);
+  std::vector<Delivery> out;
+  while (s.executeStep()) out.push_back(read_delivery(s));
+  return out;
+}
+
+std::vector<DeliveryAttempt> Store::list_attempts(const std::string& delivery_id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_,
+              "SELECT at, status_code, latency_ms, error, response_excerpt FROM delivery_attempts "
+              "WHERE delivery_id = ? ORDER BY id");
+  s.bind(1, delivery_id);
+  std::vector<DeliveryAttempt> out;
+  while (s.executeStep()) {
+    DeliveryAttempt a;
+    a.at = common::from_millis(s.getColumn(0).getInt64());
+    a.status_code = opt_int(s.getColumn(1));
+    a.latency_ms = s.getColumn(2).getInt64();
+    a.error = opt_text(s.getColumn(3));
+    a.response_excerpt = s.getColumn(4).getString();
+    out.push_back(a);
+  }
+  return out;
+}
+
+bool Store::requeue_delivery(const std::string& id, TimePoint now) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, finished_at = NULL WHERE id = ?");
+  s.bind(1, common::to_millis(now));
+  s.bind(2, id);
+  const bool changed = s.exec() == 1;
+  tx.commit();
+  return changed;
 }
 
 }  // namespace dagctl::daemon::store

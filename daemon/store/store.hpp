@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,11 +64,31 @@ public:
   // queued -> running. False when the run is no longer queued (cancelled meanwhile).
   bool mark_running(const std::string& id, TimePoint start_time);
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
-  // Moves a non-terminal run to its terminal status; false when it was terminal already
-  // (a run never leaves a terminal status).
+  // Builds the webhook a finished run owes, if any. Called inside finish_run's
+  // transaction with the run as stored: it must not call the store.
+  using DeliveryOwed = std::function<std::optional<Delivery>(const Run& finished)>;
+
+  // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
+  // transaction (CONTRACT §10). False when it was terminal already (a run never leaves a
+  // terminal status); then nothing is owed again.
   bool finish_run(const std::string& id, RunStatus status, TimePoint end_time,
                   std::optional<int> exit_code, std::optional<std::string> error_message,
-                  const nlohmann::json& results);
+                  const nlohmann::json& results, const DeliveryOwed& owed = {});
+
+  void insert_delivery(const Delivery& delivery);
+  std::optional<Delivery> find_delivery(const std::string& id);
+  // Pending deliveries due at `now`, oldest first.
+  std::vector<Delivery> due_deliveries(TimePoint now, int limit);
+  // When the next pending delivery is due; nullopt when none is pending.
+  std::optional<TimePoint> next_delivery_due();
+  // Records one attempt and the delivery's new state together.
+  void record_attempt(const std::string& delivery_id, const DeliveryAttempt& attempt,
+                      const std::string& status, TimePoint next_attempt_at,
+                      const std::optional<std::string>& last_error);
+  std::vector<Delivery> list_deliveries(const std::string& job_id, int limit);
+  std::vector<DeliveryAttempt> list_attempts(const std::string& delivery_id);
+  // Makes a delivery pending again, due now (a manual resend keeps its id).
+  bool requeue_delivery(const std::string& id, TimePoint now);
 
   void insert_token(const Token& token);
   std::vector<Token> list_tokens();
@@ -77,6 +98,8 @@ public:
   void touch_token(const std::string& id, TimePoint when);
 
 private:
+  void insert_delivery_locked(const Delivery& delivery);
+
   std::mutex mutex_;
   std::unique_ptr<SQLite::Database> db_;
 };

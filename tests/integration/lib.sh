@@ -16,6 +16,8 @@ SOCK="$TEST_TMP/run/dagctl.sock"
 FAKE_DBT="$DAGCTL_SOURCE_DIR/tests/integration/fake-dbt"
 DAEMON_PID=""
 CHECKS=0
+# Every process a test starts inherits this, so cleanup can find even orphaned dbt.
+export DAGCTL_TEST_TMP="$TEST_TMP"
 # Isolate from the user's own daemon and dbt settings.
 export DAGCTL_SOCKET="$SOCK"
 unset DAGCTL_DATA_DIR DAGCTL_LISTEN DAGCTL_DBT DBT_PROFILES_DIR DBT_TARGET_PATH DBT_LOG_PATH || true
@@ -26,7 +28,11 @@ cleanup() {
     kill -TERM "$DAEMON_PID" 2>/dev/null || true
     wait_for "daemon exit at cleanup" 30 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || kill -KILL "$DAEMON_PID" 2>/dev/null || true
   fi
-  # No process of a test may outlive it: anything still running from our temp dir is a bug.
+  # No process of a test may outlive it, orphans of a kill -9 included.
+  local p
+  for p in $(pids_with_env "DAGCTL_TEST_TMP=$TEST_TMP"); do
+    [ "$p" != "$$" ] && kill -KILL "$p" 2>/dev/null
+  done
   pkill -KILL -f "$TEST_TMP" 2>/dev/null || true
   if [ $rc -ne 0 ] && [ -f "$TEST_TMP/dagctld.log" ]; then
     echo "--- dagctld log (last 40 lines) ---" >&2

@@ -1,0 +1,81 @@
+// webhook secret|deliveries|redeliver|test (CONTRACT §8).
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/resolve.hpp"
+
+namespace dagctl::cli {
+
+namespace {
+std::string job_path(const JobRef& ref) {
+  return "/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" + url_encode(ref.job_id);
+}
+
+void print_delivery_line(const nlohmann::json& d) {
+  const auto& attempts = d["attempts"];
+  std::string last = "-";
+  if (!attempts.empty()) {
+    const auto& a = attempts.back();
+    last = a["status_code"].is_null() ? text_of(a["error"]) : "HTTP " + a["status_code"].dump();
+    last += fmt::format(" in {} ms", a["latency_ms"].dump());
+  }
+  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", d["id"].get<std::string>(),
+                           d["event"].get<std::string>(), d["status"].get<std::string>(),
+                           d["attempt_count"].dump(), last, text_of(d["run_id"]));
+}
+}  // namespace
+
+void add_webhook_commands(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("webhook", "The signing secret, the delivery log, resend and test");
+  group->require_subcommand(1);
+  {
+    auto* cmd = group->add_subcommand("secret", "The job's signing secret (whsec_...), to verify signatures");
+    auto job = std::make_shared<std::string>();
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    cmd->callback([&ctx, job] {
+      const Client client = ctx.client();
+      const auto answer = client.get(job_path(resolve_job(client, *job)) + "/webhook/secret");
+      ctx.json() ? print_json(answer) : void(std::cout << answer["secret"].get<std::string>() << "\n");
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("deliveries", "The job's webhook deliveries and every attempt, newest first");
+    auto job = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(20);
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    cmd->add_option("--limit", *limit, "How many (1-1000)")->check(CLI::Range(1, 1000));
+    cmd->callback([&ctx, job, limit] {
+      const Client client = ctx.client();
+      const auto answer = client.get(job_path(resolve_job(client, *job)) + "/deliveries?limit=" + std::to_string(*limit));
+      if (ctx.json()) return print_json(answer);
+      if (answer["deliveries"].empty()) std::cout << "no deliveries yet\n";
+      for (const auto& d : answer["deliveries"]) print_delivery_line(d);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("redeliver", "Send a delivery again (same delivery id)");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("DELIVERY", *id, "Delivery id (dlv_...)")->required();
+    cmd->callback([&ctx, id] {
+      const auto d = ctx.client().post("/api/v1/deliveries/" + url_encode(*id) + "/redeliver");
+      if (ctx.json()) return print_json(d);
+      std::cout << fmt::format("delivery {} queued again; see dagctl webhook deliveries JOB\n", d["id"].get<std::string>());
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("test", "Send a job.test event to the job's webhook URL");
+    auto job = std::make_shared<std::string>();
+    cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
+    cmd->callback([&ctx, job] {
+      const Client client = ctx.client();
+      const auto d = client.post(job_path(resolve_job(client, *job)) + "/webhook/test");
+      if (ctx.json()) return print_json(d);
+      std::cout << fmt::format("test delivery {} queued to {}; see dagctl webhook deliveries {}\n",
+                               d["id"].get<std::string>(), d["url"].get<std::string>(), *job);
+    });
+  }
+}
+
+}  // namespace dagctl::cli

@@ -1,0 +1,75 @@
+// Sender: delivers what the outbox stored (CONTRACT §8). One thread waits for the next
+// due delivery (no polling); each attempt runs on its own thread, at most a few at once,
+// so a slow receiver never delays another one or the runner. Every attempt is recorded.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon::webhooks {
+
+struct SenderOptions {
+  int retries = 1;  // after the first attempt, for timeouts, connection errors, 5xx and 429
+  std::chrono::milliseconds retry_delay{2000};
+  std::chrono::seconds timeout{10};
+  std::string ca_bundle;  // PEM file of trusted CAs for https; empty: the system's
+  std::string user_agent;
+  int max_in_flight = 8;
+};
+
+// How one attempt went, before it is recorded.
+struct AttemptOutcome {
+  store::DeliveryAttempt attempt;
+  bool delivered = false;
+  bool retryable = false;
+  std::optional<std::chrono::seconds> retry_after;  // from a 429's Retry-After
+};
+
+class Sender {
+public:
+  Sender(store::Store& store, SenderOptions options);
+  ~Sender();
+
+  void start();
+  // Look at the outbox again now (something was queued).
+  void wake();
+  // Stops starting attempts and waits for those in flight; pending deliveries stay
+  // pending for the next start.
+  void shutdown();
+
+  // One attempt at `delivery` for `job`; no store access. Public for tests.
+  AttemptOutcome attempt(const store::Delivery& delivery, const store::Job& job);
+
+private:
+  void loop();
+  void deliver(const store::Delivery& delivery);
+  std::optional<std::string> airflow_token(const nlohmann::json& auth, bool refresh, std::string& error);
+
+  store::Store& store_;
+  SenderOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool wake_pending_ = true;
+  bool stopping_ = false;
+  std::set<std::string> in_flight_;
+  std::map<std::string, std::thread> workers_;
+  std::vector<std::thread> finished_;
+  std::thread loop_thread_;
+
+  struct CachedToken {
+    std::string token;
+    common::TimePoint expires_at;
+  };
+  std::mutex tokens_mutex_;
+  std::map<std::string, CachedToken> tokens_;  // by token_url + username
+};
+
+}  // namespace dagctl::daemon::webhooks
