@@ -14,18 +14,28 @@ namespace {
 const std::set<std::string> kSucceeded = {"success", "pass", "warn"};
 const std::set<std::string> kFailed = {"error", "fail", "runtime error"};
 
-std::string node_name(const nlohmann::json& result) {
-  return result.value("unique_id", std::string("a node"));
+// A string member, or `fallback` when it is missing or of another type: run_results.json is
+// dbt's file, and a surprise in it must not turn a run's status into a crash.
+std::string string_member(const nlohmann::json& object, const char* key, const std::string& fallback = "") {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
+
+nlohmann::json results_array(const nlohmann::json& run_results) {
+  if (!run_results.is_object()) return nlohmann::json::array();
+  const auto it = run_results.find("results");
+  return it != run_results.end() && it->is_array() ? *it : nlohmann::json::array();
+}
+
+std::string node_name(const nlohmann::json& result) { return string_member(result, "unique_id", "a node"); }
 
 // "2 nodes failed: model.shop.orders (Division by zero), test.shop.x (Got 3 results)".
 std::string describe_failures(const nlohmann::json& run_results) {
   std::vector<std::string> parts;
-  for (const auto& r : run_results.value("results", nlohmann::json::array())) {
-    if (!r.is_object() || !kFailed.count(r.value("status", std::string()))) continue;
-    std::string message = r.contains("message") && r["message"].is_string()
-                              ? r["message"].get<std::string>()
-                              : std::string();
+  for (const auto& r : results_array(run_results)) {
+    if (!kFailed.count(string_member(r, "status"))) continue;
+    std::string message = string_member(r, "message");
     if (const auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
     if (message.size() > 200) message = message.substr(0, 200) + "...";
     parts.push_back(message.empty() ? node_name(r) : node_name(r) + " (" + message + ")");
@@ -42,9 +52,9 @@ std::string describe_failures(const nlohmann::json& run_results) {
 nlohmann::json count_results(const nlohmann::json& run_results) {
   nlohmann::json counts = nlohmann::json::object();
   if (!run_results.is_object()) return counts;
-  for (const auto& r : run_results.value("results", nlohmann::json::array())) {
-    if (!r.is_object() || !r.contains("status") || !r["status"].is_string()) continue;
-    const auto status = r["status"].get<std::string>();
+  for (const auto& r : results_array(run_results)) {
+    const auto status = string_member(r, "status");
+    if (status.empty()) continue;
     counts[status] = counts.value(status, 0) + 1;
   }
   return counts;
@@ -117,9 +127,8 @@ Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& rep
     int succeeded = 0;
     int failed = 0;
     if (run_results) {
-      for (const auto& r : run_results->value("results", nlohmann::json::array())) {
-        if (!r.is_object()) continue;
-        const std::string status = r.value("status", std::string());
+      for (const auto& r : results_array(*run_results)) {
+        const std::string status = string_member(r, "status");
         succeeded += kSucceeded.count(status) ? 1 : 0;
         failed += kFailed.count(status) ? 1 : 0;
       }

@@ -14,13 +14,14 @@ void ProgressTracker::feed_line(std::string_view line) {
   }
   const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!event.is_object()) return;
-  const auto info = event.value("info", nlohmann::json::object());
-  const auto data = event.value("data", nlohmann::json::object());
+  const auto info = event.contains("info") ? event["info"] : nlohmann::json::object();
+  const auto data = event.contains("data") ? event["data"] : nlohmann::json::object();
   if (!info.is_object() || !data.is_object()) return;
   if (data.contains("total") && data["total"].is_number_integer()) {
     progress_.total = std::max(progress_.total, data["total"].get<int>());
   }
-  if (info.value("name", std::string()) == "NodeFinished") {
+  const auto name = info.find("name");
+  if (name != info.end() && name->is_string() && name->get<std::string>() == "NodeFinished") {
     ++progress_.done;
     progress_.total = std::max(progress_.total, progress_.done);
   }

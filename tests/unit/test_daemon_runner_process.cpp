@@ -1,0 +1,407 @@
+// Tests for daemon/runner/process: how dbt is started and ended (CONTRACT §6.3, §6.5).
+// The product never runs a shell; these tests use /bin/sh scripts as stand-ins for dbt.
+#include "daemon/runner/process.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using dagctl::daemon::runner::ChildProcess;
+using dagctl::daemon::runner::ExitStatus;
+using dagctl::daemon::runner::process_start_ticks;
+using dagctl::daemon::runner::SpawnSpec;
+using dagctl::daemon::runner::stop_orphan_group;
+
+constexpr auto kDeadline = 10s;
+
+class TempDir {
+public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "dagctl-process-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+private:
+  fs::path path_;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+SpawnSpec shell(const TempDir& dir, const std::string& script) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C"};
+  spec.cwd = dir.path().string();
+  spec.output_path = (dir.path() / "output.log").string();
+  return spec;
+}
+
+ChildProcess spawn_ok(const SpawnSpec& spec) {
+  auto r = ChildProcess::spawn(spec);
+  if (!r.ok()) throw std::runtime_error("spawn failed: " + r.error());
+  return std::move(r).value();
+}
+
+// Waits (poll on the pidfd, with a deadline) until the leader has exited, then reaps it.
+std::optional<ExitStatus> wait_exit(ChildProcess& child, std::chrono::milliseconds deadline = kDeadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (auto status = child.try_reap()) return status;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left <= 0ms) return std::nullopt;
+    pollfd p{child.pidfd(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left.count()));
+  }
+}
+
+// A process is gone once kill(pid, 0) fails, or it is a zombie nobody reaps yet (its
+// parent is now init, which in a container may never reap).
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+// Waits for a condition nobody can notify us of (a process we are not the parent of),
+// checking it until the deadline.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds deadline = kDeadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// Reads a pid a script wrote to `file`; waits for the file to be complete.
+pid_t read_pid(const fs::path& file) {
+  pid_t pid = 0;
+  eventually([&] {
+    const std::string text = read_file(file);
+    if (text.empty() || text.back() != '\n') return false;
+    pid = static_cast<pid_t>(std::stol(text));
+    return true;
+  });
+  return pid;
+}
+
+TEST(Process, OutputAndErrorsGoToTheOutputFile) {
+  TempDir dir;
+  auto spec = shell(dir, "echo to-stdout; echo to-stderr >&2; exit 0");
+  std::ofstream(spec.output_path) << "earlier line\n";
+  auto child = spawn_ok(spec);
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 0);
+  EXPECT_EQ(read_file(spec.output_path), "earlier line\nto-stdout\nto-stderr\n")
+      << "stdout and stderr are appended to the file";
+}
+
+TEST(Process, CreatesTheOutputFile) {
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "echo hello"));
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_EQ(read_file(dir.path() / "output.log"), "hello\n");
+}
+
+TEST(Process, StdinIsDevNull) {
+  TempDir dir;
+  // `wc -c` would wait forever on an inherited terminal or pipe; /dev/null ends at once.
+  auto child = spawn_ok(shell(dir, "readlink /proc/self/fd/0; wc -c | tr -d ' '"));
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status) << "the child waited for input";
+  EXPECT_EQ(status->exit_code, 0);
+  EXPECT_EQ(read_file(dir.path() / "output.log"), "/dev/null\n0\n");
+}
+
+TEST(Process, RunsInTheGivenDirectoryWithExactlyTheGivenEnvironment) {
+  TempDir dir;
+  ::setenv("DAGCTL_TEST_PARENT_ONLY", "leaked", 1);
+  auto spec = shell(dir, "pwd; echo \"foo=$FOO\"; echo \"parent=${DAGCTL_TEST_PARENT_ONLY:-unset}\"");
+  spec.env.push_back("FOO=bar baz");
+  auto child = spawn_ok(spec);
+  ::unsetenv("DAGCTL_TEST_PARENT_ONLY");
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_EQ(read_file(spec.output_path),
+            fs::canonical(dir.path()).string() + "\nfoo=bar baz\nparent=unset\n");
+}
+
+TEST(Process, ExitCodeIsReported) {
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "exit 7"));
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 7);
+  EXPECT_FALSE(status->signal.has_value());
+  EXPECT_TRUE(child.reaped());
+  EXPECT_FALSE(child.try_reap().has_value()) << "reaped once only";
+}
+
+TEST(Process, SignalIsReported) {
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "kill -TERM $$; exec sleep 30"));
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_FALSE(status->exit_code.has_value());
+  EXPECT_EQ(status->signal, SIGTERM);
+}
+
+TEST(Process, TryReapIsEmptyWhileTheChildRuns) {
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "exec sleep 30"));
+  EXPECT_FALSE(child.try_reap().has_value());
+  EXPECT_FALSE(child.reaped());
+  child.signal_group(SIGKILL);
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->signal, SIGKILL);
+}
+
+TEST(Process, ChildLeadsItsOwnProcessGroup) {
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "exec sleep 30"));
+  EXPECT_EQ(::getpgid(child.pid()), child.pid());
+  EXPECT_NE(::getpgid(child.pid()), ::getpgrp());
+  child.signal_group(SIGKILL);
+  ASSERT_TRUE(wait_exit(child));
+}
+
+TEST(Process, SignalGroupReachesGrandchildren) {
+  TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
+  const pid_t grandchild = read_pid(pid_file);
+  ASSERT_GT(grandchild, 0);
+  EXPECT_EQ(::getpgid(grandchild), child.pid());
+  child.signal_group(SIGTERM);
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }));
+}
+
+TEST(Process, GrandchildIsKilledWhenTheLeaderIsReaped) {
+  TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  // The leader exits at once, leaving a background grandchild behind (as a dbt plugin
+  // or adapter helper could).
+  auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; exit 0"));
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 0);
+  const pid_t grandchild = read_pid(pid_file);
+  ASSERT_GT(grandchild, 0);
+  EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }))
+      << "grandchild " << grandchild << " outlived the run";
+}
+
+TEST(Process, DestroyingAnUnreapedChildKillsItsGroup) {
+  TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  pid_t leader = 0;
+  pid_t grandchild = 0;
+  {
+    auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
+    leader = child.pid();
+    grandchild = read_pid(pid_file);
+  }
+  ASSERT_GT(grandchild, 0);
+  EXPECT_NE(::kill(leader, 0), 0) << "the leader is killed and reaped";
+  EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }));
+}
+
+TEST(Process, ChildGetsDefaultDispositionsAndAnEmptySignalMask) {
+  // The daemon blocks or ignores SIGINT for itself; dbt must still react to it (§6.5).
+  TempDir dir;
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigset_t old_mask;
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old_mask), 0);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_term {};
+  ASSERT_EQ(::sigaction(SIGTERM, &ignore, &old_term), 0);
+
+  auto blocked_child = spawn_ok(shell(dir, "exec sleep 30"));
+  auto ignoring_child = spawn_ok(shell(dir, "exec sleep 30"));
+
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+
+  blocked_child.signal_group(SIGINT);
+  ignoring_child.signal_group(SIGTERM);
+  const auto s1 = wait_exit(blocked_child);
+  const auto s2 = wait_exit(ignoring_child);
+  ASSERT_TRUE(s1);
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(s1->signal, SIGINT);
+  EXPECT_EQ(s2->signal, SIGTERM);
+}
+
+TEST(Process, NoDescriptorsButStdioAreInherited) {
+  TempDir dir;
+  // Deliberately without O_CLOEXEC: the daemon's sockets and database must not leak.
+  const int fd = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(fd, 3);
+  const std::string n = std::to_string(fd);
+  auto child = spawn_ok(shell(dir, "if [ -e /proc/$$/fd/" + n + " ]; then echo leaked; else echo closed; fi"));
+  ::close(fd);
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_EQ(read_file(dir.path() / "output.log"), "closed\n");
+}
+
+TEST(Process, SpawningANonexistentProgramIsAnError) {
+  TempDir dir;
+  auto spec = shell(dir, "");
+  spec.argv = {"/nonexistent/dagctl-no-such-dbt", "build"};
+  const auto r = ChildProcess::spawn(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("/nonexistent/dagctl-no-such-dbt"), std::string::npos) << r.error();
+
+  spec.argv = {"dagctl-no-such-dbt-in-path", "build"};
+  const auto r2 = ChildProcess::spawn(spec);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.error().find("dagctl-no-such-dbt-in-path"), std::string::npos) << r2.error();
+}
+
+TEST(Process, MissingWorkingDirectoryOrOutputFolderIsAnError) {
+  // A project folder that was moved away, or a run folder that could not be made.
+  TempDir dir;
+  auto spec = shell(dir, "echo never");
+  spec.cwd = (dir.path() / "moved-away").string();
+  EXPECT_FALSE(ChildProcess::spawn(spec).ok());
+
+  spec = shell(dir, "echo never");
+  spec.output_path = (dir.path() / "no-such-folder" / "output.log").string();
+  EXPECT_FALSE(ChildProcess::spawn(spec).ok());
+}
+
+TEST(Process, SpawningNothingIsAnError) {
+  TempDir dir;
+  auto spec = shell(dir, "");
+  spec.argv.clear();
+  EXPECT_FALSE(ChildProcess::spawn(spec).ok());
+}
+
+TEST(Process, ProgramIsLookedUpInPath) {
+  TempDir dir;
+  auto spec = shell(dir, "");
+  spec.argv = {"sh", "-c", "echo found"};
+  auto child = spawn_ok(spec);
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 0);
+  EXPECT_EQ(read_file(spec.output_path), "found\n");
+}
+
+TEST(Process, StartTicksAreNonZeroForALiveProcessAndZeroForADeadOne) {
+  TempDir dir;
+  const auto self = process_start_ticks(::getpid());
+  EXPECT_GT(self, 0);
+  auto child = spawn_ok(shell(dir, "exec sleep 30"));
+  const auto ticks = process_start_ticks(child.pid());
+  EXPECT_GT(ticks, 0);
+  EXPECT_GE(ticks, self);
+  EXPECT_EQ(process_start_ticks(child.pid()), ticks) << "stable for one process";
+  child.signal_group(SIGKILL);
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_EQ(process_start_ticks(child.pid()), 0);
+}
+
+TEST(Process, StopOrphanGroupLeavesAProcessWithOtherStartTicksAlone) {
+  // The pid was reused by an unrelated process: it must not be touched.
+  TempDir dir;
+  auto child = spawn_ok(shell(dir, "exec sleep 30"));
+  const auto ticks = process_start_ticks(child.pid());
+  stop_orphan_group(child.pid(), ticks + 1, 100ms);
+  EXPECT_FALSE(child.try_reap().has_value());
+  EXPECT_EQ(::kill(child.pid(), 0), 0);
+  child.signal_group(SIGKILL);
+  ASSERT_TRUE(wait_exit(child));
+}
+
+TEST(Process, StopOrphanGroupInterruptsTheWholeGroupFirst) {
+  // SIGINT first, as for a cancel (CONTRACT §6.5): dbt then cancels its warehouse queries.
+  TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
+  const pid_t grandchild = read_pid(pid_file);
+  stop_orphan_group(child.pid(), process_start_ticks(child.pid()), 5s);
+  const auto status = wait_exit(child, 1s);  // already exited: stop_orphan_group waited
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->signal, SIGINT);
+  EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }))
+      << "the background grandchild (which ignores SIGINT) is killed with its group";
+}
+
+TEST(Process, StopOrphanGroupEscalatesToSigtermThenSigkill) {
+  TempDir dir;
+  const auto ready = dir.path() / "ready";
+  auto ignores_int = spawn_ok(shell(dir, "trap '' INT; echo $$ > ready; while :; do sleep 1; done"));
+  ASSERT_GT(read_pid(ready), 0);  // the trap is in place
+  stop_orphan_group(ignores_int.pid(), process_start_ticks(ignores_int.pid()), 100ms);
+  auto status = wait_exit(ignores_int, 1s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->signal, SIGTERM);
+
+  fs::remove(ready);
+  auto ignores_both = spawn_ok(shell(dir, "trap '' INT TERM; echo $$ > ready; while :; do sleep 1; done"));
+  ASSERT_GT(read_pid(ready), 0);
+  stop_orphan_group(ignores_both.pid(), process_start_ticks(ignores_both.pid()), 100ms);
+  status = wait_exit(ignores_both, 1s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->signal, SIGKILL);
+}
+
+TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {
+  // How a restarted daemon finds dbt processes left over from a run (DAGCTL_RUN_ID).
+  TempDir dir;
+  const std::string entry = "DAGCTL_RUN_ID=unit-" + std::to_string(::getpid()) + "-" + dir.path().filename().string();
+  auto spec = shell(dir, "sleep 30 & echo $! > grandchild.pid; wait");
+  spec.env.push_back(entry);
+  auto child = spawn_ok(spec);
+  const pid_t grandchild = read_pid(dir.path() / "grandchild.pid");
+  auto found = dagctl::daemon::runner::processes_with_env(entry);
+  std::sort(found.begin(), found.end());
+  std::vector<pid_t> expected = {child.pid(), grandchild};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(found, expected);
+  EXPECT_TRUE(dagctl::daemon::runner::processes_with_env(entry + "x").empty()) << "exact match only";
+
+  child.signal_group(SIGKILL);
+  ASSERT_TRUE(wait_exit(child));
+  EXPECT_TRUE(eventually([&] { return dagctl::daemon::runner::processes_with_env(entry).empty(); }));
+}
+
+}  // namespace

@@ -1,0 +1,144 @@
+// SchedulerCore on a fake clock: the test says what time it is; nothing sleeps.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "daemon/schedule/scheduler.hpp"
+
+namespace dagctl::daemon::schedule {
+namespace {
+
+common::TimePoint at(const std::string& rfc3339) { return *common::parse_rfc3339(rfc3339); }
+
+// The daemon as the scheduler sees it, in memory.
+class FakeActions : public ScheduleActions {
+public:
+  std::map<std::string, store::Job> jobs;
+  std::map<std::string, bool> active;  // job id -> a run is queued or running
+  std::vector<std::string> triggered;  // job ids, in order
+
+  store::Job& add(const std::string& id, const std::string& cron, const std::string& created) {
+    store::Job j;
+    j.id = id;
+    j.name = id;
+    j.schedule = cron;
+    j.timezone = "UTC";
+    j.created_at = j.updated_at = at(created);
+    j.schedule_checked_at = at(created);
+    return jobs[id] = j;
+  }
+  std::vector<store::Job> scheduled_jobs() override {
+    std::vector<store::Job> out;
+    for (const auto& [id, j] : jobs) {
+      if (j.enabled && j.schedule) out.push_back(j);
+    }
+    return out;
+  }
+  bool has_active_run(const std::string& job_id) override { return active[job_id]; }
+  std::string trigger(const store::Job& job) override {
+    triggered.push_back(job.id);
+    return "run-" + std::to_string(triggered.size());
+  }
+  void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
+              const std::optional<std::string>& outcome) override {
+    auto& j = jobs[job_id];
+    j.schedule_checked_at = checked_at;
+    if (fired_at) j.last_fire_at = fired_at;
+    if (outcome) j.last_fire_outcome = outcome;
+  }
+};
+
+TEST(Scheduler, FiresOnTimeAndNotBefore) {
+  FakeActions fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
+  SchedulerCore core(fake);
+  EXPECT_EQ(core.next_wake(at("2026-11-27T00:00:00Z")), at("2026-11-27T03:00:00Z"));
+  core.tick(at("2026-11-27T02:59:59Z"), false);
+  EXPECT_TRUE(fake.triggered.empty());
+  core.tick(at("2026-11-27T03:00:00Z"), false);
+  ASSERT_EQ(fake.triggered, std::vector<std::string>{"nightly"});
+  EXPECT_EQ(fake.jobs["nightly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+  EXPECT_EQ(fake.jobs["nightly"].last_fire_outcome, "run run-1");
+  core.tick(at("2026-11-27T03:00:30Z"), false);  // the same fire time fires once
+  EXPECT_EQ(fake.triggered.size(), 1u);
+  EXPECT_EQ(core.next_wake(at("2026-11-27T03:00:30Z")), at("2026-11-28T03:00:00Z"));
+}
+
+TEST(Scheduler, SkipsWhileARunOfTheJobIsActiveAndRecordsWhy) {
+  FakeActions fake;
+  fake.add("hourly", "@hourly", "2026-11-27T00:00:00Z");
+  fake.active["hourly"] = true;
+  SchedulerCore core(fake);
+  core.tick(at("2026-11-27T01:00:00Z"), false);
+  EXPECT_TRUE(fake.triggered.empty());
+  EXPECT_NE(fake.jobs["hourly"].last_fire_outcome->find("skipped"), std::string::npos);
+  fake.active["hourly"] = false;
+  core.tick(at("2026-11-27T01:30:00Z"), false);  // the skipped time is not made up later
+  EXPECT_TRUE(fake.triggered.empty());
+  core.tick(at("2026-11-27T02:00:00Z"), false);
+  EXPECT_EQ(fake.triggered.size(), 1u);
+}
+
+TEST(Scheduler, OneCatchUpRunAfterDowntimeHoweverManyWereMissed) {
+  FakeActions fake;
+  fake.add("often", "*/5 * * * *", "2026-11-27T00:00:00Z");
+  SchedulerCore core(fake);
+  core.tick(at("2026-11-27T10:00:00Z"), /*startup=*/true);  // down for 10 hours: 120 fire times
+  ASSERT_EQ(fake.triggered.size(), 1u);
+  EXPECT_NE(fake.jobs["often"].last_fire_outcome->find("catch-up"), std::string::npos);
+  core.tick(at("2026-11-27T10:04:00Z"), false);
+  EXPECT_EQ(fake.triggered.size(), 1u);
+  core.tick(at("2026-11-27T10:05:00Z"), false);
+  EXPECT_EQ(fake.triggered.size(), 2u);
+}
+
+TEST(Scheduler, CatchUpOffOnlyMovesOn) {
+  FakeActions fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z").catchup = false;
+  SchedulerCore core(fake);
+  core.tick(at("2026-11-28T12:00:00Z"), /*startup=*/true);
+  EXPECT_TRUE(fake.triggered.empty());
+  EXPECT_NE(fake.jobs["nightly"].last_fire_outcome->find("catch-up is off"), std::string::npos);
+  core.tick(at("2026-11-29T03:00:00Z"), false);
+  EXPECT_EQ(fake.triggered.size(), 1u);
+}
+
+TEST(Scheduler, DisabledJobsDoNotFireAndReenablingDoesNotCatchUp) {
+  FakeActions fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z").enabled = false;
+  SchedulerCore core(fake);
+  core.tick(at("2026-11-27T03:00:00Z"), false);
+  EXPECT_TRUE(fake.triggered.empty());
+  EXPECT_EQ(core.next_wake(at("2026-11-27T03:00:00Z")), std::nullopt);
+  // Re-enabling through the API starts the job's schedule afresh from that moment.
+  auto& job = fake.jobs["nightly"];
+  job.enabled = true;
+  job.schedule_checked_at = at("2026-11-27T12:00:00Z");
+  core.tick(at("2026-11-27T12:00:01Z"), false);
+  EXPECT_TRUE(fake.triggered.empty());
+  core.tick(at("2026-11-28T03:00:00Z"), false);
+  EXPECT_EQ(fake.triggered.size(), 1u);
+}
+
+TEST(Scheduler, AScheduleChangeTakesEffectAtOnce) {
+  FakeActions fake;
+  fake.add("job", "0 3 * * *", "2026-11-27T00:00:00Z");
+  SchedulerCore core(fake);
+  EXPECT_EQ(core.next_wake(at("2026-11-27T01:00:00Z")), at("2026-11-27T03:00:00Z"));
+  fake.jobs["job"].schedule = "30 1 * * *";
+  fake.jobs["job"].schedule_checked_at = at("2026-11-27T01:00:00Z");
+  EXPECT_EQ(core.next_wake(at("2026-11-27T01:00:00Z")), at("2026-11-27T01:30:00Z"));
+}
+
+TEST(Scheduler, NextWakeIsTheEarliestOverJobsAndZones) {
+  FakeActions fake;
+  fake.add("utc", "0 3 * * *", "2026-11-27T00:00:00Z");
+  fake.add("berlin", "0 3 * * *", "2026-11-27T00:00:00Z").timezone = "Europe/Berlin";  // 02:00Z in winter
+  SchedulerCore core(fake);
+  EXPECT_EQ(core.next_wake(at("2026-11-27T00:00:00Z")), at("2026-11-27T02:00:00Z"));
+  core.tick(at("2026-11-27T02:00:00Z"), false);
+  EXPECT_EQ(fake.triggered, std::vector<std::string>{"berlin"});
+}
+
+}  // namespace
+}  // namespace dagctl::daemon::schedule
