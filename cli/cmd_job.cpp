@@ -24,8 +24,8 @@ struct JobFlags {
   void add_to(CLI::App* cmd, bool update) {
     cmd->add_option("--name", name, update ? "New job name" : "Job name")->required(!update);
     cmd->add_option("--command", command, "dbt command, e.g. 'dbt build --select tag:nightly'")->required(!update);
-    cmd->add_option("--schedule", schedule, "5-field cron expression (not supported yet)");
-    cmd->add_option("--timezone", timezone, "IANA time zone of the schedule");
+    cmd->add_option("--schedule", schedule, "5-field cron expression or @daily etc. ('' to remove)");
+    cmd->add_option("--timezone", timezone, "IANA time zone of the schedule, e.g. Europe/Berlin (default: this machine's)");
     cmd->add_option("--timeout", timeout, "Seconds before the run is stopped and ends 'error'")
         ->check(CLI::Range(1, 7 * 86400));
     cmd->add_option("--enabled", enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
@@ -33,7 +33,8 @@ struct JobFlags {
         ->check(CLI::IsMember({"true", "false"}));
     if (!update) return;
     cmd->add_option("--webhook-url", webhook_url, "URL POSTed when a run ends ('' to clear)");
-    cmd->add_option("--webhook-header", webhook_headers, "'Name: value' sent with the webhook (repeatable)");
+    cmd->add_option("--webhook-header", webhook_headers,
+                    "'Name: value' sent with the webhook (repeatable; replaces the list; '' clears it)");
     cmd->add_option("--webhook-events", webhook_events, "Comma list of completed,failed,partial,cancelled ('' = all)");
     cmd->add_option("--webhook-enabled", webhook_enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
     cmd->add_option("--webhook-auth", auth_type, "none, or airflow_jwt (Airflow 3: fetch a JWT with a user and password)")
@@ -79,6 +80,7 @@ struct JobFlags {
     if (given("--webhook-header")) {
       nlohmann::json headers = nlohmann::json::object();
       for (const auto& h : webhook_headers) {
+        if (h.empty() && webhook_headers.size() == 1) break;  // --webhook-header '' clears them
         const auto colon = h.find(':');
         if (colon == std::string::npos || colon == 0) throw CliError("--webhook-header takes 'Name: value', got '" + h + "'");
         std::string value = h.substr(colon + 1);
@@ -101,6 +103,18 @@ void print_job(const nlohmann::json& job, const std::string& project_name) {
   std::string headers;
   for (const auto& [name, value] : job["webhook_headers"].items()) headers += (headers.empty() ? "" : ", ") + name;
   std::cout << fmt::format("{:<16} {}\n", "webhook_headers:", headers.empty() ? "-" : headers + " (values hidden)");
+  const auto& info = job["schedule_info"];
+  if (!info.is_object()) return;
+  std::cout << fmt::format("\nschedule: {} ({}, {})\n", job["schedule"].get<std::string>(),
+                           info.value("description", ""), info.value("timezone", ""));
+  if (!job["last_fire_at"].is_null()) {
+    std::cout << fmt::format("last fire: {}: {}\n", text_of(job["last_fire_at"]), text_of(job["last_fire_outcome"]));
+  }
+  if (!job["enabled"].get<bool>()) std::cout << "the job is disabled: it will not fire\n";
+  std::cout << "next fire times:\n";
+  std::vector<std::vector<std::string>> rows = {{"  JOB ZONE", "LOCAL"}};
+  for (const auto& f : info["next_fire_times"]) rows.push_back({"  " + f["job_zone"].get<std::string>(), f["local"]});
+  print_table(rows);
 }
 
 }  // namespace

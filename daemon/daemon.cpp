@@ -20,6 +20,8 @@
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/recovery.hpp"
+#include "daemon/schedule/scheduler.hpp"
+#include "daemon/scheduled_runs.hpp"
 #include "daemon/service.hpp"
 #include "daemon/signals.hpp"
 #include "daemon/tokens.hpp"
@@ -171,6 +173,9 @@ int serve(const Config& config) {
   DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir};
   Service service(store, dispatcher, outbox, info);
   Tokens tokens(store, service.organization().id);
+  ScheduledRuns scheduled_runs(store, service);
+  schedule::Scheduler scheduler(scheduled_runs);
+  service.set_jobs_changed_listener([&scheduler] { scheduler.wake(); });
   api::Router router(service, tokens, config.data_dir);
 
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
@@ -182,6 +187,7 @@ int serve(const Config& config) {
 
   dispatcher.start();
   sender.start();  // also sends what a previous daemon left pending, with the same ids
+  scheduler.start();  // its first tick starts the catch-up runs owed by downtime
   const std::string ready_file = config.data_dir + "/dagctld.json";
   write_ready_file(ready_file, {{"pid", info.pid},
                                 {"version", info.version},
@@ -198,6 +204,7 @@ int serve(const Config& config) {
   fs::remove(ready_file, ec);
   // Runs first: a client following a log waits for its run to end, and the server's stop
   // waits for that client.
+  scheduler.shutdown();
   dispatcher.shutdown();
   sender.shutdown();  // undelivered webhooks stay pending for the next start
   if (tcp_listener) tcp_listener->stop();

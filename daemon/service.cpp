@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <regex>
+#include <set>
 
 #include "common/dbt_command.hpp"
 #include "common/random.hpp"
 #include "daemon/errors.hpp"
 #include "daemon/runner/executor.hpp"
+#include "daemon/schedule/cron.hpp"
 #include "daemon/webhooks/signing.hpp"
 
 namespace dagctl::daemon {
@@ -75,13 +77,22 @@ void apply_job_fields(store::Job& job, const json& fields) {
       job.command = value.get<std::string>();
     } else if (key == "schedule") {
       want(key, value.is_null() || value.is_string(), "a cron expression string or null");
+      std::optional<std::string> schedule;
       if (value.is_string()) {
-        throw bad_request("schedules are not supported by this version of dagctld yet; "
-                          "leave 'schedule' null and trigger from cron: dagctl trigger JOB --wait");
+        const auto expr = schedule::parse_cron(value.get<std::string>());
+        if (!expr) throw bad_request(expr.error());
+        if (!schedule::next_fire(*expr, schedule::find_zone("UTC").value(), common::now())) {
+          throw bad_request("schedule '" + value.get<std::string>() + "' never fires (no such date); check day and month");
+        }
+        schedule = value.get<std::string>();
       }
-      job.schedule = std::nullopt;
+      job.schedule = schedule;
     } else if (key == "timezone") {
-      want(key, value.is_null() || value.is_string(), "an IANA time zone name or null");
+      want(key, value.is_null() || value.is_string(), "an IANA time zone name (e.g. Europe/Berlin) or null");
+      if (value.is_string()) {
+        const auto zone = schedule::find_zone(value.get<std::string>());
+        if (!zone) throw bad_request(zone.error());
+      }
       job.timezone = value.is_null() ? std::nullopt : std::optional(value.get<std::string>());
     } else if (key == "timeout_seconds") {
       want(key, value.is_null() || value.is_number_integer(), "a whole number of seconds or null");
@@ -110,12 +121,16 @@ void apply_job_fields(store::Job& job, const json& fields) {
     } else if (key == "webhook_headers") {
       want(key, value.is_object(), "an object of header name to string value");
       static const std::regex kToken("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
+      std::set<std::string> seen;
       for (const auto& [name, v] : value.items()) {
         if (!std::regex_match(name, kToken)) {
           throw bad_request("webhook header name '" + name + "' is not a valid HTTP header name");
         }
         std::string lower = name;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+        if (!seen.insert(lower).second) {
+          throw bad_request("webhook header '" + name + "' is given twice (header names ignore case)");
+        }
         if (lower == "content-type" || lower == "host" || lower == "content-length" ||
             lower.rfind("x-dagctl-", 0) == 0 || lower.rfind("webhook-", 0) == 0) {
           throw bad_request("webhook header '" + name +
@@ -171,9 +186,13 @@ std::vector<store::Delivery> Service::deliveries(const std::string& project_id, 
 }
 
 store::Delivery Service::redeliver(const std::string& delivery_id) {
-  if (!store_.requeue_delivery(delivery_id, common::now())) {
-    throw not_found("no delivery '" + delivery_id + "'; list them with dagctl webhook deliveries JOB");
+  const auto existing = store_.find_delivery(delivery_id);
+  if (!existing) throw not_found("no delivery '" + delivery_id + "'; list them with dagctl webhook deliveries JOB");
+  if (existing->status == "pending") {
+    throw conflict("delivery " + delivery_id + " is still pending (being sent or waiting for its retry); "
+                   "resend it once it is delivered or failed");
   }
+  store_.requeue_delivery(delivery_id, common::now());
   outbox_.notify();
   return *store_.find_delivery(delivery_id);
 }
@@ -276,25 +295,37 @@ store::Job Service::create_job(const std::string& project_id, const json& fields
   job.id = common::uuid4();
   job.project_id = project.id;
   job.created_at = job.updated_at = common::now();
+  job.schedule_checked_at = job.created_at;  // no fire time before the job existed
   try {
     store_.create_job(job);
   } catch (const store::StoreError& e) {
     throw conflict(e.what());
   }
+  jobs_changed();
   return job;
 }
 
 store::Job Service::update_job(const std::string& project_id, const std::string& job_id,
                                const json& fields) {
   store::Job job = get_job(project_id, job_id);
+  const store::Job before = job;
   apply_job_fields(job, fields);
   job.updated_at = common::now();
+  // The scheduler owns these columns; a new schedule, zone or re-enabling starts them
+  // afresh (no catch-up for fire times of the old settings).
+  job.last_fire_at.reset();
+  job.last_fire_outcome.reset();
+  job.schedule_checked_at.reset();
+  if (job.schedule != before.schedule || job.timezone != before.timezone || (job.enabled && !before.enabled)) {
+    job.schedule_checked_at = job.updated_at;
+  }
   try {
     store_.update_job(job);
   } catch (const store::StoreError& e) {
     throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
   }
-  return job;
+  jobs_changed();
+  return get_job(project_id, job.id);
 }
 
 void Service::delete_job(const std::string& project_id, const std::string& job_id) {
@@ -304,6 +335,7 @@ void Service::delete_job(const std::string& project_id, const std::string& job_i
   } catch (const store::StoreError& e) {
     throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
   }
+  jobs_changed();
 }
 
 store::Run Service::trigger(const std::string& project_id, const std::string& job_id,

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ public:
   Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::Outbox& outbox, DaemonInfo info);
 
   const DaemonInfo& info() const { return info_; }
+  // Called after a job is created, changed or deleted (the scheduler wakes).
+  void set_jobs_changed_listener(std::function<void()> listener) { jobs_changed_ = std::move(listener); }
   store::Organization organization() const { return org_; }
   store::RunCounts run_counts() { return store_.count_active_runs(); }
 
@@ -87,6 +90,11 @@ private:
   webhooks::Outbox& outbox_;
   DaemonInfo info_;
   store::Organization org_;
+  std::function<void()> jobs_changed_;
+
+  void jobs_changed() const {
+    if (jobs_changed_) jobs_changed_();
+  }
 };
 
 }  // namespace dagctl::daemon

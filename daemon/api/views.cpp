@@ -1,5 +1,9 @@
 #include "daemon/api/views.hpp"
 
+#include <date/tz.h>
+
+#include "daemon/schedule/cron.hpp"
+
 namespace dagctl::daemon::api {
 
 using nlohmann::json;
@@ -36,6 +40,35 @@ json project_json(const store::Project& p, const std::vector<store::Job>& jobs) 
   };
 }
 
+namespace {
+// "2026-11-28 03:00 CET"
+std::string format_in_zone(common::TimePoint t, const date::time_zone* zone) {
+  return date::format("%F %R %Z", date::make_zoned(zone, std::chrono::floor<std::chrono::seconds>(t)));
+}
+
+// The schedule as a user reads it: in words, and the next fire times in the job's zone and
+// in this machine's zone (CONTRACT §9: dagctl job show prints them).
+json schedule_view(const store::Job& j) {
+  if (!j.schedule) return nullptr;
+  const auto expr = schedule::parse_cron(*j.schedule);
+  const std::string zone_name = j.timezone.value_or(schedule::local_zone_name());
+  const auto zone = schedule::find_zone(zone_name);
+  if (!expr || !zone) return {{"description", "invalid schedule"}};
+  const auto local = schedule::find_zone(schedule::local_zone_name());
+  json next = json::array();
+  auto after = std::max(common::now(), j.schedule_checked_at.value_or(common::now()));
+  for (int i = 0; i < 5; ++i) {
+    const auto fire = schedule::next_fire(*expr, *zone, after);
+    if (!fire) break;
+    next.push_back({{"at", common::to_rfc3339(*fire)},
+                    {"job_zone", format_in_zone(*fire, *zone)},
+                    {"local", local ? format_in_zone(*fire, *local) : common::to_rfc3339(*fire)}});
+    after = *fire;
+  }
+  return {{"description", schedule::describe(*expr)}, {"timezone", zone_name}, {"next_fire_times", next}};
+}
+}  // namespace
+
 json job_json(const store::Job& j) {
   return {
       {"id", j.id},
@@ -57,6 +90,9 @@ json job_json(const store::Job& j) {
                                   {"token_url", j.webhook_auth.value("token_url", "")},
                                   {"username", j.webhook_auth.value("username", "")}}
                            : json(nullptr)},
+      {"schedule_info", schedule_view(j)},
+      {"last_fire_at", opt_time(j.last_fire_at)},
+      {"last_fire_outcome", opt(j.last_fire_outcome)},
       {"created_at", common::to_rfc3339(j.created_at)},
       {"updated_at", common::to_rfc3339(j.updated_at)},
   };

@@ -142,20 +142,39 @@ std::int64_t process_start_ticks(pid_t pid) {
   return 0;
 }
 
-void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace) {
-  if (pid <= 0 || process_start_ticks(pid) != start_ticks) {
-    // The leader is gone (or its pid reused); members of its group may remain.
-    if (pid > 0 && process_start_ticks(pid) == 0) ::kill(-pid, SIGKILL);
-    return;
+void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& processes,
+                        std::chrono::milliseconds grace) {
+  std::vector<std::pair<pid_t, common::Fd>> alive;
+  std::vector<pid_t> ours;  // groups that are ours to kill at the end
+  for (const auto& [pid, ticks] : processes) {
+    if (pid <= 0) continue;
+    const auto now_ticks = process_start_ticks(pid);
+    if (now_ticks == 0) {
+      // The leader is gone; members of its group may remain (a pid that leads a live
+      // group cannot be reused, so that group is still dbt's).
+      ::kill(-pid, SIGKILL);
+    } else if (now_ticks == ticks) {
+      alive.emplace_back(pid, common::Fd(open_pidfd(pid)));
+      ours.push_back(pid);
+    }
+    // Otherwise the pid belongs to an unrelated process now: leave it alone.
   }
-  // As for a cancel (CONTRACT §6.5): SIGINT lets dbt cancel its warehouse queries.
-  common::Fd pidfd(open_pidfd(pid));
+  // As for a cancel (CONTRACT §6.5): SIGINT lets dbt cancel its warehouse queries. All
+  // groups at once, so many leftovers cost one grace period, not one each.
   for (const int sig : {SIGINT, SIGTERM}) {
-    ::kill(-pid, sig);
-    if (pidfd && wait_readable(pidfd.get(), grace)) break;
+    if (alive.empty()) break;
+    for (const auto& [pid, fd] : alive) ::kill(-pid, sig);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    std::erase_if(alive, [&](const auto& p) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      return p.second && wait_readable(p.second.get(), std::max(left, std::chrono::milliseconds(0)));
+    });
   }
-  ::kill(-pid, SIGKILL);  // whatever is left of the group
-  if (pidfd) wait_readable(pidfd.get(), std::chrono::seconds(5));
+  for (const auto& [pid, fd] : alive) {
+    ::kill(-pid, SIGKILL);
+    if (fd) wait_readable(fd.get(), std::chrono::seconds(5));
+  }
+  for (const pid_t pid : ours) ::kill(-pid, SIGKILL);  // whatever is left of each group
 }
 
 std::vector<pid_t> processes_with_env(const std::string& entry) {

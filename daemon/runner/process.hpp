@@ -59,10 +59,11 @@ private:
 // tell a process from a later one that reused its pid. 0 when there is no such process.
 std::int64_t process_start_ticks(pid_t pid);
 
-// Stops a process group we did not spawn (left over by a daemon that died): SIGINT, then
-// SIGTERM and SIGKILL after `grace` each, but only if `pid` still is the process that
-// started at `start_ticks`. Returns once the leader is gone.
-void stop_orphan_group(pid_t pid, std::int64_t start_ticks, std::chrono::milliseconds grace);
+// Stops process groups we did not spawn (left over by a daemon that died): SIGINT, then
+// SIGTERM and SIGKILL after `grace` each, to all groups together, but only where a pid
+// still is the process that started at its start ticks. Returns once the leaders are gone.
+void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& processes,
+                        std::chrono::milliseconds grace);
 
 // Processes of this user whose environment holds `entry` exactly ("K=V").
 std::vector<pid_t> processes_with_env(const std::string& entry);

@@ -8,25 +8,28 @@ namespace dagctl::daemon::runner {
 
 int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop_grace,
                              webhooks::Outbox* outbox) {
-  int count = 0;
-  for (const auto& run : store.runs_with_status(common::RunStatus::running)) {
-    if (run.pid > 0) {
-      spdlog::warn("run {}: stopping dbt (pid {}) left over by a daemon that died", run.id, run.pid);
-      stop_orphan_group(run.pid, run.pid_start_ticks, stop_grace);
-    }
+  const auto runs = store.runs_with_status(common::RunStatus::running);
+  std::vector<std::pair<pid_t, std::int64_t>> leftovers;
+  for (const auto& run : runs) {
+    if (run.pid > 0) leftovers.emplace_back(run.pid, run.pid_start_ticks);
     // The daemon may have died between spawning dbt and recording its pid; every process
     // of a run carries DAGCTL_RUN_ID in its environment, so find them that way too.
     for (const pid_t pid : processes_with_env("DAGCTL_RUN_ID=" + run.id)) {
-      spdlog::warn("run {}: stopping left-over process {}", run.id, pid);
-      stop_orphan_group(pid, process_start_ticks(pid), stop_grace);
+      if (pid != run.pid) leftovers.emplace_back(pid, process_start_ticks(pid));
     }
+  }
+  if (!leftovers.empty()) {
+    spdlog::warn("stopping {} dbt process(es) left over by a daemon that died", leftovers.size());
+    // Start-up waits for this, so the grace is capped: dbt gets SIGINT first all the same.
+    stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
+  }
+  for (const auto& run : runs) {
     store.finish_run(run.id, common::RunStatus::error, common::now(), std::nullopt,
                      "the daemon stopped unexpectedly while this run was in progress; "
                      "its dbt process was stopped at the next start",
                      nlohmann::json::object(), outbox ? outbox->owed_for(run) : store::Store::DeliveryOwed{});
-    ++count;
   }
-  return count;
+  return static_cast<int>(runs.size());
 }
 
 }  // namespace dagctl::daemon::runner

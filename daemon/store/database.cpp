@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -116,6 +116,12 @@ CREATE TABLE delivery_attempts (
   response_excerpt TEXT
 );
 CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id, id);
+)sql",
+    // Schedules: how far each job's fire times have been handled, and the last outcome.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN schedule_checked_at INTEGER;
+ALTER TABLE jobs ADD COLUMN last_fire_at INTEGER;
+ALTER TABLE jobs ADD COLUMN last_fire_outcome TEXT;
 )sql",
 };
 

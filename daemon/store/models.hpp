@@ -51,6 +51,10 @@ struct Job {
   std::vector<std::string> webhook_events;
   std::optional<std::string> webhook_secret;  // whsec_...; never leaves the daemon over TCP
   nlohmann::json webhook_auth = nullptr;      // {"type":"airflow_jwt", token_url, username, password}
+  // Fire times up to here are handled (fired, skipped or deliberately missed).
+  std::optional<TimePoint> schedule_checked_at;
+  std::optional<TimePoint> last_fire_at;
+  std::optional<std::string> last_fire_outcome;  // "started run ...", "skipped: ..."
   TimePoint created_at;
   TimePoint updated_at;
 };

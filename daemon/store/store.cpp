@@ -20,7 +20,7 @@ constexpr const char* kProjectColumns =
 constexpr const char* kJobColumns =
     "id, project_id, name, command, schedule, timezone, timeout_seconds, enabled, catchup, "
     "webhook_enabled, webhook_url, webhook_headers_json, webhook_events_json, created_at, "
-    "updated_at, webhook_secret, webhook_auth_json";
+    "updated_at, webhook_secret, webhook_auth_json, schedule_checked_at, last_fire_at, last_fire_outcome";
 constexpr const char* kRunColumns =
     "seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
@@ -81,6 +81,9 @@ Job read_job(Statement& s) {
   j.updated_at = common::from_millis(s.getColumn(14).getInt64());
   j.webhook_secret = opt_text(s.getColumn(15));
   j.webhook_auth = s.getColumn(16).isNull() ? nlohmann::json(nullptr) : nlohmann::json::parse(s.getColumn(16).getString());
+  j.schedule_checked_at = opt_time(s.getColumn(17));
+  j.last_fire_at = opt_time(s.getColumn(18));
+  j.last_fire_outcome = opt_text(s.getColumn(19));
   return j;
 }
 
@@ -107,6 +110,14 @@ Run read_run(Statement& s) {
   return r;
 }
 
+void bind_opt_time(Statement& s, int index, const std::optional<TimePoint>& value) {
+  if (value) {
+    s.bind(index, common::to_millis(*value));
+  } else {
+    s.bind(index);
+  }
+}
+
 void bind_job(Statement& s, const Job& j) {
   s.bind(1, j.id);
   s.bind(2, j.project_id);
@@ -129,6 +140,9 @@ void bind_job(Statement& s, const Job& j) {
   } else {
     s.bind(17, j.webhook_auth.dump());
   }
+  bind_opt_time(s, 18, j.schedule_checked_at);
+  bind_opt_time(s, 19, j.last_fire_at);
+  bind_opt(s, 20, j.last_fire_outcome);
 }
 
 bool is_unique_violation(const SQLite::Exception& e) {
@@ -183,7 +197,7 @@ void Store::create_project(const Project& p, const std::vector<Job>& jobs) {
   }
   for (const Job& j : jobs) {
     Statement job_insert(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_job(job_insert, j);
     job_insert.exec();
   }
@@ -258,7 +272,7 @@ void Store::create_job(const Job& j) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
   Statement s(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   bind_job(s, j);
   try {
     s.exec();
@@ -280,7 +294,9 @@ void Store::update_job(const Job& j) {
               "timezone = ?6, timeout_seconds = ?7, enabled = ?8, catchup = ?9, "
               "webhook_enabled = ?10, webhook_url = ?11, webhook_headers_json = ?12, "
               "webhook_events_json = ?13, created_at = ?14, updated_at = ?15, webhook_secret = ?16, "
-              "webhook_auth_json = ?17 WHERE id = ?1");
+              "webhook_auth_json = ?17, schedule_checked_at = COALESCE(?18, schedule_checked_at), "
+              "last_fire_at = COALESCE(?19, last_fire_at), last_fire_outcome = COALESCE(?20, last_fire_outcome) "
+              "WHERE id = ?1");
   bind_job(s, j);
   try {
     if (s.exec() == 0) throw StoreError(StoreError::Kind::not_found, "no job with id " + j.id);
@@ -643,12 +659,35 @@ std::vector<DeliveryAttempt> Store::list_attempts(const std::string& delivery_id
 bool Store::requeue_delivery(const std::string& id, TimePoint now) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
-  Statement s(*db_, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, finished_at = NULL WHERE id = ?");
+  Statement s(*db_, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL "
+              "WHERE id = ?");
   s.bind(1, common::to_millis(now));
   s.bind(2, id);
   const bool changed = s.exec() == 1;
   tx.commit();
   return changed;
+}
+
+bool Store::has_active_run(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "SELECT 1 FROM runs WHERE job_id = ? AND status IN ('queued','running') LIMIT 1");
+  s.bind(1, job_id);
+  return s.executeStep();
+}
+
+void Store::record_schedule(const std::string& job_id, TimePoint checked_at, std::optional<TimePoint> fired_at,
+                            const std::optional<std::string>& outcome) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  Statement s(*db_,
+              "UPDATE jobs SET schedule_checked_at = ?, last_fire_at = COALESCE(?, last_fire_at), "
+              "last_fire_outcome = COALESCE(?, last_fire_outcome) WHERE id = ?");
+  s.bind(1, common::to_millis(checked_at));
+  bind_opt_time(s, 2, fired_at);
+  bind_opt(s, 3, outcome);
+  s.bind(4, job_id);
+  s.exec();
+  tx.commit();
 }
 
 }  // namespace dagctl::daemon::store

@@ -50,6 +50,8 @@ public:
   std::optional<Job> find_job(const std::string& id);
   std::optional<Job> find_job_by_name(const std::string& project_id, const std::string& name);
   void create_job(const Job& job);
+  // The scheduler's columns (schedule_checked_at, last_fire_*) change only where `job`
+  // sets them: the scheduler records its own progress with record_schedule.
   void update_job(const Job& job);
   void delete_job(const std::string& id);
 
@@ -87,8 +89,15 @@ public:
                       const std::optional<std::string>& last_error);
   std::vector<Delivery> list_deliveries(const std::string& job_id, int limit);
   std::vector<DeliveryAttempt> list_attempts(const std::string& delivery_id);
-  // Makes a delivery pending again, due now (a manual resend keeps its id).
+  // Makes a delivery pending again, due now, with its retries renewed (a manual resend keeps
+  // its id; the attempt log keeps every earlier attempt).
   bool requeue_delivery(const std::string& id, TimePoint now);
+
+  bool has_active_run(const std::string& job_id);
+  // Schedules: fire times up to `checked_at` are handled; `fired_at`/`outcome` when one fired.
+  // Only these columns change, so a concurrent PATCH of other fields is never undone.
+  void record_schedule(const std::string& job_id, TimePoint checked_at, std::optional<TimePoint> fired_at,
+                       const std::optional<std::string>& outcome);
 
   void insert_token(const Token& token);
   std::vector<Token> list_tokens();

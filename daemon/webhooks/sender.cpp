@@ -230,7 +230,9 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
   for (const auto& [name, value] : job.webhook_headers.items()) {
     if (value.is_string()) headers.emplace(name, value.get<std::string>());
   }
-  headers.emplace("User-Agent", options_.user_agent);
+  // Custom headers are merged: a job's own User-Agent wins (httplib's names compare
+  // case-insensitively).
+  if (!headers.count("User-Agent")) headers.emplace("User-Agent", options_.user_agent);
   headers.emplace("X-Dagctl-Event", d.event);
   headers.emplace("X-Dagctl-Delivery", d.id);
   headers.emplace("X-Dagctl-Signature", github_signature(secret, d.body));

@@ -28,7 +28,7 @@ using dagctl::daemon::runner::ChildProcess;
 using dagctl::daemon::runner::ExitStatus;
 using dagctl::daemon::runner::process_start_ticks;
 using dagctl::daemon::runner::SpawnSpec;
-using dagctl::daemon::runner::stop_orphan_group;
+using dagctl::daemon::runner::stop_orphan_groups;
 
 constexpr auto kDeadline = 10s;
 
@@ -339,38 +339,38 @@ TEST(Process, StartTicksAreNonZeroForALiveProcessAndZeroForADeadOne) {
   EXPECT_EQ(process_start_ticks(child.pid()), 0);
 }
 
-TEST(Process, StopOrphanGroupLeavesAProcessWithOtherStartTicksAlone) {
+// A recorded pid that now belongs to an unrelated process (reused) is never signalled.
+TEST(Process, StopOrphanGroupsLeavesAProcessWithOtherStartTicksAlone) {
   // The pid was reused by an unrelated process: it must not be touched.
   TempDir dir;
   auto child = spawn_ok(shell(dir, "exec sleep 30"));
   const auto ticks = process_start_ticks(child.pid());
-  stop_orphan_group(child.pid(), ticks + 1, 100ms);
-  EXPECT_FALSE(child.try_reap().has_value());
-  EXPECT_EQ(::kill(child.pid(), 0), 0);
+  stop_orphan_groups({{child.pid(), ticks + 1}}, 100ms);
+  EXPECT_FALSE(child.try_reap().has_value()) << "an unrelated process was killed";
   child.signal_group(SIGKILL);
   ASSERT_TRUE(wait_exit(child));
 }
 
-TEST(Process, StopOrphanGroupInterruptsTheWholeGroupFirst) {
+TEST(Process, StopOrphanGroupsInterruptsTheWholeGroupFirst) {
   // SIGINT first, as for a cancel (CONTRACT §6.5): dbt then cancels its warehouse queries.
   TempDir dir;
   const auto pid_file = dir.path() / "grandchild.pid";
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
   const pid_t grandchild = read_pid(pid_file);
-  stop_orphan_group(child.pid(), process_start_ticks(child.pid()), 5s);
-  const auto status = wait_exit(child, 1s);  // already exited: stop_orphan_group waited
+  stop_orphan_groups({{child.pid(), process_start_ticks(child.pid())}}, 5s);
+  const auto status = wait_exit(child, 1s);  // already exited: stop_orphan_groups waited
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGINT);
   EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }))
       << "the background grandchild (which ignores SIGINT) is killed with its group";
 }
 
-TEST(Process, StopOrphanGroupEscalatesToSigtermThenSigkill) {
+TEST(Process, StopOrphanGroupsEscalatesToSigtermThenSigkill) {
   TempDir dir;
   const auto ready = dir.path() / "ready";
   auto ignores_int = spawn_ok(shell(dir, "trap '' INT; echo $$ > ready; while :; do sleep 1; done"));
   ASSERT_GT(read_pid(ready), 0);  // the trap is in place
-  stop_orphan_group(ignores_int.pid(), process_start_ticks(ignores_int.pid()), 100ms);
+  stop_orphan_groups({{ignores_int.pid(), process_start_ticks(ignores_int.pid())}}, 100ms);
   auto status = wait_exit(ignores_int, 1s);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGTERM);
@@ -378,10 +378,32 @@ TEST(Process, StopOrphanGroupEscalatesToSigtermThenSigkill) {
   fs::remove(ready);
   auto ignores_both = spawn_ok(shell(dir, "trap '' INT TERM; echo $$ > ready; while :; do sleep 1; done"));
   ASSERT_GT(read_pid(ready), 0);
-  stop_orphan_group(ignores_both.pid(), process_start_ticks(ignores_both.pid()), 100ms);
+  stop_orphan_groups({{ignores_both.pid(), process_start_ticks(ignores_both.pid())}}, 100ms);
   status = wait_exit(ignores_both, 1s);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGKILL);
+}
+
+TEST(Process, StopOrphanGroupsStopsSeveralGroupsAndSkipsDeadOnes) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "a");
+  fs::create_directories(dir.path() / "b");
+  auto a = spawn_ok(shell(dir, "trap '' INT; echo $$ > a/ready; while :; do sleep 1; done"));
+  auto b = spawn_ok(shell(dir, "exec sleep 30"));
+  auto dead = spawn_ok(shell(dir, "exit 0"));
+  ASSERT_TRUE(wait_exit(dead));
+  ASSERT_GT(read_pid(dir.path() / "a" / "ready"), 0);
+  stop_orphan_groups({{a.pid(), process_start_ticks(a.pid())},
+                      {dead.pid(), 12345},
+                      {b.pid(), process_start_ticks(b.pid())},
+                      {0, 0}},
+                     200ms);
+  const auto sa = wait_exit(a, 1s);
+  const auto sb = wait_exit(b, 1s);
+  ASSERT_TRUE(sa);
+  ASSERT_TRUE(sb);
+  EXPECT_EQ(sa->signal, SIGTERM);
+  EXPECT_EQ(sb->signal, SIGINT);
 }
 
 TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {

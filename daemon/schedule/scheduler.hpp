@@ -1,0 +1,68 @@
+// Schedules inside the daemon (CONTRACT §9). SchedulerCore is the decision logic, driven
+// by tick(now) so tests run it on a fake clock; Scheduler is the thread that sleeps until
+// the next fire time (no polling) and wakes at once when jobs change.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/time.hpp"
+#include "daemon/store/models.hpp"
+
+namespace dagctl::daemon::schedule {
+
+// What the scheduler needs from the daemon: a fake in tests, the store and service in
+// dagctld.
+class ScheduleActions {
+public:
+  virtual ~ScheduleActions() = default;
+  // Jobs that are enabled and have a schedule.
+  virtual std::vector<store::Job> scheduled_jobs() = 0;
+  virtual bool has_active_run(const std::string& job_id) = 0;
+  // Queues a run with triggered_by "schedule"; returns its id.
+  virtual std::string trigger(const store::Job& job) = 0;
+  virtual void record(const std::string& job_id, common::TimePoint checked_at,
+                      std::optional<common::TimePoint> fired_at, const std::optional<std::string>& outcome) = 0;
+};
+
+class SchedulerCore {
+public:
+  explicit SchedulerCore(ScheduleActions& actions) : actions_(actions) {}
+
+  // Handles every job with a fire time in (its checked_at, now]: one run however many
+  // fire times were missed; skipped (and recorded) while a run of the job is queued or
+  // running. `startup`: the daemon was down, so a job with catchup off only moves on.
+  void tick(common::TimePoint now, bool startup);
+  // The earliest fire time after `now` over all jobs; nullopt when none is scheduled.
+  std::optional<common::TimePoint> next_wake(common::TimePoint now);
+
+private:
+  std::optional<common::TimePoint> next_fire_of(const store::Job& job, common::TimePoint after);
+  ScheduleActions& actions_;
+};
+
+class Scheduler {
+public:
+  explicit Scheduler(ScheduleActions& actions) : core_(actions) {}
+  ~Scheduler();
+  void start();
+  // Jobs changed (schedule, zone, enabled): look again now.
+  void wake();
+  void shutdown();
+
+private:
+  void loop();
+  SchedulerCore core_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool wake_pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dagctl::daemon::schedule

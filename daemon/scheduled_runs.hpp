@@ -1,0 +1,27 @@
+// The scheduler's view of the daemon: jobs from the store, triggers through the Service
+// (so a scheduled run is queued exactly like any other, with triggered_by "schedule").
+#pragma once
+
+#include "daemon/schedule/scheduler.hpp"
+#include "daemon/service.hpp"
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon {
+
+class ScheduledRuns : public schedule::ScheduleActions {
+public:
+  ScheduledRuns(store::Store& store, Service& service) : store_(store), service_(service) {}
+  std::vector<store::Job> scheduled_jobs() override;
+  bool has_active_run(const std::string& job_id) override { return store_.has_active_run(job_id); }
+  std::string trigger(const store::Job& job) override;
+  void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
+              const std::optional<std::string>& outcome) override {
+    store_.record_schedule(job_id, checked_at, fired_at, outcome);
+  }
+
+private:
+  store::Store& store_;
+  Service& service_;
+};
+
+}  // namespace dagctl::daemon
