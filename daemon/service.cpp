@@ -346,6 +346,12 @@ store::Run Service::trigger(const std::string& project_id, const std::string& jo
     auto words = common::validate_dbt_command(*command_override, "command_override");
     if (!words) throw bad_request(words.error());
   }
+  return enqueue(job, triggered_by, command_override.value_or(job.command), command_override, std::nullopt);
+}
+
+store::Run Service::enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
+                            const std::optional<std::string>& command_override,
+                            const std::optional<std::string>& retry_of) {
   store::Run run;
   run.id = common::uuid4();
   run.job_id = job.id;
@@ -354,8 +360,9 @@ store::Run Service::trigger(const std::string& project_id, const std::string& jo
   run.job_name = job.name + "-" + triggered_by + "-" + common::to_compact_stamp(run.created_at);
   run.status = common::RunStatus::queued;
   run.triggered_by = triggered_by;
-  run.command = command_override.value_or(job.command);
+  run.command = command;
   run.command_override = command_override;
+  run.retry_of = retry_of;
   try {
     store_.insert_run(run, kMaxQueuedPerJob);
   } catch (const store::StoreError& e) {
@@ -390,22 +397,7 @@ store::Run Service::retry_run(const std::string& run_id) {
   }
   const auto job = store_.find_job(failed.job_id);
   if (!job) throw not_found("the job of run " + run_id + " was deleted");
-  store::Run run;
-  run.id = common::uuid4();
-  run.job_id = failed.job_id;
-  run.project_id = failed.project_id;
-  run.created_at = common::now();
-  run.job_name = job->name + "-retry-" + common::to_compact_stamp(run.created_at);
-  run.triggered_by = "retry";
-  run.command = "dbt retry";
-  run.retry_of = failed.id;
-  try {
-    store_.insert_run(run, kMaxQueuedPerJob);
-  } catch (const store::StoreError& e) {
-    throw UserError(429, "queue_full", e.what());
-  }
-  dispatcher_.wake();
-  return run;
+  return enqueue(*job, "retry", "dbt retry", std::nullopt, failed.id);
 }
 
 }  // namespace dagctl::daemon

@@ -85,6 +85,11 @@ public:
   }
 
 private:
+  // Stores a queued run of `job` (429 when its queue is full) and wakes the dispatcher.
+  store::Run enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
+                     const std::optional<std::string>& command_override,
+                     const std::optional<std::string>& retry_of);
+
   store::Store& store_;
   runner::Dispatcher& dispatcher_;
   webhooks::Outbox& outbox_;

@@ -21,6 +21,8 @@ constexpr const char* kJobColumns =
     "id, project_id, name, command, schedule, timezone, timeout_seconds, enabled, catchup, "
     "webhook_enabled, webhook_url, webhook_headers_json, webhook_events_json, created_at, "
     "updated_at, webhook_secret, webhook_auth_json, schedule_checked_at, last_fire_at, last_fire_outcome";
+const std::string kInsertJob = std::string("INSERT INTO jobs (") + kJobColumns +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kRunColumns =
     "seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
@@ -196,8 +198,7 @@ void Store::create_project(const Project& p, const std::vector<Job>& jobs) {
     throw;
   }
   for (const Job& j : jobs) {
-    Statement job_insert(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement job_insert(*db_, kInsertJob);
     bind_job(job_insert, j);
     job_insert.exec();
   }
@@ -271,8 +272,7 @@ std::optional<Job> Store::find_job_by_name(const std::string& project_id, const 
 void Store::create_job(const Job& j) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
-  Statement s(*db_, std::string("INSERT INTO jobs (") + kJobColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement s(*db_, kInsertJob);
   bind_job(s, j);
   try {
     s.exec();
@@ -478,11 +478,7 @@ void Store::insert_token(const Token& t) {
   s.bind(3, t.name);
   s.bind(4, t.secret_sha256);
   s.bind(5, common::to_millis(t.created_at));
-  if (t.expires_at) {
-    s.bind(6, common::to_millis(*t.expires_at));
-  } else {
-    s.bind(6);
-  }
+  bind_opt_time(s, 6, t.expires_at);
   s.exec();
   tx.commit();
 }
