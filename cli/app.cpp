@@ -11,6 +11,7 @@ namespace dagctl::cli {
 
 int run(int argc, char** argv) {
   Context ctx;
+  ctx.socket = common::default_socket_path();  // --socket or DAGCTL_SOCKET replace it
   CLI::App app("dagctl: trigger and follow dbt runs through the dagctld daemon", "dagctl");
   app.set_version_flag("--version", DAGCTL_VERSION);
   app.require_subcommand(1);

@@ -17,3 +17,8 @@ target_compile_options(standard_warnings INTERFACE -Wall -Wextra -Wpedantic -Wsh
 if(DAGCTL_DEV)
   target_compile_options(standard_warnings INTERFACE -Werror)
 endif()
+if(DAGCTL_SANITIZE)
+  # GCC 12 reports false maybe-uninitialized warnings inside std::regex and std::optional
+  # when the sanitizers instrument them.
+  target_compile_options(standard_warnings INTERFACE -Wno-maybe-uninitialized)
+endif()

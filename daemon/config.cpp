@@ -71,7 +71,8 @@ Config parse_config(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    std::exit(app.exit(e));
+    // --help and --version exit 0; bad usage exits 2, like the CLI.
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
   if (c.data_dir.empty()) c.data_dir = common::default_data_dir();
   if (c.socket_path.empty()) c.socket_path = common::default_socket_path();

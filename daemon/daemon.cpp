@@ -202,13 +202,17 @@ int serve(const Config& config) {
                sigabbrev_np(sig));
   std::error_code ec;
   fs::remove(ready_file, ec);
-  // Runs first: a client following a log waits for its run to end, and the server's stop
-  // waits for that client.
+  // Stop accepting at once; the listeners' stops then wait for requests in flight, which
+  // include clients following a log until its run ends, so the runs are stopped meanwhile.
+  std::thread stop_unix([&] { unix_listener.stop(); });
+  std::thread stop_tcp([&] {
+    if (tcp_listener) tcp_listener->stop();
+  });
   scheduler.shutdown();
   dispatcher.shutdown();
   sender.shutdown();  // undelivered webhooks stay pending for the next start
-  if (tcp_listener) tcp_listener->stop();
-  unix_listener.stop();
+  stop_unix.join();
+  stop_tcp.join();
   fs::remove(config.socket_path, ec);
   spdlog::info("dagctld stopped");
   return 0;

@@ -12,6 +12,7 @@ sigset_t stop_set() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // the terminal that ran it closed: stop cleanly, not like a crash
   return set;
 }
 }  // namespace

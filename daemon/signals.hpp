@@ -6,7 +6,7 @@ namespace dagctl::daemon {
 
 // Call first in main(), before any thread exists, so all threads inherit the mask.
 void block_stop_signals();
-// Returns the signal (SIGINT or SIGTERM) that asked the daemon to stop.
+// Returns the signal (SIGINT, SIGTERM or SIGHUP) that asked the daemon to stop.
 int wait_for_stop_signal();
 
 }  // namespace dagctl::daemon

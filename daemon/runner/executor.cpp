@@ -133,6 +133,10 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     }
   }
 
+  if (std::error_code ec; !fs::is_directory(c.project.path, ec)) {
+    return fail("the project folder " + c.project.path +
+                " does not exist any more; register it again (dagctl project add) or restore it");
+  }
   auto spawned = ChildProcess::spawn(
       {argv, child_environment(c, dir), c.project.path, log_path});
   if (!spawned) return fail(spawned.error());

@@ -11,8 +11,10 @@ namespace dagctl::daemon::runner {
 
 namespace {
 
-const std::set<std::string> kSucceeded = {"success", "pass", "warn"};
-const std::set<std::string> kFailed = {"error", "fail", "runtime error"};
+// dbt's "partial success" (a microbatch model with some failed batches) is both: some of
+// its work landed and some did not.
+const std::set<std::string> kSucceeded = {"success", "pass", "warn", "partial success"};
+const std::set<std::string> kFailed = {"error", "fail", "runtime error", "partial success"};
 
 // A string member, or `fallback` when it is missing or of another type: run_results.json is
 // dbt's file, and a surprise in it must not turn a run's status into a crash.

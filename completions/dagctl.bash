@@ -1,0 +1,268 @@
+# bash completion for dagctl and dagctld                     -*- shell-script -*-
+#
+# Install as /usr/share/bash-completion/completions/dagctl (with a dagctld symlink to it
+# for on-demand loading of dagctld's), or source it from ~/.bashrc. It needs nothing but
+# bash; job, project, run and token names are asked from the running daemon through
+# `dagctl -o json` and python3, and left out silently when the daemon does not answer.
+#
+# Keep in step with cli/*.cpp and daemon/config.cpp; tests/integration/test_cli_docs.sh
+# checks that every command and option of the --help output is offered here.
+
+# Options that take a value (everything else that starts with - is a flag).
+_dagctl_value_options=" --socket -o --output --data-dir --listen --dbt --max-parallel --name
+  --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
+  --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
+  --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
+  --exclude --job --status --limit --expires-in "
+_dagctl_value_options=${_dagctl_value_options//$'\n'/ }
+
+# _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
+_dagctl_subcommands() {
+  case $1 in
+    "") echo "status org daemon project job trigger runs run logs cancel retry token webhook" ;;
+    org) echo "show" ;;
+    daemon) echo "start stop" ;;
+    project) echo "add list show remove" ;;
+    job) echo "list show create update delete" ;;
+    run) echo "show" ;;
+    token) echo "create list revoke" ;;
+    webhook) echo "secret deliveries redeliver test" ;;
+  esac
+}
+
+# _dagctl_options PATH: the options of the command PATH, besides the global ones.
+_dagctl_options() {
+  local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup"
+  case $1 in
+    "") echo "--version" ;;
+    "daemon start") echo "--data-dir --listen --dbt --max-parallel" ;;
+    "project add") echo "--name --profiles-dir --target --dbt --env" ;;
+    "job list") echo "--project" ;;
+    "job create") echo "$job_flags" ;;
+    "job update")
+      echo "$job_flags --webhook-url --webhook-header --webhook-events --webhook-enabled" \
+        "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password"
+      ;;
+    trigger) echo "-s --select --exclude --command --wait -q --quiet" ;;
+    runs) echo "--job --status --limit" ;;
+    logs) echo "-f --follow" ;;
+    retry) echo "--wait" ;;
+    "token create") echo "--name --expires-in" ;;
+    "webhook deliveries") echo "--limit" ;;
+  esac
+}
+
+# _dagctl_positional PATH: what the command's positional argument is, or nothing.
+_dagctl_positional() {
+  case $1 in
+    "project add") echo path ;;
+    "project show" | "project remove" | "job create") echo project ;;
+    "job show" | "job update" | "job delete" | trigger | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
+    "run show" | logs | cancel | retry) echo run ;;
+    "token revoke") echo token ;;
+    "webhook redeliver") echo delivery ;;
+  esac
+}
+
+# _dagctl_ask WHAT: names from the daemon, one a line: jobs as PROJECT/JOB, projects,
+# runs (newest 50) or tokens (not revoked). Nothing at all when the daemon does not answer
+# within two seconds. Uses the --socket given on the command line, if any.
+_dagctl_ask() {
+  local what=$1
+  command -v python3 >/dev/null 2>&1 || return 0
+  local -a cmd=("${COMP_WORDS[0]}" -o json)
+  [ -n "$_dagctl_socket" ] && cmd+=(--socket "$_dagctl_socket")
+  case $what in
+    job | project) cmd+=(project list) ;;
+    run) cmd+=(runs --limit 50) ;;
+    token) cmd+=(token list) ;;
+    *) return 0 ;;
+  esac
+  command -v timeout >/dev/null 2>&1 && cmd=(timeout 2 "${cmd[@]}")
+  "${cmd[@]}" 2>/dev/null | python3 -c '
+import json, sys
+what = sys.argv[1]
+try:
+    d = json.load(sys.stdin)
+    if what == "job":
+        out = [p["name"] + "/" + j["name"] for p in d["projects"] for j in p["jobs"]]
+    elif what == "project":
+        out = [p["name"] for p in d["projects"]]
+    elif what == "run":
+        out = [r["id"] for r in d["runs"]]
+    else:
+        out = [t["id"] for t in d["tokens"] if not t.get("revoked_at")]
+    for name in out:
+        print(name)
+except Exception:
+    pass
+' "$what" 2>/dev/null
+}
+
+# _dagctl_add WORDS...: adds to COMPREPLY the words that start with $cur (no expansion).
+_dagctl_add() {
+  local w
+  for w in "$@"; do
+    [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+  done
+  return 0
+}
+
+# _dagctl_add_from WHAT: the daemon's names for WHAT that start with $cur.
+_dagctl_add_from() {
+  local -a names
+  mapfile -t names < <(_dagctl_ask "$1")
+  _dagctl_add "${names[@]}"
+}
+
+_dagctl_files() {  # -f|-d: files (or only folders) for $cur
+  local f
+  while IFS= read -r f; do COMPREPLY+=("$f"); done < <(compgen "$1" -- "$cur")
+  compopt -o filenames 2>/dev/null
+}
+
+_dagctl_timezones() {
+  local zoneinfo=/usr/share/zoneinfo
+  [ -d "$zoneinfo" ] || return 0
+  local z
+  while IFS= read -r z; do
+    case ${z#"$zoneinfo"/} in
+      posix* | right* | *.tab | *.zi | leap* | tzdata*) continue ;;
+    esac
+    if [ -d "$z" ]; then
+      COMPREPLY+=("${z#"$zoneinfo"/}/")
+      compopt -o nospace 2>/dev/null
+    else
+      COMPREPLY+=("${z#"$zoneinfo"/}")
+    fi
+  done < <(compgen -f -- "$zoneinfo/$cur")
+}
+
+# _dagctl_values OPTION: completes the value of OPTION; returns 1 when it takes none.
+_dagctl_values() {
+  case $1 in
+    -o | --output) _dagctl_add text json ;;
+    --status) _dagctl_add queued running success partial failed error cancelled ;;
+    --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
+    --webhook-auth) _dagctl_add none airflow_jwt ;;
+    --webhook-events)
+      # A comma list: complete the word after the last comma.
+      local prefix="" word=$cur
+      case $cur in *,*) prefix=${cur%,*}, word=${cur##*,} ;; esac
+      local e
+      for e in completed failed partial cancelled; do
+        [[ $e == "$word"* ]] && COMPREPLY+=("$prefix$e")
+      done
+      compopt -o nospace 2>/dev/null
+      ;;
+    --socket | --dbt) _dagctl_files -f ;;
+    --profiles-dir | --data-dir) _dagctl_files -d ;;
+    --timezone) _dagctl_timezones ;;
+    --project) _dagctl_add_from project ;;
+    --job) _dagctl_add_from job ;;
+    --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none ;;
+    *) case $_dagctl_value_options in *" $1 "*) ;; *) return 1 ;; esac ;;
+  esac
+  return 0
+}
+
+_dagctl() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  COMPREPLY=()
+  local path="" positionals=0 i word subs _dagctl_socket=""
+  # Walk the words before the cursor: the command path, option values, positionals.
+  # bash splits --opt=value into "--opt" "=" "value" (= is in COMP_WORDBREAKS).
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    case $word in
+      --*=*) [ "${word%%=*}" == --socket ] && _dagctl_socket=${word#*=} ;;
+      -*)
+        case $_dagctl_value_options in
+          *" $word "*)
+            [ "${COMP_WORDS[i + 1]}" == = ] && ((i++))
+            ((i + 1 < COMP_CWORD)) && [ "$word" == --socket ] && _dagctl_socket=${COMP_WORDS[i + 1]}
+            ((i++))
+            ;;
+        esac
+        ;;
+      *)
+        subs=$(_dagctl_subcommands "$path")
+        if [ -n "$subs" ] && [[ " $subs " == *" $word "* ]]; then
+          path=${path:+$path }$word
+        else
+          ((positionals++))
+        fi
+        ;;
+    esac
+  done
+
+  # The value of an option: "--opt VALUE", "--opt=VALUE" in one word or split at the =.
+  if [[ $cur == --*=* ]]; then
+    local option=${cur%%=*}
+    cur=${cur#*=}
+    _dagctl_values "$option"
+    return 0
+  fi
+  if [ "$cur" == = ] && [[ $prev == --* ]]; then
+    cur=""
+    _dagctl_values "$prev"
+    return 0
+  fi
+  if [ "$prev" == = ] && ((COMP_CWORD > 2)) && [[ ${COMP_WORDS[COMP_CWORD - 2]} == --* ]]; then
+    _dagctl_values "${COMP_WORDS[COMP_CWORD - 2]}"
+    return 0
+  fi
+  if [[ $prev == -* ]] && ((COMP_CWORD > 1)) && _dagctl_values "$prev"; then
+    return 0
+  fi
+
+  subs=$(_dagctl_subcommands "$path")
+  if [[ $cur != -* ]]; then
+    if [ -n "$subs" ]; then
+      # shellcheck disable=SC2086 # a word list
+      _dagctl_add $subs
+      return 0
+    fi
+    local kind
+    kind=$(_dagctl_positional "$path")
+    if [ -n "$kind" ] && ((positionals == 0)); then
+      case $kind in
+        path) _dagctl_files -d ;;
+        job | project | run | token) _dagctl_add_from "$kind" ;;
+      esac
+      return 0
+    fi
+    [ -n "$cur" ] && return 0
+  fi
+  # Options; the global ones are valid after any command too.
+  # shellcheck disable=SC2046 # a word list
+  _dagctl_add $(_dagctl_options "$path") --socket -o --output -h --help
+  return 0
+}
+
+_dagctld() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  COMPREPLY=()
+  if [[ $cur == --*=* ]]; then
+    prev=${cur%%=*}
+    cur=${cur#*=}
+  elif [ "$cur" == = ]; then
+    cur=""
+  elif [ "$prev" == = ] && ((COMP_CWORD > 2)); then
+    prev=${COMP_WORDS[COMP_CWORD - 2]}
+  fi
+  case $prev in
+    --data-dir) _dagctl_files -d; return 0 ;;
+    --socket | --dbt | --webhook-ca-file) _dagctl_files -f; return 0 ;;
+    --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
+    --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
+    --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout) return 0 ;;
+  esac
+  _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
+    --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout \
+    -h --help --version
+  return 0
+}
+
+complete -F _dagctl dagctl
+complete -F _dagctld dagctld
