@@ -1,5 +1,6 @@
 # Shared helpers for the shell integration suites. Each suite sources this file, starts
 # real daemons on a private temp dir and drives them through the real CLI and socket.
+# Suites that run tests/integration/fake-dbt source lib_fake.sh after it.
 #
 # Environment (set by CTest, see CMakeLists.txt here):
 #   DAGCTL_BIN_DIR     folder with dagctl and dagctld
@@ -24,6 +25,7 @@ unset DAGCTL_DATA_DIR DAGCTL_LISTEN DAGCTL_DBT DBT_PROFILES_DIR DBT_TARGET_PATH 
 
 cleanup() {
   local rc=$?
+  set +e  # a process that exits between the sweep and its kill must not abort the cleanup
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
     kill -TERM "$DAEMON_PID" 2>/dev/null || true
     wait_for "daemon exit at cleanup" 30 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || kill -KILL "$DAEMON_PID" 2>/dev/null || true
@@ -159,8 +161,31 @@ pids_with_env() {
   return 0
 }
 
-no_process_of_run() {  # RUN
-  [ -z "$(pids_with_env "DAGCTL_RUN_ID=$1")" ]
+run_processes() { pids_with_env "DAGCTL_RUN_ID=$1"; }  # RUN: pids of the run's processes (dbt and its children)
+has_run_process() { [ -n "$(run_processes "$1")" ]; }  # RUN: some process of the run is alive
+no_process_of_run() { [ -z "$(run_processes "$1")" ]; }  # RUN: no process of the run is left
+
+status_of() { run_field "$1" 'd["status"]'; }  # RUN: its status (queued, running, success, ...)
+
+# wait_status RUN STATUS [SECONDS]: waits until RUN has STATUS (default 20s), else fails the test.
+wait_status() {
+  wait_for "run $1 to be $2" "${3:-20}" run_has_status "$1" "$2" ||
+    fail "run $1 is $(status_of "$1"), expected $2"
+}
+
+# gone PID: the process has exited (a zombie nobody reaped yet counts: it runs nothing).
+gone() { [ ! -e "/proc/$1" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" == Z ]; }
+
+# fields DOC EXPR...: each EXPR over the JSON document DOC (bound to d), in one python, into F.
+fields() {
+  local doc=$1
+  shift
+  mapfile -t F < <(python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+for e in sys.argv[1:]:
+    v = eval(e)
+    print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@" <<<"$doc")
 }
 
 # http_address: the daemon's TCP address from dagctld.json, e.g. 127.0.0.1:41234.

@@ -3,58 +3,18 @@
 # reaches a terminal status, the dbt processes it left behind are stopped (even one that
 # ignores SIGTERM), queued runs still run, and projects and history are intact.
 source "$(dirname "$0")/lib.sh"
-export FAKE_DBT_DIR="$TEST_TMP/fake"
-mkdir -p "$FAKE_DBT_DIR"
-EVENTS="$FAKE_DBT_DIR/events"
-touch "$EVENTS"
+source "$(dirname "$0")/lib_fake.sh"
 
-# --- local helpers (not in lib.sh) ------------------------------------------------------
-# A failing assertion must not leave a held fake dbt polling for its release file forever
-# (after kill -9 nobody else would stop it): on exit, kill this test's fake dbt processes.
-kill_fakes() {
-  local p env
-  for p in /proc/[0-9]*; do
-    env=$(tr "\0" "\n" 2>/dev/null <"$p/environ") || continue
-    if grep -qxF "FAKE_DBT_DIR=$FAKE_DBT_DIR" <<<"$env" && grep -q '^DAGCTL_RUN_ID=' <<<"$env"; then
-      kill -KILL "${p#/proc/}" 2>/dev/null || true
-    fi
-  done
-}
-trap 'rc=$?; set +e; kill_fakes; (exit $rc); cleanup' EXIT
-
-has_event() { grep -q "^$1 $2 " "$EVENTS"; }  # KIND RUN
-event_count() { awk -v k="$1" -v r="$2" '$1 == k && $2 == r { n++ } END { print n + 0 }' "$EVENTS"; }
-status_of() { run_field "$1" 'd["status"]'; }
-wait_status() {  # RUN STATUS [SECONDS]
-  wait_for "run $1 to be $2" "${3:-20}" run_has_status "$1" "$2" ||
-    fail "run $1 is $(status_of "$1"), expected $2"
-}
-wait_started() { wait_for "fake dbt of run $1 to start" 20 has_event start "$1" || fail "run $1 never started"; }
+# --- local helpers (not in lib.sh or lib_fake.sh) -------------------------------------------
 # dbt_pid RUN: the pid of the fake dbt (the process group leader) of RUN, if alive.
 dbt_pid() {
   local p
-  for p in $(pids_with_env "DAGCTL_RUN_ID=$1" 2>/dev/null); do
+  for p in $(run_processes "$1"); do
     grep -qF fake-dbt "/proc/$p/cmdline" 2>/dev/null && echo "$p"
   done
   return 0
 }
 has_dbt_process() { [ -n "$(dbt_pid "$1")" ]; }
-# lib.sh's pids_with_env reports every unreadable /proc/*/environ on stderr: keep it quiet.
-run_processes() { pids_with_env "DAGCTL_RUN_ID=$1" 2>/dev/null; }
-no_run_process() { [ -z "$(run_processes "$1")" ]; }
-# gone PID: the process has exited (a zombie nobody reaped counts: it runs nothing).
-gone() { [ ! -e "/proc/$1" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" == Z ]; }
-# fields DOC EXPR...: each EXPR over the JSON document DOC (bound to d), one python, into F.
-fields() {
-  local doc=$1
-  shift
-  mapfile -t F < <(python3 -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-for e in sys.argv[1:]:
-    v = eval(e)
-    print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@" <<<"$doc")
-}
 
 start_daemon --dbt "$FAKE_DBT" --max-parallel 2
 P=$(add_project "$(copy_example p)" P)
@@ -96,9 +56,9 @@ assert_eq "$DAEMON_PID" "${F[0]}" "the restarted daemon answers on the socket"
 assert_eq 600 "$(stat -c %a "$SOCK")" "the new socket is 0600"
 [ "$(stat -c %.9Y "$SOCK")" != "$sock_mtime" ] && pass "the stale socket file was replaced by a new one" ||
   fail "the socket file is the one left by the dead daemon"
-no_run_process "$r1" && pass "run $r1's left-over dbt was stopped at start-up" ||
+no_process_of_run "$r1" && pass "run $r1's left-over dbt was stopped at start-up" ||
   fail "processes of $r1 still run: $(run_processes "$r1")"
-no_run_process "$h1" && pass "run $h1's left-over dbt was stopped at start-up" ||
+no_process_of_run "$h1" && pass "run $h1's left-over dbt was stopped at start-up" ||
   fail "processes of $h1 still run: $(run_processes "$h1")"
 gone "$pid1" && pass "the orphaned dbt leader $pid1 exited" || fail "dbt $pid1 of $r1 still runs"
 
@@ -147,7 +107,7 @@ stop_daemon KILL
 kill -0 "$pids" 2>/dev/null && ! gone "$pids" && pass "the stubborn dbt outlives the killed daemon" ||
   fail "the stubborn dbt died with the daemon"
 start_daemon --dbt "$FAKE_DBT" --max-parallel 2
-no_run_process "$s1" && pass "a left-over dbt that ignores SIGTERM is killed at start-up" ||
+no_process_of_run "$s1" && pass "a left-over dbt that ignores SIGTERM is killed at start-up" ||
   fail "processes of $s1 still run: $(run_processes "$s1")"
 fields "$(dagctl -o json run show "$s1")" 'd["status"]' 'd["error_message"]'
 assert_eq error "${F[0]}" "its run ended error"

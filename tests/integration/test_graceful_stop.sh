@@ -4,50 +4,9 @@
 # ("daemon stopped") with no dbt left behind and keeps queued runs queued; a dbt that
 # ignores SIGINT/SIGTERM is still stopped; `dagctl daemon start|stop` wrap it all.
 source "$(dirname "$0")/lib.sh"
-export FAKE_DBT_DIR="$TEST_TMP/fake"
-mkdir -p "$FAKE_DBT_DIR"
-EVENTS="$FAKE_DBT_DIR/events"
-touch "$EVENTS"
+source "$(dirname "$0")/lib_fake.sh"
 
-# --- local helpers (not in lib.sh) ------------------------------------------------------
-# A failing assertion must not leave a held fake dbt polling for its release file forever:
-# on exit, kill this test's fake dbt processes (they carry our FAKE_DBT_DIR and a run id).
-kill_fakes() {
-  local p env
-  for p in /proc/[0-9]*; do
-    env=$(tr "\0" "\n" 2>/dev/null <"$p/environ") || continue
-    if grep -qxF "FAKE_DBT_DIR=$FAKE_DBT_DIR" <<<"$env" && grep -q '^DAGCTL_RUN_ID=' <<<"$env"; then
-      kill -KILL "${p#/proc/}" 2>/dev/null || true
-    fi
-  done
-}
-trap 'rc=$?; set +e; kill_fakes; (exit $rc); cleanup' EXIT
-
-has_event() { grep -q "^$1 $2 " "$EVENTS"; }  # KIND RUN
-event_count() { awk -v k="$1" -v r="$2" '$1 == k && $2 == r { n++ } END { print n + 0 }' "$EVENTS"; }
-status_of() { run_field "$1" 'd["status"]'; }
-wait_status() {  # RUN STATUS [SECONDS]
-  wait_for "run $1 to be $2" "${3:-20}" run_has_status "$1" "$2" ||
-    fail "run $1 is $(status_of "$1"), expected $2"
-}
-wait_started() { wait_for "fake dbt of run $1 to start" 20 has_event start "$1" || fail "run $1 never started"; }
-# lib.sh's pids_with_env reports every unreadable /proc/*/environ on stderr: keep it quiet.
-run_processes() { pids_with_env "DAGCTL_RUN_ID=$1" 2>/dev/null; }
-has_run_process() { [ -n "$(run_processes "$1")" ]; }
-no_run_process() { [ -z "$(run_processes "$1")" ]; }
-# gone PID: the process has exited (a zombie nobody reaped yet counts: it runs nothing).
-gone() { [ ! -e "/proc/$1" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" == Z ]; }
-# fields DOC EXPR...: each EXPR over the JSON document DOC (bound to d), one python, into F.
-fields() {
-  local doc=$1
-  shift
-  mapfile -t F < <(python3 -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-for e in sys.argv[1:]:
-    v = eval(e)
-    print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@" <<<"$doc")
-}
+# --- local helpers (not in lib.sh or lib_fake.sh) -------------------------------------------
 # A dbt stand-in that records each stop signal it gets, to see which comes first; it ends
 # on the first one. (fake-dbt cannot tell SIGINT from SIGTERM.)
 cat >"$TEST_TMP/signal-dbt" <<'EOF'
@@ -59,6 +18,14 @@ echo started >>"$log"
 while :; do sleep 0.05; done
 EOF
 chmod +x "$TEST_TMP/signal-dbt"
+# refused_dagctld DATA_DIR SOCKET PASSED WHO: a second dagctld must exit non-zero, on its own
+# within 20s; passes "PASSED (rc)" or fails "WHO exited rc". Its output is left in $err.
+refused_dagctld() {
+  local rc=0
+  err=$(timeout 20 "$DAGCTL_BIN_DIR/dagctld" --data-dir "$1" --socket "$2" --listen none --dbt "$FAKE_DBT" 2>&1) ||
+    rc=$?
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && pass "$3 ($rc)" || fail "$4 exited $rc"
+}
 
 # --- readiness file, socket permissions -------------------------------------------------
 start_daemon --dbt "$FAKE_DBT" --stop-grace 1 --max-parallel 2
@@ -83,11 +50,8 @@ wait_for "the signal-recording dbt of $s1" 10 test -s "$FAKE_DBT_DIR/signals-$s1
 assert_eq queued "$(status_of "$r2")" "G's second run is queued"
 
 # --- one daemon per data dir; a live socket is never taken over ----------------------------
-rc=0
-err=$(timeout 20 "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$TEST_TMP/run2/other.sock" \
-  --listen none --dbt "$FAKE_DBT" 2>&1) || rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && pass "a second dagctld on the same data dir exits non-zero ($rc)" ||
-  fail "a second dagctld on the same data dir exited $rc"
+refused_dagctld "$DATA" "$TEST_TMP/run2/other.sock" "a second dagctld on the same data dir exits non-zero" \
+  "a second dagctld on the same data dir"
 assert_contains "$err" "already" "with a message saying one is already running"
 assert_eq 1 "$(printf '%s\n' "$err" | grep -c .)" "the message is one line"
 [ ! -S "$TEST_TMP/run2/other.sock" ] && pass "the refused daemon left no socket" || fail "other.sock was left behind"
@@ -96,19 +60,13 @@ assert_eq running "$(status_of "$r1")" "the first daemon's running run is untouc
 has_run_process "$r1" && pass "and its dbt still runs" || fail "the second dagctld stopped run $r1's dbt"
 assert_eq queued "$(status_of "$r2")" "and its queued run still waits"
 
-rc=0
-err=$(timeout 20 "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" --listen none \
-  --dbt "$FAKE_DBT" 2>&1) || rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && pass "the same dagctld command run twice: the second exits non-zero ($rc)" ||
-  fail "a second identical dagctld exited $rc"
+refused_dagctld "$DATA" "$SOCK" "the same dagctld command run twice: the second exits non-zero" \
+  "a second identical dagctld"
 assert_contains "$err" "already" "saying one is already running"
 [ -S "$SOCK" ] && pass "the first daemon's socket file is still there" || fail "the second dagctld removed $SOCK"
 
-rc=0
-err=$(timeout 20 "$DAGCTL_BIN_DIR/dagctld" --data-dir "$TEST_TMP/data2" --socket "$SOCK" \
-  --listen none --dbt "$FAKE_DBT" 2>&1) || rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && pass "a second dagctld on the same socket exits non-zero ($rc)" ||
-  fail "a second dagctld on a live socket exited $rc"
+refused_dagctld "$TEST_TMP/data2" "$SOCK" "a second dagctld on the same socket exits non-zero" \
+  "a second dagctld on a live socket"
 assert_contains "$err" "$SOCK" "and names the socket"
 assert_eq "$DAEMON_PID" "$(dagctl -o json status | json 'd["pid"]')" "the live socket still reaches the first daemon"
 
@@ -119,8 +77,8 @@ wait_for "the log follower to print" 10 grep -q "fake dbt" "$TEST_TMP/follow.out
 stop_daemon TERM
 assert_eq 0 "$DAEMON_RC" "SIGTERM: dagctld exits 0"
 [ ! -e "$DATA/dagctld.json" ] && pass "dagctld.json is removed on stop" || fail "dagctld.json left after stop"
-no_run_process "$r1" && pass "no dbt process of the running run is left" || fail "left: $(run_processes "$r1")"
-no_run_process "$s1" && pass "no process of the other project's run is left" || fail "left: $(run_processes "$s1")"
+no_process_of_run "$r1" && pass "no dbt process of the running run is left" || fail "left: $(run_processes "$r1")"
+no_process_of_run "$s1" && pass "no process of the other project's run is left" || fail "left: $(run_processes "$s1")"
 assert_eq 0 "$(event_count start "$r2")" "the queued run was not started by the stop"
 assert_eq "started INT" "$(tr '\n' ' ' <"$FAKE_DBT_DIR/signals-$s1" | sed 's/ $//')" \
   "dbt got SIGINT first (so it can cancel its queries), and it was enough"
@@ -144,7 +102,7 @@ for run in "$r1" "$s1"; do
 done
 wait_started "$r2"
 assert_eq running "$(status_of "$r2")" "the queued run stayed queued through the stop and runs after the restart"
-touch "$FAKE_DBT_DIR/release-$r2"
+release "$r2"
 wait_status "$r2" success
 assert_eq 1 "$(event_count start "$r2")" "it ran once"
 
@@ -161,7 +119,7 @@ wait_for "a dbt process of run $c1" 10 has_run_process "$c1" || fail "no process
 out=$(dagctl cancel "$c1")
 assert_contains "$out" "$c1" "dagctl cancel names the run"
 wait_status "$c1" cancelled 15
-no_run_process "$c1" && pass "cancel leaves no process of a stubborn dbt" || fail "left: $(run_processes "$c1")"
+no_process_of_run "$c1" && pass "cancel leaves no process of a stubborn dbt" || fail "left: $(run_processes "$c1")"
 fields "$(dagctl -o json run show "$c1")" 'd["error_message"]' 'd["end_time"] is not None'
 assert_contains "${F[0]}" "cancelled" "its error_message says it was cancelled"
 assert_eq true "${F[1]}" "it has an end_time"
@@ -179,7 +137,7 @@ wait_started "$c2"
 wait_for "a dbt process of run $c2" 10 has_run_process "$c2" || fail "no process for $c2"
 stop_daemon INT
 assert_eq 0 "$DAEMON_RC" "SIGINT with a stubborn dbt: dagctld still exits 0"
-no_run_process "$c2" && pass "and leaves no process of the stubborn dbt" || fail "left: $(run_processes "$c2")"
+no_process_of_run "$c2" && pass "and leaves no process of the stubborn dbt" || fail "left: $(run_processes "$c2")"
 rm "$FAKE_DBT_DIR/stubborn"
 start_daemon --dbt "$FAKE_DBT" --stop-grace 1 --max-parallel 2
 fields "$(dagctl -o json run show "$c2")" 'd["status"]' 'd["error_message"]'

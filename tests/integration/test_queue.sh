@@ -5,50 +5,13 @@
 # and to `dagctl trigger --wait`'s exit code. Everything is observed through the CLI and the
 # fake dbt's events file ("start|end RUN NS"); order is steered with release files.
 source "$(dirname "$0")/lib.sh"
-export FAKE_DBT_DIR="$TEST_TMP/fake"
-mkdir -p "$FAKE_DBT_DIR"
-EVENTS="$FAKE_DBT_DIR/events"
-touch "$EVENTS"
+source "$(dirname "$0")/lib_fake.sh"
 
-# --- local helpers (not in lib.sh) ------------------------------------------------------
-# A failing assertion must not leave a held fake dbt polling for its release file forever:
-# on exit, kill this test's fake dbt processes (they carry our FAKE_DBT_DIR and a run id).
-kill_fakes() {
-  local p env
-  for p in /proc/[0-9]*; do
-    env=$(tr "\0" "\n" 2>/dev/null <"$p/environ") || continue
-    if grep -qxF "FAKE_DBT_DIR=$FAKE_DBT_DIR" <<<"$env" && grep -q '^DAGCTL_RUN_ID=' <<<"$env"; then
-      kill -KILL "${p#/proc/}" 2>/dev/null || true
-    fi
-  done
-}
-trap 'rc=$?; set +e; kill_fakes; (exit $rc); cleanup' EXIT
-
-has_event() { grep -q "^$1 $2 " "$EVENTS"; }  # KIND RUN
-event_count() { awk -v k="$1" -v r="$2" '$1 == k && $2 == r { n++ } END { print n + 0 }' "$EVENTS"; }
-release() { touch "$FAKE_DBT_DIR/release-$1"; }
-status_of() { run_field "$1" 'd["status"]'; }
-wait_status() {  # RUN STATUS [SECONDS]
-  wait_for "run $1 to be $2" "${3:-20}" run_has_status "$1" "$2" ||
-    fail "run $1 is $(status_of "$1"), expected $2"
-}
-wait_started() { wait_for "fake dbt of run $1 to start" "${2:-20}" has_event start "$1" || fail "run $1 never started"; }
+# --- local helpers (not in lib.sh or lib_fake.sh) -------------------------------------------
 daemon_count() { dagctl -o json status | json "d['runs']['$1']"; }  # running|queued
 # count_runs JOB STATUS: how many runs of JOB have STATUS.
 count_runs() { dagctl -o json runs --job "$1" --status "$2" --limit 1000 | json 'len(d["runs"])'; }
 has_count() { [ "$(count_runs "$1" "$2")" == "$3" ]; }  # JOB STATUS N
-# fields DOC EXPR...: evaluates each EXPR over the JSON document DOC (bound to d) in one
-# python, into the array F (python starts slowly; assertions over one document share it).
-fields() {
-  local doc=$1
-  shift
-  mapfile -t F < <(python3 -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-for e in sys.argv[1:]:
-    v = eval(e)
-    print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@" <<<"$doc")
-}
 # statuses RUN...: the runs' statuses, space-separated, from one `dagctl runs`.
 statuses() {
   dagctl -o json runs --limit 1000 | python3 -c '

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -24,10 +23,10 @@
 #include "common/fd.hpp"
 #include "common/time.hpp"
 #include "daemon/store/store.hpp"
+#include "test_util.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using dagctl::common::Fd;
 using dagctl::common::RunStatus;
@@ -41,25 +40,7 @@ using dagctl::daemon::runner::RunExecutor;
 using dagctl::daemon::runner::StopReason;
 namespace runner = dagctl::daemon::runner;
 namespace store = dagctl::daemon::store;
-
-constexpr auto kDeadline = 10s;
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dagctl-dispatcher-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
+using namespace dagctl::test;  // test_util.hpp
 
 // Stands in for dbt: each run blocks until the test releases it or the dispatcher asks it
 // to stop; the Outcome then follows control.reason(), as the real executor's does.
@@ -137,6 +118,12 @@ public:
     if (auto it = release_fds_.find(id); it != release_fds_.end()) signal(it->second);
   }
 
+  // release(), then waits until the run has ended.
+  bool finish(const std::string& id) {
+    release(id);
+    return wait_ended(id);
+  }
+
   bool wait_started(const std::string& id) {
     return wait([&] { return std::find(started_.begin(), started_.end(), id) != started_.end(); });
   }
@@ -205,6 +192,12 @@ protected:
   }
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
 
+  // Starts the dispatcher and wakes it for the runs queued so far.
+  static void start(runner::Dispatcher& d) {
+    d.start();
+    d.wake();
+  }
+
   // A project "name" with one job "default"; returns the job id.
   std::string add_project(const std::string& name) {
     store::Project p;
@@ -255,8 +248,7 @@ TEST_F(Dispatcher, RunsOfOneProjectRunOneAtATimeInTriggerOrder) {
   queue("r3", "shop");
   queue("o1", "other");  // queued after them, so the loop has looked at r2 and r3 first
   runner::Dispatcher d(*store_, executor_, 4);
-  d.start();
-  d.wake();
+  start(d);
 
   ASSERT_TRUE(executor_.wait_started("r1"));
   ASSERT_TRUE(executor_.wait_started("o1"));
@@ -291,8 +283,7 @@ TEST_F(Dispatcher, TwoProjectsRunInParallel) {
   queue("a1", "a");
   queue("b1", "b");
   runner::Dispatcher d(*store_, executor_, 2);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("a1"));
   ASSERT_TRUE(executor_.wait_started("b1"));
   EXPECT_EQ(executor_.running_count(), 2u) << "both run at the same time";
@@ -313,8 +304,7 @@ TEST_F(Dispatcher, MaxParallelCapsRunsAcrossProjects) {
   queue("c1", "c");
   queue("d1", "d");
   runner::Dispatcher d(*store_, executor_, 2);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("a1"));
   ASSERT_TRUE(executor_.wait_started("b1"));
   EXPECT_EQ(status("c1"), "queued");
@@ -349,8 +339,7 @@ TEST_F(Dispatcher, RunQueuedWhileRunningStartsAfterWake) {
   d.wake();
   executor_.release("r1");
   ASSERT_TRUE(executor_.wait_started("r2"));
-  executor_.release("r2");
-  ASSERT_TRUE(executor_.wait_ended("r2"));
+  ASSERT_TRUE(executor_.finish("r2"));
   d.shutdown();
   EXPECT_EQ(status("r2"), "success");
 }
@@ -361,8 +350,7 @@ TEST_F(Dispatcher, CancelOfAQueuedRunEndsItCancelledWithoutExecuting) {
   queue("r2", "shop");
   queue("r3", "shop");
   runner::Dispatcher d(*store_, executor_, 1);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r1"));
 
   EXPECT_TRUE(d.cancel("r2"));
@@ -375,8 +363,7 @@ TEST_F(Dispatcher, CancelOfAQueuedRunEndsItCancelledWithoutExecuting) {
 
   executor_.release("r1");
   ASSERT_TRUE(executor_.wait_started("r3"));  // r2 was skipped: it is no longer queued
-  executor_.release("r3");
-  ASSERT_TRUE(executor_.wait_ended("r3"));
+  ASSERT_TRUE(executor_.finish("r3"));
   d.shutdown();
   EXPECT_EQ(executor_.started(), (std::vector<std::string>{"r1", "r3"}));
   EXPECT_EQ(status("r2"), "cancelled");
@@ -393,8 +380,7 @@ TEST_F(Dispatcher, CancelOfAQueuedRunWorksBeforeTheDispatcherStarts) {
   queue("r2", "shop");
   d.wake();
   ASSERT_TRUE(executor_.wait_started("r2"));
-  executor_.release("r2");
-  ASSERT_TRUE(executor_.wait_ended("r2"));
+  ASSERT_TRUE(executor_.finish("r2"));
   d.shutdown();
   EXPECT_EQ(executor_.started(), (std::vector<std::string>{"r2"}));
 }
@@ -403,11 +389,9 @@ TEST_F(Dispatcher, CancelOfAnUnknownOrFinishedRunIsRefused) {
   add_project("shop");
   queue("r1", "shop");
   runner::Dispatcher d(*store_, executor_, 1);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r1"));
-  executor_.release("r1");
-  ASSERT_TRUE(executor_.wait_ended("r1"));
+  ASSERT_TRUE(executor_.finish("r1"));
   EXPECT_FALSE(d.cancel("no-such-run"));
   d.shutdown();
   EXPECT_FALSE(d.cancel("r1"));
@@ -419,8 +403,7 @@ TEST_F(Dispatcher, CancelOfARunningRunStopsItAndItEndsCancelled) {
   queue("r1", "shop");
   queue("r2", "shop");
   runner::Dispatcher d(*store_, executor_, 1);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r1"));
   EXPECT_TRUE(d.cancel("r1"));
   ASSERT_TRUE(executor_.wait_ended("r1"));
@@ -431,8 +414,7 @@ TEST_F(Dispatcher, CancelOfARunningRunStopsItAndItEndsCancelled) {
   const auto r1 = store_->find_run("r1");
   ASSERT_TRUE(r1);
   EXPECT_TRUE(r1->end_time.has_value());
-  executor_.release("r2");
-  ASSERT_TRUE(executor_.wait_ended("r2"));
+  ASSERT_TRUE(executor_.finish("r2"));
   d.shutdown();
   EXPECT_EQ(status("r2"), "success");
 }
@@ -445,8 +427,7 @@ TEST_F(Dispatcher, ShutdownStopsRunningRunsAndLeavesQueuedRunsQueued) {
   queue("b1", "b");
   {
     runner::Dispatcher d(*store_, executor_, 4);
-    d.start();
-    d.wake();
+    start(d);
     ASSERT_TRUE(executor_.wait_started("a1"));
     ASSERT_TRUE(executor_.wait_started("b1"));
     d.shutdown();
@@ -467,11 +448,9 @@ TEST_F(Dispatcher, ShutdownStopsRunningRunsAndLeavesQueuedRunsQueued) {
 
   // The next daemon start runs what was left queued.
   runner::Dispatcher next(*store_, executor_, 4);
-  next.start();
-  next.wake();
+  start(next);
   ASSERT_TRUE(executor_.wait_started("a2"));
-  executor_.release("a2");
-  ASSERT_TRUE(executor_.wait_ended("a2"));
+  ASSERT_TRUE(executor_.finish("a2"));
   next.shutdown();
   EXPECT_EQ(status("a2"), "success");
 }
@@ -491,16 +470,14 @@ TEST_F(Dispatcher, ProgressIsVisibleWhileRunning) {
   executor_.progress_to_report = {7, 30};
   runner::Dispatcher d(*store_, executor_, 1);
   EXPECT_FALSE(d.progress("r1").has_value()) << "queued: no progress yet";
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r1"));
   const auto p = d.progress("r1");
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->done, 7);
   EXPECT_EQ(p->total, 30);
   EXPECT_FALSE(d.progress("no-such-run").has_value());
-  executor_.release("r1");
-  ASSERT_TRUE(executor_.wait_ended("r1"));
+  ASSERT_TRUE(executor_.finish("r1"));
   d.shutdown();
   EXPECT_FALSE(d.progress("r1").has_value()) << "finished: no progress";
 }
@@ -511,16 +488,14 @@ TEST_F(Dispatcher, ExecutorFailureEndsTheRunErrorAndTheQueueGoesOn) {
   queue("r2", "shop");
   executor_.throw_for = {"r1"};
   runner::Dispatcher d(*store_, executor_, 1);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r2"));
   const auto r1 = store_->find_run("r1");
   ASSERT_TRUE(r1);
   EXPECT_EQ(to_string(r1->status), "error");
   EXPECT_NE(r1->error_message.value_or("").find("no space left on device"), std::string::npos)
       << r1->error_message.value_or("");
-  executor_.release("r2");
-  ASSERT_TRUE(executor_.wait_ended("r2"));
+  ASSERT_TRUE(executor_.finish("r2"));
   d.shutdown();
   EXPECT_EQ(status("r2"), "success");
 }
@@ -529,11 +504,9 @@ TEST_F(Dispatcher, FinishedRunRecordsTheOutcome) {
   add_project("shop");
   queue("r1", "shop");
   runner::Dispatcher d(*store_, executor_, 1);
-  d.start();
-  d.wake();
+  start(d);
   ASSERT_TRUE(executor_.wait_started("r1"));
-  executor_.release("r1");
-  ASSERT_TRUE(executor_.wait_ended("r1"));
+  ASSERT_TRUE(executor_.finish("r1"));
   d.shutdown();
   const auto run = store_->find_run("r1");
   ASSERT_TRUE(run);

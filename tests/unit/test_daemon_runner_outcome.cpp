@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+
+#include "test_util.hpp"
 
 namespace {
 
@@ -22,6 +22,7 @@ using dagctl::daemon::runner::ExitStatus;
 using dagctl::daemon::runner::Outcome;
 using dagctl::daemon::runner::StopReason;
 using nlohmann::json;
+using namespace dagctl::test;  // test_util.hpp
 
 ExitStatus exited(int code) {
   ExitStatus e;
@@ -279,23 +280,6 @@ TEST(Outcome, ResultsAreCountedWhateverTheStatus) {
 }
 
 // ---- find_fatal_error: dbt's "Encountered an error" from its JSON log file ----
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dagctl-outcome-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  std::filesystem::path path_;
-};
 
 std::string log_event(const std::string& name, const std::string& level, const json& data) {
   return json{{"data", data},

@@ -17,8 +17,9 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "test_util.hpp"
 
 namespace {
 
@@ -29,25 +30,7 @@ using dagctl::daemon::runner::ExitStatus;
 using dagctl::daemon::runner::process_start_ticks;
 using dagctl::daemon::runner::SpawnSpec;
 using dagctl::daemon::runner::stop_orphan_groups;
-
-constexpr auto kDeadline = 10s;
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dagctl-process-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
+using namespace dagctl::test;  // test_util.hpp
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -83,6 +66,12 @@ std::optional<ExitStatus> wait_exit(ChildProcess& child, std::chrono::millisecon
   }
 }
 
+// Ends a child that would run on (SIGKILL to its group) and reaps it; false if it lingers.
+bool kill_and_reap(ChildProcess& child) {
+  child.signal_group(SIGKILL);
+  return wait_exit(child).has_value();
+}
+
 // A process is gone once kill(pid, 0) fails, or it is a zombie nobody reaps yet (its
 // parent is now init, which in a container may never reap).
 bool process_gone(pid_t pid) {
@@ -90,19 +79,6 @@ bool process_gone(pid_t pid) {
   const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(')');
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
-// Waits for a condition nobody can notify us of (a process we are not the parent of),
-// checking it until the deadline.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds deadline = kDeadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::yield();
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
 }
 
 // Reads a pid a script wrote to `file`; waits for the file to be complete.
@@ -116,6 +92,10 @@ pid_t read_pid(const fs::path& file) {
   });
   return pid;
 }
+
+// The pid of the background `sleep 30` (a grandchild of the test) that a script started
+// with "sleep 30 & echo $! > grandchild.pid" in its folder.
+pid_t read_grandchild(const TempDir& dir) { return read_pid(dir.path() / "grandchild.pid"); }
 
 TEST(Process, OutputAndErrorsGoToTheOutputFile) {
   TempDir dir;
@@ -194,15 +174,13 @@ TEST(Process, ChildLeadsItsOwnProcessGroup) {
   auto child = spawn_ok(shell(dir, "exec sleep 30"));
   EXPECT_EQ(::getpgid(child.pid()), child.pid());
   EXPECT_NE(::getpgid(child.pid()), ::getpgrp());
-  child.signal_group(SIGKILL);
-  ASSERT_TRUE(wait_exit(child));
+  ASSERT_TRUE(kill_and_reap(child));
 }
 
 TEST(Process, SignalGroupReachesGrandchildren) {
   TempDir dir;
-  const auto pid_file = dir.path() / "grandchild.pid";
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
-  const pid_t grandchild = read_pid(pid_file);
+  const pid_t grandchild = read_grandchild(dir);
   ASSERT_GT(grandchild, 0);
   EXPECT_EQ(::getpgid(grandchild), child.pid());
   child.signal_group(SIGTERM);
@@ -212,14 +190,13 @@ TEST(Process, SignalGroupReachesGrandchildren) {
 
 TEST(Process, GrandchildIsKilledWhenTheLeaderIsReaped) {
   TempDir dir;
-  const auto pid_file = dir.path() / "grandchild.pid";
   // The leader exits at once, leaving a background grandchild behind (as a dbt plugin
   // or adapter helper could).
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; exit 0"));
   const auto status = wait_exit(child);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->exit_code, 0);
-  const pid_t grandchild = read_pid(pid_file);
+  const pid_t grandchild = read_grandchild(dir);
   ASSERT_GT(grandchild, 0);
   EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }))
       << "grandchild " << grandchild << " outlived the run";
@@ -227,13 +204,12 @@ TEST(Process, GrandchildIsKilledWhenTheLeaderIsReaped) {
 
 TEST(Process, DestroyingAnUnreapedChildKillsItsGroup) {
   TempDir dir;
-  const auto pid_file = dir.path() / "grandchild.pid";
   pid_t leader = 0;
   pid_t grandchild = 0;
   {
     auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
     leader = child.pid();
-    grandchild = read_pid(pid_file);
+    grandchild = read_grandchild(dir);
   }
   ASSERT_GT(grandchild, 0);
   EXPECT_NE(::kill(leader, 0), 0) << "the leader is killed and reaped";
@@ -334,8 +310,7 @@ TEST(Process, StartTicksAreNonZeroForALiveProcessAndZeroForADeadOne) {
   EXPECT_GT(ticks, 0);
   EXPECT_GE(ticks, self);
   EXPECT_EQ(process_start_ticks(child.pid()), ticks) << "stable for one process";
-  child.signal_group(SIGKILL);
-  ASSERT_TRUE(wait_exit(child));
+  ASSERT_TRUE(kill_and_reap(child));
   EXPECT_EQ(process_start_ticks(child.pid()), 0);
 }
 
@@ -347,16 +322,14 @@ TEST(Process, StopOrphanGroupsLeavesAProcessWithOtherStartTicksAlone) {
   const auto ticks = process_start_ticks(child.pid());
   stop_orphan_groups({{child.pid(), ticks + 1}}, 100ms);
   EXPECT_FALSE(child.try_reap().has_value()) << "an unrelated process was killed";
-  child.signal_group(SIGKILL);
-  ASSERT_TRUE(wait_exit(child));
+  ASSERT_TRUE(kill_and_reap(child));
 }
 
 TEST(Process, StopOrphanGroupsInterruptsTheWholeGroupFirst) {
   // SIGINT first, as for a cancel (CONTRACT §6.5): dbt then cancels its warehouse queries.
   TempDir dir;
-  const auto pid_file = dir.path() / "grandchild.pid";
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
-  const pid_t grandchild = read_pid(pid_file);
+  const pid_t grandchild = read_grandchild(dir);
   stop_orphan_groups({{child.pid(), process_start_ticks(child.pid())}}, 5s);
   const auto status = wait_exit(child, 1s);  // already exited: stop_orphan_groups waited
   ASSERT_TRUE(status);
@@ -413,7 +386,7 @@ TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {
   auto spec = shell(dir, "sleep 30 & echo $! > grandchild.pid; wait");
   spec.env.push_back(entry);
   auto child = spawn_ok(spec);
-  const pid_t grandchild = read_pid(dir.path() / "grandchild.pid");
+  const pid_t grandchild = read_grandchild(dir);
   auto found = dagctl::daemon::runner::processes_with_env(entry);
   std::sort(found.begin(), found.end());
   std::vector<pid_t> expected = {child.pid(), grandchild};
@@ -421,8 +394,7 @@ TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {
   EXPECT_EQ(found, expected);
   EXPECT_TRUE(dagctl::daemon::runner::processes_with_env(entry + "x").empty()) << "exact match only";
 
-  child.signal_group(SIGKILL);
-  ASSERT_TRUE(wait_exit(child));
+  ASSERT_TRUE(kill_and_reap(child));
   EXPECT_TRUE(eventually([&] { return dagctl::daemon::runner::processes_with_env(entry).empty(); }));
 }
 

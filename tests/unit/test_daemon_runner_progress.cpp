@@ -6,10 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "test_util.hpp"
 
 namespace {
 
@@ -17,6 +18,7 @@ namespace fs = std::filesystem;
 using dagctl::daemon::runner::LogFollower;
 using dagctl::daemon::runner::Progress;
 using dagctl::daemon::runner::ProgressTracker;
+using namespace dagctl::test;  // test_util.hpp
 
 // ---- dbt 1.11 `--log-format json` lines (as dbt writes them: one JSON object a line) ----
 
@@ -162,23 +164,6 @@ TEST(Progress, DebugLineMentioningNodeFinishedIsNotANode) {
 }
 
 // ---- LogFollower over a real file ----
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dagctl-progress-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
 
 // Appends like dbt does: write(2) on an O_APPEND descriptor, no buffering left behind.
 void append(const fs::path& file, const std::string& text) {

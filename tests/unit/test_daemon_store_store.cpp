@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <map>
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "common/time.hpp"
 #include "daemon/store/database.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -31,23 +31,7 @@ using dagctl::daemon::store::RunFilter;
 using dagctl::daemon::store::StoreError;
 using nlohmann::json;
 namespace store = dagctl::daemon::store;
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dagctl-store-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
+using namespace dagctl::test;  // test_util.hpp
 
 dagctl::common::TimePoint at(std::int64_t ms) { return dagctl::common::from_millis(ms); }
 

@@ -1,0 +1,63 @@
+// Helpers shared by the unit tests: a temporary folder per test and waiting with a deadline.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+
+namespace dagctl::test {
+
+// How long a test waits for what should happen at once before it counts as never.
+inline constexpr std::chrono::seconds kDeadline{10};
+
+// Where temporary folders go. SQLite here runs with synchronous=FULL: on a busy disk every
+// commit waits for fsync. A RAM file system keeps the suite fast; TMPDIR, when set, wins.
+inline std::filesystem::path temp_root() {
+  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir && *tmpdir) return tmpdir;
+  std::error_code ec;
+  if (std::filesystem::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  return std::filesystem::temp_directory_path();
+}
+
+// A new empty folder "dagctl-unit-XXXXXX" under temp_root(), removed with all it holds.
+class TempDir {
+public:
+  TempDir() {
+    std::string tmpl = (temp_root() / "dagctl-unit-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+// Waits for a condition nobody can notify us of (a process we are not the parent of),
+// checking it until the deadline; false if it never held.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds deadline = kDeadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+}  // namespace dagctl::test
