@@ -113,6 +113,13 @@ TEST(Outcome, ExitOneWithPassOrWarnAndFailIsPartial) {
             "partial");
 }
 
+TEST(Outcome, DbtPartialSuccessCountsAsSomeWorkDoneAndSomeFailed) {
+  // A microbatch model with some failed batches: alone it makes the run partial.
+  const auto out = classify_exit(1, run_results({node("model.shop.events", "partial success", "2 of 5 batches failed")}));
+  EXPECT_EQ(to_string(out.status), "partial");
+  EXPECT_TRUE(contains(out.error_message, "model.shop.events")) << out.error_message.value_or("");
+}
+
 TEST(Outcome, ExitOneWithOnlyErrorFailOrSkippedIsFailed) {
   const auto out = classify_exit(1, run_results({node("model.shop.orders", "error", "boom"),
                                                  node("test.shop.x", "fail", "Got 3 results"),
