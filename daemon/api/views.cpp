@@ -113,7 +113,8 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
           {"event", d.event},
           {"url", d.url},
           {"status", d.status},
-          {"attempt_count", d.attempts},
+          // Every attempt ever made, resends included (the column counts the current round).
+          {"attempt_count", static_cast<int>(attempts.size())},
           {"created_at", common::to_rfc3339(d.created_at)},
           {"next_attempt_at", d.status == "pending" ? json(common::to_rfc3339(d.next_attempt_at)) : json(nullptr)},
           {"finished_at", opt_time(d.finished_at)},

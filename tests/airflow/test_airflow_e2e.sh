@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Airflow end to end (issue 6): a real Airflow 3 (scripts/setup-airflow), the real daemon and
+# real dbt, wired both ways by scripts/airflow-dev on free loopback ports:
+# - Airflow's example DAG dagctl_trigger_and_wait triggers the shop job through dagctl's REST
+#   API with a dctl_ token and a command_override, and its HttpSensor sees the run finish;
+# - dagctl's webhook (JWT mode, /api/v2) starts dagctl_downstream, whose task reads
+#   dag_run.conf and succeeds;
+# - a run that ends partial (dagctl_full_loop, and dagctl_trigger_and_wait) makes the
+#   sensor and the downstream task fail with the run's error;
+# - `dagctl webhook redeliver` of a delivered run gets Airflow's 409 and creates no second
+#   DAG run; a `dagctl webhook test` event is skipped by the downstream DAG;
+# - `scripts/airflow-dev stop` leaves no process behind.
+# Environment: as lib.sh, plus DAGCTL_AIRFLOW (the airflow executable of scripts/setup-airflow).
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/lib_airflow.sh"
+[ -x "${DAGCTL_TEST_DBT:-}" ] || fail "DAGCTL_TEST_DBT is not set: run scripts/test, or configure with -DDAGCTL_TEST_DBT=\$(scripts/setup-dbt)"
+[ -x "${DAGCTL_AIRFLOW:-}" ] || fail "DAGCTL_AIRFLOW is not set: run scripts/test, or set it to \$(scripts/setup-airflow)"
+
+DEV="$DAGCTL_SOURCE_DIR/scripts/airflow-dev"
+AF_DIR="$TEST_TMP/airflow-dev"
+T0=$SECONDS
+
+# Whatever happens, stop what airflow-dev started (its processes rename themselves, so
+# lib.sh's cleanup cannot find them), then lib.sh's cleanup.
+af_cleanup() {
+  local rc=$?
+  if [ -f "$AF_DIR/pids" ]; then
+    if [ $rc -ne 0 ]; then
+      local f
+      for f in "$AF_DIR"/logs/*.log; do
+        echo "--- $f (last 25 lines) ---" >&2
+        tail -n 25 "$f" >&2
+      done
+    fi
+    "$DEV" stop --dir "$AF_DIR" --stop-timeout 20 >&2 || true
+  fi
+  set +e  # (exit $rc) must not end the trap under errexit: it only hands rc to cleanup's $?
+  (exit $rc)
+  cleanup
+}
+trap af_cleanup EXIT
+
+# --- Start Airflow 3 and dagctld, wired both ways ----------------------------------------
+t=$SECONDS
+"$DEV" start --exit-with $$ --dir "$AF_DIR" --bin-dir "$DAGCTL_BIN_DIR" --dbt "$DAGCTL_TEST_DBT" --airflow "$DAGCTL_AIRFLOW" \
+  --poke-interval 2 --timeout 300 --stop-timeout 20 >"$TEST_TMP/airflow-dev.out" 2>"$TEST_TMP/airflow-dev.err" ||
+  fail "scripts/airflow-dev start failed: $(tail -n 40 "$TEST_TMP/airflow-dev.err")"
+echo "# airflow-dev start took $((SECONDS - t))s ($("$DAGCTL_AIRFLOW" version 2>/dev/null | tail -n 1))"
+assert_contains "$(cat "$TEST_TMP/airflow-dev.out")" "scripts/airflow-dev stop --dir $AF_DIR" "airflow-dev says how to stop it"
+# shellcheck disable=SC1091
+source "$AF_DIR/env"
+# shellcheck disable=SC2034  # read by lib.sh's helpers (http_address)
+DATA="$AF_DIR/dagctl"
+[ -S "$DAGCTL_SOCKET" ] || fail "no dagctl socket at $DAGCTL_SOCKET"
+assert_eq "$DAGCTL_URL" "http://$(http_address)" "dagctld listens where Airflow's connection points"
+assert_contains "$AIRFLOW_CONN_DAGCTL_API" '"Authorization": "Bearer dctl_' "Airflow's dagctl_api connection carries a dctl_ token"
+job=$(dagctl -o json job show shop/default)
+assert_eq "$AIRFLOW_URL/api/v2/dags/dagctl_downstream/dagRuns" "$(printf '%s' "$job" | json 'd["webhook_url"]')" "the job's webhook points at dagctl_downstream's dagRuns (/api/v2)"
+assert_eq "airflow_jwt $AIRFLOW_URL/auth/token dagctl True" \
+  "$(printf '%s' "$job" | json 'd["webhook_auth"]["type"] + " " + d["webhook_auth"]["token_url"] + " " + d["webhook_auth"]["username"] + " " + str(d["webhook_enabled"])')" \
+  "the webhook logs in to Airflow 3 with JWT as user dagctl"
+af_login
+for dag in dagctl_trigger_and_wait dagctl_downstream dagctl_full_loop; do
+  assert_eq false "$(af_get "/dags/$dag" 'd["is_paused"]')" "$dag is loaded and unpaused"
+done
+assert_eq 0 "$(af_get /importErrors 'd["total_entries"]')" "the example DAGs import without errors"
+
+# --- Success: Airflow triggers dagctl, the sensor waits, the webhook starts the downstream --
+t=$SECONDS
+override='dbt build --select +book_revenue'
+ok_dagrun=$(af_trigger dagctl_trigger_and_wait "{\"command_override\": \"$override\"}")
+poll "dagctl_trigger_and_wait run $ok_dagrun to end" 300 af_dag_run_ended dagctl_trigger_and_wait "$ok_dagrun"
+echo "# trigger-and-wait DAG run took $((SECONDS - t))s"
+assert_eq success "$(af_dag_run_state dagctl_trigger_and_wait "$ok_dagrun")" "the trigger-and-wait DAG run succeeded"
+ok_run=$(af_xcom dagctl_trigger_and_wait "$ok_dagrun" trigger_dbt_run)
+assert_eq "success manual" "$(run_field "$ok_run" 'd["status"] + " " + d["triggered_by"]')" "HttpOperator started a real dbt run through the REST API, and it succeeded"
+assert_eq "$override" "$(run_field "$ok_run" 'd["command_override"]')" "the DAG's command_override reached dagctl"
+assert_eq "$override" "$(run_field "$ok_run" 'd["command"]')" "and was the command dbt ran"
+assert_eq success "$(af_ti dagctl_trigger_and_wait "$ok_dagrun" wait_for_completion 'd["state"]')" "HttpSensor saw the run finish"
+assert_contains "$(af_task_log dagctl_trigger_and_wait "$ok_dagrun" wait_for_completion)" "dagctl run $ok_run succeeded" "the sensor's log names the run"
+
+poll "the webhook's DAG run dagctl__$ok_run" 180 af_dag_run_ended dagctl_downstream "dagctl__$ok_run"
+echo "# the downstream DAG run ended $((SECONDS - t))s after the trigger"
+assert_eq success "$(af_dag_run_state dagctl_downstream "dagctl__$ok_run")" "dagctl's webhook started dagctl_downstream, which succeeded"
+down=$(af_get "/dags/dagctl_downstream/dagRuns/dagctl__$ok_run" 'd')
+assert_eq "job.completed $ok_run success $override" \
+  "$(printf '%s' "$down" | json 'd["conf"]["event"] + " " + d["conf"]["job_run"]["id"] + " " + d["conf"]["job_run"]["status"] + " " + d["conf"]["job_run"]["command_override"]')" \
+  "the DAG run's conf is the webhook's result"
+assert_eq dagctl "$(printf '%s' "$down" | json 'd["triggering_user_name"]')" "the webhook authenticated as the Airflow user dagctl (JWT)"
+assert_eq "$ok_run success" "$(af_xcom dagctl_downstream "dagctl__$ok_run" check_dagctl_result | json 'd["run_id"] + " " + d["status"]')" \
+  "the downstream task read dag_run.conf"
+deliveries=$(dagctl -o json webhook deliveries shop/default)
+ok_delivery=$(printf '%s' "$deliveries" | json "[x for x in d['deliveries'] if x.get('run_id') == '$ok_run'][0]")
+assert_eq "delivered 200" "$(printf '%s' "$ok_delivery" | json 'd["status"] + " " + str(d["attempts"][-1]["status_code"])')" "the delivery is logged as delivered (HTTP 200)"
+
+# --- Failure: runs that end partial fail the sensor and the downstream task -------------------
+t=$SECONDS
+partial='dbt build --vars '"'"'{scenario: partial}'"'"
+conf=$(python3 -c 'import json, sys; print(json.dumps({"command_override": sys.argv[1]}))' "$partial")
+loop_dagrun=$(af_trigger dagctl_full_loop "$conf")
+wait_dagrun=$(af_trigger dagctl_trigger_and_wait "$conf")
+dagctl webhook test shop/default >/dev/null
+poll "dagctl_full_loop run $loop_dagrun to end" 300 af_dag_run_ended dagctl_full_loop "$loop_dagrun"
+assert_eq success "$(af_dag_run_state dagctl_full_loop "$loop_dagrun")" "dagctl_full_loop only triggers, and succeeds"
+loop_run=$(af_xcom dagctl_full_loop "$loop_dagrun" trigger_dbt_run)
+poll "the partial run's downstream DAG run" 300 af_dag_run_ended dagctl_downstream "dagctl__$loop_run"
+assert_eq partial "$(run_field "$loop_run" 'd["status"]')" "the override made the dbt run end partial"
+error=$(run_field "$loop_run" 'd["error_message"]')
+[ -n "$error" ] && [ "$error" != None ] || fail "the partial run has no error_message"
+assert_eq failed "$(af_dag_run_state dagctl_downstream "dagctl__$loop_run")" "the webhook of a partial run makes dagctl_downstream fail"
+assert_eq "job.partial partial" "$(af_get "/dags/dagctl_downstream/dagRuns/dagctl__$loop_run" 'd["conf"]["event"] + " " + d["conf"]["job_run"]["status"]')" "its conf says job.partial"
+assert_eq failed "$(af_ti dagctl_downstream "dagctl__$loop_run" check_dagctl_result 'd["state"]')" "the downstream task failed"
+assert_contains "$(af_task_log dagctl_downstream "dagctl__$loop_run" check_dagctl_result)" "ended partial: ${error%%$'\n'*}" \
+  "the downstream task failed with the run's error_message"
+
+poll "dagctl_trigger_and_wait run $wait_dagrun to end" 300 af_dag_run_ended dagctl_trigger_and_wait "$wait_dagrun"
+wait_run=$(af_xcom dagctl_trigger_and_wait "$wait_dagrun" trigger_dbt_run)
+assert_eq partial "$(run_field "$wait_run" 'd["status"]')" "the second partial run ended partial"
+assert_eq "failed failed" "$(af_dag_run_state dagctl_trigger_and_wait "$wait_dagrun") $(af_ti dagctl_trigger_and_wait "$wait_dagrun" wait_for_completion 'd["state"]')" \
+  "HttpSensor fails the trigger-and-wait DAG run on a partial run"
+assert_contains "$(af_task_log dagctl_trigger_and_wait "$wait_dagrun" wait_for_completion)" "dagctl run $wait_run ended partial" "and says why"
+poll "the second partial run's downstream DAG run" 300 af_dag_run_ended dagctl_downstream "dagctl__$wait_run"
+assert_eq failed "$(af_dag_run_state dagctl_downstream "dagctl__$wait_run")" "its webhook's downstream DAG run failed too"
+
+test_dagrun=$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" '[r["dag_run_id"] for r in d["dag_runs"] if r["dag_run_id"].startswith("dagctl__test-")][0]')
+poll "the test event's DAG run" 120 af_dag_run_ended dagctl_downstream "$test_dagrun"
+assert_eq skipped "$(af_ti dagctl_downstream "$test_dagrun" check_dagctl_result 'd["state"]')" "a webhook test event reaches Airflow and is skipped"
+echo "# the failure path took $((SECONDS - t))s"
+
+# --- A duplicate delivery creates no second DAG run --------------------------------------------
+ok_delivery_id=$(printf '%s' "$ok_delivery" | json 'd["id"]')
+dagctl webhook redeliver "$ok_delivery_id" >/dev/null
+delivery_attempts() {
+  dagctl -o json webhook deliveries shop/default --limit 100 | json "[x for x in d['deliveries'] if x['id'] == '$ok_delivery_id'][0]['attempts']" | json 'len(d)'
+}
+redelivered() { [ "$(delivery_attempts)" -ge 2 ]; }
+poll "the redelivery to be logged" 60 redelivered
+again=$(dagctl -o json webhook deliveries shop/default --limit 100 | json "[x for x in d['deliveries'] if x['id'] == '$ok_delivery_id'][0]")
+assert_eq "delivered 409" "$(printf '%s' "$again" | json 'd["status"] + " " + str(d["attempts"][-1]["status_code"])')" \
+  "Airflow answers the duplicate with 409, and the delivery counts as delivered"
+assert_eq 1 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" "len([r for r in d['dag_runs'] if r['dag_run_id'] == 'dagctl__$ok_run'])")" \
+  "the duplicate created no second DAG run"
+assert_eq 4 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" 'd["total_entries"]')" "dagctl_downstream ran once per webhook (3 runs, 1 test event)"
+
+# --- Stop: nothing is left running --------------------------------------------------------------
+sessions=$(awk '{print $2}' "$AF_DIR/pids")
+t=$SECONDS
+"$DEV" stop --dir "$AF_DIR" --stop-timeout 20 2>>"$TEST_TMP/airflow-dev.err"
+echo "# airflow-dev stop took $((SECONDS - t))s"
+# Every component ran in its own session (Airflow's task runners take process groups of
+# their own, but stay in the session): none of their processes may be left.
+left=""
+for s in $sessions; do left="$left$(ps -eo pid=,sid=,stat=,args= | awk -v s="$s" '$2 == s && $3 !~ /^Z/')"; done
+assert_eq "" "$left" "airflow-dev stop leaves no process of Airflow or dagctld behind"
+left=""
+for p in $(pids_with_env "DAGCTL_TEST_TMP=$TEST_TMP"); do  # dbt's, say (the listing's own shell is gone)
+  [ "$p" != "$$" ] && kill -0 "$p" 2>/dev/null && left="$left $(ps -o pid=,args= -p "$p")"
+done
+assert_eq "" "$left" "no other process of this test is left"
+curl -s --max-time 2 -o /dev/null "$AIRFLOW_URL/api/v2/monitor/health" && fail "Airflow still answers after stop"
+curl -s --max-time 2 -o /dev/null "$DAGCTL_URL/api/v1/health" && fail "dagctld still answers after stop"
+pass "nothing answers on Airflow's and dagctld's ports"
+echo "# the Airflow tier took $((SECONDS - T0))s"
+finish
