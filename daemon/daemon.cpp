@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -147,6 +148,10 @@ int serve(const Config& config) {
       spdlog::warn("the REST API listens on {}, beyond this machine: protect it with TLS in front", config.listen);
     }
     tcp_listener = std::make_unique<Listener>();
+    // Headers and body go out in two writes; without this each keep-alive answer waits
+    // ~40 ms for the client's delayed ACK (Nagle; docs/benchmarks.md measured it). Set on
+    // the listening socket before it binds: accepted sockets inherit it.
+    tcp_listener->server().set_tcp_nodelay(true);
     const int port = address.port == 0 ? tcp_listener->server().bind_to_any_port(address.host)
                      : tcp_listener->server().bind_to_port(address.host, address.port) ? address.port
                                                                                         : -1;
@@ -222,6 +227,9 @@ int serve(const Config& config) {
 
 int run(int argc, char** argv) {
   block_stop_signals();
+  // glibc gives each thread its own malloc arena; dozens of mostly idle HTTP threads would
+  // hold megabytes each. Two arenas are plenty for this daemon's allocation rate.
+  mallopt(M_ARENA_MAX, 2);
   try {
     const Config config = parse_config(argc, argv);
     auto logger = spdlog::stderr_color_mt("dagctld");
