@@ -13,57 +13,15 @@
 # Environment: as lib.sh, plus DAGCTL_AIRFLOW (the airflow executable of scripts/setup-airflow).
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/lib_airflow.sh"
-[ -x "${DAGCTL_TEST_DBT:-}" ] || fail "DAGCTL_TEST_DBT is not set: run scripts/test, or configure with -DDAGCTL_TEST_DBT=\$(scripts/setup-dbt)"
-[ -x "${DAGCTL_AIRFLOW:-}" ] || fail "DAGCTL_AIRFLOW is not set: run scripts/test, or set it to \$(scripts/setup-airflow)"
-
-DEV="$DAGCTL_SOURCE_DIR/scripts/airflow-dev"
-AF_DIR="$TEST_TMP/airflow-dev"
 T0=$SECONDS
 
-# Whatever happens, stop what airflow-dev started (its processes rename themselves, so
-# lib.sh's cleanup cannot find them), then lib.sh's cleanup.
-af_cleanup() {
-  local rc=$?
-  if [ -f "$AF_DIR/pids" ]; then
-    if [ $rc -ne 0 ]; then
-      local f
-      for f in "$AF_DIR"/logs/*.log; do
-        echo "--- $f (last 25 lines) ---" >&2
-        tail -n 25 "$f" >&2
-      done
-    fi
-    "$DEV" stop --dir "$AF_DIR" --stop-timeout 20 >&2 || true
-  fi
-  set +e  # (exit $rc) must not end the trap under errexit: it only hands rc to cleanup's $?
-  (exit $rc)
-  cleanup
-}
-trap af_cleanup EXIT
-
 # --- Start Airflow 3 and dagctld, wired both ways ----------------------------------------
-t=$SECONDS
-"$DEV" start --exit-with $$ --dir "$AF_DIR" --bin-dir "$DAGCTL_BIN_DIR" --dbt "$DAGCTL_TEST_DBT" --airflow "$DAGCTL_AIRFLOW" \
-  --poke-interval 2 --timeout 300 --stop-timeout 20 >"$TEST_TMP/airflow-dev.out" 2>"$TEST_TMP/airflow-dev.err" ||
-  fail "scripts/airflow-dev start failed: $(tail -n 40 "$TEST_TMP/airflow-dev.err")"
-echo "# airflow-dev start took $((SECONDS - t))s ($("$DAGCTL_AIRFLOW" version 2>/dev/null | tail -n 1))"
-assert_contains "$(cat "$TEST_TMP/airflow-dev.out")" "scripts/airflow-dev stop --dir $AF_DIR" "airflow-dev says how to stop it"
-# shellcheck disable=SC1091
-source "$AF_DIR/env"
-# shellcheck disable=SC2034  # read by lib.sh's helpers (http_address)
-DATA="$AF_DIR/dagctl"
-[ -S "$DAGCTL_SOCKET" ] || fail "no dagctl socket at $DAGCTL_SOCKET"
-assert_eq "$DAGCTL_URL" "http://$(http_address)" "dagctld listens where Airflow's connection points"
-assert_contains "$AIRFLOW_CONN_DAGCTL_API" '"Authorization": "Bearer dctl_' "Airflow's dagctl_api connection carries a dctl_ token"
+af_dev_start 3 DAGCTL_AIRFLOW
 job=$(dagctl -o json job show shop/default)
 assert_eq "$AIRFLOW_URL/api/v2/dags/dagctl_downstream/dagRuns" "$(printf '%s' "$job" | json 'd["webhook_url"]')" "the job's webhook points at dagctl_downstream's dagRuns (/api/v2)"
 assert_eq "airflow_jwt $AIRFLOW_URL/auth/token dagctl True" \
   "$(printf '%s' "$job" | json 'd["webhook_auth"]["type"] + " " + d["webhook_auth"]["token_url"] + " " + d["webhook_auth"]["username"] + " " + str(d["webhook_enabled"])')" \
   "the webhook logs in to Airflow 3 with JWT as user dagctl"
-af_login
-for dag in dagctl_trigger_and_wait dagctl_downstream dagctl_full_loop; do
-  assert_eq false "$(af_get "/dags/$dag" 'd["is_paused"]')" "$dag is loaded and unpaused"
-done
-assert_eq 0 "$(af_get /importErrors 'd["total_entries"]')" "the example DAGs import without errors"
 
 # --- Success: Airflow triggers dagctl, the sensor waits, the webhook starts the downstream --
 t=$SECONDS
@@ -143,22 +101,6 @@ assert_eq 1 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" "len([r for r 
 assert_eq 4 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" 'd["total_entries"]')" "dagctl_downstream ran once per webhook (3 runs, 1 test event)"
 
 # --- Stop: nothing is left running --------------------------------------------------------------
-sessions=$(awk '{print $2}' "$AF_DIR/pids")
-t=$SECONDS
-"$DEV" stop --dir "$AF_DIR" --stop-timeout 20 2>>"$TEST_TMP/airflow-dev.err"
-echo "# airflow-dev stop took $((SECONDS - t))s"
-# Every component ran in its own session (Airflow's task runners take process groups of
-# their own, but stay in the session): none of their processes may be left.
-left=""
-for s in $sessions; do left="$left$(ps -eo pid=,sid=,stat=,args= | awk -v s="$s" '$2 == s && $3 !~ /^Z/')"; done
-assert_eq "" "$left" "airflow-dev stop leaves no process of Airflow or dagctld behind"
-left=""
-for p in $(pids_with_env "DAGCTL_TEST_TMP=$TEST_TMP"); do  # dbt's, say (the listing's own shell is gone)
-  [ "$p" != "$$" ] && kill -0 "$p" 2>/dev/null && left="$left $(ps -o pid=,args= -p "$p")"
-done
-assert_eq "" "$left" "no other process of this test is left"
-curl -s --max-time 2 -o /dev/null "$AIRFLOW_URL/api/v2/monitor/health" && fail "Airflow still answers after stop"
-curl -s --max-time 2 -o /dev/null "$DAGCTL_URL/api/v1/health" && fail "dagctld still answers after stop"
-pass "nothing answers on Airflow's and dagctld's ports"
+af_dev_stop_and_check
 echo "# the Airflow tier took $((SECONDS - T0))s"
 finish
