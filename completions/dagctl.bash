@@ -256,11 +256,11 @@ _dagctld() {
     --socket | --dbt | --webhook-ca-file) _dagctl_files -f; return 0 ;;
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
     --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
-    --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout) return 0 ;;
+    --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout \
-    -h --help --version
+    --keep-days --keep-runs -h --help --version
   return 0
 }
 

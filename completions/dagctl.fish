@@ -248,3 +248,5 @@ complete -c dagctld -l webhook-ca-file -r -F -d 'PEM file of an extra CA for htt
 complete -c dagctld -l webhook-retries -x -d 'Retries of a webhook (DAGCTL_WEBHOOK_RETRIES)'
 complete -c dagctld -l webhook-retry-delay -x -d 'Seconds before a webhook retry'
 complete -c dagctld -l webhook-timeout -x -d 'Seconds a webhook receiver has to answer'
+complete -c dagctld -l keep-days -x -d 'Prune finished runs older than this many days (DAGCTL_KEEP_DAYS)'
+complete -c dagctld -l keep-runs -x -d 'Runs kept per job, newest first (DAGCTL_KEEP_RUNS)'

@@ -68,6 +68,14 @@ Config parse_config(int argc, char** argv) {
   app.add_option("--webhook-timeout", c.webhook_timeout_seconds, "Seconds a webhook receiver has to answer")
       ->envname("DAGCTL_WEBHOOK_TIMEOUT")
       ->check(CLI::Range(1, 300));
+  app.add_option("--keep-days", c.keep_days,
+                 "Prune finished runs (and their logs and artifacts) that ended more than this many days ago; 0 keeps them")
+      ->envname("DAGCTL_KEEP_DAYS")
+      ->check(CLI::Range(0, 36500));
+  app.add_option("--keep-runs", c.keep_runs,
+                 "Keep at most this many runs per job, newest first, pruning older finished ones; 0 for no limit")
+      ->envname("DAGCTL_KEEP_RUNS")
+      ->check(CLI::Range(0, 100000000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

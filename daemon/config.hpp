@@ -21,6 +21,8 @@ struct Config {
   int webhook_retries = 1;
   double webhook_retry_delay_seconds = 2.0;
   int webhook_timeout_seconds = 10;
+  int keep_days = 30;    // retention: finished runs older than this are pruned (0: no bound)
+  int keep_runs = 1000;  // retention: runs kept per job, newest first (0: no bound)
 };
 
 struct ListenAddress {

@@ -18,6 +18,7 @@
 #include "daemon/api/router.hpp"
 #include "daemon/config.hpp"
 #include "daemon/lock_file.hpp"
+#include "daemon/retention.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/recovery.hpp"
@@ -180,7 +181,11 @@ int serve(const Config& config) {
   Tokens tokens(store, service.organization().id);
   ScheduledRuns scheduled_runs(store, service);
   schedule::Scheduler scheduler(scheduled_runs);
-  service.set_jobs_changed_listener([&scheduler] { scheduler.wake(); });
+  Retention retention(store, config.data_dir, {config.keep_days, config.keep_runs});
+  service.set_jobs_changed_listener([&scheduler, &retention] {
+    scheduler.wake();
+    retention.wake();  // a deleted job's or project's run folders can go
+  });
   api::Router router(service, tokens, config.data_dir);
 
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
@@ -193,6 +198,7 @@ int serve(const Config& config) {
   dispatcher.start();
   sender.start();  // also sends what a previous daemon left pending, with the same ids
   scheduler.start();  // its first tick starts the catch-up runs owed by downtime
+  retention.start();  // a pass at once, then hourly
   const std::string ready_file = config.data_dir + "/dagctld.json";
   write_ready_file(ready_file, {{"pid", info.pid},
                                 {"version", info.version},
@@ -213,6 +219,7 @@ int serve(const Config& config) {
   std::thread stop_tcp([&] {
     if (tcp_listener) tcp_listener->stop();
   });
+  retention.shutdown();
   scheduler.shutdown();
   dispatcher.shutdown();
   sender.shutdown();  // undelivered webhooks stay pending for the next start

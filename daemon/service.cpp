@@ -268,6 +268,7 @@ void Service::remove_project(const std::string& id_or_name) {
   } catch (const store::StoreError& e) {
     throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
   }
+  jobs_changed();  // its jobs are gone too
 }
 
 std::vector<store::Job> Service::list_jobs(const std::string& project_id) {

@@ -42,7 +42,8 @@ public:
   Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::Outbox& outbox, DaemonInfo info);
 
   const DaemonInfo& info() const { return info_; }
-  // Called after a job is created, changed or deleted (the scheduler wakes).
+  // Called after a job is created, changed or deleted, or a project is deleted (the
+  // scheduler looks again; retention removes the folders of deleted runs).
   void set_jobs_changed_listener(std::function<void()> listener) { jobs_changed_ = std::move(listener); }
   store::Organization organization() const { return org_; }
   store::RunCounts run_counts() { return store_.count_active_runs(); }

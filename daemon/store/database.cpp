@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -122,6 +122,11 @@ CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id, id);
 ALTER TABLE jobs ADD COLUMN schedule_checked_at INTEGER;
 ALTER TABLE jobs ADD COLUMN last_fire_at INTEGER;
 ALTER TABLE jobs ADD COLUMN last_fire_outcome TEXT;
+)sql",
+    // Retention: pruning asks, per candidate run, for pending webhooks and queued retries.
+    R"sql(
+CREATE INDEX deliveries_by_run ON deliveries(run_id);
+CREATE INDEX runs_by_retry_of ON runs(retry_of) WHERE retry_of IS NOT NULL;
 )sql",
 };
 

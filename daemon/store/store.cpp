@@ -391,6 +391,59 @@ std::vector<Run> Store::runs_with_status(RunStatus status) {
   return out;
 }
 
+std::vector<std::string> Store::prune_runs(std::optional<TimePoint> ended_before, int keep_per_job, int limit) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  // Rank counts every run of the job, queued ones included: "the newest N" is what the
+  // user sees in `dagctl runs JOB`.
+  Statement pick(*db_,
+                 "WITH ranked AS (SELECT id, seq, status, COALESCE(end_time, created_at) AS ended, "
+                 "  ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY seq DESC) AS newest FROM runs) "
+                 "SELECT id FROM ranked "
+                 "WHERE status IN ('success','partial','failed','error','cancelled') "
+                 "  AND ((?1 > 0 AND newest > ?1) OR (?2 IS NOT NULL AND ended < ?2)) "
+                 "  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = ranked.id AND d.status = 'pending') "
+                 "  AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.retry_of = ranked.id "
+                 "                  AND r.status IN ('queued','running')) "
+                 "ORDER BY seq LIMIT ?3");
+  pick.bind(1, keep_per_job);
+  if (ended_before) {
+    pick.bind(2, common::to_millis(*ended_before));
+  } else {
+    pick.bind(2);
+  }
+  pick.bind(3, limit);
+  std::vector<std::string> ids;
+  while (pick.executeStep()) ids.push_back(pick.getColumn(0).getString());
+  Statement deliveries(*db_, "DELETE FROM deliveries WHERE run_id = ? AND status != 'pending'");
+  Statement run(*db_, "DELETE FROM runs WHERE id = ?");
+  for (const auto& id : ids) {
+    for (Statement* s : {&deliveries, &run}) {
+      s->bind(1, id);
+      s->exec();
+      s->reset();
+    }
+  }
+  tx.commit();
+  return ids;
+}
+
+std::vector<std::string> Store::run_ids() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "SELECT id FROM runs");
+  std::vector<std::string> out;
+  while (s.executeStep()) out.push_back(s.getColumn(0).getString());
+  return out;
+}
+
+std::vector<std::string> Store::project_ids() {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "SELECT id FROM projects");
+  std::vector<std::string> out;
+  while (s.executeStep()) out.push_back(s.getColumn(0).getString());
+  return out;
+}
+
 RunCounts Store::count_active_runs() {
   std::lock_guard lock(mutex_);
   Statement s(*db_,

@@ -93,6 +93,16 @@ public:
   // its id; the attempt log keeps every earlier attempt).
   bool requeue_delivery(const std::string& id, TimePoint now);
 
+  // Retention (CONTRACT §6.8): deletes up to `limit` finished runs that ended before
+  // `ended_before` (when set) or are beyond the newest `keep_per_job` runs of their job (when
+  // > 0), oldest first, with their finished deliveries; returns their ids so that the caller
+  // removes their folders. Never touches a queued or running run, a run whose webhook is
+  // still pending, or a run that a queued or running retry reads from.
+  std::vector<std::string> prune_runs(std::optional<TimePoint> ended_before, int keep_per_job, int limit);
+  // Every run's and project's id: folders under the data dir with other names are left-overs.
+  std::vector<std::string> run_ids();
+  std::vector<std::string> project_ids();
+
   bool has_active_run(const std::string& job_id);
   // Schedules: fire times up to `checked_at` are handled; `fired_at`/`outcome` when one fired.
   // Only these columns change, so a concurrent PATCH of other fields is never undone.

@@ -1,0 +1,119 @@
+#include "daemon/retention.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <unordered_set>
+#include <vector>
+
+#include "daemon/store/store.hpp"
+
+namespace dagctl::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Deleting a transaction's worth at a time keeps the write lock short under a big backlog.
+constexpr int kBatch = 500;
+
+// Ids are ours (UUIDs), but a name that could climb out of the folder is never joined.
+bool plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// Removes the folders under `parent` whose names are not in `known`. Lists first and reads
+// the ids after, so a folder made meanwhile belongs to a row that is already there.
+template <typename ReadIds>
+int remove_strays(const fs::path& parent, ReadIds read_ids) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) names.push_back(entry.path().filename().string());
+  if (names.empty()) return 0;
+  const auto ids = read_ids();
+  const std::unordered_set<std::string> known(ids.begin(), ids.end());
+  int removed = 0;
+  for (const auto& name : names) {
+    if (known.count(name) || !plain_name(name)) continue;
+    fs::remove_all(parent / name, ec);  // never follows a symlink out of the folder
+    if (ec) {
+      spdlog::warn("retention: cannot remove {}: {}", (parent / name).string(), ec.message());
+    } else {
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+Retention::Retention(store::Store& store, std::string data_dir, RetentionPolicy policy,
+                     std::chrono::milliseconds interval)
+    : store_(store), data_dir_(std::move(data_dir)), policy_(policy), interval_(interval) {}
+
+Retention::~Retention() { shutdown(); }
+
+PruneReport Retention::prune(common::TimePoint now) {
+  PruneReport report;
+  std::optional<common::TimePoint> ended_before;
+  if (policy_.keep_days > 0) ended_before = now - std::chrono::hours(24) * policy_.keep_days;
+  if (ended_before || policy_.keep_runs > 0) {
+    const fs::path runs_dir = fs::path(data_dir_) / "runs";
+    for (;;) {
+      const auto ids = store_.prune_runs(ended_before, policy_.keep_runs, kBatch);
+      for (const auto& id : ids) {
+        std::error_code ec;
+        if (plain_name(id)) fs::remove_all(runs_dir / id, ec);
+      }
+      report.runs += static_cast<int>(ids.size());
+      if (ids.size() < static_cast<size_t>(kBatch)) break;
+    }
+  }
+  report.stray_folders = remove_strays(fs::path(data_dir_) / "runs", [&] { return store_.run_ids(); }) +
+                         remove_strays(fs::path(data_dir_) / "projects", [&] { return store_.project_ids(); });
+  return report;
+}
+
+void Retention::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Retention::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_pending_ = true;
+  }
+  changed_.notify_all();
+}
+
+void Retention::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Retention::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_pending_ = false;
+    lock.unlock();
+    try {
+      const PruneReport r = prune(common::now());
+      if (r.runs > 0 || r.stray_folders > 0) {
+        spdlog::info("retention: pruned {} run(s) (kept: {} day(s), {} run(s) per job; 0 = no bound), "
+                     "removed {} stray folder(s)",
+                     r.runs, policy_.keep_days, policy_.keep_runs, r.stray_folders);
+      }
+    } catch (const std::exception& e) {
+      // A busy or full disk now is no reason to stop the daemon: the next pass tries again.
+      spdlog::error("retention: {}", e.what());
+    }
+    lock.lock();
+    changed_.wait_for(lock, interval_, [this] { return stopping_ || wake_pending_; });
+  }
+}
+
+}  // namespace dagctl::daemon

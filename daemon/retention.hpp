@@ -1,0 +1,63 @@
+// Retention (CONTRACT §6.8): finished runs older than --keep-days, or beyond the newest
+// --keep-runs of their job, are deleted with their folders and finished webhook
+// deliveries. A queued or running run never is, nor one whose webhook is still owed.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/time.hpp"
+
+namespace dagctl::daemon {
+
+namespace store {
+class Store;
+}
+
+struct RetentionPolicy {
+  int keep_days = 30;    // 0: no age bound
+  int keep_runs = 1000;  // per job; 0: no count bound
+};
+
+struct PruneReport {
+  int runs = 0;            // runs deleted with their folders
+  int stray_folders = 0;   // folders of runs or projects the database no longer has
+};
+
+class Retention {
+public:
+  Retention(store::Store& store, std::string data_dir, RetentionPolicy policy,
+            std::chrono::milliseconds interval = std::chrono::hours(1));
+  ~Retention();
+  Retention(const Retention&) = delete;
+  Retention& operator=(const Retention&) = delete;
+
+  // One pass at `now`: deletes what the policy no longer keeps (database rows first, so a
+  // crash leaves at worst a folder without a run), then every run or project folder whose
+  // run or project is gone (pruned, deleted with its job or project, or a crash mid-pass).
+  PruneReport prune(common::TimePoint now);
+
+  // A pass at once, then one every interval, on a thread of its own.
+  void start();
+  // A pass now (a job or project was deleted: its folders can go).
+  void wake();
+  void shutdown();
+
+private:
+  void loop();
+
+  store::Store& store_;
+  std::string data_dir_;
+  RetentionPolicy policy_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool wake_pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dagctl::daemon

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# CONTRACT §6.8 retention, as a user sees it: dagctld --keep-runs N keeps the newest N runs
+# of each job and prunes older finished ones with their folders (logs, artifacts) and
+# delivery logs, at start-up and when jobs change; a queued or running run never goes, nor a
+# run whose webhook is still owed; a deleted job's run folders go; bad values are refused.
+# (The age bound, --keep-days, is pruned by the same pass: tests/unit/test_daemon_retention.cpp
+# covers it on a fixed clock.)
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_fake.sh"
+
+run_dir() { echo "$DATA/runs/$1"; }
+listed_runs() { dagctl -o json runs --job shop/default --limit 1000 | json '" ".join(r["id"] for r in d["runs"])'; }
+is_gone() { ! dagctl run show "$1" >/dev/null 2>&1; }  # RUN: the daemon no longer knows it
+finished() { wait_for "run $1 to end" 20 run_is_terminal "$1" || fail "run $1 did not end"; }
+
+# --- bad values are usage errors ------------------------------------------------------------
+rc=0
+err=$("$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" --keep-runs -1 2>&1) || rc=$?
+assert_eq 2 "$rc" "dagctld --keep-runs -1 is a usage error (exit 2)"
+assert_contains "$err" "--keep-runs" "and the message names the flag"
+rc=0
+DAGCTL_KEEP_DAYS=forever "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" >/dev/null 2>&1 || rc=$?
+assert_eq 2 "$rc" "DAGCTL_KEEP_DAYS=forever is refused too"
+
+# --- history to prune: five finished runs, the second one owing its webhook ------------------
+# A webhook to a closed port stays pending (first attempt refused, the retry an hour away).
+webhook_flags=(--webhook-retries 5 --webhook-retry-delay 3600)
+start_daemon --dbt "$FAKE_DBT" "${webhook_flags[@]}"
+add_project "$(copy_example shop)" shop >/dev/null
+r1=$(trigger shop/default)
+finished "$r1"
+dagctl job update shop/default --webhook-url "http://127.0.0.1:9/hook" --webhook-enabled true >/dev/null
+r2=$(trigger shop/default)
+finished "$r2"
+dagctl job update shop/default --webhook-enabled false >/dev/null
+owed() { [ "$(dagctl -o json webhook deliveries shop/default | json "[x['status'] + str(x['attempt_count']) for x in d['deliveries'] if x.get('run_id') == '$r2'][0]")" == pending1 ]; }
+wait_for "run $r2's webhook to be owed after its first attempt" 20 owed || fail "run $r2's webhook is not pending"
+r3=$(trigger shop/default)
+finished "$r3"
+r4=$(trigger shop/default)
+finished "$r4"
+r5=$(trigger shop/default)
+finished "$r5"
+# A job deleted with its history: its runs' folders go too.
+dagctl job create shop --name scratch --command 'dbt run' >/dev/null
+s1=$(trigger shop/scratch)
+finished "$s1"
+[ -d "$(run_dir "$s1")" ] || fail "run $s1 has no folder"
+dagctl job delete shop/scratch >/dev/null
+wait_for "the deleted job's run folder to be removed" 20 test ! -e "$(run_dir "$s1")" ||
+  fail "the folder of run $s1 (its job was deleted) is still on disk"
+pass "deleting a job removes its runs' folders (logs, artifacts)"
+assert_eq "$r5 $r4 $r3 $r2 $r1" "$(listed_runs)" "the default settings (30 days, 1000 runs per job) keep all five runs"
+stop_daemon
+
+# --- restart with --keep-runs 2: pruned at start-up ----------------------------------------
+start_daemon --dbt "$FAKE_DBT" "${webhook_flags[@]}" --keep-runs 2
+wait_for "runs $r1 and $r3 to be pruned" 20 is_gone "$r3" || fail "run $r3 was not pruned at start-up"
+is_gone "$r1" || fail "run $r1 was not pruned at start-up"
+assert_eq "$r5 $r4 $r2" "$(listed_runs)" "--keep-runs 2 keeps the newest two and the run whose webhook is still owed"
+for r in "$r1" "$r3"; do
+  [ -e "$(run_dir "$r")" ] && fail "run $r's folder (log, target) is still on disk"
+done
+for r in "$r2" "$r4" "$r5"; do
+  [ -f "$(run_dir "$r")/output.log" ] || fail "run $r's log was removed but the run was kept"
+done
+pass "pruned runs' folders are gone; kept runs keep theirs"
+err=$(dagctl run show "$r1" 2>&1) && fail "dagctl run show of a pruned run succeeded"
+assert_contains "$err" "dagctl: error:" "dagctl run show of a pruned run is a clear error"
+assert_contains "$(dagctl logs "$r4")" "fake dbt:" "a kept run's log is still readable"
+assert_contains "$(cat "$TEST_TMP/dagctld.log")" "retention: pruned 2 run(s)" "the daemon logs what it pruned"
+assert_eq 1 "$(dagctl -o json webhook deliveries shop/default | json 'len(d["deliveries"])')" \
+  "the finished deliveries went with their runs; the owed one stays"
+
+# --- a running and a queued run are never pruned -------------------------------------------
+held=$(trigger shop/default --select hold)
+wait_started "$held"
+queued=$(trigger shop/default)
+dagctl job update shop/default --timeout 3600 >/dev/null  # a job change wakes retention
+wait_for "runs $r4 and $r5 to be pruned" 20 is_gone "$r4" || fail "run $r4 was not pruned when the job changed"
+is_gone "$r5" || fail "run $r5 was not pruned"
+assert_eq "$queued $held $r2" "$(listed_runs)" "the newest two are running and queued: finished ones beyond them go, they stay"
+assert_eq "running queued" "$(status_of "$held") $(status_of "$queued")" "pruning left the running and the queued run alone"
+release "$held"
+finished "$queued"
+assert_eq "success success" "$(status_of "$held") $(status_of "$queued")" "both end as usual"
+
+# --- --keep-runs 0 and --keep-days 0 keep everything -----------------------------------------
+stop_daemon
+start_daemon --dbt "$FAKE_DBT" "${webhook_flags[@]}" --keep-runs 0 --keep-days 0
+r6=$(trigger shop/default)
+finished "$r6"
+assert_eq "$r6 $queued $held $r2" "$(listed_runs)" "with both bounds off nothing is pruned"
+stop_daemon
+assert_eq 0 "$DAEMON_RC" "dagctld stops cleanly"
+finish
