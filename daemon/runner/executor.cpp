@@ -91,9 +91,19 @@ std::optional<nlohmann::json> read_run_results(const std::string& target_dir) {
   return json;
 }
 
+// dbt's stdout to a file is block-buffered, so the log can end mid-line: our line then
+// starts on a line of its own, where readers (and grep '^dagctl:') look for it.
 void append_to_log(const std::string& path, const std::string& line) {
+  bool at_line_start = true;
+  {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (in && in.tellg() > 0) {
+      in.seekg(-1, std::ios::end);
+      at_line_start = in.get() == '\n';
+    }
+  }
   std::ofstream out(path, std::ios::app);
-  out << "dagctl: " << line << "\n";
+  out << (at_line_start ? "" : "\n") << "dagctl: " << line << "\n";
 }
 
 }  // namespace

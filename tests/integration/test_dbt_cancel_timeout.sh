@@ -131,7 +131,8 @@ assert_eq error "$(echo "$shown" | json 'd["status"]')" "a timed-out run ends er
 assert_contains "$(echo "$shown" | json 'd["error_message"]')" "timed out" "error_message says it timed out"
 assert_contains "$out" "timed out" "the summary says it timed out"
 assert_eq true "$(echo "$shown" | json 'd["duration_seconds"] >= 3')" "it ran for at least its timeout"
-printf '%s\n' "$(dagctl logs "$trun")" | grep -q '^dagctl: sent SIGINT' || fail "the timed-out run's log does not say SIGINT was sent"
+tlog=$(dagctl logs "$trun")
+printf '%s\n' "$tlog" | grep -q '^dagctl: sent SIGINT' || fail "the timed-out run's log does not say SIGINT was sent: $tlog"
 pass "the timed-out run's log says SIGINT was sent"
 
 # --- two projects in parallel (§6.6): one run per project at once, the rest queue --------
