@@ -91,7 +91,7 @@ Router::Router(Service& service, Tokens& tokens, std::string data_dir)
   add("GET", "/api/v1/routes", [this](const Call&, httplib::Response& res, const Params&) {
     json list = json::array();
     for (const auto& r : routes_) {
-      list.push_back({{"method", r.method}, {"path", openapi_path(r.pattern_text)}, {"local_only", r.local_only}});
+      list.push_back({{"method", r.method}, {"path", openapi_path(r.pattern.text())}, {"local_only", r.local_only}});
     }
     send_json(res, 200, {{"routes", list}});
   }, /*local_only=*/true);
@@ -153,7 +153,7 @@ void Router::authorize(const httplib::Request& req) const {
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler,
                  bool local_only) {
-  routes_.push_back({method, std::regex(pattern), pattern, local_only, std::move(handler)});
+  routes_.push_back({method, RoutePattern(pattern), local_only, std::move(handler)});
 }
 
 void Router::add_project_routes() {
@@ -435,9 +435,10 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
       authorize(req);
     }
+    Params params;
     for (const auto& route : routes_) {
-      std::smatch match;
-      if (!std::regex_match(req.path, match, route.pattern)) continue;
+      params.clear();
+      if (!route.pattern.match(req.path, params)) continue;
       if (route.local_only && listener != Listener::unix_socket) {
         // Local-only routes do not exist on TCP at all (CONTRACT §5): 404, not 405.
         if (route.method == req.method) {
@@ -450,8 +451,6 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
       }
-      Params params;
-      for (size_t i = 1; i < match.size(); ++i) params.push_back(match[i].str());
       route.handler({req, body}, res, params);
       return;
     }

@@ -7,11 +7,11 @@
 #include <httplib.h>
 
 #include <functional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "daemon/api/http_util.hpp"
+#include "daemon/api/route_pattern.hpp"
 #include "daemon/service.hpp"
 #include "daemon/tokens.hpp"
 
@@ -32,8 +32,7 @@ private:
   using Handler = std::function<void(const Call&, httplib::Response&, const Params&)>;
   struct Route {
     std::string method;
-    std::regex pattern;
-    std::string pattern_text;
+    RoutePattern pattern;
     bool local_only;
     Handler handler;
   };
