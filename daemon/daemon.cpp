@@ -16,6 +16,7 @@
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 #include "daemon/api/router.hpp"
+#include "daemon/api/worker_pool.hpp"
 #include "daemon/config.hpp"
 #include "daemon/lock_file.hpp"
 #include "daemon/retention.hpp"
@@ -38,7 +39,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Every `trigger --wait` and `logs -f` holds one for the length of its run, so there are
-// enough for many followers beside ordinary requests.
+// enough for many followers beside ordinary requests. Started only as needed (WorkerPool).
 constexpr int kHttpThreads = 64;
 
 // True when something accepts connections on the Unix socket at `path`.
@@ -190,7 +191,7 @@ int serve(const Config& config) {
 
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
     if (!l) continue;
-    l->server().new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+    l->server().new_task_queue = [] { return new api::WorkerPool(kHttpThreads); };
     router.install(l->server(), l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
     l->serve();
   }

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <unordered_set>
 #include <vector>
 
 #include "daemon/store/store.hpp"
@@ -22,19 +21,17 @@ bool plain_name(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
 }
 
-// Removes the folders under `parent` whose names are not in `known`. Lists first and reads
-// the ids after, so a folder made meanwhile belongs to a row that is already there.
-template <typename ReadIds>
-int remove_strays(const fs::path& parent, ReadIds read_ids) {
+// Removes the folders under `parent` that `unknown` says have no row. Lists first and asks
+// after, so a folder made meanwhile belongs to a row that is already there.
+template <typename Unknown>
+int remove_strays(const fs::path& parent, Unknown unknown) {
   std::error_code ec;
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(parent, ec)) names.push_back(entry.path().filename().string());
   if (names.empty()) return 0;
-  const auto ids = read_ids();
-  const std::unordered_set<std::string> known(ids.begin(), ids.end());
   int removed = 0;
-  for (const auto& name : names) {
-    if (known.count(name) || !plain_name(name)) continue;
+  for (const auto& name : unknown(names)) {
+    if (!plain_name(name)) continue;
     fs::remove_all(parent / name, ec);  // never follows a symlink out of the folder
     if (ec) {
       spdlog::warn("retention: cannot remove {}: {}", (parent / name).string(), ec.message());
@@ -69,8 +66,10 @@ PruneReport Retention::prune(common::TimePoint now) {
       if (ids.size() < static_cast<size_t>(kBatch)) break;
     }
   }
-  report.stray_folders = remove_strays(fs::path(data_dir_) / "runs", [&] { return store_.run_ids(); }) +
-                         remove_strays(fs::path(data_dir_) / "projects", [&] { return store_.project_ids(); });
+  report.stray_folders =
+      remove_strays(fs::path(data_dir_) / "runs", [&](const auto& names) { return store_.unknown_run_ids(names); }) +
+      remove_strays(fs::path(data_dir_) / "projects",
+                    [&](const auto& names) { return store_.unknown_project_ids(names); });
   return report;
 }
 

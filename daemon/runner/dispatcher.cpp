@@ -1,5 +1,7 @@
 #include "daemon/runner/dispatcher.hpp"
 
+#include <malloc.h>
+
 #include <spdlog/spdlog.h>
 
 namespace dagctl::daemon::runner {
@@ -72,10 +74,17 @@ void Dispatcher::loop() {
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [this] { return wake_pending_ || stopping_; });
-    join_finished(lock);
+    const size_t ended = join_finished(lock);
     if (stopping_) break;
     wake_pending_ = false;
     start_due_runs(lock);
+    if (ended > 0 && active_.empty()) {
+      // Idle now: hand the memory freed by the runs' threads back to the system, or the
+      // idle daemon keeps its peak heap (docs/benchmarks.md, idle RSS after work).
+      lock.unlock();
+      ::malloc_trim(0);
+      lock.lock();
+    }
   }
   // Shutdown: wait for every running run to end (each was asked to stop).
   changed_.wait(lock, [this] {
@@ -87,7 +96,7 @@ void Dispatcher::loop() {
   join_finished(lock);
 }
 
-void Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
+size_t Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
   std::vector<std::thread> done;
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->second.finished) {
@@ -100,6 +109,7 @@ void Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   for (auto& t : done) t.join();
   lock.lock();
+  return done.size();
 }
 
 void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {

@@ -51,7 +51,7 @@ private:
   void loop();
   void start_due_runs(std::unique_lock<std::mutex>& lock);
   void execute(const std::string& run_id, RunControl& control);
-  void join_finished(std::unique_lock<std::mutex>& lock);
+  size_t join_finished(std::unique_lock<std::mutex>& lock);  // how many ended
   // finish_run plus the webhook the run owes.
   bool finish(const std::string& run_id, const Outcome& outcome);
 

@@ -428,20 +428,27 @@ std::vector<std::string> Store::prune_runs(std::optional<TimePoint> ended_before
   return ids;
 }
 
-std::vector<std::string> Store::run_ids() {
-  std::lock_guard lock(mutex_);
-  Statement s(*db_, "SELECT id FROM runs");
+namespace {
+std::vector<std::string> unknown_ids(SQLite::Database& db, const char* query, const std::vector<std::string>& names) {
+  Statement s(db, query);
   std::vector<std::string> out;
-  while (s.executeStep()) out.push_back(s.getColumn(0).getString());
+  for (const auto& name : names) {
+    s.bind(1, name);
+    if (!s.executeStep()) out.push_back(name);
+    s.reset();
+  }
   return out;
 }
+}  // namespace
 
-std::vector<std::string> Store::project_ids() {
+std::vector<std::string> Store::unknown_run_ids(const std::vector<std::string>& names) {
   std::lock_guard lock(mutex_);
-  Statement s(*db_, "SELECT id FROM projects");
-  std::vector<std::string> out;
-  while (s.executeStep()) out.push_back(s.getColumn(0).getString());
-  return out;
+  return unknown_ids(*db_, "SELECT 1 FROM runs WHERE id = ?", names);
+}
+
+std::vector<std::string> Store::unknown_project_ids(const std::vector<std::string>& names) {
+  std::lock_guard lock(mutex_);
+  return unknown_ids(*db_, "SELECT 1 FROM projects WHERE id = ?", names);
 }
 
 RunCounts Store::count_active_runs() {

@@ -99,9 +99,10 @@ public:
   // removes their folders. Never touches a queued or running run, a run whose webhook is
   // still pending, or a run that a queued or running retry reads from.
   std::vector<std::string> prune_runs(std::optional<TimePoint> ended_before, int keep_per_job, int limit);
-  // Every run's and project's id: folders under the data dir with other names are left-overs.
-  std::vector<std::string> run_ids();
-  std::vector<std::string> project_ids();
+  // Of `names`, those that are no run's (or no project's) id: folders under the data dir
+  // with such names are left-overs. One lookup each, so a big store is never read whole.
+  std::vector<std::string> unknown_run_ids(const std::vector<std::string>& names);
+  std::vector<std::string> unknown_project_ids(const std::vector<std::string>& names);
 
   bool has_active_run(const std::string& job_id);
   // Schedules: fire times up to `checked_at` are handled; `fired_at`/`outcome` when one fired.

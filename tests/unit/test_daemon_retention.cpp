@@ -101,6 +101,11 @@ protected:
   }
 
   bool has_run(const std::string& id) { return store_->find_run(id).has_value(); }
+  size_t run_count() {
+    store::RunFilter all;
+    all.limit = 1'000'000;
+    return store_->list_runs(all).size();
+  }
   bool has_folder(const std::string& id) { return fs::exists(dir_.path() / "runs" / id); }
   // Kept means both: the row and the folder. Pruned means neither.
   void expect_kept(const std::string& id) {
@@ -217,7 +222,7 @@ TEST_F(RetentionTest, ZeroBoundsKeepEverything) {
   EXPECT_EQ(prune({.keep_days = 0, .keep_runs = 0}).runs, 0);
 
   expect_kept("ancient");
-  EXPECT_EQ(store_->run_ids().size(), 6u);
+  EXPECT_EQ(run_count(), 6u);
 }
 
 TEST_F(RetentionTest, ABacklogLargerThanOneBatchIsPrunedInOnePass) {
@@ -225,7 +230,7 @@ TEST_F(RetentionTest, ABacklogLargerThanOneBatchIsPrunedInOnePass) {
 
   EXPECT_EQ(prune({.keep_days = 0, .keep_runs = 10}).runs, 510);
 
-  EXPECT_EQ(store_->run_ids().size(), 10u);
+  EXPECT_EQ(run_count(), 10u);
   expect_pruned("r0");
   expect_pruned("r509");
   expect_kept("r510");

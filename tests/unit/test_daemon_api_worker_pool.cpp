@@ -1,0 +1,115 @@
+// Tests for daemon/api/worker_pool: the HTTP listeners' task queue. Requests one after
+// another reuse one thread (an idle daemon keeps few stacks resident); concurrent ones get
+// threads up to the cap, then wait in order; shutdown finishes what was queued.
+#include "daemon/api/worker_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace {
+
+using dagctl::daemon::api::WorkerPool;
+using dagctl::test::eventually;
+
+// A gate jobs wait at until the test opens it.
+class Gate {
+public:
+  void wait() {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  int waiting() {
+    std::lock_guard lock(mutex_);
+    return waiting_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+TEST(WorkerPool, SequentialRequestsReuseOneThread) {
+  WorkerPool pool(64);
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 200; ++i) {
+    pool.enqueue([&] {
+      std::lock_guard lock(mutex);
+      threads.insert(std::this_thread::get_id());
+      ++done;
+    });
+    // The next request comes once this one is answered and its thread is back (a client's
+    // next request after reading the answer).
+    ASSERT_TRUE(eventually([&] { return done == i + 1 && pool.threads_idle() == 1; }));
+  }
+  EXPECT_EQ(pool.threads_started(), 1u);
+  EXPECT_EQ(threads.size(), 1u);
+}
+
+TEST(WorkerPool, ConcurrentRequestsGetThreadsUpToTheCapThenWaitInOrder) {
+  WorkerPool pool(3);
+  Gate gate;
+  std::mutex mutex;
+  std::vector<int> order;
+  for (int i = 0; i < 6; ++i) {
+    pool.enqueue([&, i] {
+      if (i < 3) gate.wait();
+      std::lock_guard lock(mutex);
+      order.push_back(i);
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return gate.waiting() == 3; }));
+  EXPECT_EQ(pool.threads_started(), 3u);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(order.empty()) << "requests beyond the cap wait for a free thread";
+  }
+  gate.open();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return order.size() == 6;
+  }));
+  std::vector<int> waited(order.begin(), order.end());
+  std::erase_if(waited, [](int i) { return i < 3; });
+  EXPECT_EQ(waited, (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(pool.threads_started(), 3u);
+}
+
+TEST(WorkerPool, ShutdownRunsWhatIsQueuedAndJoins) {
+  std::atomic<int> done{0};
+  Gate gate;
+  {
+    WorkerPool pool(1);
+    pool.enqueue([&] {
+      gate.wait();
+      ++done;
+    });
+    for (int i = 0; i < 5; ++i) pool.enqueue([&] { ++done; });
+    ASSERT_TRUE(eventually([&] { return gate.waiting() == 1; }));
+    std::thread opener([&] { gate.open(); });
+    pool.shutdown();
+    opener.join();
+    EXPECT_EQ(done, 6);
+  }  // the destructor after shutdown is harmless
+  EXPECT_EQ(done, 6);
+}
+
+}  // namespace
