@@ -84,6 +84,10 @@ public:
   std::optional<runner::Progress> progress(const std::string& run_id) const {
     return dispatcher_.progress(run_id);
   }
+  // For log followers: how many runs have ended, and a wait for the next one to end.
+  runner::RunEnds& run_ends() {
+    return dispatcher_.run_ends();
+  }
 
 private:
   // Stores a queued run of `job` (429 when its queue is full) and wakes the dispatcher.

@@ -303,6 +303,7 @@ void Router::add_run_routes() {
           char buffer[64 * 1024];
           // Bounded memory whatever the log's size: one buffer at a time.
           while (sink.is_writable()) {
+            const std::uint64_t ends_seen = service_.run_ends().count();  // before the status
             const bool ended = !follow || common::is_terminal(service_.get_run(id).status);
             if (!file->is_open()) {
               // A queued run has no log yet: the executor creates it when the run starts.
@@ -322,7 +323,8 @@ void Router::add_run_routes() {
             // Nothing new. The status was read before this read, so once it says ended,
             // everything dbt wrote is already behind us.
             if (ended) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            // dbt writes on: look again in a while; the run ends: look again at once.
+            service_.run_ends().wait(ends_seen, std::chrono::milliseconds(100));
           }
           sink.done();
           return true;

@@ -18,6 +18,7 @@ bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome) {
   const bool done = store_.finish_run(run_id, outcome.status, common::now(), outcome.exit_code,
                                       outcome.error_message, outcome.results, owed);
   if (done && outbox_) outbox_->notify();
+  if (done) run_ends_.notify();
   return done;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/runner/executor.hpp"
+#include "daemon/runner/run_ends.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
 
@@ -35,6 +36,8 @@ public:
   // `cancelled` when it has exited. False when the run is not active.
   bool cancel(const std::string& run_id);
   std::optional<Progress> progress(const std::string& run_id) const;
+  // Notified whenever a run reaches its terminal status.
+  RunEnds& run_ends() { return run_ends_; }
   // Stops starting runs, stops running ones (they end `error`, "daemon stopped"), waits
   // for them. Queued runs stay queued for the next start.
   void shutdown();
@@ -57,6 +60,7 @@ private:
 
   store::Store& store_;
   RunExecutor& executor_;
+  RunEnds run_ends_;
   const int max_parallel_;
   webhooks::Outbox* outbox_;
 

@@ -548,3 +548,30 @@ TEST_F(Dispatcher, CancelRacingTheStartOfARunIsNeverLost) {
 }
 
 }  // namespace
+
+// A log follower waits on run_ends() instead of sleeping, so its stream (and the CLI's
+// `trigger --wait`) ends when the run does; a cancelled queued run counts too.
+TEST_F(Dispatcher, RunEndsWakesWhoeverWaitsForARunToEnd) {
+  add_project("shop");
+  queue("r1", "shop");
+  queue("r2", "shop");
+  runner::Dispatcher d(*store_, executor_, 1);
+  start(d);
+  ASSERT_TRUE(executor_.wait_started("r1"));
+
+  const std::uint64_t seen = d.run_ends().count();
+  std::atomic<bool> woken{false};
+  std::thread follower([&] {
+    d.run_ends().wait(seen, std::chrono::seconds(30));  // far beyond the test's deadline
+    woken = true;
+  });
+  EXPECT_TRUE(d.cancel("r2"));
+  EXPECT_TRUE(eventually([&] { return woken.load(); })) << "cancelling a queued run ends it";
+  follower.join();
+  EXPECT_EQ(d.run_ends().count(), seen + 1);
+
+  const std::uint64_t before_r1 = d.run_ends().count();
+  ASSERT_TRUE(executor_.finish("r1"));
+  EXPECT_TRUE(eventually([&] { return d.run_ends().count() == before_r1 + 1; }));
+  d.run_ends().wait(before_r1, std::chrono::seconds(30));  // returns at once: r1 ended after `before_r1`
+}
