@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <regex>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
 
 #include "common/crypto.hpp"
 #include "daemon/webhooks/payload.hpp"
@@ -268,15 +271,27 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
     const int s = res->status;
     out.delivered = (s >= 200 && s < 300) || (s == 409 && airflow_api_of(d.url) != AirflowApi::none);
     out.retryable = s >= 500 || s == 429;
-    if (s == 429 && res->has_header("Retry-After")) {
-      try {
-        out.retry_after = std::chrono::seconds(std::clamp(std::stoi(res->get_header_value("Retry-After")), 0, 3600));
-      } catch (const std::exception&) {
-      }
+    if ((s == 429 || s == 503) && res->has_header("Retry-After")) {
+      out.retry_after = parse_retry_after(res->get_header_value("Retry-After"), common::now());
     }
     break;
   }
   return finish();
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(const std::string& value, common::TimePoint now) {
+  constexpr std::chrono::seconds kMax = std::chrono::hours(1);
+  if (!value.empty() && value.size() <= 10 && value.find_first_not_of("0123456789") == std::string::npos) {
+    return std::min(std::chrono::seconds(std::stoll(value)), kMax);
+  }
+  std::istringstream in(value);
+  std::tm tm{};
+  std::string zone;
+  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S") >> zone;
+  if (in.fail() || zone != "GMT" || !in.eof()) return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(::timegm(&tm));
+  const auto delay = std::chrono::duration_cast<std::chrono::seconds>(when - now);
+  return std::clamp(delay, std::chrono::seconds(0), kMax);
 }
 
 }  // namespace dagctl::daemon::webhooks

@@ -29,8 +29,13 @@ struct AttemptOutcome {
   store::DeliveryAttempt attempt;
   bool delivered = false;
   bool retryable = false;
-  std::optional<std::chrono::seconds> retry_after;  // from a 429's Retry-After
+  std::optional<std::chrono::seconds> retry_after;  // from a 429's or 503's Retry-After
 };
+
+// A Retry-After header (RFC 9110 §10.2.3: a number of seconds, or an HTTP-date such as
+// "Wed, 21 Oct 2026 07:28:00 GMT") as a delay from `now`, clamped to 0..1 hour; nullopt
+// when it is neither.
+std::optional<std::chrono::seconds> parse_retry_after(const std::string& value, common::TimePoint now);
 
 class Sender {
 public:

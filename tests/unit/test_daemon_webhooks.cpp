@@ -3,6 +3,7 @@
 
 #include "common/crypto.hpp"
 #include "daemon/webhooks/payload.hpp"
+#include "daemon/webhooks/sender.hpp"
 #include "daemon/webhooks/signing.hpp"
 
 namespace dagctl::daemon::webhooks {
@@ -115,3 +116,21 @@ TEST(Crypto, Base64RoundTripsAndRejectsGarbage) {
 
 }  // namespace
 }  // namespace dagctl::daemon::webhooks
+
+// A receiver that answers 429 or 503 says when to come back, in seconds or as a date.
+TEST(WebhookRetryAfter, SecondsOrAnHttpDateBecomeADelayOfAtMostAnHour) {
+  using std::chrono::seconds;
+  using dagctl::daemon::webhooks::parse_retry_after;
+  const auto now = dagctl::common::from_millis(1'792'567'680'000);  // Wed, 21 Oct 2026 07:28:00 GMT
+  EXPECT_EQ(parse_retry_after("120", now), seconds(120));
+  EXPECT_EQ(parse_retry_after("0", now), seconds(0));
+  EXPECT_EQ(parse_retry_after("86400", now), seconds(3600)) << "capped at an hour";
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2026 07:30:30 GMT", now), seconds(150));
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now), seconds(0)) << "a date in the past: now";
+  EXPECT_EQ(parse_retry_after("Thu, 22 Oct 2026 07:28:00 GMT", now), seconds(3600));
+  EXPECT_EQ(parse_retry_after("", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("-5", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("soon", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("99999999999999999999", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("2026-10-21T07:30:30Z", now), std::nullopt);
+}
