@@ -114,22 +114,30 @@ size_t Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
 }
 
 void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
-  std::set<std::string> busy_projects;
-  for (const auto& [id, a] : active_) busy_projects.insert(a.project_id);
-
-  lock.unlock();
-  const auto queued = store_.runs_with_status(common::RunStatus::queued);
-  lock.lock();
-  for (const auto& run : queued) {
-    if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) break;
+  // A run cancelled between the query and mark_running leaves its project free: ask again.
+  for (bool again = true; again && !stopping_;) {
+    again = false;
+    const int free_slots = max_parallel_ - static_cast<int>(active_.size());
+    if (free_slots <= 0) return;
     // A later run of a busy project waits too: each project's queue keeps its order.
-    if (!busy_projects.insert(run.project_id).second) continue;
-    if (!store_.mark_running(run.id, common::now())) continue;  // cancelled meanwhile
-    Active& a = active_[run.id];
-    a.project_id = run.project_id;
-    a.control = std::make_unique<RunControl>();
-    RunControl* control = a.control.get();
-    a.thread = std::thread([this, id = run.id, control] { execute(id, *control); });
+    std::set<std::string> busy_projects;
+    for (const auto& [id, a] : active_) busy_projects.insert(a.project_id);
+
+    lock.unlock();
+    const auto due = store_.next_queued_runs(busy_projects, free_slots);
+    lock.lock();
+    for (const auto& run : due) {
+      if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) return;
+      if (!store_.mark_running(run.id, common::now())) {  // cancelled meanwhile
+        again = true;
+        continue;
+      }
+      Active& a = active_[run.id];
+      a.project_id = run.project_id;
+      a.control = std::make_unique<RunControl>();
+      RunControl* control = a.control.get();
+      a.thread = std::thread([this, id = run.id, control] { execute(id, *control); });
+    }
   }
 }
 

@@ -123,10 +123,13 @@ ALTER TABLE jobs ADD COLUMN schedule_checked_at INTEGER;
 ALTER TABLE jobs ADD COLUMN last_fire_at INTEGER;
 ALTER TABLE jobs ADD COLUMN last_fire_outcome TEXT;
 )sql",
-    // Retention: pruning asks, per candidate run, for pending webhooks and queued retries.
+    // Retention asks, per candidate run, for pending webhooks and queued retries; the
+    // dispatcher for each project's oldest queued run.
     R"sql(
 CREATE INDEX deliveries_by_run ON deliveries(run_id);
 CREATE INDEX runs_by_retry_of ON runs(retry_of) WHERE retry_of IS NOT NULL;
+-- The dispatcher: each project's oldest queued run, without reading the whole queue.
+CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'queued';
 )sql",
 };
 

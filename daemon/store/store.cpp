@@ -451,6 +451,25 @@ std::vector<std::string> Store::unknown_project_ids(const std::vector<std::strin
   return unknown_ids(*db_, "SELECT 1 FROM projects WHERE id = ?", names);
 }
 
+std::vector<Run> Store::next_queued_runs(const std::set<std::string>& skip_projects, int limit) {
+  std::lock_guard lock(mutex_);
+  Statement heads(*db_,
+                  "SELECT project_id, MIN(seq) AS head FROM runs WHERE status = 'queued' "
+                  "GROUP BY project_id ORDER BY head");
+  std::vector<std::int64_t> seqs;
+  while (heads.executeStep() && static_cast<int>(seqs.size()) < limit) {
+    if (!skip_projects.count(heads.getColumn(0).getString())) seqs.push_back(heads.getColumn(1).getInt64());
+  }
+  Statement s(*db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE seq = ?");
+  std::vector<Run> out;
+  for (const auto seq : seqs) {
+    s.bind(1, seq);
+    if (s.executeStep()) out.push_back(read_run(s));
+    s.reset();
+  }
+  return out;
+}
+
 RunCounts Store::count_active_runs() {
   std::lock_guard lock(mutex_);
   Statement s(*db_,

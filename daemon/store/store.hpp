@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -61,6 +62,10 @@ public:
   std::optional<Run> find_run(const std::string& id);
   std::vector<Run> list_runs(const RunFilter& filter);
   std::vector<Run> runs_with_status(RunStatus status);
+  // What the dispatcher may start next: the oldest queued run of each project not in
+  // `skip_projects`, oldest first, at most `limit`. Reads one row per project with queued
+  // runs, however long the queue.
+  std::vector<Run> next_queued_runs(const std::set<std::string>& skip_projects, int limit);
   RunCounts count_active_runs();
 
   // queued -> running. False when the run is no longer queued (cancelled meanwhile).

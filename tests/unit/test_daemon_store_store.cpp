@@ -397,6 +397,26 @@ TEST_F(Store, RunsWithStatusAreInQueueOrder) {
   EXPECT_EQ(ids(store().runs_with_status(RunStatus::running)), (std::vector<std::string>{"b"}));
 }
 
+TEST_F(Store, NextQueuedRunsAreEachFreeProjectsOldestInQueueOrder) {
+  add_shop();
+  store().create_project(make_project("prj-blog", "blog", org_), {make_job("job-blog", "prj-blog")});
+  store().create_project(make_project("prj-wiki", "wiki", org_), {make_job("job-wiki", "prj-wiki")});
+  for (const auto& [id, job_id] : std::vector<std::pair<std::string, std::string>>{
+           {"s1", "job-default"}, {"b1", "job-blog"}, {"s2", "job-nightly"}, {"w1", "job-wiki"}, {"b2", "job-blog"}}) {
+    store().insert_run(make_run(id, job(job_id)), 100);
+  }
+  EXPECT_EQ(ids(store().next_queued_runs({}, 10)), (std::vector<std::string>{"s1", "b1", "w1"}))
+      << "one per project, the oldest, in trigger order";
+  EXPECT_EQ(ids(store().next_queued_runs({}, 2)), (std::vector<std::string>{"s1", "b1"}));
+  EXPECT_EQ(ids(store().next_queued_runs({"prj-shop"}, 10)), (std::vector<std::string>{"b1", "w1"}))
+      << "a busy project's runs wait";
+  ASSERT_TRUE(store().mark_running("s1", dagctl::common::now()));
+  ASSERT_TRUE(store().finish_run("b1", RunStatus::cancelled, dagctl::common::now(), std::nullopt, "cancelled",
+                                 json::object()));
+  EXPECT_EQ(ids(store().next_queued_runs({}, 10)), (std::vector<std::string>{"s2", "w1", "b2"}));
+  EXPECT_TRUE(store().next_queued_runs({"prj-shop", "prj-blog", "prj-wiki"}, 10).empty());
+}
+
 TEST_F(Store, FinishRunNeverLeavesATerminalStatus) {
   add_shop();
   store().insert_run(make_run("r1", job("job-default")), 10);
