@@ -470,6 +470,15 @@ std::vector<Run> Store::next_queued_runs(const std::set<std::string>& skip_proje
   return out;
 }
 
+void Store::retarget_delivery(const std::string& id, const std::string& url, const std::string& body) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "UPDATE deliveries SET url = ?, body = ? WHERE id = ?");
+  s.bind(1, url);
+  s.bind(2, body);
+  s.bind(3, id);
+  s.exec();
+}
+
 RunCounts Store::count_active_runs() {
   std::lock_guard lock(mutex_);
   Statement s(*db_,

@@ -97,6 +97,8 @@ public:
   // Makes a delivery pending again, due now, with its retries renewed (a manual resend keeps
   // its id; the attempt log keeps every earlier attempt).
   bool requeue_delivery(const std::string& id, TimePoint now);
+  // The job's URL changed while the delivery was owed: it goes to `url` with `body` now.
+  void retarget_delivery(const std::string& id, const std::string& url, const std::string& body);
 
   // Retention (CONTRACT §6.8): deletes up to `limit` finished runs that ended before
   // `ended_before` (when set) or are beyond the newest `keep_per_job` runs of their job (when

@@ -58,10 +58,16 @@ json build_body(const std::string& event, const store::Run& run, const store::Jo
                    {"results", run.results}}},
                  {"project", {{"id", project.id}, {"name", project.name}, {"type", project.type}}},
                  {"organization", {{"id", org.id}, {"name", org.name}}}}}};
+  return retarget_body(std::move(body), url);
+}
+
+json retarget_body(json body, const std::string& url) {
+  body.erase("dag_run_id");
+  body.erase("logical_date");
   const auto airflow = airflow_api_of(url);
   if (airflow != AirflowApi::none) {
     // A fixed dag_run_id makes a redelivery a 409 in Airflow instead of a second DAG run.
-    body["dag_run_id"] = "dagctl__" + run.id;
+    body["dag_run_id"] = "dagctl__" + body["conf"]["job_run"]["id"].get<std::string>();
   }
   if (airflow == AirflowApi::v2) body["logical_date"] = nullptr;  // Airflow 3 requires the key
   return body;

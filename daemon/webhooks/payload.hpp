@@ -25,5 +25,8 @@ AirflowApi airflow_api_of(const std::string& url);
 nlohmann::json build_body(const std::string& event, const store::Run& run, const store::Job& job,
                           const store::Project& project, const store::Organization& org,
                           const std::string& url, common::TimePoint now);
+// A stored body made for another URL, with the Airflow extras `url` needs instead (the
+// job's URL changed while the delivery was owed).
+nlohmann::json retarget_body(nlohmann::json body, const std::string& url);
 
 }  // namespace dagctl::daemon::webhooks

@@ -139,6 +139,15 @@ void Sender::deliver(const store::Delivery& d) {
     if (!job) {
       outcome.attempt.at = common::now();
       outcome.attempt.error = "the job was deleted";
+    } else if (job->webhook_url && !job->webhook_url->empty() && *job->webhook_url != d.url) {
+      // The URL changed (and with it the secret) while this was owed: a fixed typo or a
+      // moved receiver. Send it where the job points now, signed as the job signs now.
+      store::Delivery moved = d;
+      moved.url = *job->webhook_url;
+      moved.body = retarget_body(nlohmann::json::parse(d.body), moved.url).dump();
+      store_.retarget_delivery(d.id, moved.url, moved.body);
+      spdlog::info("webhook {}: the job's URL changed since it was queued; sending to the new one", d.id);
+      outcome = attempt(moved, *job);
     } else {
       outcome = attempt(d, *job);
     }

@@ -25,6 +25,22 @@ request() {  # NAME N EXPR: evaluates EXPR over request N (1-based) bound to r
 delivery_status() {  # JOB EXPR over the newest delivery d
   dagctl -o json webhook deliveries "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)["deliveries"][0]; v=eval(sys.argv[1]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$2"
 }
+# signatures_verify NAME N SECRET: "True True" when request N's X-Dagctl-Signature and
+# webhook-signature both verify with SECRET.
+signatures_verify() {
+  sed -n "${2}p" "$TEST_TMP/$1/requests.jsonl" | python3 -c '
+import base64, hashlib, hmac, json, sys
+secret = sys.argv[1]
+r = json.load(sys.stdin)
+h = {k.lower(): v for k, v in r["headers"].items()}
+body = r["body"].encode()
+github = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+key = base64.b64decode(secret[len("whsec_"):])
+signed = (h["webhook-id"] + "." + h["webhook-timestamp"] + ".").encode() + body
+standard = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+print(hmac.compare_digest(github, h["x-dagctl-signature"]), hmac.compare_digest(standard, h["webhook-signature"]))
+' "$3"
+}
 newest_delivery_is() { [ "$(delivery_status "$1" 'd["status"]')" == "$2" ]; }
 set_hook() {  # JOB URL [EVENTS]
   dagctl job update "$1" --webhook-enabled true --webhook-url "$2" --webhook-events "${3:-}" >/dev/null
@@ -71,19 +87,7 @@ assert_eq "Basic dXNlcjpwYXNzd29yZA==" "$(request main 1 'h["authorization"]')" 
 assert_eq "data" "$(request main 1 'h["x-team"]')" "every custom header is sent"
 delivery=$(request main 1 'h["x-dagctl-delivery"]')
 assert_eq "$delivery" "$(request main 1 'h["webhook-id"]')" "webhook-id is the delivery id"
-verify=$(sed -n 1p "$TEST_TMP/main/requests.jsonl" | python3 -c '
-import base64, hashlib, hmac, json, sys
-secret = sys.argv[1]
-r = json.load(sys.stdin)
-h = {k.lower(): v for k, v in r["headers"].items()}
-body = r["body"].encode()
-github = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-key = base64.b64decode(secret[len("whsec_"):])
-signed = (h["webhook-id"] + "." + h["webhook-timestamp"] + ".").encode() + body
-standard = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-print(hmac.compare_digest(github, h["x-dagctl-signature"]), hmac.compare_digest(standard, h["webhook-signature"]))
-' "$secret")
-assert_eq "True True" "$verify" "X-Dagctl-Signature and webhook-signature both verify with the secret"
+assert_eq "True True" "$(signatures_verify main 1 "$secret")" "X-Dagctl-Signature and webhook-signature both verify with the secret"
 assert_eq "$run" "$(request main 1 'b["conf"]["job_run"]["id"]')" "the body names the run"
 assert_eq "success job.completed manual" "$(request main 1 'b["conf"]["job_run"]["status"] + " " + b["conf"]["event"] + " " + b["conf"]["job_run"]["triggered_by"]')" "status, event and trigger are in the body"
 assert_eq '["conf"]' "$(request main 1 'sorted(b)')" "a non-Airflow URL gets exactly the seed's shape"
@@ -152,6 +156,22 @@ test_id=$(request manual 1 'h["x-dagctl-delivery"]')
 dagctl webhook redeliver "$test_id" >/dev/null
 wait_for "the resend" 10 has_requests manual 2
 assert_eq "$test_id" "$(request manual 2 'h["x-dagctl-delivery"]')" "a resend keeps the delivery id"
+
+# --- A fixed URL: a failed delivery resent goes to the new URL, as the job signs now ------
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+set_hook fake/default "http://127.0.0.1:$closed_port/api/v1/dags/typo/dagRuns"
+run=$(trigger fake/default)
+wait_for "the delivery to the wrong port to fail" 20 newest_delivery_is fake/default failed
+typo_id=$(delivery_status fake/default 'd["id"]')
+port=$(receiver fixed)
+set_hook fake/default "http://127.0.0.1:$port/hooks/dbt"
+dagctl webhook redeliver "$typo_id" >/dev/null
+wait_for "the resend to the fixed URL" 10 has_requests fixed 1
+assert_eq "$typo_id /hooks/dbt" "$(request fixed 1 'h["x-dagctl-delivery"] + " " + r["path"]')" "a resend after the URL was fixed goes to the new URL, same delivery id"
+assert_eq "True True" "$(signatures_verify fixed 1 "$(dagctl webhook secret fake/default)")" "signed with the new URL's secret"
+assert_eq "[\"conf\"] $run" "$(request fixed 1 'json.dumps(sorted(b)) + " " + b["conf"]["job_run"]["id"]')" "the Airflow dag_run_id of the old URL is dropped for the plain new one"
+wait_for "the resend to count as delivered" 10 newest_delivery_is fake/default delivered
+assert_eq "http://127.0.0.1:$port/hooks/dbt" "$(delivery_status fake/default 'd["url"]')" "the delivery log shows the URL it went to"
 
 # --- Airflow: v1 and v2 shapes, 409 = delivered, JWT --------------------------------------
 port=$(receiver airflow2 --answers 200,409)

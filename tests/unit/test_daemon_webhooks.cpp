@@ -104,6 +104,18 @@ TEST(WebhookPayload, BodyHasTheSeedShapeAndAirflowExtras) {
   EXPECT_EQ(v2["dag_run_id"], "dagctl__run-1");
   ASSERT_TRUE(v2.contains("logical_date"));
   EXPECT_TRUE(v2["logical_date"].is_null());
+
+  // The job's URL changed while the delivery was owed: the extras follow the new URL.
+  const auto to_v2 = retarget_body(v1, "http://af/api/v2/dags/d/dagRuns");
+  EXPECT_EQ(to_v2["conf"], v1["conf"]);
+  EXPECT_EQ(to_v2["dag_run_id"], "dagctl__run-1");
+  EXPECT_TRUE(to_v2.contains("logical_date") && to_v2["logical_date"].is_null());
+  const auto to_v1 = retarget_body(v2, "http://af/api/v1/dags/other/dagRuns");
+  EXPECT_EQ(to_v1["dag_run_id"], "dagctl__run-1");
+  EXPECT_FALSE(to_v1.contains("logical_date"));
+  const auto to_plain = retarget_body(v2, "https://hooks.example.com/dbt");
+  EXPECT_EQ(to_plain.size(), 1u);
+  EXPECT_EQ(to_plain["conf"], v2["conf"]);
 }
 
 TEST(Crypto, Base64RoundTripsAndRejectsGarbage) {
