@@ -59,6 +59,12 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
                              d["version"].get<std::string>(), d["pid"].dump(), d["socket"].get<std::string>(),
                              text_of(d["http"]), d["data_dir"].get<std::string>(), d["runs"]["running"].dump(),
                              d["runs"]["queued"].dump());
+    if (const auto r = d.find("retention"); r != d.end() && r->is_object()) {
+      const int days = r->value("keep_days", 0);
+      const int runs = r->value("keep_runs", 0);
+      std::cout << fmt::format("keeps:    {}, {}\n", days > 0 ? fmt::format("{} days", days) : "runs of any age",
+                               runs > 0 ? fmt::format("the newest {} runs per job", runs) : "any number of runs per job");
+    }
   });
 
   auto* org = app.add_subcommand("org", "The organization that owns tokens and projects");

@@ -177,7 +177,8 @@ int serve(const Config& config) {
   }
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });
-  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir};
+  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
+                  config.keep_days, config.keep_runs};
   Service service(store, dispatcher, outbox, info);
   Tokens tokens(store, service.organization().id);
   ScheduledRuns scheduled_runs(store, service);

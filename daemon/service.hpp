@@ -32,6 +32,8 @@ struct DaemonInfo {
   std::string socket;
   std::string http;  // empty when there is no TCP listener
   std::string data_dir;
+  int keep_days = 0;  // retention in effect (0: no bound)
+  int keep_runs = 0;
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.

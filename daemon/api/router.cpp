@@ -81,7 +81,8 @@ Router::Router(Service& service, Tokens& tokens, std::string data_dir)
     send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
                          {"http", info.http.empty() ? json(nullptr) : json(info.http)},
                          {"data_dir", info.data_dir},
-                         {"runs", {{"running", counts.running}, {"queued", counts.queued}}}});
+                         {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
+                         {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}}});
   }, /*local_only=*/true);
   add("GET", "/api/v1/org", [this](const Call&, httplib::Response& res, const Params&) {
     const auto org = service_.organization();

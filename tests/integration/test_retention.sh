@@ -51,10 +51,13 @@ wait_for "the deleted job's run folder to be removed" 20 test ! -e "$(run_dir "$
   fail "the folder of run $s1 (its job was deleted) is still on disk"
 pass "deleting a job removes its runs' folders (logs, artifacts)"
 assert_eq "$r5 $r4 $r3 $r2 $r1" "$(listed_runs)" "the default settings (30 days, 1000 runs per job) keep all five runs"
+assert_contains "$(dagctl status)" "keeps:    30 days, the newest 1000 runs per job" "dagctl status shows the retention in effect"
 stop_daemon
 
 # --- restart with --keep-runs 2: pruned at start-up ----------------------------------------
 start_daemon --dbt "$FAKE_DBT" "${webhook_flags[@]}" --keep-runs 2
+assert_eq "30 2" "$(dagctl -o json status | json 'str(d["retention"]["keep_days"]) + " " + str(d["retention"]["keep_runs"])')" \
+  "dagctl -o json status has the retention settings"
 wait_for "runs $r1 and $r3 to be pruned" 20 is_gone "$r3" || fail "run $r3 was not pruned at start-up"
 is_gone "$r1" || fail "run $r1 was not pruned at start-up"
 assert_eq "$r5 $r4 $r2" "$(listed_runs)" "--keep-runs 2 keeps the newest two and the run whose webhook is still owed"
@@ -88,6 +91,7 @@ assert_eq "success success" "$(status_of "$held") $(status_of "$queued")" "both 
 # --- --keep-runs 0 and --keep-days 0 keep everything -----------------------------------------
 stop_daemon
 start_daemon --dbt "$FAKE_DBT" "${webhook_flags[@]}" --keep-runs 0 --keep-days 0
+assert_contains "$(dagctl status)" "keeps:    runs of any age, any number of runs per job" "dagctl status says when nothing is pruned"
 r6=$(trigger shop/default)
 finished "$r6"
 assert_eq "$r6 $queued $held $r2" "$(listed_runs)" "with both bounds off nothing is pruned"
