@@ -37,11 +37,12 @@ struct JobFlags {
                     "'Name: value' sent with the webhook (repeatable; replaces the list; '' clears it)");
     cmd->add_option("--webhook-events", webhook_events, "Comma list of completed,failed,partial,cancelled ('' = all)");
     cmd->add_option("--webhook-enabled", webhook_enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
-    cmd->add_option("--webhook-auth", auth_type, "none, or airflow_jwt (Airflow 3: fetch a JWT with a user and password)")
-        ->check(CLI::IsMember({"none", "airflow_jwt"}));
-    cmd->add_option("--webhook-auth-token-url", auth_token_url, "Airflow's token URL, http://HOST:PORT/auth/token");
-    cmd->add_option("--webhook-auth-username", auth_username, "Airflow user");
-    cmd->add_option("--webhook-auth-password", auth_password, "Airflow password (write-only; prefer the variable)")
+    cmd->add_option("--webhook-auth", auth_type,
+                    "none; airflow_jwt (Airflow 3: fetch a JWT with a user and password); basic (HTTP Basic auth, e.g. Airflow 2)")
+        ->check(CLI::IsMember({"none", "airflow_jwt", "basic"}));
+    cmd->add_option("--webhook-auth-token-url", auth_token_url, "Airflow's token URL, http://HOST:PORT/auth/token (airflow_jwt)");
+    cmd->add_option("--webhook-auth-username", auth_username, "User the webhook logs in as");
+    cmd->add_option("--webhook-auth-password", auth_password, "Its password (write-only; prefer the variable)")
         ->envname("DAGCTL_WEBHOOK_AUTH_PASSWORD");
   }
 
@@ -61,6 +62,8 @@ struct JobFlags {
     if (given("--webhook-auth")) {
       if (auth_type == "none") {
         b["webhook_auth"] = nullptr;
+      } else if (auth_type == "basic") {
+        b["webhook_auth"] = {{"type", auth_type}, {"username", auth_username}, {"password", auth_password}};
       } else {
         b["webhook_auth"] = {{"type", auth_type}, {"token_url", auth_token_url}, {"username", auth_username},
                              {"password", auth_password}};

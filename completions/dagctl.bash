@@ -144,7 +144,7 @@ _dagctl_values() {
     -o | --output) _dagctl_add text json ;;
     --status) _dagctl_add queued running success partial failed error cancelled ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
-    --webhook-auth) _dagctl_add none airflow_jwt ;;
+    --webhook-auth) _dagctl_add none airflow_jwt basic ;;
     --webhook-events)
       # A comma list: complete the word after the last comma.
       local prefix="" word=$cur

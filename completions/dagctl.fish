@@ -194,7 +194,7 @@ complete -c dagctl -n '__dagctl_at job update' -l webhook-url -x -d "URL POSTed 
 complete -c dagctl -n '__dagctl_at job update' -l webhook-header -x -d "'Name: value' header (repeatable; '' clears them)"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-events -x -a 'completed failed partial cancelled completed,failed' -d "Comma list of events ('' = all)"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-enabled -x -a 'true false' -d 'Whether deliveries are sent'
-complete -c dagctl -n '__dagctl_at job update' -l webhook-auth -x -a 'none airflow_jwt' -d 'Airflow 3 JWT login'
+complete -c dagctl -n '__dagctl_at job update' -l webhook-auth -x -a 'none airflow_jwt basic' -d 'How the webhook logs in'
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-token-url -x -d "Airflow's token URL, http://HOST:PORT/auth/token"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-username -x -d 'Airflow user'
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-password -x -d 'Airflow password (prefer DAGCTL_WEBHOOK_AUTH_PASSWORD)'

@@ -30,28 +30,44 @@ void check_name(const std::string& what, const std::string& name) {
 
 std::string type_name(const json& v) { return v.type_name(); }
 
-// null or {"type": "none"} clears; {"type": "airflow_jwt", "token_url", "username", "password"}.
+// null or {"type": "none"} clears; {"type": "airflow_jwt", "token_url", "username",
+// "password"} (Airflow 3); {"type": "basic", "username", "password"} (Airflow 2's /api/v1,
+// or any receiver behind HTTP Basic auth: unlike a custom header, the password is never shown).
 json parse_webhook_auth(const json& value) {
   if (value.is_null()) return nullptr;
   if (!value.is_object() || !value.contains("type") || !value["type"].is_string()) {
-    throw bad_request("field 'webhook_auth' must be null, {\"type\": \"none\"} or {\"type\": \"airflow_jwt\", "
-                      "\"token_url\": ..., \"username\": ..., \"password\": ...}");
+    throw bad_request("field 'webhook_auth' must be null, {\"type\": \"none\"}, {\"type\": \"airflow_jwt\", "
+                      "\"token_url\": ..., \"username\": ..., \"password\": ...} or {\"type\": \"basic\", "
+                      "\"username\": ..., \"password\": ...}");
   }
   const std::string type = value["type"];
   if (type == "none") return nullptr;
-  if (type != "airflow_jwt") throw bad_request("webhook_auth type '" + type + "' is unknown; use airflow_jwt or none");
+  std::vector<std::string> fields;
+  if (type == "airflow_jwt") {
+    fields = {"token_url", "username", "password"};
+  } else if (type == "basic") {
+    fields = {"username", "password"};
+  } else {
+    throw bad_request("webhook_auth type '" + type + "' is unknown; use airflow_jwt, basic or none");
+  }
   for (const auto& [k, v] : value.items()) {
-    if (k != "type" && k != "token_url" && k != "username" && k != "password") {
-      throw bad_request("unknown webhook_auth field '" + k + "'; airflow_jwt takes token_url, username, password");
+    if (k != "type" && std::find(fields.begin(), fields.end(), k) == fields.end()) {
+      throw bad_request("unknown webhook_auth field '" + k + "'; " + type + " takes " +
+                        (type == "basic" ? "username, password" : "token_url, username, password"));
     }
     if (!v.is_string() || v.get<std::string>().empty()) throw bad_request("webhook_auth field '" + k + "' must be a non-empty string");
   }
-  for (const char* k : {"token_url", "username", "password"}) {
-    if (!value.contains(k)) throw bad_request(std::string("webhook_auth of type airflow_jwt needs '") + k + "'");
+  for (const auto& k : fields) {
+    if (!value.contains(k)) throw bad_request("webhook_auth of type " + type + " needs '" + k + "'");
   }
-  const std::string url = value["token_url"];
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    throw bad_request("webhook_auth token_url must be Airflow's http(s)://HOST:PORT/auth/token");
+  if (type == "basic" && value["username"].get<std::string>().find(':') != std::string::npos) {
+    throw bad_request("webhook_auth username must not contain ':' (HTTP Basic auth separates it from the password with one)");
+  }
+  if (type == "airflow_jwt") {
+    const std::string url = value["token_url"];
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      throw bad_request("webhook_auth token_url must be Airflow's http(s)://HOST:PORT/auth/token");
+    }
   }
   return value;
 }

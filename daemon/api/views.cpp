@@ -69,6 +69,16 @@ json schedule_view(const store::Job& j) {
 }
 }  // namespace
 
+// The password is write-only: everything else of webhook_auth is shown.
+static json webhook_auth_view(const json& auth) {
+  if (!auth.is_object()) return nullptr;
+  json view = json::object();
+  for (const auto& [k, v] : auth.items()) {
+    if (k != "password") view[k] = v;
+  }
+  return view;
+}
+
 json job_json(const store::Job& j) {
   return {
       {"id", j.id},
@@ -84,12 +94,7 @@ json job_json(const store::Job& j) {
       {"webhook_url", opt(j.webhook_url)},
       {"webhook_headers", j.webhook_headers},
       {"webhook_events", j.webhook_events},
-      // The password is write-only.
-      {"webhook_auth", j.webhook_auth.is_object()
-                           ? json{{"type", j.webhook_auth.value("type", "")},
-                                  {"token_url", j.webhook_auth.value("token_url", "")},
-                                  {"username", j.webhook_auth.value("username", "")}}
-                           : json(nullptr)},
+      {"webhook_auth", webhook_auth_view(j.webhook_auth)},
       {"schedule_info", schedule_view(j)},
       {"last_fire_at", opt_time(j.last_fire_at)},
       {"last_fire_outcome", opt(j.last_fire_outcome)},

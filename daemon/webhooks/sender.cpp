@@ -252,7 +252,15 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
   headers.emplace("webhook-timestamp", std::to_string(timestamp));
   if (const auto sig = standard_signature(secret, d.id, timestamp, d.body)) headers.emplace("webhook-signature", *sig);
 
-  const bool jwt = job.webhook_auth.is_object() && job.webhook_auth.value("type", "") == "airflow_jwt";
+  const std::string auth_type = job.webhook_auth.is_object() ? job.webhook_auth.value("type", "") : "";
+  if (auth_type == "basic") {
+    // webhook_auth wins over a custom Authorization header.
+    headers.erase("Authorization");
+    headers.emplace("Authorization",
+                    "Basic " + common::base64_encode(job.webhook_auth.value("username", "") + ":" +
+                                                     job.webhook_auth.value("password", "")));
+  }
+  const bool jwt = auth_type == "airflow_jwt";
   for (int round = 0; round < 2; ++round) {
     if (jwt) {
       std::string error;

@@ -3,7 +3,7 @@
 # (`scripts/setup-airflow 2`), the real daemon and real dbt, wired by scripts/airflow-dev:
 # - dagctl_trigger_and_wait (HttpOperator + HttpSensor) triggers the shop job through dagctl's
 #   REST API with a dctl_ token and a command_override, and sees the run finish;
-# - dagctl's webhook (/api/v1, `Authorization: Basic` header) starts dagctl_downstream, whose
+# - dagctl's webhook (/api/v1, webhook_auth basic) starts dagctl_downstream, whose
 #   task reads dag_run.conf and succeeds; a run that ends partial makes that task fail with
 #   the run's error;
 # - a redelivery gets Airflow 2's 409 for the same dag_run_id and counts as delivered;
@@ -18,8 +18,8 @@ af_dev_start 2 DAGCTL_AIRFLOW2
 job=$(dagctl -o json job show shop/default)
 assert_eq "$AIRFLOW_URL/api/v1/dags/dagctl_downstream/dagRuns True" "$(printf '%s' "$job" | json 'd["webhook_url"] + " " + str(d["webhook_enabled"])')" \
   "the job's webhook points at dagctl_downstream's dagRuns (/api/v1)"
-assert_eq "Basic" "$(printf '%s' "$job" | json 'd["webhook_headers"]["Authorization"].split()[0]')" "and authenticates with a Basic header"
-assert_eq "None" "$(printf '%s' "$job" | json 'str((d.get("webhook_auth") or {}).get("type"))')" "and no JWT login"
+assert_eq '{"type": "basic", "username": "dagctl"} {}' "$(printf '%s' "$job" | json 'json.dumps(d["webhook_auth"]) + " " + json.dumps(d["webhook_headers"])')" \
+  "and logs in with Basic auth as dagctl, its password never shown"
 downstream_runs() { af_get "/dags/dagctl_downstream/dagRuns?limit=100" "$1"; }
 
 # --- Success: Airflow 2 triggers dagctl, the sensor waits, the webhook starts the downstream --
@@ -66,7 +66,7 @@ assert_eq "delivered 409" "$(delivery "$ok_delivery_id" | json 'd["status"] + " 
 assert_eq 1 "$(downstream_runs "len([r for r in d['dag_runs'] if r['dag_run_id'] == 'dagctl__$ok_run'])")" "the duplicate created no second DAG run"
 
 # --- Wrong credentials: a final failure with Airflow's answer, and no DAG run ------------------
-dagctl job update shop/default --webhook-header "Authorization: Basic $(printf '%s' 'dagctl:wrong' | base64 -w0)" >/dev/null
+dagctl job update shop/default --webhook-auth basic --webhook-auth-username dagctl --webhook-auth-password wrong >/dev/null
 bad_run=$(trigger shop/default --command 'dbt seed')
 wait_for "run $bad_run to end" 120 run_is_terminal "$bad_run" || fail "the seed run did not end"
 bad_delivery_done() { dagctl -o json webhook deliveries shop/default | json "[x['status'] for x in d['deliveries'] if x.get('run_id') == '$bad_run'][0]" | grep -qx failed; }

@@ -63,6 +63,10 @@ done
 assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_url": "ftp://example.com/x"}')" "a non-http URL is refused"
 assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_events": ["done"]}')" "an unknown event word is refused"
 assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_auth": {"type": "airflow_jwt", "token_url": "http://x/auth/token", "username": "a"}}')" "airflow_jwt without a password is refused"
+assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_auth": {"type": "basic", "username": "a:b", "password": "c"}}')" "a basic username with ':' is refused"
+assert_contains "$(cat "$TEST_TMP/body")" "must not contain ':'" "and the message says why"
+assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_auth": {"type": "basic", "username": "a", "password": "c", "token_url": "http://x"}}')" "basic takes no token_url"
+assert_eq 400 "$(api -X PATCH "$jobpath" -d '{"webhook_auth": {"type": "digest", "username": "a", "password": "c"}}')" "an unknown auth type is refused"
 
 # --- A real dbt run's webhook: every header and field, both signatures ------------------
 port=$(receiver main)
@@ -172,6 +176,20 @@ assert_eq "True True" "$(signatures_verify fixed 1 "$(dagctl webhook secret fake
 assert_eq "[\"conf\"] $run" "$(request fixed 1 'json.dumps(sorted(b)) + " " + b["conf"]["job_run"]["id"]')" "the Airflow dag_run_id of the old URL is dropped for the plain new one"
 wait_for "the resend to count as delivered" 10 newest_delivery_is fake/default delivered
 assert_eq "http://127.0.0.1:$port/hooks/dbt" "$(delivery_status fake/default 'd["url"]')" "the delivery log shows the URL it went to"
+
+# --- Basic auth: sent on every attempt, replacing a custom header; the password never shown --
+port=$(receiver basic)
+set_hook fake/default "http://127.0.0.1:$port/hooks"
+DAGCTL_WEBHOOK_AUTH_PASSWORD='s3cret:with colon' dagctl job update fake/default --webhook-header 'Authorization: Bearer stale' \
+  --webhook-auth basic --webhook-auth-username dagctl >/dev/null
+shown=$(dagctl -o json job show fake/default)
+assert_eq '{"type": "basic", "username": "dagctl"}' "$(printf '%s' "$shown" | json 'json.dumps(d["webhook_auth"])')" "webhook_auth basic shows its type and user"
+assert_not_contains "$shown" "s3cret" "and never its password"
+run=$(trigger fake/default)
+wait_for "the basic-auth webhook" 20 has_requests basic 1
+assert_eq "Basic $(printf '%s' 'dagctl:s3cret:with colon' | base64 -w0)" "$(request basic 1 'h["authorization"]')" \
+  "each attempt carries Authorization: Basic base64(user:password), in place of the custom header"
+dagctl job update fake/default --webhook-auth none --webhook-header '' >/dev/null
 
 # --- Airflow: v1 and v2 shapes, 409 = delivered, JWT --------------------------------------
 port=$(receiver airflow2 --answers 200,409)
