@@ -63,7 +63,7 @@ PruneReport Retention::prune(common::TimePoint now) {
         if (plain_name(id)) fs::remove_all(runs_dir / id, ec);
       }
       report.runs += static_cast<int>(ids.size());
-      if (ids.size() < static_cast<size_t>(kBatch)) break;
+      if (ids.size() < static_cast<size_t>(kBatch) || stopping_) break;  // a stop waits one batch at most
     }
   }
   report.stray_folders =

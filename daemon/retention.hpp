@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -56,7 +57,7 @@ private:
   std::mutex mutex_;
   std::condition_variable changed_;
   bool wake_pending_ = false;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // also read by a pass in progress, between batches
   std::thread thread_;
 };
 

@@ -383,6 +383,7 @@ store::Run Service::enqueue(const store::Job& job, const std::string& triggered_
   try {
     store_.insert_run(run, kMaxQueuedPerJob);
   } catch (const store::StoreError& e) {
+    if (e.kind() == store::StoreError::Kind::not_found) throw not_found(e.what());
     throw UserError(429, "queue_full", e.what());
   }
   dispatcher_.wake();

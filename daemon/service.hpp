@@ -83,6 +83,8 @@ public:
   // Queues a job.test event to the job's URL.
   store::Delivery test_webhook(const std::string& project_id, const std::string& job_id);
 
+  // nullopt when there is no such run (get_run throws 404 instead).
+  std::optional<store::Run> find_run(const std::string& run_id) { return store_.find_run(run_id); }
   std::optional<runner::Progress> progress(const std::string& run_id) const {
     return dispatcher_.progress(run_id);
   }

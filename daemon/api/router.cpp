@@ -305,7 +305,12 @@ void Router::add_run_routes() {
           // Bounded memory whatever the log's size: one buffer at a time.
           while (sink.is_writable()) {
             const std::uint64_t ends_seen = service_.run_ends().count();  // before the status
-            const bool ended = !follow || common::is_terminal(service_.get_run(id).status);
+            bool ended = !follow;
+            if (!ended) {
+              // Retention or a job's deletion can remove the run meanwhile: then it has ended.
+              const auto now_run = service_.find_run(id);
+              ended = !now_run || common::is_terminal(now_run->status);
+            }
             if (!file->is_open()) {
               // A queued run has no log yet: the executor creates it when the run starts.
               file->open(path, std::ios::binary);

@@ -1,5 +1,9 @@
 #include "daemon/api/worker_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
 namespace dagctl::daemon::api {
 
 WorkerPool::WorkerPool(size_t max_threads) : max_threads_(max_threads == 0 ? 1 : max_threads) {}
@@ -18,9 +22,16 @@ void WorkerPool::enqueue(std::function<void()> fn) {
   }
   if (threads_.size() < max_threads_) {
     auto& worker = *workers_.emplace_back(std::make_unique<Worker>());
-    worker.job = std::move(fn);
-    threads_.emplace_back([this, &worker] { work(worker); });
-    return;
+    try {
+      threads_.emplace_back([this, &worker] { work(worker); });
+      worker.job = std::move(fn);  // under the lock: the new thread sees it when it starts
+      return;
+    } catch (const std::system_error& e) {
+      workers_.pop_back();
+      // Out of threads: the request waits for a running one, if there is any.
+      if (threads_.empty()) throw;
+      spdlog::warn("HTTP worker: cannot start another thread ({}); the request waits", e.what());
+    }
   }
   pending_.push_back(std::move(fn));
 }
@@ -36,7 +47,15 @@ void WorkerPool::work(Worker& self) {
       auto job = std::move(self.job);
       self.job = nullptr;
       lock.unlock();
-      job();
+      try {
+        job();
+      } catch (const std::exception& e) {
+        // httplib catches a handler's exceptions, but not those of a streaming content
+        // provider: one failed request must not end the daemon.
+        spdlog::error("HTTP worker: a request failed: {}", e.what());
+      } catch (...) {
+        spdlog::error("HTTP worker: a request failed");
+      }
       lock.lock();
       continue;
     }

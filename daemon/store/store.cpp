@@ -338,6 +338,15 @@ void Store::insert_run(const Run& r, int max_queued_per_job) {
                      "the job has " + std::to_string(max_queued_per_job) +
                          " runs queued already (the limit); wait for some to finish and retry");
   }
+  if (r.retry_of) {
+    // Checked in this transaction: retention cannot delete the source between the
+    // caller's look and this insert.
+    Statement source(*db_, "SELECT 1 FROM runs WHERE id = ?");
+    source.bind(1, *r.retry_of);
+    if (!source.executeStep()) {
+      throw StoreError(StoreError::Kind::not_found, "run " + *r.retry_of + " was deleted (retention); trigger the job again instead");
+    }
+  }
   Statement s(*db_,
               "INSERT INTO runs (id, job_id, project_id, job_name, status, triggered_by, command, "
               "command_override, retry_of, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -442,13 +451,24 @@ std::vector<std::string> unknown_ids(SQLite::Database& db, const char* query, co
 }  // namespace
 
 std::vector<std::string> Store::unknown_run_ids(const std::vector<std::string>& names) {
-  std::lock_guard lock(mutex_);
-  return unknown_ids(*db_, "SELECT 1 FROM runs WHERE id = ?", names);
+  return unknown_ids_chunked("SELECT 1 FROM runs WHERE id = ?", names);
 }
 
 std::vector<std::string> Store::unknown_project_ids(const std::vector<std::string>& names) {
-  std::lock_guard lock(mutex_);
-  return unknown_ids(*db_, "SELECT 1 FROM projects WHERE id = ?", names);
+  return unknown_ids_chunked("SELECT 1 FROM projects WHERE id = ?", names);
+}
+
+std::vector<std::string> Store::unknown_ids_chunked(const char* query, const std::vector<std::string>& names) {
+  // A few hundred lookups per lock: triggers and the dispatcher never wait long behind it.
+  constexpr size_t kChunk = 500;
+  std::vector<std::string> out;
+  for (size_t at = 0; at < names.size(); at += kChunk) {
+    const std::vector<std::string> chunk(names.begin() + static_cast<std::ptrdiff_t>(at),
+                                         names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), at + kChunk)));
+    std::lock_guard lock(mutex_);
+    for (auto& name : unknown_ids(*db_, query, chunk)) out.push_back(std::move(name));
+  }
+  return out;
 }
 
 std::vector<Run> Store::next_queued_runs(const std::set<std::string>& skip_projects, int limit) {

@@ -126,6 +126,7 @@ public:
 
 private:
   void insert_delivery_locked(const Delivery& delivery);
+  std::vector<std::string> unknown_ids_chunked(const char* query, const std::vector<std::string>& names);
 
   std::mutex mutex_;
   std::unique_ptr<SQLite::Database> db_;

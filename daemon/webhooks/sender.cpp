@@ -306,8 +306,11 @@ std::optional<std::chrono::seconds> parse_retry_after(const std::string& value, 
   std::string zone;
   in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S") >> zone;
   if (in.fail() || zone != "GMT" || !in.eof()) return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(::timegm(&tm));
-  const auto delay = std::chrono::duration_cast<std::chrono::seconds>(when - now);
+  const std::time_t when = ::timegm(&tm);
+  if (when == static_cast<std::time_t>(-1)) return std::nullopt;
+  // In seconds: a date like year 9999 overflows system_clock's nanoseconds.
+  const auto delay = std::chrono::seconds(when) -
+                     std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
   return std::clamp(delay, std::chrono::seconds(0), kMax);
 }
 

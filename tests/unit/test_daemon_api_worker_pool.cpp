@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -110,6 +111,20 @@ TEST(WorkerPool, ShutdownRunsWhatIsQueuedAndJoins) {
     EXPECT_EQ(done, 6);
   }  // the destructor after shutdown is harmless
   EXPECT_EQ(done, 6);
+}
+
+}  // namespace
+
+namespace {
+
+// A request whose streaming answer throws (httplib does not catch those) ends only itself.
+TEST(WorkerPool, AThrowingRequestDoesNotEndItsThreadOrTheDaemon) {
+  WorkerPool pool(1);
+  std::atomic<int> done{0};
+  pool.enqueue([] { throw std::runtime_error("the run was deleted mid-stream"); });
+  pool.enqueue([&] { ++done; });
+  EXPECT_TRUE(eventually([&] { return done == 1; }));
+  EXPECT_EQ(pool.threads_started(), 1u);
 }
 
 }  // namespace

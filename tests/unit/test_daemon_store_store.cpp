@@ -309,6 +309,7 @@ TEST_F(Store, InsertRunRespectsMaxQueuedPerJob) {
 
 TEST_F(Store, InsertedRunRoundTrips) {
   add_shop();
+  store().insert_run(make_run("run-0", job("job-default")), 10);
   auto r = make_run("run-1", job("job-default"));
   r.triggered_by = "api";
   r.command_override = "dbt run --select orders";
@@ -395,6 +396,22 @@ TEST_F(Store, RunsWithStatusAreInQueueOrder) {
   ASSERT_TRUE(store().mark_running("b", dagctl::common::now()));
   EXPECT_EQ(ids(store().runs_with_status(RunStatus::queued)), (std::vector<std::string>{"a", "c"}));
   EXPECT_EQ(ids(store().runs_with_status(RunStatus::running)), (std::vector<std::string>{"b"}));
+}
+
+// Retention may delete a run between `dagctl retry`'s look at it and the insert: the
+// insert itself refuses then, so no retry is queued without its source.
+TEST_F(Store, ARetryOfARunThatIsGoneIsRefused) {
+  add_shop();
+  auto r = make_run("retry-1", job("job-default"));
+  r.retry_of = "pruned-run";
+  try {
+    store().insert_run(r, 10);
+    FAIL() << "the insert should have been refused";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreError::Kind::not_found);
+    EXPECT_NE(std::string(e.what()).find("pruned-run"), std::string::npos);
+  }
+  EXPECT_FALSE(store().find_run("retry-1").has_value());
 }
 
 TEST_F(Store, NextQueuedRunsAreEachFreeProjectsOldestInQueueOrder) {

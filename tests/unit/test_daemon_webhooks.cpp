@@ -140,6 +140,7 @@ TEST(WebhookRetryAfter, SecondsOrAnHttpDateBecomeADelayOfAtMostAnHour) {
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2026 07:30:30 GMT", now), seconds(150));
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now), seconds(0)) << "a date in the past: now";
   EXPECT_EQ(parse_retry_after("Thu, 22 Oct 2026 07:28:00 GMT", now), seconds(3600));
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), seconds(3600)) << "far future: capped, no overflow";
   EXPECT_EQ(parse_retry_after("", now), std::nullopt);
   EXPECT_EQ(parse_retry_after("-5", now), std::nullopt);
   EXPECT_EQ(parse_retry_after("soon", now), std::nullopt);
