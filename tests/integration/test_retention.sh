@@ -95,6 +95,28 @@ assert_contains "$(dagctl status)" "keeps:    runs of any age, any number of run
 r6=$(trigger shop/default)
 finished "$r6"
 assert_eq "$r6 $queued $held $r2" "$(listed_runs)" "with both bounds off nothing is pruned"
+
+# --- a run deleted while someone follows its log ------------------------------------------------
+# A slow reader keeps the stream going while the run's job is deleted (and retention removes
+# the run's folder): the stream ends, and the daemon carries on.
+dagctl job create shop --name doomed --command 'dbt run' >/dev/null
+d1=$(trigger shop/doomed)
+finished "$d1"
+head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 99 >>"$(run_dir "$d1")/output.log"  # a 3 MB log
+curl -sS --max-time 60 --unix-socket "$SOCK" --limit-rate 500k -o "$TEST_TMP/followed.log" \
+  "http://localhost/api/v1/runs/$d1/logs?follow=true" 2>"$TEST_TMP/follow.err" &
+follower=$!
+streaming() { [ "$(stat -c %s "$TEST_TMP/followed.log" 2>/dev/null || echo 0)" -gt 0 ]; }
+wait_for "the log stream to start" 20 streaming || fail "the followed log never started"
+dagctl job delete shop/doomed >/dev/null
+wait_for "the deleted run's folder to go" 20 test ! -e "$(run_dir "$d1")" || fail "run $d1's folder is still there"
+rc=0
+wait "$follower" || rc=$?
+assert_eq 0 "$rc" "the stream of a run deleted meanwhile ends cleanly: $(cat "$TEST_TMP/follow.err")"
+assert_eq true "$(python3 -c "import os; print(str(os.path.getsize('$TEST_TMP/followed.log') > 3000000).lower())")" \
+  "and it delivered the whole log it had started"
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "dagctld died when a followed run was deleted"
+assert_contains "$(dagctl status)" "running (pid $DAEMON_PID)" "dagctld keeps answering"
 stop_daemon
 assert_eq 0 "$DAEMON_RC" "dagctld stops cleanly"
 finish
