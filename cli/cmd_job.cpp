@@ -60,6 +60,15 @@ struct JobFlags {
     if (given("--webhook-url")) b["webhook_url"] = webhook_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(webhook_url);
     if (given("--webhook-enabled")) b["webhook_enabled"] = webhook_enabled == "true";
     if (given("--webhook-auth")) {
+      // Said here in flag names; the daemon would name JSON fields.
+      auto need = [](const std::string& value, const std::string& flag) {
+        if (value.empty()) throw CliError("--webhook-auth needs " + flag);
+      };
+      if (auth_type != "none") {
+        if (auth_type == "airflow_jwt") need(auth_token_url, "--webhook-auth-token-url http://HOST:PORT/auth/token");
+        need(auth_username, "--webhook-auth-username USER");
+        need(auth_password, "the password: set DAGCTL_WEBHOOK_AUTH_PASSWORD (or pass --webhook-auth-password)");
+      }
       if (auth_type == "none") {
         b["webhook_auth"] = nullptr;
       } else if (auth_type == "basic") {

@@ -180,6 +180,10 @@ assert_eq "http://127.0.0.1:$port/hooks/dbt" "$(delivery_status fake/default 'd[
 # --- Basic auth: sent on every attempt, replacing a custom header; the password never shown --
 port=$(receiver basic)
 set_hook fake/default "http://127.0.0.1:$port/hooks"
+rc=0
+err=$(dagctl job update fake/default --webhook-auth basic --webhook-auth-username dagctl 2>&1) || rc=$?
+assert_eq 2 "$rc" "--webhook-auth basic without a password is a usage error"
+assert_contains "$err" "DAGCTL_WEBHOOK_AUTH_PASSWORD" "and says where the password goes"
 DAGCTL_WEBHOOK_AUTH_PASSWORD='s3cret:with colon' dagctl job update fake/default --webhook-header 'Authorization: Bearer stale' \
   --webhook-auth basic --webhook-auth-username dagctl >/dev/null
 shown=$(dagctl -o json job show fake/default)
