@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 export FAKE_DBT_DIR="$TEST_TMP/fake"
 mkdir -p "$FAKE_DBT_DIR"
 
-start_daemon --dbt "$DAGCTL_TEST_DBT"
+# Two slots: the held blocker below must not keep the scheduled dbt run waiting.
+start_daemon --dbt "$DAGCTL_TEST_DBT" --max-parallel 2
 shop=$(copy_example shop)
 add_project "$shop" shop --env "SHOP_DUCKDB_PATH=$TEST_TMP/shop.duckdb" >/dev/null
 held=$(copy_example held-project)
@@ -38,7 +39,14 @@ case "$(dagctl -o json job show shop/nightly | json 'd["schedule_info"]["next_fi
 esac
 dagctl job delete shop/nightly >/dev/null
 
-# --- A real scheduled dbt run, within its minute -------------------------------------------
+# --- One minute boundary, two checks: a real scheduled dbt run within its minute (shop), ---
+# --- and a fire time skipped while a run of its job is still running (held) ---------------
+# busy gets its every-minute schedule only once its manual run holds, so no fire time can
+# come before the blocker runs.
+dagctl job create held --name busy --command 'dbt run --select hold' --schedule '0 0 1 1 *' --timezone UTC >/dev/null
+blocker=$(trigger held/busy)
+wait_for "the manual run to hold" 20 run_has_status "$blocker" running
+dagctl job update held/busy --schedule '* * * * *' >/dev/null
 dagctl job create shop --name every-minute --command 'dbt build --select +book_revenue' --schedule '* * * * *' --timezone UTC >/dev/null
 first_fire=$(dagctl -o json job show shop/every-minute | json 'd["schedule_info"]["next_fire_times"][0]["at"]')
 scheduled_run() { dagctl -o json runs --job shop/every-minute | json 'd["runs"][-1]["id"] if d["runs"] else ""'; }
@@ -56,12 +64,8 @@ lag=$(python3 -c 'import sys, datetime as t; p=lambda s: t.datetime.fromisoforma
 assert_eq true "$(python3 -c "print(str(0 <= $lag < 60).lower())")" "it was queued within its minute ($lag s after $first_fire)"
 assert_contains "$(dagctl -o json job show shop/every-minute | json 'd["last_fire_outcome"]')" "$run" "job show names the run the last fire started"
 
-# --- Overlap: skipped while a run of the job is still running --------------------------------
-dagctl job create held --name busy --command 'dbt run --select hold' --schedule '* * * * *' --timezone UTC >/dev/null
-blocker=$(trigger held/busy)
-wait_for "the manual run to hold" 20 run_has_status "$blocker" running
 skipped() { dagctl -o json job show held/busy | json 'd["last_fire_outcome"] or ""' | grep -q skipped; }
-wait_for "the next fire time to be skipped" 90 skipped
+wait_for "busy's fire time to be skipped" 90 skipped
 assert_eq 1 "$(dagctl -o json runs --job held/busy | json 'len(d["runs"])')" "no second run was queued behind the running one"
 touch "$FAKE_DBT_DIR/release-all"
 wait_for "the held run to end" 20 run_is_terminal "$blocker"
@@ -73,7 +77,7 @@ stop_daemon TERM
 minute=$(date -u +%M)
 minute_passed() { [ "$(date -u +%M)" != "$minute" ]; }
 wait_for "a fire time to pass while the daemon is down" 70 minute_passed
-start_daemon --dbt "$DAGCTL_TEST_DBT"
+start_daemon --dbt "$DAGCTL_TEST_DBT" --max-parallel 2
 catch_up() { [ "$(dagctl -o json runs --job held/busy | json 'len([r for r in d["runs"] if r["triggered_by"] == "schedule"])')" -ge 1 ]; }
 wait_for "the catch-up run" 20 catch_up
 assert_eq 1 "$(dagctl -o json runs --job held/busy | json 'len([r for r in d["runs"] if r["triggered_by"] == "schedule"])')" "exactly one catch-up run"
