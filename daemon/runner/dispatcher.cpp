@@ -75,9 +75,12 @@ void Dispatcher::loop() {
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [this] { return wake_pending_ || stopping_; });
+    // Consumed before anything unlocks: a run that ends while this pass joins threads or
+    // asks the store sets it again, and the loop comes round once more. (Cleared after the
+    // join, such an end was lost and its project's queue stalled.)
+    wake_pending_ = false;
     const size_t ended = join_finished(lock);
     if (stopping_) break;
-    wake_pending_ = false;
     start_due_runs(lock);
     if (ended > 0 && active_.empty()) {
       // Idle now: hand the memory freed by the runs' threads back to the system, or the

@@ -575,3 +575,28 @@ TEST_F(Dispatcher, RunEndsWakesWhoeverWaitsForARunToEnd) {
   EXPECT_TRUE(eventually([&] { return d.run_ends().count() == before_r1 + 1; }));
   d.run_ends().wait(before_r1, std::chrono::seconds(30));  // returns at once: r1 ended after `before_r1`
 }
+
+// Runs that end while the dispatcher is busy starting others (or joining finished ones)
+// must not be forgotten: every queued run of two busy projects runs to its end. (A wake-up
+// cleared after the join once left a project's last runs queued forever.)
+TEST_F(Dispatcher, RunsEndingWhileTheDispatcherIsBusyAreNeverForgotten) {
+  const std::vector<std::string> projects = {"shop", "blog", "wiki", "docs"};
+  for (const auto& p : projects) add_project(p);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 90; ++i) {  // a job's queue holds 100
+    for (const auto& project : projects) {
+      const std::string id = project + "-" + std::to_string(i);
+      executor_.release(id);  // each finishes as soon as it starts
+      queue(id, project);
+      ids.push_back(id);
+    }
+  }
+  runner::Dispatcher d(*store_, executor_, 2);
+  start(d);
+  const auto all_ended = [&] {
+    return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return status(id) == "success"; });
+  };
+  EXPECT_TRUE(eventually(all_ended, std::chrono::seconds(30)))
+      << "runs still queued: "
+      << std::count_if(ids.begin(), ids.end(), [&](const std::string& id) { return status(id) == "queued"; });
+}
