@@ -387,10 +387,16 @@ TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {
   spec.env.push_back(entry);
   auto child = spawn_ok(spec);
   const pid_t grandchild = read_grandchild(dir);
-  auto found = dagctl::daemon::runner::processes_with_env(entry);
-  std::sort(found.begin(), found.end());
   std::vector<pid_t> expected = {child.pid(), grandchild};
   std::sort(expected.begin(), expected.end());
+  std::vector<pid_t> found;
+  // The grandchild's pid is known at fork; while it execs `sleep` its /proc environ can
+  // read empty for a moment.
+  EXPECT_TRUE(eventually([&] {
+    found = dagctl::daemon::runner::processes_with_env(entry);
+    std::sort(found.begin(), found.end());
+    return found == expected;
+  }));
   EXPECT_EQ(found, expected);
   EXPECT_TRUE(dagctl::daemon::runner::processes_with_env(entry + "x").empty()) << "exact match only";
 
