@@ -46,6 +46,23 @@ private:
   bool open_ = false;
 };
 
+// What the requests did, in the order they did it (they run on several threads).
+class Recorder {
+public:
+  void add(int i) {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(i);
+  }
+  std::vector<int> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<int> seen_;
+};
+
 TEST(WorkerPool, SequentialRequestsReuseOneThread) {
   WorkerPool pool(64);
   std::mutex mutex;
@@ -68,26 +85,19 @@ TEST(WorkerPool, SequentialRequestsReuseOneThread) {
 TEST(WorkerPool, ConcurrentRequestsGetThreadsUpToTheCapThenWait) {
   WorkerPool pool(3);
   Gate gate;
-  std::mutex mutex;
-  std::vector<int> order;
+  Recorder ran;
   for (int i = 0; i < 6; ++i) {
     pool.enqueue([&, i] {
       if (i < 3) gate.wait();
-      std::lock_guard lock(mutex);
-      order.push_back(i);
+      ran.add(i);
     });
   }
   ASSERT_TRUE(eventually([&] { return gate.waiting() == 3; }));
   EXPECT_EQ(pool.threads_started(), 3u);
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_TRUE(order.empty()) << "requests beyond the cap wait for a free thread";
-  }
+  EXPECT_TRUE(ran.seen().empty()) << "requests beyond the cap wait for a free thread";
   gate.open();
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(mutex);
-    return order.size() == 6;
-  }));
+  ASSERT_TRUE(eventually([&] { return ran.seen().size() == 6; }));
+  const auto order = ran.seen();
   std::set<int> all(order.begin(), order.end());
   EXPECT_EQ(all, (std::set<int>{0, 1, 2, 3, 4, 5})) << "every waiting request ran once a thread was free";
   EXPECT_EQ(pool.threads_started(), 3u);
@@ -97,21 +107,13 @@ TEST(WorkerPool, ConcurrentRequestsGetThreadsUpToTheCapThenWait) {
 TEST(WorkerPool, WaitingRequestsRunInArrivalOrder) {
   WorkerPool pool(1);
   Gate gate;
-  std::mutex mutex;
-  std::vector<int> order;
+  Recorder ran;
   pool.enqueue([&] { gate.wait(); });
-  for (int i = 0; i < 5; ++i) {
-    pool.enqueue([&, i] {
-      std::lock_guard lock(mutex);
-      order.push_back(i);
-    });
-  }
+  for (int i = 0; i < 5; ++i) pool.enqueue([&, i] { ran.add(i); });
   ASSERT_TRUE(eventually([&] { return gate.waiting() == 1; }));
   gate.open();
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(mutex);
-    return order.size() == 5;
-  }));
+  ASSERT_TRUE(eventually([&] { return ran.seen().size() == 5; }));
+  const auto order = ran.seen();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
