@@ -29,14 +29,27 @@ void print_run(const nlohmann::json& run) {
   if (!run["results"].empty()) std::cout << fmt::format("{:<13} {}\n", "results:", run["results"].dump());
 }
 
+// An empty value is refused rather than dropped: `--command "$UNSET"` in a crontab must not
+// quietly run the job's whole default command.
+void refuse_blank(const std::string& flag, const std::string& value, const std::string& example) {
+  if (value.find_first_not_of(" \t\n\r\v\f") == std::string::npos) {
+    throw CliError(flag + " is empty; pass " + example + ", or leave " + flag +
+                   " out to run the job's own command");
+  }
+}
+
 // The override that --select/--exclude/--command describe, or nullopt for the job's own.
+// `command_given`: --command was on the command line (even as "").
 std::optional<std::string> build_override(const Client& client, const JobRef& job,
-                                          const std::string& command,
+                                          bool command_given, const std::string& command,
                                           const std::vector<std::string>& selects,
                                           const std::vector<std::string>& excludes) {
-  if (command.empty() && selects.empty() && excludes.empty()) return std::nullopt;
+  if (command_given) refuse_blank("--command", command, "a dbt command such as 'dbt build --select my_model+'");
+  for (const auto& s : selects) refuse_blank("--select", s, "a dbt selector such as 'my_model+'");
+  for (const auto& e : excludes) refuse_blank("--exclude", e, "a dbt selector such as 'my_model+'");
+  if (!command_given && selects.empty() && excludes.empty()) return std::nullopt;
   std::string base = command;
-  if (base.empty()) {
+  if (!command_given) {
     base = client.get("/api/v1/projects/" + url_encode(job.project_id) + "/jobs/" + url_encode(job.job_id))["command"];
   }
   auto words = common::split_command_words(base);
@@ -70,11 +83,13 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--command", *command, "Run this dbt command instead of the job's, e.g. 'dbt run'");
     cmd->add_flag("--wait", *wait, "Follow the run to its end; exit 0 success, 1 failed/partial, 2 error/cancelled");
     cmd->add_flag("-q,--quiet", *quiet, "With --wait: print nothing on success, a summary on stderr otherwise");
-    cmd->callback([&ctx, job, selects, excludes, command, wait, quiet] {
+    cmd->callback([&ctx, cmd, job, selects, excludes, command, wait, quiet] {
       const Client client = ctx.client();
       const JobRef ref = resolve_job(client, job->empty() ? std::nullopt : std::optional(*job));
       nlohmann::json body = nlohmann::json::object();
-      if (auto o = build_override(client, ref, *command, *selects, *excludes)) body["command_override"] = *o;
+      if (auto o = build_override(client, ref, cmd->count("--command") > 0, *command, *selects, *excludes)) {
+        body["command_override"] = *o;
+      }
       const auto answer = client.post("/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" +
                                           url_encode(ref.job_id) + "/trigger",
                                       body);

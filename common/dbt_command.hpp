@@ -1,8 +1,9 @@
-// dbt command lines: splitting, validation (CONTRACT §7 command_override) and display.
+// dbt command lines: splitting, validation (the grammar of docs/commands.md) and display.
 //
 // No shell ever runs a dbt command: the validated words are passed as argv to execve.
 // Validation is still strict so that a command stored or sent over HTTP cannot smuggle
-// shell syntax, control characters, or flags that point dbt outside the project's folders.
+// shell syntax, invisible characters, code (--inline, run-operation), or flags that point
+// dbt at paths outside the run's folders.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@
 
 namespace dagctl::common {
 
-// Largest accepted command, in bytes (CONTRACT §7: "more than 4 KiB" is rejected).
+// Largest accepted command, in bytes (docs/commands.md: "more than 4 KiB" is refused).
 inline constexpr std::size_t kMaxDbtCommandBytes = 4096;
 
 // Splits a command line into words like a POSIX shell does for plain words, '...' and "...",
@@ -25,18 +26,25 @@ inline constexpr std::size_t kMaxDbtCommandBytes = 4096;
 // Error (message without a prefix) on an unterminated quote.
 Result<std::vector<std::string>> split_command_words(std::string_view line);
 
-// Validates a dbt command per CONTRACT §7 and returns its argv words, the first being "dbt"
-// and the second an allowed subcommand. On failure the error is one sentence that starts
-// with `what` ("command_override" or "command"), names the offending part and says what to
-// do, e.g. "command_override: must start with 'dbt'; got 'python'".
-// Rejects: empty/whitespace-only; more than kMaxDbtCommandBytes bytes; ; & | ` $ > < and
-// backslash, and any control character (ASCII 0x00-0x1F incl. tab and newline, 0x7F, and
-// C1 U+0080-U+009F) anywhere, even inside quotes; invalid UTF-8; unterminated quotes;
-// a first word other than "dbt"; flags before the subcommand; subcommands outside the
-// allow-list (source only as "source freshness", docs only as "docs generate");
-// --project-dir, --profiles-dir, --target-path, --log-path (also as --flag=value).
+// Who is asking (docs/commands.md, "Who may run what"). `token` is a bearer-token holder over
+// TCP: command_override in a trigger, or a job's command set over TCP. `owner` is the user of
+// the Unix socket (the CLI), and commands already stored (they were checked when set).
+enum class Trust { token, owner };
+
+// Validates a dbt command against the grammar of docs/commands.md and returns its argv words,
+// the first being "dbt" and the second an allowed subcommand. On failure the error is one
+// sentence that starts with `what` ("command_override" or "command"), names the offending part
+// (never more than ~80 bytes of the input) and says what to do, e.g.
+// "command_override: must start with 'dbt'; got 'python'".
+// The grammar is an allowlist: per subcommand, the flags it may take, which of them take a
+// value (as the next word or as --flag=value) and which are for the socket owner only.
+// Refused before any parsing: empty/whitespace-only; more than kMaxDbtCommandBytes bytes;
+// ; & | ` $ > < and backslash, control characters, and invisible, bidi-control and
+// space-like Unicode characters anywhere, even inside quotes; invalid UTF-8; unterminated
+// quotes.
 Result<std::vector<std::string>> validate_dbt_command(std::string_view command,
-                                                      std::string_view what = "command_override");
+                                                      std::string_view what = "command_override",
+                                                      Trust trust = Trust::token);
 
 // Joins words into one display string, quoting words that need it with '...' (words holding
 // a single quote are wrapped in "..."; words holding both quote kinds are built from adjacent

@@ -1,8 +1,9 @@
-// Tests for common/dbt_command: CONTRACT §7 command_override rules, splitting and display.
+// Tests for common/dbt_command: the grammar of docs/commands.md, splitting and display.
 #include "common/dbt_command.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@ namespace {
 
 using dagctl::common::join_command_words;
 using dagctl::common::split_command_words;
+using dagctl::common::Trust;
 using dagctl::common::validate_dbt_command;
 using Words = std::vector<std::string>;
 
@@ -28,10 +30,10 @@ Case reject(std::string label, std::string input, std::vector<std::string> must_
   return Case{std::move(label), std::move(input), false, {}, std::move(must_contain)};
 }
 
-void run_table(const std::vector<Case>& cases) {
+void run_table(const std::vector<Case>& cases, Trust trust) {
   for (const Case& c : cases) {
-    SCOPED_TRACE("case: " + c.label);
-    const auto r = validate_dbt_command(c.input);
+    SCOPED_TRACE("case: " + c.label + (trust == Trust::owner ? " (owner)" : " (token)"));
+    const auto r = validate_dbt_command(c.input, "command_override", trust);
     if (c.ok) {
       ASSERT_TRUE(r.ok()) << r.error();
       EXPECT_EQ(*r, c.words);
@@ -43,8 +45,16 @@ void run_table(const std::vector<Case>& cases) {
             << "error '" << r.error() << "' lacks '" << part << "'";
       // One line, no control characters: messages go into JSON bodies and logs.
       for (char ch : r.error()) EXPECT_FALSE(static_cast<unsigned char>(ch) < 0x20) << r.error();
+      // Never a wall of echoed input: at most ~80 bytes of it, plus our own words.
+      EXPECT_LT(r.error().size(), 400u) << r.error();
     }
   }
+}
+
+// What holds for every caller is checked at both trust levels.
+void run_table(const std::vector<Case>& cases) {
+  run_table(cases, Trust::token);
+  run_table(cases, Trust::owner);
 }
 
 TEST(DbtCommand, MetacharactersAnywhere) {
@@ -101,12 +111,12 @@ TEST(DbtCommand, Quoting) {
              {"dbt", "run", "--vars", "{\"k\": 1}"}),
       accept("adjacent parts", "dbt run --select a'b'c\"d e\"f",
              {"dbt", "run", "--select", "abcd ef"}),
-      accept("empty quotes make an empty word", "dbt run --vars ''",
-             {"dbt", "run", "--vars", ""}),
-      accept("empty double quotes", "dbt run \"\" x", {"dbt", "run", "", "x"}),
       accept("quoted dbt", "'dbt' \"build\"", {"dbt", "build"}),
+      accept("quoted flag", "dbt run '--select' x", {"dbt", "run", "--select", "x"}),
       accept("glob stays literal", "dbt ls --select 'path:models/*'",
              {"dbt", "ls", "--select", "path:models/*"}),
+      reject("empty quotes as a value", "dbt run --vars ''", {"'--vars' has an empty value"}),
+      reject("empty double quotes as a word", "dbt run \"\" x", {"an empty word"}),
       reject("unterminated single", "dbt run --select 'abc", {"single quote", "offset 17",
                                                               "never closed"}),
       reject("unterminated double", "dbt run --select \"abc", {"double quote", "never closed"}),
@@ -122,8 +132,8 @@ TEST(DbtCommand, Unicode) {
              {"dbt", "run", "--select", "modèle_数据"}),
       accept("4-byte emoji", "dbt run --select \xf0\x9f\x98\x80",
              {"dbt", "run", "--select", "\xf0\x9f\x98\x80"}),
-      accept("NBSP is a word char", "dbt run --select a\xc2\xa0" "b",
-             {"dbt", "run", "--select", "a\xc2\xa0" "b"}),
+      accept("just below the refused ranges", "dbt run --select a\xe2\x80\x90" "b",  // U+2010
+             {"dbt", "run", "--select", "a\xe2\x80\x90" "b"}),
       reject("lone continuation", "dbt run --select \x80", {"invalid UTF-8", "offset 17"}),
       reject("latin-1 byte", "dbt run --select mod\xe8le", {"invalid UTF-8"}),
       reject("truncated at end", "dbt run --select \xe6\x95", {"invalid UTF-8"}),
@@ -134,6 +144,58 @@ TEST(DbtCommand, Unicode) {
       reject("0xFF", "dbt run \xff", {"invalid UTF-8"}),
       reject("in quotes", "dbt run '\xfe'", {"invalid UTF-8"}),
   });
+}
+
+// Encodes one code point as UTF-8.
+std::string utf8(char32_t cp) {
+  std::string out;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+TEST(DbtCommand, InvisibleAndLookAlikeCharacters) {
+  struct Group {
+    std::string kind;
+    std::vector<char32_t> code_points;
+  };
+  const std::vector<Group> groups = {
+      {"line separator", {0x2028}},
+      {"paragraph separator", {0x2029}},
+      {"space-like", {0x00A0, 0x1680, 0x2000, 0x2005, 0x200A, 0x202F, 0x205F, 0x3000}},
+      {"bidirectional control", {0x061C, 0x200E, 0x200F, 0x202A, 0x202C, 0x202E, 0x2066, 0x2069}},
+      {"invisible", {0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0x2062, 0x2064, 0xFEFF, 0xFFF9,
+                     0xE0001, 0xE0041, 0xE007F}},
+  };
+  std::vector<Case> cases;
+  for (const auto& g : groups) {
+    for (char32_t cp : g.code_points) {
+      char name[16];
+      std::snprintf(name, sizeof name, "U+%04X", static_cast<unsigned>(cp));
+      const std::string ch = utf8(cp);
+      // "dbt run --select a" is 18 bytes: the character starts at offset 18.
+      cases.push_back(reject(std::string(name) + " in a word", "dbt run --select a" + ch + "b",
+                             {g.kind, name, "(at byte offset 18)"}));
+      cases.push_back(reject(std::string(name) + " in quotes", "dbt run --select 'x" + ch + "'",
+                             {g.kind, name, "(at byte offset 19)"}));
+      cases.push_back(reject(std::string(name) + " first", ch + "dbt run",
+                             {g.kind, name, "(at byte offset 0)"}));
+    }
+  }
+  run_table(cases);
 }
 
 TEST(DbtCommand, EmptyAndSize) {
@@ -155,10 +217,12 @@ TEST(DbtCommand, EmptyAndSize) {
   });
 }
 
-TEST(DbtCommand, ForbiddenFlags) {
+TEST(DbtCommand, PathFlagsAreRefusedForEveryone) {
   std::vector<Case> cases;
-  for (std::string flag : {"--project-dir", "--profiles-dir", "--target-path", "--log-path"}) {
-    const std::string named = "'" + flag + "' cannot be overridden; it is set by the project";
+  for (std::string flag : {"--project-dir", "--profiles-dir", "--target-path", "--log-path",
+                           "--packages-install-path", "--partial-parse-file-path",
+                           "--record-timing-info", "-r"}) {
+    const std::string named = "'" + flag + "' names a path";
     cases.push_back(reject(flag + " spaced", "dbt run " + flag + " /tmp", {named}));
     cases.push_back(reject(flag + " equals", "dbt run " + flag + "=/tmp", {named}));
     cases.push_back(reject(flag + " equals empty", "dbt run " + flag + "=", {named}));
@@ -166,49 +230,300 @@ TEST(DbtCommand, ForbiddenFlags) {
     cases.push_back(reject(flag + " before subcommand", "dbt " + flag + " /tmp run", {named}));
     cases.push_back(reject(flag + " at end", "dbt build --select x " + flag, {named}));
   }
+  for (std::string flag : {"--state", "--defer-state", "--deprecated-state"}) {
+    cases.push_back(reject(flag, "dbt build --defer " + flag + " prod-artifacts",
+                           {"'" + flag + "' cannot be set", "with --defer"}));
+    cases.push_back(reject(flag + " equals", "dbt build " + flag + "=x", {"'" + flag + "'"}));
+  }
   cases.push_back(reject("split by quotes", "dbt run --pro'files-dir' /tmp", {"'--profiles-dir'"}));
-  cases.push_back(reject("underscore spelling", "dbt run --profiles_dir /tmp", {"'--profiles_dir'"}));
+  cases.push_back(reject("underscore spelling", "dbt run --profiles_dir /tmp", {"'--profiles_dir'",
+                                                                                "names a path"}));
   cases.push_back(reject("upper case", "dbt run --PROJECT-DIR=/x", {"'--PROJECT-DIR'"}));
-  // Similar-looking but different flags stay allowed.
+  cases.push_back(reject("as a value", "dbt run --select --project-dir", {"'--project-dir'"}));
+  // The issue's exploits: writing a file anywhere, and packages from any folder.
+  cases.push_back(reject("freshness --output", "dbt source freshness --output /home/u/.bashrc",
+                         {"'--output' of 'dbt source freshness' names a path", "sources.json"}));
+  cases.push_back(reject("freshness -o", "dbt source freshness -o /tmp/x", {"'-o'", "names a path"}));
+  cases.push_back(reject("freshness --output=", "dbt source freshness --output=/tmp/x",
+                         {"'--output'", "names a path"}));
+  cases.push_back(reject("deps --add-package", "dbt deps --add-package /tmp/evil --source local",
+                         {"'--add-package' edits the project's packages.yml"}));
+  cases.push_back(reject("deps --source", "dbt deps --source local", {"'--source'", "packages.yml"}));
+  // Files the daemon reads to follow the run.
+  for (std::string flag : {"--log-format-file text", "--log-level-file none", "--no-write-json",
+                           "--log-file-max-bytes 1"}) {
+    cases.push_back(reject(flag, "dbt build " + flag, {"the daemon reads"}));
+  }
+  cases.push_back(reject("telemetry", "dbt build --send-anonymous-usage-stats", {"off this machine"}));
+  cases.push_back(reject("debugger", "dbt build --macro-debugging", {"interactive debugger"}));
+  // Similar-looking but different words stay allowed.
   cases.push_back(accept("--target", "dbt run --target prod", {"dbt", "run", "--target", "prod"}));
-  cases.push_back(accept("--project-dirx is not the flag", "dbt run --select --project-dirx",
-                         {"dbt", "run", "--select", "--project-dirx"}));
-  cases.push_back(accept("flag as part of value", "dbt run --select=--log-paths",
+  cases.push_back(accept("flag-like text inside a value", "dbt run --select=--log-paths",
                          {"dbt", "run", "--select=--log-paths"}));
+  cases.push_back(accept("a path-like selector", "dbt run --select path:models/staging",
+                         {"dbt", "run", "--select", "path:models/staging"}));
   run_table(cases);
 }
 
 TEST(DbtCommand, Subcommands) {
   std::vector<Case> cases;
   for (std::string sub : {"build", "run", "test", "seed", "snapshot", "compile", "ls", "list",
-                          "parse", "deps", "retry", "run-operation", "show", "clone"}) {
+                          "parse", "retry", "show", "clone"}) {
     cases.push_back(accept(sub, "dbt " + sub, {"dbt", sub}));
-    cases.push_back(accept(sub + " with args", "dbt " + sub + " --debug x", {"dbt", sub, "--debug", "x"}));
+    cases.push_back(accept(sub + " with flags", "dbt " + sub + " --debug --target prod",
+                           {"dbt", sub, "--debug", "--target", "prod"}));
   }
   cases.push_back(accept("source freshness", "dbt source freshness", {"dbt", "source", "freshness"}));
   cases.push_back(accept("source freshness args", "dbt source freshness --select source:raw",
                          {"dbt", "source", "freshness", "--select", "source:raw"}));
   cases.push_back(reject("source foo", "dbt source foo", {"'dbt source foo'", "'dbt source freshness'"}));
   cases.push_back(reject("source alone", "dbt source", {"'dbt source' needs 'freshness'"}));
+  cases.push_back(reject("source snapshot-freshness", "dbt source snapshot-freshness",
+                         {"'dbt source snapshot-freshness' is not allowed"}));
+  cases.push_back(reject("flag between group and action", "dbt source --debug freshness",
+                         {"'dbt source --debug'"}));
   cases.push_back(accept("docs generate", "dbt docs generate", {"dbt", "docs", "generate"}));
   cases.push_back(accept("docs generate args", "dbt docs generate --no-compile",
                          {"dbt", "docs", "generate", "--no-compile"}));
-  cases.push_back(reject("docs serve", "dbt docs serve", {"'dbt docs serve'", "'dbt docs generate'"}));
+  cases.push_back(reject("docs serve", "dbt docs serve",
+                         {"'dbt docs serve' is not allowed (it starts a web server", "'dbt docs generate'"}));
   cases.push_back(reject("docs alone", "dbt docs", {"'dbt docs' needs 'generate'"}));
   cases.push_back(reject("unknown", "dbt rm", {"'dbt rm' is not an allowed dbt subcommand",
                                                "build, run, test"}));
-  cases.push_back(reject("init", "dbt init", {"'dbt init'"}));
-  cases.push_back(reject("debug", "dbt debug", {"'dbt debug'"}));
+  cases.push_back(reject("init", "dbt init", {"'dbt init' is not allowed: it creates a new project"}));
+  cases.push_back(reject("init with a name", "dbt init evil", {"'dbt init'"}));
+  cases.push_back(reject("clean", "dbt clean", {"'dbt clean' is not allowed: it deletes"}));
+  cases.push_back(reject("debug", "dbt debug", {"'dbt debug' is not allowed"}));
   cases.push_back(reject("case matters", "dbt BUILD", {"'dbt BUILD'"}));
   cases.push_back(reject("empty subcommand", "dbt '' build", {"'dbt '"}));
   cases.push_back(reject("dbt alone", "dbt", {"'dbt' has no subcommand"}));
   cases.push_back(reject("dbt and spaces", "  dbt  ", {"'dbt' has no subcommand"}));
   cases.push_back(reject("global flag first", "dbt --debug build",
                          {"'--debug' comes before the subcommand", "'dbt build --debug'"}));
-  cases.push_back(reject("global flag with value first", "dbt --log-format json run --select x",
-                         {"'--log-format'", "'dbt run --log-format json --select x'"}));
+  cases.push_back(reject("global flag with value first", "dbt --target prod run --select x",
+                         {"'--target'", "'dbt run --target prod --select x'"}));
   cases.push_back(reject("flag only", "dbt --version", {"'--version'", "'dbt build --version'"}));
   run_table(cases);
+}
+
+TEST(DbtCommand, OwnerOnlySubcommands) {
+  run_table(
+      {
+          reject("run-operation", "dbt run-operation my_macro",
+                 {"'dbt run-operation' is for the socket owner only", "any SQL"}),
+          reject("run_query through run-operation",
+                 "dbt run-operation run_query --args '{sql: \"select 1\"}'",
+                 {"'dbt run-operation' is for the socket owner only"}),
+          reject("deps", "dbt deps", {"'dbt deps' is for the socket owner only"}),
+          reject("deps --upgrade", "dbt deps --upgrade", {"'dbt deps' is for the socket owner only"}),
+          reject("unknown subcommand lists the token's", "dbt rm", {"clone, show"}),
+      },
+      Trust::token);
+  run_table(
+      {
+          accept("run-operation", "dbt run-operation my_macro", {"dbt", "run-operation", "my_macro"}),
+          accept("run-operation with args", "dbt run-operation shop.grant --args '{role: r}' --target prod",
+                 {"dbt", "run-operation", "shop.grant", "--args", "{role: r}", "--target", "prod"}),
+          accept("flags before the macro", "dbt run-operation --args '{}' m",
+                 {"dbt", "run-operation", "--args", "{}", "m"}),
+          reject("run-operation without a macro", "dbt run-operation",
+                 {"'dbt run-operation' needs the name of the macro"}),
+          reject("run-operation with only flags", "dbt run-operation --args '{}'",
+                 {"needs the name of the macro"}),
+          reject("two macros", "dbt run-operation a b", {"'b'", "one macro name only"}),
+          reject("a macro name that is no name", "dbt run-operation 'a b'", {"'a b' is not a macro name"}),
+          reject("--args elsewhere", "dbt run --args '{}'", {"'dbt run' does not take '--args'"}),
+          accept("deps", "dbt deps", {"dbt", "deps"}),
+          accept("deps --upgrade --lock", "dbt deps --upgrade --lock", {"dbt", "deps", "--upgrade", "--lock"}),
+          reject("deps --select", "dbt deps --select x", {"'dbt deps' does not take '--select'"}),
+          reject("unknown subcommand lists the owner's", "dbt rm", {"run-operation, deps"}),
+      },
+      Trust::owner);
+}
+
+TEST(DbtCommand, OwnerOnlyFlags) {
+  const std::string inline_sql = "dbt show --inline \"select content from read_text('/etc/hostname')\"";
+  const std::string inline_jinja = "dbt show --inline '{{ run_query(\"select 1\") }}'";
+  run_table(
+      {
+          reject("show --inline", inline_sql, {"'--inline' is for the socket owner only",
+                                               "SQL and Jinja written by the caller"}),
+          reject("show --inline Jinja", inline_jinja, {"'--inline'"}),
+          reject("show --inline=", "dbt show --inline='select 1'", {"'--inline' is for the socket owner"}),
+          reject("show --inline-direct", "dbt show --inline-direct 'select 1'", {"'--inline-direct'"}),
+          reject("compile --inline", "dbt compile --inline 'select 1'", {"'--inline'"}),
+          reject("--profile", "dbt build --profile other", {"'--profile' is for the socket owner",
+                                                            "profiles.yml"}),
+      },
+      Trust::token);
+  run_table(
+      {
+          accept("show --inline", inline_sql,
+                 {"dbt", "show", "--inline", "select content from read_text('/etc/hostname')"}),
+          accept("compile --inline=", "dbt compile --inline='select 1'",
+                 {"dbt", "compile", "--inline=select 1"}),
+          accept("--profile", "dbt build --profile other", {"dbt", "build", "--profile", "other"}),
+          reject("--inline is not a run flag", "dbt run --inline x", {"'dbt run' does not take '--inline'"}),
+      },
+      Trust::owner);
+}
+
+// Every allowed flag class, per subcommand, as the next word and as --flag=value.
+TEST(DbtCommand, AllowedFlags) {
+  run_table({
+      accept("build, everything",
+             "dbt build --select a --exclude b --selector s --resource-type model "
+             "--exclude-resource-type test --vars '{k: 1}' --full-refresh --target prod --threads 4 "
+             "--fail-fast --defer --favor-state --indirect-selection cautious --empty "
+             "--event-time-start 2024-01-01 --event-time-end 2024-02-01 --store-failures "
+             "--warn-error --warn-error-options '{error: all}' --no-partial-parse --quiet --debug "
+             "--show --sample 3d --no-print",
+             {"dbt", "build", "--select", "a", "--exclude", "b", "--selector", "s",
+              "--resource-type", "model", "--exclude-resource-type", "test", "--vars", "{k: 1}",
+              "--full-refresh", "--target", "prod", "--threads", "4", "--fail-fast", "--defer",
+              "--favor-state", "--indirect-selection", "cautious", "--empty", "--event-time-start",
+              "2024-01-01", "--event-time-end", "2024-02-01", "--store-failures", "--warn-error",
+              "--warn-error-options", "{error: all}", "--no-partial-parse", "--quiet", "--debug",
+              "--show", "--sample", "3d", "--no-print"}),
+      accept("short forms", "dbt run -s a -t prod -x -q -d -f -m b",
+             {"dbt", "run", "-s", "a", "-t", "prod", "-x", "-q", "-d", "-f", "-m", "b"}),
+      accept("equals forms", "dbt run --select=a --target=prod --threads=4 --vars={k:1} --exclude=c",
+             {"dbt", "run", "--select=a", "--target=prod", "--threads=4", "--vars={k:1}",
+              "--exclude=c"}),
+      accept("negations", "dbt test --no-defer --no-favor-state --no-fail-fast --no-quiet --no-debug",
+             {"dbt", "test", "--no-defer", "--no-favor-state", "--no-fail-fast", "--no-quiet",
+              "--no-debug"}),
+      accept("several selectors after one --select", "dbt run --select a b c -x --exclude d e --fail-fast",
+             {"dbt", "run", "--select", "a", "b", "c", "-x", "--exclude", "d", "e", "--fail-fast"}),
+      accept("--models aliases", "dbt run --models a --model b", {"dbt", "run", "--models", "a", "--model", "b"}),
+      accept("ls output format", "dbt ls --output json --output-keys name resource_type --resource-types model",
+             {"dbt", "ls", "--output", "json", "--output-keys", "name", "resource_type",
+              "--resource-types", "model"}),
+      accept("list output=path", "dbt list --output=path", {"dbt", "list", "--output=path"}),
+      accept("show", "dbt show --select a --limit 5 --output json --introspect",
+             {"dbt", "show", "--select", "a", "--limit", "5", "--output", "json", "--introspect"}),
+      accept("compile", "dbt compile --select a --output text --no-introspect --inject-ephemeral-ctes",
+             {"dbt", "compile", "--select", "a", "--output", "text", "--no-introspect",
+              "--inject-ephemeral-ctes"}),
+      accept("source freshness", "dbt source freshness --select source:raw --threads 2 --exclude source:x",
+             {"dbt", "source", "freshness", "--select", "source:raw", "--threads", "2", "--exclude",
+              "source:x"}),
+      accept("docs generate", "dbt docs generate --no-compile --static --empty-catalog --select a",
+             {"dbt", "docs", "generate", "--no-compile", "--static", "--empty-catalog", "--select", "a"}),
+      accept("retry", "dbt retry --threads 2 --vars '{}' --full-refresh",
+             {"dbt", "retry", "--threads", "2", "--vars", "{}", "--full-refresh"}),
+      accept("seed", "dbt seed --show --full-refresh --select books", {"dbt", "seed", "--show",
+                                                                        "--full-refresh", "--select", "books"}),
+      accept("snapshot", "dbt snapshot --select s --empty", {"dbt", "snapshot", "--select", "s", "--empty"}),
+      accept("clone", "dbt clone --select a --full-refresh --resource-type model --defer",
+             {"dbt", "clone", "--select", "a", "--full-refresh", "--resource-type", "model", "--defer"}),
+      accept("parse", "dbt parse --vars '{}' --threads 1", {"dbt", "parse", "--vars", "{}", "--threads", "1"}),
+      accept("closing braces in --vars", "dbt build --vars '{a: {b: 1}}'",
+             {"dbt", "build", "--vars", "{a: {b: 1}}"}),
+      accept("a value of '-' inside --flag=value", "dbt run --vars=-x", {"dbt", "run", "--vars=-x"}),
+  });
+}
+
+// Flags dbt accepts for some subcommands only, and flags nobody allowed.
+TEST(DbtCommand, RefusedFlags) {
+  run_table({
+      reject("--limit on run", "dbt run --limit 5", {"'dbt run' does not take '--limit'"}),
+      reject("--threads on ls", "dbt ls --threads 2", {"'dbt ls' does not take '--threads'"}),
+      reject("--select on retry", "dbt retry --select a", {"'dbt retry' does not take '--select'"}),
+      reject("--select on parse", "dbt parse --select a", {"'dbt parse' does not take '--select'"}),
+      reject("--full-refresh on test", "dbt test --full-refresh", {"'dbt test' does not take"}),
+      reject("--output on run", "dbt run --output json", {"'dbt run' does not take '--output'"}),
+      reject("--empty on test", "dbt test --empty", {"'dbt test' does not take '--empty'"}),
+      reject("unknown long flag", "dbt run --frobnicate", {"'--frobnicate' is not an allowed flag",
+                                                          "docs/commands.md"}),
+      reject("unknown with value", "dbt run --frobnicate=1", {"'--frobnicate' is not an allowed flag"}),
+      reject("--version", "dbt build --version", {"'--version' is not an allowed flag"}),
+      reject("-v", "dbt build -v", {"'-v' is not an allowed flag"}),
+      reject("--log-format", "dbt build --log-format json", {"'--log-format' is not an allowed flag"}),
+      reject("--use-colors", "dbt build --use-colors", {"'--use-colors'"}),
+      reject("upper case is another flag", "dbt build --SELECT a", {"'--SELECT' is not an allowed flag"}),
+      reject("underscore is another flag", "dbt build --full_refresh", {"'--full_refresh'"}),
+      reject("short flags clustered", "dbt run -xq", {"'-xq' is not an allowed flag", "one per word"}),
+      reject("short flag with a glued value", "dbt run -tprod", {"'-tprod'", "one per word"}),
+      reject("short flag with =", "dbt run -s=a", {"'-s=a'"}),
+      reject("a lone dash", "dbt run -", {"'-' is not an allowed flag"}),
+      reject("end of flags", "dbt run -- --project-dir", {"'--project-dir' names a path"}),
+      reject("end of flags alone", "dbt run -- x", {"'--' is not allowed"}),
+  });
+}
+
+TEST(DbtCommand, FlagValues) {
+  run_table({
+      reject("missing value at the end", "dbt run --select", {"'--select' needs a value"}),
+      reject("missing short value", "dbt run -t", {"'-t' needs a value"}),
+      reject("a flag where a value belongs", "dbt run --select --full-refresh",
+             {"'--select' needs a value, but the next word '--full-refresh' starts with '-'",
+              "'--select=--full-refresh'"}),
+      reject("a short flag where a value belongs", "dbt run --target -x", {"'--target' needs a value"}),
+      reject("a negative number as the next word", "dbt run --threads -1", {"'--threads=-1'"}),
+      reject("empty value", "dbt run --select ''", {"'--select' has an empty value"}),
+      reject("empty value after =", "dbt run --select=", {"'--select' has an empty value"}),
+      reject("blank value", "dbt run --select ' '", {"'--select' has an empty value"}),
+      reject("empty --exclude", "dbt build --exclude \"\"", {"'--exclude' has an empty value"}),
+      reject("empty --vars", "dbt run --vars=''", {"'--vars' has an empty value"}),
+      reject("empty later value of --select", "dbt run --select a ''", {"'--select' has an empty value"}),
+      reject("empty --target", "dbt run -t ''", {"'-t' has an empty value"}),
+      reject("a switch with a value", "dbt run --full-refresh=true", {"'--full-refresh' takes no value"}),
+      reject("a negation with a value", "dbt run --no-defer=1", {"'--no-defer' takes no value"}),
+      reject("a short flag swallowed by --exclude", "dbt run --exclude a -x",
+             {"'-x' after '--exclude' would be read by dbt as one more of its values"}),
+      reject("swallowed by --resource-type", "dbt build --resource-type model -t prod", {"'-t' after"}),
+      accept("a short flag after --select ends it", "dbt run --select a -x", {"dbt", "run", "--select", "a", "-x"}),
+      accept("a long flag after --exclude ends it", "dbt run --exclude a --fail-fast",
+             {"dbt", "run", "--exclude", "a", "--fail-fast"}),
+      reject("a stray word", "dbt run my_model", {"'my_model' is not a flag or a flag's value",
+                                                  "takes no other words", "'--select my_model'"}),
+      reject("a stray word after a one-value flag", "dbt run --target prod extra",
+             {"'extra' is not a flag or a flag's value"}),
+      reject("a stray word without --select hint", "dbt parse x", {"'dbt parse' takes no other words"}),
+      reject("ls --output is a format, not a file", "dbt ls --output /tmp/x",
+             {"'--output' of 'dbt ls' takes one of json, name, path, selector; got '/tmp/x'"}),
+      reject("show --output", "dbt show --output name", {"takes one of json, text"}),
+      reject("--indirect-selection choice", "dbt build --indirect-selection everything",
+             {"takes one of eager, cautious, buildable, empty"}),
+  });
+}
+
+// dbt renders every string var as a Jinja template when a model reads it, so Jinja in --vars
+// is code: the owner's only.
+TEST(DbtCommand, JinjaInVars) {
+  const std::string env = "dbt build --vars '{x: \"{{ env_var(HOME) }}\"}'";
+  run_table(
+      {
+          reject("{{ in --vars", env, {"'--vars' holds Jinja ('{{')", "renders string vars as templates"}),
+          reject("{% in --vars", "dbt build --vars '{x: \"{% do run_query(q) %}\"}'", {"('{%')"}),
+          reject("{# in --vars", "dbt build --vars '{x: \"{# c #}\"}'", {"('{#')"}),
+          reject("nested", "dbt build --vars '{a: {b: \"{{ x }}\"}}'", {"'--vars' holds Jinja"}),
+          reject("--vars=", "dbt build --vars='{x: {{y}}}'", {"'--vars' holds Jinja"}),
+          reject("in a job command too", "dbt run --vars '{{ x }}'", {"holds Jinja"}),
+      },
+      Trust::token);
+  run_table(
+      {
+          accept("{{ in --vars", env, {"dbt", "build", "--vars", "{x: \"{{ env_var(HOME) }}\"}"}),
+          accept("{% in --vars", "dbt build --vars '{x: \"{% if 1 %}y{% endif %}\"}'",
+                 {"dbt", "build", "--vars", "{x: \"{% if 1 %}y{% endif %}\"}"}),
+      },
+      Trust::owner);
+}
+
+TEST(DbtCommand, MessagesQuoteLittleOfTheInput) {
+  const std::string huge(3000, 'z');
+  for (const std::string& cmd :
+       {"dbt run --" + huge, "dbt run " + huge, "dbt ls --output " + huge, "dbt run --threads -" + huge,
+        "dbt " + huge, "dbt run -" + huge, "dbt show --limit=1 -" + huge}) {
+    for (Trust trust : {Trust::token, Trust::owner}) {
+      const auto r = validate_dbt_command(cmd, "command_override", trust);
+      ASSERT_FALSE(r.ok());
+      EXPECT_LT(r.error().size(), 400u) << r.error();
+      EXPECT_NE(r.error().find("..."), std::string::npos) << r.error();
+    }
+  }
 }
 
 TEST(DbtCommand, FirstWord) {
@@ -287,13 +602,14 @@ TEST(DbtCommand, JoinRoundTrip) {
 
 TEST(DbtCommand, ValidateJoinRoundTrip) {
   // What validation accepts, displayed and validated again, gives the same words.
-  for (const char* cmd : {"dbt build --select my_model+", "dbt run --select 'a b' --vars ''",
+  for (const char* cmd : {"dbt build --select my_model+", "dbt run --select 'a b' --vars '{}'",
                           "dbt run --vars \"{'k': 'v'}\"", "dbt ls --select 'modèle_数据'",
-                          "dbt source freshness", "dbt run-operation m --args '{\"x\": 1}'"}) {
+                          "dbt source freshness", "dbt run-operation m --args '{\"x\": 1}'",
+                          "dbt show --inline \"select 'it''s'\""}) {
     SCOPED_TRACE(cmd);
-    const auto first = validate_dbt_command(cmd);
+    const auto first = validate_dbt_command(cmd, "command", Trust::owner);
     ASSERT_TRUE(first.ok()) << first.error();
-    const auto second = validate_dbt_command(join_command_words(*first));
+    const auto second = validate_dbt_command(join_command_words(*first), "command", Trust::owner);
     ASSERT_TRUE(second.ok()) << second.error();
     EXPECT_EQ(*second, *first);
   }
