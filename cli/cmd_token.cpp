@@ -14,26 +14,34 @@ void add_token_commands(CLI::App& app, Context& ctx) {
     auto* cmd = group->add_subcommand("create", "A new token; its secret is shown once");
     auto name = std::make_shared<std::string>();
     auto days = std::make_shared<int>(0);
+    auto scope = std::make_shared<std::string>();
     cmd->add_option("--name", *name, "What it is for, e.g. airflow-prod")->required();
+    cmd->add_option("--scope", *scope,
+                    "read (look only), trigger (also trigger, cancel and retry runs; the default), "
+                    "admin (also change jobs and webhooks)")
+        ->check(CLI::IsMember({"read", "trigger", "admin"}));
     cmd->add_option("--expires-in", *days, "Days until it stops working (default: never)")->check(CLI::Range(1, 3650));
-    cmd->callback([&ctx, name, days, cmd] {
+    cmd->callback([&ctx, name, days, scope, cmd] {
       nlohmann::json body = {{"name", *name}};
       if (cmd->count("--expires-in") > 0) body["expires_in_days"] = *days;
+      if (!scope->empty()) body["scope"] = *scope;
       const auto t = ctx.client().post("/api/v1/tokens", body);
-      if (ctx.json()) return print_json({{"id", t["id"]}, {"name", t["name"]}, {"token", t["token"]}});
+      if (ctx.json()) {
+        return print_json({{"id", t["id"]}, {"name", t["name"]}, {"scope", t["scope"]}, {"token", t["token"]}});
+      }
       std::cout << fmt::format("{}\n", t["token"].get<std::string>());
-      std::cerr << fmt::format("token {} ({}) created{}; the secret above is shown only now: store it\n",
-                               t["id"].get<std::string>(), t["name"].get<std::string>(),
+      std::cerr << fmt::format("token {} ({}, scope {}) created{}; the secret above is shown only now: store it\n",
+                               t["id"].get<std::string>(), t["name"].get<std::string>(), text_of(t["scope"]),
                                t["expires_at"].is_null() ? "" : ", expires " + t["expires_at"].get<std::string>());
     });
   }
   group->add_subcommand("list", "Tokens (never their secrets)")->callback([&ctx] {
     const auto answer = ctx.client().get("/api/v1/tokens");
     if (ctx.json()) return print_json(answer);
-    std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}};
+    std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}};
     for (const auto& t : answer["tokens"]) {
-      rows.push_back({t["id"], t["name"], t["created_at"], text_of(t["expires_at"]), text_of(t["last_used_at"]),
-                      text_of(t["revoked_at"])});
+      rows.push_back({t["id"], t["name"], text_of(t["scope"]), t["created_at"], text_of(t["expires_at"]),
+                      text_of(t["last_used_at"]), text_of(t["revoked_at"])});
     }
     print_table(rows);
   });

@@ -15,7 +15,8 @@ constexpr size_t kSecretChars = 40;
 UserError unauthorized(const std::string& message) { return UserError(401, "unauthorized", message); }
 }  // namespace
 
-CreatedToken Tokens::create(const std::string& name, std::optional<int> expires_in_days) {
+CreatedToken Tokens::create(const std::string& name, std::optional<int> expires_in_days,
+                            store::TokenScope scope) {
   if (name.empty() || name.size() > 100) throw bad_request("a token needs a name of 1-100 characters (--name)");
   if (expires_in_days && (*expires_in_days < 1 || *expires_in_days > 3650)) {
     throw bad_request("expires_in_days must be between 1 and 3650");
@@ -27,6 +28,7 @@ CreatedToken Tokens::create(const std::string& name, std::optional<int> expires_
   t.org_id = org_id_;
   t.name = name;
   t.secret_sha256 = common::sha256_hex(out.secret);
+  t.scope = scope;
   t.created_at = common::now();
   if (expires_in_days) t.expires_at = t.created_at + std::chrono::hours(24 * *expires_in_days);
   store_.insert_token(t);
@@ -72,6 +74,15 @@ store::Token Tokens::authenticate(const std::string& authorization) {
   }
   store_.touch_token(token->id, now);
   return *token;
+}
+
+void Tokens::require_scope(const store::Token& token, store::TokenScope needed) {
+  if (token.scope >= needed) return;
+  const std::string want = store::to_string(needed);
+  throw UserError(403, "forbidden",
+                  "this route needs a token with scope '" + want + "'; this token's scope is '" +
+                      store::to_string(token.scope) + "' (create one with dagctl token create --scope " + want +
+                      ")");
 }
 
 }  // namespace dagctl::daemon

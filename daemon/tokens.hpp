@@ -1,5 +1,6 @@
 // API tokens (CONTRACT §5, §10): `dctl_` + 40 random base62 characters, shown once,
-// stored as SHA-256, checked in constant time on every TCP request.
+// stored as SHA-256, checked in constant time on every TCP request. Each has a scope
+// (read, trigger, admin) that bounds what it may do (docs/api.md, Token scopes).
 #pragma once
 
 #include <map>
@@ -21,13 +22,19 @@ class Tokens {
 public:
   Tokens(store::Store& store, std::string org_id) : store_(store), org_id_(std::move(org_id)) {}
 
-  CreatedToken create(const std::string& name, std::optional<int> expires_in_days);
+  // The scope a token gets when none is asked for: enough to trigger a job and poll its run.
+  static constexpr store::TokenScope kDefaultScope = store::TokenScope::trigger;
+
+  CreatedToken create(const std::string& name, std::optional<int> expires_in_days,
+                      store::TokenScope scope = kDefaultScope);
   std::vector<store::Token> list() { return store_.list_tokens(); }
   // 404 for an unknown id; revoking twice is harmless.
   store::Token revoke(const std::string& id);
   // The token an `Authorization` header value names. Throws UserError 401 saying what is
   // wrong (missing, malformed, unknown, revoked, expired) — never which tokens exist.
   store::Token authenticate(const std::string& authorization);
+  // Throws UserError 403 naming both scopes when `token` may not do what needs `needed`.
+  static void require_scope(const store::Token& token, store::TokenScope needed);
 
 private:
   store::Store& store_;

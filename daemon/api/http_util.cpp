@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/errors.hpp"
+#include "daemon/limits.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -46,7 +47,10 @@ std::optional<json> json_body(const Call& call, bool required) {
     if (!body.is_object()) throw bad_request("the body must be a JSON object, not " + std::string(body.type_name()));
     return body;
   } catch (const json::parse_error& e) {
-    throw bad_request(std::string("malformed JSON: ") + e.what());
+    // The parser's message ends with the token it last read, which may be the whole body.
+    std::string what = e.what();
+    if (what.size() > 300) what = what.substr(0, std::min<std::size_t>(what.find("; last read:"), 300)) + "...";
+    throw bad_request("malformed JSON: " + what);
   }
 }
 
@@ -55,7 +59,7 @@ void reject_unknown_fields(const json& body, std::initializer_list<const char*> 
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
       std::string names;
       for (const char* a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-      throw bad_request("unknown field '" + key + "'; allowed: " + names);
+      throw bad_request("unknown field " + quote(key) + "; allowed: " + names);
     }
   }
 }
@@ -63,6 +67,26 @@ void reject_unknown_fields(const json& body, std::initializer_list<const char*> 
 std::optional<std::string> query_param(const Call& call, const std::string& name) {
   if (!call.http.has_param(name.c_str())) return std::nullopt;
   return call.http.get_param_value(name.c_str());
+}
+
+std::optional<std::uint64_t> parse_whole_number(std::string_view text, std::uint64_t max) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (digit > max || value > (max - digit) / 10) return std::nullopt;  // value * 10 + digit > max
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+bool bool_param(const Call& call, const std::string& name, bool otherwise) {
+  const auto text = query_param(call, name);
+  if (!text) return otherwise;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  throw bad_request("'" + name + "' must be true or false");
 }
 
 }  // namespace dagctl::daemon::api

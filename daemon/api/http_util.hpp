@@ -5,15 +5,26 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "daemon/store/models.hpp"
 
 namespace dagctl::daemon::api {
 
-// One request as the route handlers see it: httplib's request and the body we read.
+// One request as the route handlers see it: httplib's request, the body we read, and who
+// is asking.
 struct Call {
   const httplib::Request& http;
   const std::string& body;
+  // On the Unix socket: the owner, who may do everything. Over TCP: the token's scope
+  // (none for the one route that needs no token).
+  bool owner = false;
+  std::optional<store::TokenScope> scope;
+
+  bool may(store::TokenScope needed) const { return owner || (scope && *scope >= needed); }
 };
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
@@ -28,5 +39,10 @@ std::optional<nlohmann::json> json_body(const Call& call, bool required);
 void reject_unknown_fields(const nlohmann::json& body, std::initializer_list<const char*> allowed);
 
 std::optional<std::string> query_param(const Call& call, const std::string& name);
+
+// Digits only (no sign, space or '+'), at most `max`; nullopt otherwise.
+std::optional<std::uint64_t> parse_whole_number(std::string_view text, std::uint64_t max);
+// A query parameter that must be "true" or "false"; absent: `otherwise`; else 400.
+bool bool_param(const Call& call, const std::string& name, bool otherwise);
 
 }  // namespace dagctl::daemon::api

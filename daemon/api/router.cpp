@@ -4,12 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <thread>
 
+#include "common/dbt_command.hpp"
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/views.hpp"
 #include "daemon/errors.hpp"
+#include "daemon/limits.hpp"
 #include "daemon/runner/executor.hpp"
 
 namespace dagctl::daemon::api {
@@ -23,21 +26,41 @@ constexpr const char* kId = "([^/]+)";
 
 int parse_limit(const std::optional<std::string>& text) {
   if (!text) return 20;
-  try {
-    size_t used = 0;
-    const int n = std::stoi(*text, &used);
-    if (used == text->size() && n >= 1 && n <= 1000) return n;
-  } catch (const std::exception&) {
-  }
+  const auto n = parse_whole_number(*text, 1000);
+  if (n && *n >= 1) return static_cast<int>(*n);
   throw bad_request("'limit' must be a whole number from 1 to 1000");
 }
+
+// Socket callers are the owner; TCP callers hold a token (docs/commands.md, who may run what).
+common::Trust trust_of(const Call& call) { return call.owner ? common::Trust::owner : common::Trust::token; }
+
+// Holds one of a listener's follower places for as long as a log stream lives.
+class FollowerSlot {
+public:
+  explicit FollowerSlot(std::atomic<int>& count) : count_(count) {}
+  ~FollowerSlot() { count_.fetch_sub(1); }
+  FollowerSlot(const FollowerSlot&) = delete;
+  FollowerSlot& operator=(const FollowerSlot&) = delete;
+
+  // nullptr when `limit` streams are being served already.
+  static std::shared_ptr<FollowerSlot> take(std::atomic<int>& count, int limit) {
+    if (count.fetch_add(1) >= limit) {
+      count.fetch_sub(1);
+      return nullptr;
+    }
+    return std::make_shared<FollowerSlot>(count);
+  }
+
+private:
+  std::atomic<int>& count_;
+};
 
 std::map<std::string, std::string> string_map(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) return {};
   if (!body[key].is_object()) throw bad_request(std::string("field '") + key + "' must be an object");
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : body[key].items()) {
-    if (!v.is_string()) throw bad_request(std::string(key) + " '" + k + "' must have a string value");
+    if (!v.is_string()) throw bad_request(std::string(key) + " " + quote(k) + " must have a string value");
     out[k] = v.get<std::string>();
   }
   return out;
@@ -72,27 +95,32 @@ std::string openapi_path(const std::string& pattern) {
 
 Router::Router(Service& service, Tokens& tokens, std::string data_dir)
     : service_(service), tokens_(tokens), data_dir_(std::move(data_dir)) {
-  add("GET", "/api/v1/health", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/health", Scope::read, [this](const Call&, httplib::Response& res, const Params&) {
     send_json(res, 200, {{"status", "ok"}, {"version", service_.info().version}});
   });
-  add("GET", "/api/v1/daemon", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/daemon", Scope::admin, [this](const Call&, httplib::Response& res, const Params&) {
     const auto& info = service_.info();
     const auto counts = service_.run_counts();
     send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
                          {"http", info.http.empty() ? json(nullptr) : json(info.http)},
                          {"data_dir", info.data_dir},
                          {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
-                         {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}}});
+                         {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
+                         {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},
+                                      {"detail", info.sandbox_detail}}}});
   }, /*local_only=*/true);
-  add("GET", "/api/v1/org", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/org", Scope::read, [this](const Call&, httplib::Response& res, const Params&) {
     const auto org = service_.organization();
     send_json(res, 200, {{"id", org.id}, {"name", org.name}});
   });
   // The route table itself, in OpenAPI path syntax; docs/openapi.yaml is checked against it.
-  add("GET", "/api/v1/routes", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/routes", Scope::admin, [this](const Call&, httplib::Response& res, const Params&) {
     json list = json::array();
     for (const auto& r : routes_) {
-      list.push_back({{"method", r.method}, {"path", openapi_path(r.pattern.text())}, {"local_only", r.local_only}});
+      list.push_back({{"method", r.method},
+                      {"path", openapi_path(r.pattern.text())},
+                      {"local_only", r.local_only},
+                      {"scope", r.local_only ? json(nullptr) : json(store::to_string(r.scope))}});
     }
     send_json(res, 200, {{"routes", list}});
   }, /*local_only=*/true);
@@ -109,6 +137,7 @@ json token_json(const store::Token& t) {
   };
   return {{"id", t.id},
           {"name", t.name},
+          {"scope", store::to_string(t.scope)},
           {"created_at", common::to_rfc3339(t.created_at)},
           {"expires_at", time_or_null(t.expires_at)},
           {"last_used_at", time_or_null(t.last_used_at)},
@@ -118,31 +147,38 @@ json token_json(const store::Token& t) {
 
 // Token management is local-only: whoever can reach the socket owns the daemon anyway.
 void Router::add_token_routes() {
-  add("GET", "/api/v1/tokens", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/tokens", Scope::admin, [this](const Call&, httplib::Response& res, const Params&) {
     json list = json::array();
     for (const auto& t : tokens_.list()) list.push_back(token_json(t));
     send_json(res, 200, {{"tokens", list}});
   }, /*local_only=*/true);
-  add("POST", "/api/v1/tokens", [this](const Call& req, httplib::Response& res, const Params&) {
+  add("POST", "/api/v1/tokens", Scope::admin, [this](const Call& req, httplib::Response& res, const Params&) {
     const json body = *json_body(req, true);
-    reject_unknown_fields(body, {"name", "expires_in_days"});
+    reject_unknown_fields(body, {"name", "expires_in_days", "scope"});
     if (!body.contains("name") || !body["name"].is_string()) throw bad_request("field 'name' (a string) is required");
+    auto scope = Tokens::kDefaultScope;
+    if (body.contains("scope") && !body["scope"].is_null()) {
+      const auto parsed = body["scope"].is_string() ? store::parse_token_scope(body["scope"].get<std::string>())
+                                                    : std::nullopt;
+      if (!parsed) throw bad_request("field 'scope' must be \"read\", \"trigger\" or \"admin\"");
+      scope = *parsed;
+    }
     std::optional<int> days;
     if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
       if (!body["expires_in_days"].is_number_integer()) throw bad_request("field 'expires_in_days' must be a whole number");
       days = body["expires_in_days"].get<int>();
     }
-    const auto created = tokens_.create(body["name"].get<std::string>(), days);
+    const auto created = tokens_.create(body["name"].get<std::string>(), days, scope);
     json out = token_json(created.token);
     out["token"] = created.secret;
     send_json(res, 201, out);
   }, /*local_only=*/true);
-  add("DELETE", std::string("/api/v1/tokens/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("DELETE", std::string("/api/v1/tokens/") + kId, Scope::admin, [this](const Call&, httplib::Response& res, const Params& p) {
     send_json(res, 200, token_json(tokens_.revoke(p[0])));
   }, /*local_only=*/true);
 }
 
-void Router::authorize(const httplib::Request& req) const {
+store::Token Router::authorize(const httplib::Request& req) const {
   const auto token = tokens_.authenticate(req.get_header_value("Authorization"));
   const std::string org = req.get_header_value("X-Organization-ID");
   if (!org.empty() && org != token.org_id) {
@@ -150,21 +186,22 @@ void Router::authorize(const httplib::Request& req) const {
                     "X-Organization-ID '" + org + "' is not this token's organization; send " + token.org_id +
                         " or leave the header out");
   }
+  return token;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler,
+void Router::add(const std::string& method, const std::string& pattern, Scope scope, Handler handler,
                  bool local_only) {
-  routes_.push_back({method, RoutePattern(pattern), local_only, std::move(handler)});
+  routes_.push_back({method, RoutePattern(pattern), scope, local_only, std::move(handler)});
 }
 
 void Router::add_project_routes() {
-  add("GET", "/api/v1/projects", [this](const Call&, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/projects", Scope::read, [this](const Call&, httplib::Response& res, const Params&) {
     json list = json::array();
     for (const auto& p : service_.list_projects()) list.push_back(project_json(p, service_.list_jobs(p.id)));
     send_json(res, 200, {{"projects", list}});
   });
   // Registering names a folder and a dbt executable to run: local users only.
-  add("POST", "/api/v1/projects", [this](const Call& req, httplib::Response& res, const Params&) {
+  add("POST", "/api/v1/projects", Scope::admin, [this](const Call& req, httplib::Response& res, const Params&) {
     const json body = *json_body(req, true);
     reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env"});
     ProjectSpec spec;
@@ -177,11 +214,11 @@ void Router::add_project_routes() {
     const auto project = service_.add_project(spec);
     send_json(res, 201, project_json(project, service_.list_jobs(project.id)));
   }, /*local_only=*/true);
-  add("GET", std::string("/api/v1/projects/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", std::string("/api/v1/projects/") + kId, Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     const auto project = service_.get_project(p[0]);
     send_json(res, 200, project_json(project, service_.list_jobs(project.id)));
   });
-  add("DELETE", std::string("/api/v1/projects/") + kId, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("DELETE", std::string("/api/v1/projects/") + kId, Scope::admin, [this](const Call&, httplib::Response& res, const Params& p) {
     service_.remove_project(p[0]);
     res.status = 204;
   }, /*local_only=*/true);
@@ -190,25 +227,25 @@ void Router::add_project_routes() {
 void Router::add_job_routes() {
   const std::string jobs = std::string("/api/v1/projects/") + kId + "/jobs";
   const std::string job = jobs + "/" + kId;
-  add("GET", jobs, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", jobs, Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     json list = json::array();
     for (const auto& j : service_.list_jobs(p[0])) list.push_back(job_json(j));
     send_json(res, 200, {{"jobs", list}});
   });
-  add("POST", jobs, [this](const Call& req, httplib::Response& res, const Params& p) {
-    send_json(res, 201, job_json(service_.create_job(p[0], *json_body(req, true))));
+  add("POST", jobs, Scope::admin, [this](const Call& req, httplib::Response& res, const Params& p) {
+    send_json(res, 201, job_json(service_.create_job(p[0], *json_body(req, true), trust_of(req))));
   });
-  add("GET", job, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", job, Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     send_json(res, 200, job_json(service_.get_job(p[0], p[1])));
   });
-  add("PATCH", job, [this](const Call& req, httplib::Response& res, const Params& p) {
-    send_json(res, 200, job_json(service_.update_job(p[0], p[1], *json_body(req, true))));
+  add("PATCH", job, Scope::admin, [this](const Call& req, httplib::Response& res, const Params& p) {
+    send_json(res, 200, job_json(service_.update_job(p[0], p[1], *json_body(req, true), trust_of(req))));
   });
-  add("DELETE", job, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("DELETE", job, Scope::admin, [this](const Call&, httplib::Response& res, const Params& p) {
     service_.delete_job(p[0], p[1]);
     res.status = 204;
   });
-  add("POST", job + "/trigger", [this](const Call& req, httplib::Response& res, const Params& p) {
+  add("POST", job + "/trigger", Scope::trigger, [this](const Call& req, httplib::Response& res, const Params& p) {
     std::optional<std::string> override_command;
     if (auto body = json_body(req, false)) {
       reject_unknown_fields(*body, {"command_override"});
@@ -219,37 +256,37 @@ void Router::add_job_routes() {
         override_command = (*body)["command_override"].get<std::string>();
       }
     }
-    const auto run = service_.trigger(p[0], p[1], override_command, "manual");
+    const auto run = service_.trigger(p[0], p[1], override_command, "manual", trust_of(req));
     send_json(res, 200, {{"message", "DBT job run triggered successfully"},
                          {"job_run_id", run.id},
                          {"job_id", run.job_id},
                          {"job_name", run.job_name}});
   });
-  add("GET", job + "/deliveries", [this](const Call& req, httplib::Response& res, const Params& p) {
+  add("GET", job + "/deliveries", Scope::read, [this](const Call& req, httplib::Response& res, const Params& p) {
     json list = json::array();
     for (const auto& d : service_.deliveries(p[0], p[1], parse_limit(query_param(req, "limit")))) {
-      list.push_back(delivery_json(d, service_.delivery_attempts(d.id)));
+      list.push_back(delivery_json(d, service_.delivery_attempts(d.id), req.may(Scope::admin)));
     }
     send_json(res, 200, {{"deliveries", list}});
   });
-  add("POST", job + "/webhook/test", [this](const Call&, httplib::Response& res, const Params& p) {
+  add("POST", job + "/webhook/test", Scope::admin, [this](const Call& req, httplib::Response& res, const Params& p) {
     const auto d = service_.test_webhook(p[0], p[1]);
-    send_json(res, 202, delivery_json(d, {}));
+    send_json(res, 202, delivery_json(d, {}, req.may(Scope::admin)));
   });
   // The signing secret never leaves the machine (CONTRACT §8).
-  add("GET", job + "/webhook/secret", [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", job + "/webhook/secret", Scope::admin, [this](const Call&, httplib::Response& res, const Params& p) {
     send_json(res, 200, {{"secret", service_.webhook_secret(p[0], p[1])}});
   }, /*local_only=*/true);
-  add("POST", std::string("/api/v1/deliveries/") + kId + "/redeliver",
-      [this](const Call&, httplib::Response& res, const Params& p) {
+  add("POST", std::string("/api/v1/deliveries/") + kId + "/redeliver", Scope::admin,
+      [this](const Call& req, httplib::Response& res, const Params& p) {
         const auto d = service_.redeliver(p[0]);
-        send_json(res, 202, delivery_json(d, service_.delivery_attempts(d.id)));
+        send_json(res, 202, delivery_json(d, service_.delivery_attempts(d.id), req.may(Scope::admin)));
       });
 }
 
 void Router::add_run_routes() {
   const std::string run = std::string("/api/v1/runs/") + kId;
-  add("GET", "/api/v1/runs", [this](const Call& req, httplib::Response& res, const Params&) {
+  add("GET", "/api/v1/runs", Scope::read, [this](const Call& req, httplib::Response& res, const Params&) {
     store::RunFilter filter;
     filter.job_id = query_param(req, "job_id");
     filter.project_id = query_param(req, "project_id");
@@ -272,36 +309,54 @@ void Router::add_run_routes() {
     json next = static_cast<int>(runs.size()) == filter.limit ? json(runs.back().id) : json(nullptr);
     send_json(res, 200, {{"runs", list}, {"next", next}});
   });
-  add("GET", run, [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", run, Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     send_json(res, 200, run_json(service_.get_run(p[0]), service_.progress(p[0])));
   });
-  add("POST", run + "/cancel", [this](const Call&, httplib::Response& res, const Params& p) {
+  add("POST", run + "/cancel", Scope::trigger, [this](const Call&, httplib::Response& res, const Params& p) {
     send_json(res, 200, run_json(service_.cancel_run(p[0]), service_.progress(p[0])));
   });
-  add("POST", run + "/retry", [this](const Call&, httplib::Response& res, const Params& p) {
+  add("POST", run + "/retry", Scope::trigger, [this](const Call&, httplib::Response& res, const Params& p) {
     const auto retried = service_.retry_run(p[0]);
     send_json(res, 200, {{"message", "DBT job run triggered successfully"},
                          {"job_run_id", retried.id},
                          {"job_id", retried.job_id},
                          {"job_name", retried.job_name}});
   });
-  add("GET", run + "/logs", [this](const Call& req, httplib::Response& res, const Params& p) {
-    const auto r = service_.get_run(p[0]);
-    const bool follow = query_param(req, "follow").value_or("false") == "true";
+  add("GET", run + "/logs", Scope::read, [this](const Call& req, httplib::Response& res, const Params& p) {
+    const bool follow = bool_param(req, "follow", false);
     std::uint64_t offset = 0;
     if (auto text = query_param(req, "offset")) {
-      try {
-        offset = std::stoull(*text);
-      } catch (const std::exception&) {
-        throw bad_request("'offset' must be a whole number of bytes");
+      constexpr auto kMaxOffset = static_cast<std::uint64_t>(std::numeric_limits<std::streamoff>::max());
+      const auto n = parse_whole_number(*text, kMaxOffset);
+      if (!n) throw bad_request("'offset' must be a whole number of bytes from 0 to " + std::to_string(kMaxOffset));
+      offset = *n;
+    }
+    const auto r = service_.get_run(p[0]);
+    struct Stream {
+      std::ifstream file;
+      std::uint64_t position = 0;  // the next byte to send
+      std::shared_ptr<FollowerSlot> slot;  // followers only; freed with the response
+    };
+    auto stream = std::make_shared<Stream>();
+    stream->position = offset;
+    if (follow) {
+      stream->slot = req.owner ? FollowerSlot::take(followers_socket_, kMaxFollowersSocket)
+                               : FollowerSlot::take(followers_tcp_, kMaxFollowersTcp);
+      if (!stream->slot) {
+        const int limit = req.owner ? kMaxFollowersSocket : kMaxFollowersTcp;
+        res.set_header("Retry-After", "5");
+        send_error(res, 503, "too_many_followers",
+                   std::to_string(limit) + " log streams are being followed on this listener already, the most it "
+                   "serves at once; retry in a few seconds, or read the log without follow=true and poll with offset=N");
+        return;
       }
     }
-    auto file = std::make_shared<std::ifstream>();
     res.set_chunked_content_provider(
         "text/plain; charset=utf-8",
-        [this, file, follow, offset, path = runner::run_log_path(data_dir_, r.id), id = r.id](
+        [this, stream, follow, path = runner::run_log_path(data_dir_, r.id), id = r.id](
             size_t, httplib::DataSink& sink) {
           char buffer[64 * 1024];
+          auto& file = stream->file;
           // Bounded memory whatever the log's size: one buffer at a time.
           while (sink.is_writable()) {
             const std::uint64_t ends_seen = service_.run_ends().count();  // before the status
@@ -311,18 +366,21 @@ void Router::add_run_routes() {
               const auto now_run = service_.find_run(id);
               ended = !now_run || common::is_terminal(now_run->status);
             }
-            if (!file->is_open()) {
-              // A queued run has no log yet: the executor creates it when the run starts.
-              file->open(path, std::ios::binary);
-              if (file->is_open()) file->seekg(static_cast<std::streamoff>(offset));
-            }
+            // A queued run has no log yet: the executor creates it when the run starts.
+            if (!file.is_open()) file.open(path, std::ios::binary);
             std::streamsize n = 0;
-            if (file->is_open()) {
-              file->clear();
-              file->read(buffer, sizeof buffer);
-              n = file->gcount();
+            if (file.is_open()) {
+              // From our own position each time: an offset past the end (even one the file
+              // system cannot seek to) reads nothing until the log grows past it.
+              file.clear();
+              file.seekg(static_cast<std::streamoff>(stream->position));
+              if (file) {
+                file.read(buffer, sizeof buffer);
+                n = file.gcount();
+              }
             }
             if (n > 0) {
+              stream->position += static_cast<std::uint64_t>(n);
               if (!sink.write(buffer, static_cast<size_t>(n))) return false;
               continue;
             }
@@ -336,7 +394,7 @@ void Router::add_run_routes() {
           return true;
         });
   });
-  add("GET", run + "/artifacts/(.+)", [this](const Call&, httplib::Response& res, const Params& p) {
+  add("GET", run + "/artifacts/(.+)", Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     const auto r = service_.get_run(p[0]);
     const std::string& rel = p[1];
     const fs::path base = fs::weakly_canonical(runner::run_target_dir(data_dir_, r.id));
@@ -440,8 +498,9 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
   std::string allowed;
   bool hidden = false;  // the method exists here, but only on the Unix socket
   try {
+    std::optional<store::Token> token;
     if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
-      authorize(req);
+      token = authorize(req);
     }
     Params params;
     for (const auto& route : routes_) {
@@ -459,18 +518,26 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
       }
-      route.handler({req, body}, res, params);
+      // Socket callers are the owner; over TCP the token's scope must cover the route.
+      if (token) Tokens::require_scope(*token, route.scope);
+      const Call call{req, body, listener == Listener::unix_socket,
+                      token ? std::optional<Scope>(token->scope) : std::nullopt};
+      route.handler(call, res, params);
       return;
     }
     if (!allowed.empty() && !hidden) {
       res.set_header("Allow", allowed);
-      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use " + allowed);
+      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + quote(req.path) + "; use " + allowed);
       return;
     }
-    send_error(res, 404, "not_found", "no route " + req.method + " " + req.path + "; see docs/api.md");
+    send_error(res, 404, "not_found", "no route " + req.method + " " + quote(req.path) + "; see docs/api.md");
   } catch (const UserError& e) {
     if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, e.http_status(), e.code(), e.what());
+  } catch (const store::StoreBusy& e) {
+    // Another process holds the database locked: the same request works once it is gone.
+    res.set_header("Retry-After", "1");
+    send_error(res, 503, "database_locked", e.what());
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
     send_error(res, 500, "internal_error", "dagctld failed to answer; its log says why");

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ enum class Listener { unix_socket, tcp };
 // The largest request body accepted; larger ones answer 413.
 constexpr size_t kMaxBodyBytes = 1024 * 1024;
 
+// The most `logs?follow=true` streams one listener serves at once; one more answers 503
+// with Retry-After. Each holds a worker thread for its run's length, so the caps stay well
+// below the listener's threads (daemon.cpp): triggers and status polls always find one.
+constexpr int kMaxFollowersTcp = 32;
+constexpr int kMaxFollowersSocket = 48;
+
 class Router {
 public:
   Router(Service& service, Tokens& tokens, std::string data_dir);
@@ -30,14 +37,18 @@ public:
 private:
   using Params = std::vector<std::string>;
   using Handler = std::function<void(const Call&, httplib::Response&, const Params&)>;
+  using Scope = store::TokenScope;
   struct Route {
     std::string method;
     RoutePattern pattern;
+    Scope scope;  // the least token scope that may call it over TCP
     bool local_only;
     Handler handler;
   };
 
-  void add(const std::string& method, const std::string& pattern, Handler handler,
+  // Every route names the scope it needs where it is registered (docs/api.md, Token
+  // scopes). Local-only routes never see a token: they say admin.
+  void add(const std::string& method, const std::string& pattern, Scope scope, Handler handler,
            bool local_only = false);
   void dispatch(const httplib::Request& req, httplib::Response& res, Listener listener,
                 const std::string& body);
@@ -46,12 +57,15 @@ private:
   void add_run_routes();
   void add_token_routes();
   // TCP only: the bearer token must be valid and X-Organization-ID, when sent, its org.
-  void authorize(const httplib::Request& req) const;
+  store::Token authorize(const httplib::Request& req) const;
 
   Service& service_;
   Tokens& tokens_;
   std::string data_dir_;
   std::vector<Route> routes_;
+  // Log streams being served, per listener (socket, TCP).
+  std::atomic<int> followers_socket_{0};
+  std::atomic<int> followers_tcp_{0};
 };
 
 }  // namespace dagctl::daemon::api

@@ -103,14 +103,15 @@ json job_json(const store::Job& j) {
   };
 }
 
-json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAttempt>& attempts) {
+json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAttempt>& attempts,
+                   bool with_responses) {
   json list = json::array();
   for (const auto& a : attempts) {
     list.push_back({{"at", common::to_rfc3339(a.at)},
                     {"status_code", opt(a.status_code)},
                     {"latency_ms", a.latency_ms},
                     {"error", opt(a.error)},
-                    {"response", a.response_excerpt}});
+                    {"response", with_responses ? json(a.response_excerpt) : json(nullptr)}});
   }
   return {{"id", d.id},
           {"job_id", d.job_id},

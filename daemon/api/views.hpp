@@ -15,7 +15,10 @@ namespace dagctl::daemon::api {
 nlohmann::json project_json(const store::Project& project, const std::vector<store::Job>& jobs);
 nlohmann::json job_json(const store::Job& job);
 // A delivery with its attempts (time, status code, latency, error, first 1 KiB of the answer).
-nlohmann::json delivery_json(const store::Delivery& delivery, const std::vector<store::DeliveryAttempt>& attempts);
+// The receiver's answer is shown only with `with_responses` (admin tokens and the socket):
+// the URL may be anything the job's owner chose, so its answer may be anything too.
+nlohmann::json delivery_json(const store::Delivery& delivery, const std::vector<store::DeliveryAttempt>& attempts,
+                             bool with_responses);
 nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progress>& progress);
 
 }  // namespace dagctl::daemon::api

@@ -12,7 +12,8 @@ BASE="http://$(http_address)"
 case "$BASE" in http://127.0.0.1:[0-9]*) pass "dagctld.json names the real TCP port ($BASE)" ;; *) fail "http is $BASE" ;; esac
 assert_eq "$(http_address)" "$(dagctl -o json status | json 'd["http"]')" "dagctl status shows the http address"
 
-DAGCTL_TOKEN=$(dagctl -o json token create --name airflow | json 'd["token"]')
+# admin: the page's Step 2 changes the job's webhook (docs/api.md, Token scopes).
+DAGCTL_TOKEN=$(dagctl -o json token create --name airflow --scope admin | json 'd["token"]')
 case "$DAGCTL_TOKEN" in dctl_????????????????????????????????????????*) pass "tokens are dctl_ + 40 characters" ;; *) fail "token $DAGCTL_TOKEN" ;; esac
 ORG_ID=$(dagctl -o json org show | json 'd["id"]')
 shop=$(copy_example shop)
