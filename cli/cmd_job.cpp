@@ -142,9 +142,13 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const Client client = ctx.client();
       nlohmann::json jobs = nlohmann::json::array();
       std::vector<std::vector<std::string>> rows = {{"JOB", "ID", "COMMAND", "SCHEDULE", "ENABLED"}};
-      for (const auto& p : client.get("/api/v1/projects")["projects"]) {
+      // Each answer is held in a variable: a range-for over a member of a temporary would
+      // iterate a destroyed object.
+      const nlohmann::json projects = client.get("/api/v1/projects");
+      for (const auto& p : projects.at("projects")) {
         if (!project->empty() && p["id"] != *project && p["name"] != *project) continue;
-        for (auto j : client.get("/api/v1/projects/" + url_encode(p["id"]) + "/jobs")["jobs"]) {
+        const nlohmann::json answer = client.get("/api/v1/projects/" + url_encode(p["id"]) + "/jobs");
+        for (auto j : answer.at("jobs")) {
           rows.push_back({p["name"].get<std::string>() + "/" + j["name"].get<std::string>(), j["id"],
                           j["command"], text_of(j["schedule"]), j["enabled"].dump()});
           jobs.push_back(j);
@@ -193,7 +197,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = group->add_subcommand("delete", "Delete a job and its run history");
+    auto* cmd = group->add_subcommand("delete", "Delete a job (its runs stay in the history)");
     auto job = std::make_shared<std::string>();
     cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
     cmd->callback([&ctx, job] {

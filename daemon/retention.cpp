@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "daemon/store/retry.hpp"
 #include "daemon/store/store.hpp"
 
 namespace dagctl::daemon {
@@ -95,10 +96,13 @@ void Retention::shutdown() {
 }
 
 void Retention::loop() {
+  store::FailureLog failing("retention: a pass");
+  store::Backoff backoff;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     wake_pending_ = false;
     lock.unlock();
+    auto next_pass = interval_;
     try {
       const PruneReport r = prune(common::now());
       if (r.runs > 0 || r.stray_folders > 0) {
@@ -106,12 +110,16 @@ void Retention::loop() {
                      "removed {} stray folder(s)",
                      r.runs, policy_.keep_days, policy_.keep_runs, r.stray_folders);
       }
+      failing.succeeded();
+      backoff.reset();
     } catch (const std::exception& e) {
-      // A busy or full disk now is no reason to stop the daemon: the next pass tries again.
-      spdlog::error("retention: {}", e.what());
+      // A locked database or a full disk now is no reason to stop the daemon, nor to wait
+      // an hour: try again with back-off. Anything else would fail the same way at once.
+      failing.failed(e);
+      if (store::is_transient(e)) next_pass = std::min(next_pass, std::chrono::milliseconds(backoff.next()));
     }
     lock.lock();
-    changed_.wait_for(lock, interval_, [this] { return stopping_ || wake_pending_; });
+    changed_.wait_for(lock, next_pass, [this] { return stopping_ || wake_pending_; });
   }
 }
 

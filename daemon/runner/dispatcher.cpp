@@ -4,18 +4,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/store/retry.hpp"
+
 namespace dagctl::daemon::runner {
 
 Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel,
                        webhooks::Outbox* outbox)
     : store_(store), executor_(executor), max_parallel_(std::max(1, max_parallel)), outbox_(outbox) {}
 
-bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome) {
+bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
+                        bool owe_webhook) {
   store::Store::DeliveryOwed owed;
-  if (outbox_) {
+  if (outbox_ && owe_webhook) {
     if (const auto run = store_.find_run(run_id)) owed = outbox_->owed_for(*run);
   }
-  const bool done = store_.finish_run(run_id, outcome.status, common::now(), outcome.exit_code,
+  const bool done = store_.finish_run(run_id, outcome.status, end_time, outcome.exit_code,
                                       outcome.error_message, outcome.results, owed);
   if (done && outbox_) outbox_->notify();
   if (done) run_ends_.notify();
@@ -47,7 +50,7 @@ bool Dispatcher::cancel(const std::string& run_id) {
     Outcome cancelled;
     cancelled.status = common::RunStatus::cancelled;
     cancelled.error_message = "cancelled by request before it started";
-    done = finish(run_id, cancelled);
+    done = finish(run_id, cancelled, common::now());
   }
   if (done) wake();
   return done;
@@ -71,7 +74,33 @@ void Dispatcher::shutdown() {
   if (loop_thread_.joinable()) loop_thread_.join();
 }
 
+bool Dispatcher::record_end(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time) {
+  const auto pause = [this](std::chrono::milliseconds delay) { return pause_unless_stopping(delay); };
+  const std::string what =
+      "run " + run_id + ": recording its end (" + std::string(common::to_string(outcome.status)) + ")";
+  try {
+    return store::retry_until_done(what, [&] { finish(run_id, outcome, end_time); }, pause);
+  } catch (const std::exception& e) {
+    // Fails the same way every time (e.g. the job's webhook cannot be built from its stored
+    // row): the end is written without the webhook rather than never.
+    spdlog::error("run {}: the webhook it owes cannot be stored ({}); recording its end without it", run_id, e.what());
+  }
+  try {
+    return store::retry_until_done(what, [&] { finish(run_id, outcome, end_time, false); }, pause);
+  } catch (const std::exception& e) {
+    spdlog::error("run {}: cannot record its end: {}", run_id, e.what());
+    return false;
+  }
+}
+
+bool Dispatcher::pause_unless_stopping(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  return !changed_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
 void Dispatcher::loop() {
+  store::FailureLog failing("dispatcher: starting queued runs");
+  store::Backoff backoff;
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [this] { return wake_pending_ || stopping_; });
@@ -81,7 +110,18 @@ void Dispatcher::loop() {
     wake_pending_ = false;
     const size_t ended = join_finished(lock);
     if (stopping_) break;
-    start_due_runs(lock);
+    try {
+      start_due_runs(lock);
+      failing.succeeded();
+      backoff.reset();
+    } catch (const std::exception& e) {
+      // The queue lives in the store, so nothing is lost: look again after a pause.
+      if (!lock.owns_lock()) lock.lock();  // the store call may have failed while unlocked
+      failing.failed(e);
+      changed_.wait_for(lock, backoff.next(), [this] { return stopping_; });
+      wake_pending_ = true;
+      continue;
+    }
     if (ended > 0 && active_.empty()) {
       // Idle now: hand the memory freed by the runs' threads back to the system, or the
       // idle daemon keeps its peak heap (docs/benchmarks.md, idle RSS after work).
@@ -145,16 +185,32 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
 }
 
 void Dispatcher::execute(const std::string& run_id, RunControl& control) {
+  const auto pause = [this](std::chrono::milliseconds delay) { return pause_unless_stopping(delay); };
   Outcome outcome;
   try {
-    auto run = store_.find_run(run_id);
-    auto job = run ? store_.find_job(run->job_id) : std::nullopt;
-    auto project = run ? store_.find_project(run->project_id) : std::nullopt;
+    std::optional<store::Run> run;
+    std::optional<store::Job> job;
+    std::optional<store::Project> project;
+    const bool read = store::retry_until_done(
+        "run " + run_id + ": reading it",
+        [&] {
+          run = store_.find_run(run_id);
+          job = run ? store_.find_job(run->job_id) : std::nullopt;
+          project = run ? store_.find_project(run->project_id) : std::nullopt;
+        },
+        pause);
+    if (!read) throw std::runtime_error("dagctld stopped before the run could start");
     if (!run || !job || !project) throw std::runtime_error("the run's job or project was deleted");
     spdlog::info("run {} started: {} ({})", run_id, run->command, project->name);
     RunCallbacks callbacks;
     callbacks.on_started = [&](int pid, std::int64_t ticks) {
-      store_.record_process(run_id, pid, ticks);
+      // Only a help for a later start's recovery, which also finds dbt by DAGCTL_RUN_ID:
+      // failing to store it must not stop the run (dbt is running already).
+      try {
+        store_.record_process(run_id, pid, ticks);
+      } catch (const std::exception& e) {
+        spdlog::warn("run {}: could not record dbt's pid {}: {}", run_id, pid, e.what());
+      }
     };
     callbacks.on_progress = [&](Progress p) {
       std::lock_guard lock(mutex_);
@@ -166,11 +222,15 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
     outcome.status = common::RunStatus::error;
     outcome.error_message = std::string("dagctld could not run it: ") + e.what();
   }
-  try {
-    finish(run_id, outcome);
-    spdlog::info("run {} ended {}", run_id, common::to_string(outcome.status));
-  } catch (const std::exception& e) {
-    spdlog::error("run {}: could not record its end: {}", run_id, e.what());
+  // The end is owed until it is written (a lock held by another process, a full disk): the
+  // thread tries until it is, and only then counts as done. If dagctld stops first the run
+  // stays `running` in the store, and the next start's recovery ends it `error`.
+  const auto end_time = common::now();
+  const std::string status(common::to_string(outcome.status));
+  if (record_end(run_id, outcome, end_time)) {
+    spdlog::info("run {} ended {}", run_id, status);
+  } else {
+    spdlog::error("run {} ended {} but that is not recorded; the next start ends it 'error'", run_id, status);
   }
   {
     std::lock_guard lock(mutex_);

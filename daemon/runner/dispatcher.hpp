@@ -4,6 +4,7 @@
 // decides what starts next and tracks what runs now.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -55,8 +56,13 @@ private:
   void start_due_runs(std::unique_lock<std::mutex>& lock);
   void execute(const std::string& run_id, RunControl& control);
   size_t join_finished(std::unique_lock<std::mutex>& lock);  // how many ended
-  // finish_run plus the webhook the run owes.
-  bool finish(const std::string& run_id, const Outcome& outcome);
+  // finish_run plus the webhook the run owes (unless `owe_webhook` is false).
+  bool finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
+              bool owe_webhook = true);
+  // finish() until it is written or the dispatcher stops (false then).
+  bool record_end(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time);
+  // Waits `delay` between tries of a failed store call; false when the dispatcher stops.
+  bool pause_unless_stopping(std::chrono::milliseconds delay);
 
   store::Store& store_;
   RunExecutor& executor_;

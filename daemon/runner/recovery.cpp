@@ -24,10 +24,21 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
   }
   for (const auto& run : runs) {
-    store.finish_run(run.id, common::RunStatus::error, common::now(), std::nullopt,
-                     "the daemon stopped unexpectedly while this run was in progress; "
-                     "its dbt process was stopped at the next start",
-                     nlohmann::json::object(), outbox ? outbox->owed_for(run) : store::Store::DeliveryOwed{});
+    const auto end = [&](const store::Store::DeliveryOwed& owed) {
+      store.finish_run(run.id, common::RunStatus::error, common::now(), std::nullopt,
+                       "the daemon stopped unexpectedly while this run was in progress; "
+                       "its dbt process was stopped at the next start",
+                       nlohmann::json::object(), owed);
+    };
+    try {
+      end(outbox ? outbox->owed_for(run) : store::Store::DeliveryOwed{});
+    } catch (const std::exception& e) {
+      // A locked database fails the start with its message; a webhook that cannot be built
+      // from its job's stored row must not keep the daemon from ever starting.
+      if (store::is_transient(e)) throw;
+      spdlog::error("run {}: the webhook it owes cannot be stored ({}); ending it without", run.id, e.what());
+      end({});
+    }
   }
   return static_cast<int>(runs.size());
 }

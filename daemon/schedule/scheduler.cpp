@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/schedule/cron.hpp"
+#include "daemon/store/retry.hpp"
 
 namespace dagctl::daemon::schedule {
 
@@ -18,8 +19,25 @@ std::optional<common::TimePoint> SchedulerCore::next_fire_of(const store::Job& j
   return next_fire(*expr, *zone, after);
 }
 
-void SchedulerCore::tick(common::TimePoint now, bool startup) {
+void SchedulerCore::record(const std::string& job_id, const Handled& handled) {
+  owed_[job_id] = handled;
+  actions_.record(job_id, handled.checked_at, handled.fired_at, handled.outcome);
+  owed_.erase(job_id);
+}
+
+std::optional<std::string> SchedulerCore::tick(common::TimePoint now, bool startup) {
+  std::optional<std::string> failure;
+  for (auto it = owed_.begin(); it != owed_.end();) {
+    try {
+      actions_.record(it->first, it->second.checked_at, it->second.fired_at, it->second.outcome);
+      it = owed_.erase(it);
+    } catch (const std::exception& e) {
+      if (!failure) failure = "job " + it->first + ": recording its schedule: " + e.what();
+      ++it;
+    }
+  }
   for (const auto& job : actions_.scheduled_jobs()) {
+    if (owed_.count(job.id)) continue;
     try {
       const auto since = job.schedule_checked_at.value_or(job.updated_at);
       const auto fire = next_fire_of(job, since);
@@ -27,23 +45,25 @@ void SchedulerCore::tick(common::TimePoint now, bool startup) {
       if (startup && !job.catchup) {
         spdlog::info("job {} ({}): fire time {} was missed while dagctld was down; catch-up is off",
                      job.name, job.id, common::to_rfc3339(*fire));
-        actions_.record(job.id, now, std::nullopt, "missed " + common::to_rfc3339(*fire) + " while dagctld was down (catch-up is off)");
+        record(job.id, {now, std::nullopt, "missed " + common::to_rfc3339(*fire) + " while dagctld was down (catch-up is off)"});
         continue;
       }
       if (actions_.has_active_run(job.id)) {
         spdlog::info("job {} ({}): skipping the run due at {}: a run of this job is still queued or running",
                      job.name, job.id, common::to_rfc3339(*fire));
-        actions_.record(job.id, now, *fire, "skipped: a run of this job was still queued or running");
+        record(job.id, {now, *fire, "skipped: a run of this job was still queued or running"});
         continue;
       }
       const std::string run_id = actions_.trigger(job);
       spdlog::info("job {} ({}): scheduled run {} for {}{}", job.name, job.id, run_id, common::to_rfc3339(*fire),
                    startup ? " (catch-up after downtime)" : "");
-      actions_.record(job.id, now, *fire, std::string(startup ? "catch-up " : "") + "run " + run_id);
+      record(job.id, {now, *fire, std::string(startup ? "catch-up " : "") + "run " + run_id});
     } catch (const std::exception& e) {
-      spdlog::error("job {}: schedule tick failed: {}", job.id, e.what());
+      // One job's failure must not stop the others; the caller logs it and comes back.
+      if (!failure) failure = "job " + job.name + " (" + job.id + "): " + e.what();
     }
   }
+  return failure;
 }
 
 std::optional<common::TimePoint> SchedulerCore::next_wake(common::TimePoint now) {
@@ -78,19 +98,30 @@ void Scheduler::shutdown() {
 
 void Scheduler::loop() {
   bool startup = true;
+  store::FailureLog failing("scheduler: handling due fire times");
+  store::Backoff backoff;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     wake_pending_ = false;
     lock.unlock();
     const auto now = common::now();
-    core_.tick(now, startup);
-    startup = false;
-    const auto next = core_.next_wake(now);
-    lock.lock();
     // A fire time a second late is on time; the cap only bounds the damage of a clock
     // that jumped in a way the wait did not notice.
     auto until = std::chrono::system_clock::now() + std::chrono::minutes(5);
-    if (next) until = std::min(until, std::chrono::system_clock::time_point(*next));
+    try {
+      const auto failure = core_.tick(now, startup);
+      startup = false;  // the jobs were read: whatever failed is retried as due, not as missed
+      if (failure) throw std::runtime_error(*failure);
+      if (const auto next = core_.next_wake(now)) until = std::min(until, std::chrono::system_clock::time_point(*next));
+      failing.succeeded();
+      backoff.reset();
+    } catch (const std::exception& e) {
+      // A store error (e.g. the database locked by another process): what is due stays
+      // due, so the next try fires it late rather than never.
+      failing.failed(e);
+      until = std::chrono::system_clock::now() + backoff.next();
+    }
+    lock.lock();
     changed_.wait_until(lock, until, [this] { return wake_pending_ || stopping_; });
   }
 }

@@ -37,13 +37,27 @@ public:
   // Handles every job with a fire time in (its checked_at, now]: one run however many
   // fire times were missed; skipped (and recorded) while a run of the job is queued or
   // running. `startup`: the daemon was down, so a job with catchup off only moves on.
-  void tick(common::TimePoint now, bool startup);
+  // Returns the first job's failure (a store error), after handling every job it could;
+  // call it again soon then. Throws when the jobs cannot be read at all.
+  std::optional<std::string> tick(common::TimePoint now, bool startup);
   // The earliest fire time after `now` over all jobs; nullopt when none is scheduled.
   std::optional<common::TimePoint> next_wake(common::TimePoint now);
 
 private:
+  struct Handled {
+    common::TimePoint checked_at;
+    std::optional<common::TimePoint> fired_at;
+    std::optional<std::string> outcome;
+  };
   std::optional<common::TimePoint> next_fire_of(const store::Job& job, common::TimePoint after);
+  // Records what a tick did with a job; if that fails it stays owed (and throws).
+  void record(const std::string& job_id, const Handled& handled);
+
   ScheduleActions& actions_;
+  // By job id: fire times handled (a run started, a skip) but not yet recorded. Recorded
+  // first at the next tick, and the job is left alone until then: one fire time never
+  // starts two runs.
+  std::map<std::string, Handled> owed_;
 };
 
 class Scheduler {

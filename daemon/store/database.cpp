@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 7> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -129,6 +129,51 @@ ALTER TABLE jobs ADD COLUMN last_fire_outcome TEXT;
 CREATE INDEX deliveries_by_run ON deliveries(run_id);
 CREATE INDEX runs_by_retry_of ON runs(retry_of) WHERE retry_of IS NOT NULL;
 -- The dispatcher: each project's oldest queued run, without reading the whole queue.
+CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'queued';
+)sql",
+    // Token scopes (docs/api.md): tokens made before them keep doing everything they did.
+    R"sql(
+ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+)sql",
+    // Deleting a job keeps its runs in the history (docs/api.md): runs.job_id no longer
+    // references jobs. SQLite changes a foreign key only by rebuilding the table; nothing
+    // references runs, so it can be dropped with foreign keys on.
+    R"sql(
+CREATE TABLE runs_new (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  job_id TEXT NOT NULL,
+  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  job_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  triggered_by TEXT NOT NULL,
+  command TEXT NOT NULL,
+  command_override TEXT,
+  retry_of TEXT,
+  created_at INTEGER NOT NULL,
+  start_time INTEGER,
+  end_time INTEGER,
+  exit_code INTEGER,
+  error_message TEXT,
+  results_json TEXT NOT NULL DEFAULT '{}',
+  pid INTEGER NOT NULL DEFAULT 0,
+  pid_start_ticks INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO runs_new (seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override,
+                      retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid,
+                      pid_start_ticks)
+  SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, retry_of,
+         created_at, start_time, end_time, exit_code, error_message, results_json, pid, pid_start_ticks
+  FROM runs;
+-- AUTOINCREMENT: the seq of a run pruned already is never handed out again.
+DELETE FROM sqlite_sequence WHERE name = 'runs_new';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'runs_new', seq FROM sqlite_sequence WHERE name = 'runs';
+DROP TABLE runs;
+ALTER TABLE runs_new RENAME TO runs;
+CREATE INDEX runs_by_status ON runs(status, seq);
+CREATE INDEX runs_by_job ON runs(job_id, seq);
+CREATE INDEX runs_by_project ON runs(project_id, seq);
+CREATE INDEX runs_by_retry_of ON runs(retry_of) WHERE retry_of IS NOT NULL;
 CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'queued';
 )sql",
 };

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/run_status.hpp"
@@ -81,6 +82,26 @@ struct Run {
   std::int64_t pid_start_ticks = 0;
 };
 
+// What a token may do over TCP (docs/api.md, Token scopes). Ordered: each scope includes
+// the ones before it.
+enum class TokenScope { read, trigger, admin };
+
+inline const char* to_string(TokenScope scope) {
+  switch (scope) {
+    case TokenScope::read: return "read";
+    case TokenScope::trigger: return "trigger";
+    case TokenScope::admin: return "admin";
+  }
+  return "read";
+}
+
+inline std::optional<TokenScope> parse_token_scope(std::string_view text) {
+  if (text == "read") return TokenScope::read;
+  if (text == "trigger") return TokenScope::trigger;
+  if (text == "admin") return TokenScope::admin;
+  return std::nullopt;
+}
+
 struct Token {
   std::string id;
   std::string org_id;
@@ -90,6 +111,7 @@ struct Token {
   std::optional<TimePoint> expires_at;
   std::optional<TimePoint> last_used_at;
   std::optional<TimePoint> revoked_at;
+  TokenScope scope = TokenScope::read;
 };
 
 // One webhook owed to a job's URL: stored before the first attempt (the outbox), with the

@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "common/random.hpp"
 #include "daemon/store/database.hpp"
 
@@ -152,13 +155,73 @@ bool is_unique_violation(const SQLite::Exception& e) {
          e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
+bool is_busy(const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;  // the primary code of an extended one
+  return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
 }  // namespace
 
-Store::Store(const std::string& database_path) : db_(open_database(database_path)) {}
+bool is_transient(const std::exception& e) {
+  if (dynamic_cast<const StoreBusy*>(&e)) return true;
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (!sqlite) return false;
+  switch (sqlite->getErrorCode() & 0xff) {
+    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM: case SQLITE_READONLY: case SQLITE_IOERR:
+    case SQLITE_FULL: case SQLITE_CANTOPEN: case SQLITE_PROTOCOL: case SQLITE_SCHEMA:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// SQLite's own busy handler would hold the connection (and so every other caller) for
+// the whole wait. Instead each BEGIN IMMEDIATE fails at once while another process holds
+// the write lock, and the wait between tries happens outside the mutex: reads (which WAL
+// lets through) and other callers go on meanwhile.
+class Store::WriteTx {
+public:
+  explicit WriteTx(Store& store) {
+    const auto deadline = std::chrono::steady_clock::now() + store.busy_wait_;
+    std::chrono::milliseconds pause{2};
+    for (;;) {
+      lock_ = std::unique_lock(store.mutex_);
+      if (begin(*store.db_, store.busy_wait_)) return;
+      lock_.unlock();
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) throw StoreBusy();
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+  }
+  void commit() { tx_->commit(); }
+
+private:
+  bool begin(SQLite::Database& db, std::chrono::milliseconds busy_wait) {
+    db.setBusyTimeout(0);
+    try {
+      tx_.emplace(db, TransactionBehavior::IMMEDIATE);
+    } catch (const SQLite::Exception& e) {
+      db.setBusyTimeout(static_cast<int>(busy_wait.count()));
+      if (is_busy(e)) return false;
+      throw;
+    }
+    db.setBusyTimeout(static_cast<int>(busy_wait.count()));
+    return true;
+  }
+
+  std::unique_lock<std::mutex> lock_;
+  std::optional<Transaction> tx_;  // declared after lock_: rolled back while still held
+};
+
+Store::Store(const std::string& database_path, std::chrono::milliseconds busy_wait)
+    : db_(open_database(database_path)), busy_wait_(busy_wait) {
+  // Reads wait this long too (WAL seldom makes them wait at all).
+  db_->setBusyTimeout(static_cast<int>(busy_wait_.count()));
+}
 
 Organization Store::default_organization() {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement select(*db_, "SELECT id, name FROM organizations ORDER BY created_at LIMIT 1");
   if (select.executeStep()) {
     return {select.getColumn(0).getString(), select.getColumn(1).getString()};
@@ -174,8 +237,7 @@ Organization Store::default_organization() {
 }
 
 void Store::create_project(const Project& p, const std::vector<Job>& jobs) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement insert(*db_, std::string("INSERT INTO projects (") + kProjectColumns +
                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, p.id);
@@ -225,8 +287,7 @@ std::optional<Project> Store::find_project(const std::string& id_or_name) {
 }
 
 void Store::delete_project(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement active(*db_,
                    "SELECT COUNT(*) FROM runs WHERE project_id = ? AND status IN ('queued','running')");
   active.bind(1, id);
@@ -270,8 +331,7 @@ std::optional<Job> Store::find_job_by_name(const std::string& project_id, const 
 }
 
 void Store::create_job(const Job& j) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, kInsertJob);
   bind_job(s, j);
   try {
@@ -287,8 +347,7 @@ void Store::create_job(const Job& j) {
 }
 
 void Store::update_job(const Job& j) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_,
               "UPDATE jobs SET id = ?1, project_id = ?2, name = ?3, command = ?4, schedule = ?5, "
               "timezone = ?6, timeout_seconds = ?7, enabled = ?8, catchup = ?9, "
@@ -311,8 +370,7 @@ void Store::update_job(const Job& j) {
 }
 
 void Store::delete_job(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement active(*db_,
                    "SELECT COUNT(*) FROM runs WHERE job_id = ? AND status IN ('queued','running')");
   active.bind(1, id);
@@ -328,8 +386,7 @@ void Store::delete_job(const std::string& id) {
 }
 
 void Store::insert_run(const Run& r, int max_queued_per_job) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement queued(*db_, "SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'queued'");
   queued.bind(1, r.job_id);
   queued.executeStep();
@@ -401,8 +458,7 @@ std::vector<Run> Store::runs_with_status(RunStatus status) {
 }
 
 std::vector<std::string> Store::prune_runs(std::optional<TimePoint> ended_before, int keep_per_job, int limit) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   // Rank counts every run of the job, queued ones included: "the newest N" is what the
   // user sees in `dagctl runs JOB`.
   Statement pick(*db_,
@@ -491,12 +547,13 @@ std::vector<Run> Store::next_queued_runs(const std::set<std::string>& skip_proje
 }
 
 void Store::retarget_delivery(const std::string& id, const std::string& url, const std::string& body) {
-  std::lock_guard lock(mutex_);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE deliveries SET url = ?, body = ? WHERE id = ?");
   s.bind(1, url);
   s.bind(2, body);
   s.bind(3, id);
   s.exec();
+  tx.commit();
 }
 
 RunCounts Store::count_active_runs() {
@@ -512,8 +569,7 @@ RunCounts Store::count_active_runs() {
 }
 
 bool Store::mark_running(const std::string& id, TimePoint start_time) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
   s.bind(1, common::to_millis(start_time));
   s.bind(2, id);
@@ -523,8 +579,7 @@ bool Store::mark_running(const std::string& id, TimePoint start_time) {
 }
 
 void Store::record_process(const std::string& id, int pid, std::int64_t start_ticks) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE runs SET pid = ?, pid_start_ticks = ? WHERE id = ?");
   s.bind(1, pid);
   s.bind(2, start_ticks);
@@ -536,8 +591,7 @@ void Store::record_process(const std::string& id, int pid, std::int64_t start_ti
 bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_time,
                        std::optional<int> exit_code, std::optional<std::string> error_message,
                        const nlohmann::json& results, const DeliveryOwed& owed) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_,
               "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
               "results_json = ?, pid = 0, pid_start_ticks = 0 "
@@ -559,9 +613,17 @@ bool Store::finish_run(const std::string& id, RunStatus status, TimePoint end_ti
   return changed;
 }
 
+std::optional<std::string> Store::newest_successful_run(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  Statement s(*db_, "SELECT id FROM runs WHERE job_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1");
+  s.bind(1, job_id);
+  if (!s.executeStep()) return std::nullopt;
+  return s.getColumn(0).getString();
+}
+
 namespace {
 constexpr const char* kTokenColumns =
-    "id, org_id, name, secret_sha256, created_at, expires_at, last_used_at, revoked_at";
+    "id, org_id, name, secret_sha256, created_at, expires_at, last_used_at, revoked_at, scope";
 
 Token read_token(Statement& s) {
   Token t;
@@ -573,20 +635,22 @@ Token read_token(Statement& s) {
   t.expires_at = opt_time(s.getColumn(5));
   t.last_used_at = opt_time(s.getColumn(6));
   t.revoked_at = opt_time(s.getColumn(7));
+  // A scope this version does not know (a row edited by hand) grants the least.
+  t.scope = parse_token_scope(s.getColumn(8).getString()).value_or(TokenScope::read);
   return t;
 }
 }  // namespace
 
 void Store::insert_token(const Token& t) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
-  Statement s(*db_, std::string("INSERT INTO tokens (") + kTokenColumns + ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)");
+  WriteTx tx(*this);
+  Statement s(*db_, std::string("INSERT INTO tokens (") + kTokenColumns + ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)");
   s.bind(1, t.id);
   s.bind(2, t.org_id);
   s.bind(3, t.name);
   s.bind(4, t.secret_sha256);
   s.bind(5, common::to_millis(t.created_at));
   bind_opt_time(s, 6, t.expires_at);
+  s.bind(7, to_string(t.scope));
   s.exec();
   tx.commit();
 }
@@ -608,8 +672,7 @@ std::optional<Token> Store::find_token_by_hash(const std::string& secret_sha256)
 }
 
 bool Store::revoke_token(const std::string& id, TimePoint when) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
   s.bind(1, common::to_millis(when));
   s.bind(2, id);
@@ -619,8 +682,7 @@ bool Store::revoke_token(const std::string& id, TimePoint when) {
 }
 
 void Store::touch_token(const std::string& id, TimePoint when) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE tokens SET last_used_at = ? WHERE id = ?");
   s.bind(1, common::to_millis(when));
   s.bind(2, id);
@@ -669,8 +731,7 @@ void Store::insert_delivery_locked(const Delivery& d) {
 }
 
 void Store::insert_delivery(const Delivery& d) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   insert_delivery_locked(d);
   tx.commit();
 }
@@ -705,8 +766,7 @@ std::optional<TimePoint> Store::next_delivery_due() {
 void Store::record_attempt(const std::string& delivery_id, const DeliveryAttempt& a,
                            const std::string& status, TimePoint next_attempt_at,
                            const std::optional<std::string>& last_error) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement insert(*db_,
                    "INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error, "
                    "response_excerpt) VALUES (?, ?, ?, ?, ?, ?)");
@@ -761,8 +821,7 @@ std::vector<DeliveryAttempt> Store::list_attempts(const std::string& delivery_id
 }
 
 bool Store::requeue_delivery(const std::string& id, TimePoint now) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL "
               "WHERE id = ?");
   s.bind(1, common::to_millis(now));
@@ -781,8 +840,7 @@ bool Store::has_active_run(const std::string& job_id) {
 
 void Store::record_schedule(const std::string& job_id, TimePoint checked_at, std::optional<TimePoint> fired_at,
                             const std::optional<std::string>& outcome) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_, TransactionBehavior::IMMEDIATE);
+  WriteTx tx(*this);
   Statement s(*db_,
               "UPDATE jobs SET schedule_checked_at = ?, last_fire_at = COALESCE(?, last_fire_at), "
               "last_fire_outcome = COALESCE(?, last_fire_outcome) WHERE id = ?");

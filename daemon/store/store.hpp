@@ -1,10 +1,12 @@
 // The daemon's only access to SQLite. Every method is one transaction and thread-safe.
 // Conflicts the user can fix (duplicate names, unknown ids) throw StoreError with a
-// message meant for them; anything else is a bug or a broken disk and propagates.
+// message meant for them; a write that another process's lock kept out for the whole
+// busy wait throws StoreBusy; anything else is a bug or a broken disk and propagates.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,6 +30,20 @@ private:
   Kind kind_;
 };
 
+// Another process (e.g. `sqlite3 dagctl.db` in a transaction) held the database's write
+// lock for longer than the store waits. Not a StoreError: nothing about the request is
+// wrong, the same call works once the lock is gone (the API answers 503).
+class StoreBusy : public std::runtime_error {
+public:
+  StoreBusy()
+      : std::runtime_error("the database is locked by another process (an open sqlite3 session or a "
+                           "backup in a transaction?); try again") {}
+};
+
+// True for a failure that can go away by itself: another process's lock (StoreBusy), a full
+// or failing disk. A constraint, or a row that cannot be read, fails the same way each time.
+bool is_transient(const std::exception& e);
+
 struct RunCounts {
   int queued = 0;
   int running = 0;
@@ -35,7 +51,10 @@ struct RunCounts {
 
 class Store {
 public:
-  explicit Store(const std::string& database_path);
+  // A write waits up to `busy_wait` for a lock another process holds on the database,
+  // letting other callers use the connection meanwhile; then it throws StoreBusy.
+  explicit Store(const std::string& database_path,
+                 std::chrono::milliseconds busy_wait = std::chrono::seconds(5));
 
   // Creates the default organization on first start; returns it afterwards.
   Organization default_organization();
@@ -54,6 +73,8 @@ public:
   // The scheduler's columns (schedule_checked_at, last_fire_*) change only where `job`
   // sets them: the scheduler records its own progress with record_schedule.
   void update_job(const Job& job);
+  // Refuses (conflict) while the job has queued or running runs. Its runs stay in the
+  // history (retention prunes them as any other); its webhook deliveries go with it.
   void delete_job(const std::string& id);
 
   // Stores a queued run; when this returns the trigger survives any crash.
@@ -81,6 +102,8 @@ public:
   bool finish_run(const std::string& id, RunStatus status, TimePoint end_time,
                   std::optional<int> exit_code, std::optional<std::string> error_message,
                   const nlohmann::json& results, const DeliveryOwed& owed = {});
+  // The id of the job's newest run that ended `success` (--defer's state).
+  std::optional<std::string> newest_successful_run(const std::string& job_id);
 
   void insert_delivery(const Delivery& delivery);
   std::optional<Delivery> find_delivery(const std::string& id);
@@ -125,11 +148,14 @@ public:
   void touch_token(const std::string& id, TimePoint when);
 
 private:
+  class WriteTx;  // store.cpp: the connection plus a BEGIN IMMEDIATE that waits out outside locks
+
   void insert_delivery_locked(const Delivery& delivery);
   std::vector<std::string> unknown_ids_chunked(const char* query, const std::vector<std::string>& names);
 
   std::mutex mutex_;
   std::unique_ptr<SQLite::Database> db_;
+  std::chrono::milliseconds busy_wait_;
 };
 
 }  // namespace dagctl::daemon::store

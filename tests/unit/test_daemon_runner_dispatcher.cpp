@@ -16,12 +16,15 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <SQLiteCpp/Database.h>
 #include <spdlog/spdlog.h>
 
 #include "common/fd.hpp"
 #include "common/time.hpp"
+#include "daemon/runner/recovery.hpp"
 #include "daemon/store/store.hpp"
 #include "test_util.hpp"
 
@@ -232,6 +235,13 @@ protected:
   std::string status(const std::string& run_id) {
     const auto run = store_->find_run(run_id);
     return run ? std::string(to_string(run->status)) : "missing";
+  }
+
+  std::string db_path() const { return (dir_.path() / "dagctl.db").string(); }
+  // The store again, giving up on a lock another process holds after `busy_wait`.
+  void reopen_store(std::chrono::milliseconds busy_wait) {
+    store_.reset();
+    store_.emplace(db_path(), busy_wait);
   }
 
   TempDir dir_;
@@ -547,6 +557,98 @@ TEST_F(Dispatcher, CancelRacingTheStartOfARunIsNeverLost) {
   EXPECT_EQ(not_cancelled, 0);
 }
 
+
+// Another process's transaction holding the database's write lock, as `sqlite3 dagctl.db`
+// with BEGIN IMMEDIATE does, until release() or the end of the scope.
+class OutsideLock {
+public:
+  explicit OutsideLock(const std::string& path) : db_(path, SQLite::OPEN_READWRITE) { db_.exec("BEGIN IMMEDIATE"); }
+  ~OutsideLock() { release(); }
+  void release() {
+    if (held_) db_.exec("ROLLBACK");
+    held_ = false;
+  }
+
+private:
+  SQLite::Database db_;
+  bool held_ = true;
+};
+
+// A run's end that cannot be written (another process holds the database locked for many
+// of the store's busy waits) stays owed: it is written once the lock goes, with the run's
+// real status and end time, and the project's queue goes on. (It was logged and dropped,
+// leaving the run `running` for good.)
+TEST_F(Dispatcher, ARunEndKeptOutByAnOutsideLockIsWrittenOnceTheLockGoes) {
+  reopen_store(100ms);
+  add_project("shop");
+  queue("r1", "shop");
+  queue("r2", "shop");
+  runner::Dispatcher d(*store_, executor_, 1);
+  start(d);
+  ASSERT_TRUE(executor_.wait_started("r1"));
+  OutsideLock lock(db_path());
+  ASSERT_TRUE(executor_.finish("r1"));  // dbt has ended
+  std::this_thread::sleep_for(600ms);   // the stimulus: the lock lasts several busy waits
+  EXPECT_EQ(status("r1"), "running") << "nothing can write while the lock is held";
+  EXPECT_EQ(status("r2"), "queued");
+  EXPECT_EQ(executor_.started(), (std::vector<std::string>{"r1"})) << "r2 waits for r1's end";
+  const auto released_at = dagctl::common::now();
+  lock.release();
+
+  EXPECT_TRUE(eventually([&] { return status("r1") == "success"; }));
+  const auto r1 = store_->find_run("r1");
+  ASSERT_TRUE(r1);
+  ASSERT_TRUE(r1->end_time);
+  EXPECT_LT(*r1->end_time, released_at) << "the end time is when dbt ended, not when it was written";
+  ASSERT_TRUE(executor_.wait_started("r2"));
+  ASSERT_TRUE(executor_.finish("r2"));
+  d.shutdown();
+  EXPECT_EQ(status("r2"), "success");
+}
+
+// If dagctld stops while a run's end is still owed, the run stays `running` in the store
+// and the next start's recovery ends it `error`, as after a crash.
+TEST_F(Dispatcher, ARunEndStillOwedAtShutdownIsEndedByTheNextStartsRecovery) {
+  reopen_store(100ms);
+  add_project("shop");
+  queue("owed-at-stop", "shop");
+  {
+    runner::Dispatcher d(*store_, executor_, 1);
+    start(d);
+    ASSERT_TRUE(executor_.wait_started("owed-at-stop"));
+    OutsideLock lock(db_path());
+    ASSERT_TRUE(executor_.finish("owed-at-stop"));
+    d.shutdown();  // returns: a stopping dispatcher gives the end up
+    EXPECT_EQ(status("owed-at-stop"), "running");
+  }
+  EXPECT_EQ(runner::recover_interrupted_runs(*store_, 0ms), 1);
+  const auto run = store_->find_run("owed-at-stop");
+  ASSERT_TRUE(run);
+  EXPECT_EQ(to_string(run->status), "error");
+  EXPECT_NE(run->error_message.value_or("").find("stopped unexpectedly"), std::string::npos)
+      << run->error_message.value_or("");
+}
+
+// Starting a queued run needs a write (queued -> running): while another process holds the
+// lock the dispatcher keeps trying (it used to die: "terminate called ... database is
+// locked"), and a cancel answers StoreBusy (503) instead of doing half.
+TEST_F(Dispatcher, AQueuedRunStartsOnceAnOutsideLockGoes) {
+  reopen_store(100ms);
+  add_project("shop");
+  queue("r1", "shop");
+  OutsideLock lock(db_path());
+  runner::Dispatcher d(*store_, executor_, 1);
+  EXPECT_THROW(d.cancel("r1"), store::StoreBusy);
+  start(d);
+  std::this_thread::sleep_for(500ms);  // the stimulus: the lock lasts several busy waits
+  EXPECT_TRUE(executor_.started().empty());
+  EXPECT_EQ(status("r1"), "queued");
+  lock.release();
+  ASSERT_TRUE(executor_.wait_started("r1"));
+  ASSERT_TRUE(executor_.finish("r1"));
+  d.shutdown();
+  EXPECT_EQ(status("r1"), "success");
+}
 }  // namespace
 
 // A log follower waits on run_ends() instead of sleeping, so its stream (and the CLI's

@@ -140,5 +140,58 @@ TEST(Scheduler, NextWakeIsTheEarliestOverJobsAndZones) {
   EXPECT_EQ(fake.triggered, std::vector<std::string>{"berlin"});
 }
 
+
+// The store failing (another process holds the database locked): first `failures` calls
+// of record() or trigger() throw, as the real store's would.
+class FlakyActions : public FakeActions {
+public:
+  int record_failures = 0;
+  int trigger_failures = 0;
+  std::string trigger(const store::Job& job) override {
+    if (trigger_failures > 0 && trigger_failures--) throw std::runtime_error("the database is locked");
+    return FakeActions::trigger(job);
+  }
+  void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
+              const std::optional<std::string>& outcome) override {
+    if (record_failures > 0 && record_failures--) throw std::runtime_error("the database is locked");
+    FakeActions::record(job_id, checked_at, fired_at, outcome);
+  }
+};
+
+// A fire time whose run was queued but whose record failed stays owed: later ticks record
+// it first and never start a second run for it.
+TEST(Scheduler, AFireWhoseRecordFailedIsRecordedLaterAndNeverStartsTwice) {
+  FlakyActions fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
+  fake.add("hourly", "0 * * * *", "2026-11-27T00:00:00Z");
+  SchedulerCore core(fake);
+  core.tick(at("2026-11-27T02:30:00Z"), false);  // hourly's 01:00 and 02:00: one run
+  fake.triggered.clear();
+  fake.record_failures = 3;  // both records at 03:00, then hourly's once more
+  const auto failure = core.tick(at("2026-11-27T03:00:00Z"), false);
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_NE(failure->find("the database is locked"), std::string::npos) << *failure;
+  EXPECT_EQ(fake.triggered, (std::vector<std::string>{"hourly", "nightly"})) << "each job is tried";
+  EXPECT_TRUE(core.tick(at("2026-11-27T03:00:01Z"), false).has_value()) << "one record still fails";
+  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:02Z"), false).has_value());
+  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:03Z"), false).has_value());
+  EXPECT_EQ(fake.triggered, (std::vector<std::string>{"hourly", "nightly"})) << "no fire time started twice";
+  EXPECT_EQ(fake.jobs["nightly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+  EXPECT_EQ(fake.jobs["hourly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+}
+
+// A fire time whose trigger failed is not lost: it fires at the next tick, late.
+TEST(Scheduler, AFireWhoseTriggerFailedFiresAtTheNextTick) {
+  FlakyActions fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
+  fake.trigger_failures = 1;
+  SchedulerCore core(fake);
+  EXPECT_TRUE(core.tick(at("2026-11-27T03:00:00Z"), false).has_value());
+  EXPECT_TRUE(fake.triggered.empty());
+  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:05Z"), false).has_value());
+  EXPECT_EQ(fake.triggered, std::vector<std::string>{"nightly"});
+  EXPECT_EQ(fake.jobs["nightly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+}
+
 }  // namespace
 }  // namespace dagctl::daemon::schedule

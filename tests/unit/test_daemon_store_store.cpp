@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/time.hpp"
@@ -605,6 +606,141 @@ TEST_F(Store, ProjectWithActiveRunsCannotBeDeleted) {
   } catch (const StoreError& e) {
     EXPECT_EQ(e.kind(), StoreError::Kind::not_found);
   }
+}
+
+
+// Another process's transaction holding the database's write lock, as `sqlite3 dagctl.db`
+// with BEGIN IMMEDIATE does, until release() or the end of the scope.
+class OutsideLock {
+public:
+  explicit OutsideLock(const std::string& path) : db_(path, SQLite::OPEN_READWRITE) { db_.exec("BEGIN IMMEDIATE"); }
+  ~OutsideLock() { release(); }
+  void release() {
+    if (held_) db_.exec("ROLLBACK");
+    held_ = false;
+  }
+
+private:
+  SQLite::Database db_;
+  bool held_ = true;
+};
+
+TEST_F(Store, AWriteWaitsOutAShortOutsideLock) {
+  add_shop();
+  OutsideLock lock(db_path());
+  // The stimulus: a lock held for 200 ms, well within the store's 5 s.
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(200ms);
+    lock.release();
+  });
+  EXPECT_NO_THROW(store().insert_run(make_run("r1", job("job-default")), 10));
+  releaser.join();
+  EXPECT_TRUE(store().find_run("r1").has_value());
+}
+
+// A write kept out for the whole busy wait throws StoreBusy (the API answers 503); reads go
+// on meanwhile, even while a write waits (the wait does not hold the connection); and the
+// store works again once the lock is gone.
+TEST_F(Store, AWriteKeptOutByAnOutsideLockThrowsStoreBusyWhileReadsGoOn) {
+  add_shop();
+  store().insert_run(make_run("r1", job("job-default")), 10);
+  store_.reset();
+  store_.emplace(db_path(), 1500ms);
+  OutsideLock lock(db_path());
+
+  const auto started = std::chrono::steady_clock::now();
+  std::thread writer([&] {
+    EXPECT_THROW(store().mark_running("r1", dagctl::common::now()), store::StoreBusy);
+  });
+  auto slowest_read = std::chrono::steady_clock::duration::zero();
+  while (std::chrono::steady_clock::now() - started < 600ms) {
+    const auto before = std::chrono::steady_clock::now();
+    ASSERT_TRUE(store().find_run("r1").has_value());
+    slowest_read = std::max(slowest_read, std::chrono::steady_clock::now() - before);
+  }
+  writer.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 1500ms) << "the write waited for the lock first";
+  EXPECT_LT(slowest_read, 750ms) << "a read waited for the write's wait";
+  EXPECT_EQ(to_string(store().find_run("r1")->status), "queued");
+
+  try {
+    store().insert_run(make_run("r2", job("job-default")), 10);
+    FAIL() << "a write got through another process's lock";
+  } catch (const store::StoreBusy& e) {
+    EXPECT_NE(std::string(e.what()).find("locked by another process"), std::string::npos) << e.what();
+  }
+  lock.release();
+  EXPECT_TRUE(store().mark_running("r1", dagctl::common::now()));
+  store().insert_run(make_run("r2", job("job-default")), 10);
+  EXPECT_EQ(ids(store().list_runs(RunFilter{})), (std::vector<std::string>{"r2", "r1"}));
+}
+
+// docs/api.md: deleting a job keeps its runs in the history, under the deleted job's id,
+// until retention prunes them; the job's delivery log goes with it.
+TEST_F(Store, DeletingAJobKeepsItsRunsInTheHistory) {
+  add_shop();
+  const Job nightly = job("job-nightly");
+  store().insert_run(make_run("n1", nightly), 10);
+  try {
+    store().delete_job("job-nightly");
+    FAIL() << "deleted a job with a queued run";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreError::Kind::conflict);
+  }
+  ASSERT_TRUE(store().finish_run("n1", RunStatus::success, at(1'775'131'260'000), 0, std::nullopt, json::object()));
+  store::Delivery delivery;
+  delivery.id = "dlv-1";
+  delivery.job_id = "job-nightly";
+  delivery.run_id = "n1";
+  delivery.event = "job.completed";
+  delivery.url = "http://127.0.0.1:9/hook";
+  delivery.body = "{}";
+  delivery.status = "delivered";
+  delivery.next_attempt_at = delivery.created_at = at(1'775'131'260'000);
+  store().insert_delivery(delivery);
+
+  store().delete_job("job-nightly");
+  EXPECT_FALSE(store().find_job("job-nightly").has_value());
+  const auto run = store().find_run("n1");
+  ASSERT_TRUE(run.has_value()) << "the run stays in the history";
+  EXPECT_EQ(run->job_id, "job-nightly");
+  EXPECT_EQ(run->job_name, "nightly");
+  EXPECT_EQ(to_string(run->status), "success");
+  RunFilter by_job;
+  by_job.job_id = "job-nightly";
+  EXPECT_EQ(ids(store().list_runs(by_job)), (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(ids(store().list_runs(RunFilter{})), (std::vector<std::string>{"n1"}));
+  EXPECT_TRUE(store().unknown_run_ids({"n1"}).empty()) << "so retention keeps its folder";
+  EXPECT_FALSE(store().find_delivery("dlv-1").has_value()) << "the job's delivery log goes with it";
+
+  // Retention prunes it like any other run.
+  EXPECT_EQ(store().prune_runs(at(1'775'131'300'000), 0, 10), (std::vector<std::string>{"n1"}));
+  EXPECT_FALSE(store().find_run("n1").has_value());
+}
+
+// The upgrade that made runs outlive their job rebuilds the runs table: rows, order and the
+// AUTOINCREMENT counter survive (the seq of a run pruned already is never handed out again).
+TEST_F(Store, AnUpgradedDatabaseKeepsRunsOfADeletedJobAndNeverReusesASeq) {
+  close();
+  fs::remove(db_path());
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(kSchemaV1WithData);
+    db.exec("DELETE FROM runs WHERE id = 'run-queued'");  // the newest run (seq 2), pruned
+  }
+  ASSERT_NO_THROW(open());
+  store().delete_job("job-old");
+  const auto done = store().find_run("run-done");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->seq, 1);
+  EXPECT_EQ(done->job_id, "job-old");
+  store().create_job(make_job("job-new", "prj-old", "nightly"));
+  store().insert_run(make_run("run-new", job("job-new")), 10);
+  EXPECT_EQ(store().find_run("run-new")->seq, 3);
+  EXPECT_EQ(ids(store().list_runs(RunFilter{})), (std::vector<std::string>{"run-new", "run-done"}));
+  ASSERT_TRUE(store().finish_run("run-new", RunStatus::cancelled, dagctl::common::now(), std::nullopt, "x", json::object()));
+  store().delete_project("prj-old");
+  EXPECT_FALSE(store().find_run("run-done").has_value()) << "deleting the project still deletes its runs";
 }
 
 }  // namespace
