@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/dbt_command.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
@@ -34,6 +35,11 @@ struct DaemonInfo {
   std::string data_dir;
   int keep_days = 0;  // retention in effect (0: no bound)
   int keep_runs = 0;
+  bool allow_webhook_link_local = false;  // --allow-webhook-link-local (docs/webhooks.md)
+  // Whether runs are sandboxed (docs/sandbox.md): --sandbox, and what start-up found.
+  std::string sandbox_mode = "off";
+  bool sandbox_active = false;
+  std::string sandbox_detail = "";
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.
@@ -58,16 +64,18 @@ public:
   std::vector<store::Job> list_jobs(const std::string& project_id);
   store::Job get_job(const std::string& project_id, const std::string& job_id);
   // `fields` is a JSON object of job fields (CONTRACT §5); unknown fields are rejected.
-  store::Job create_job(const std::string& project_id, const nlohmann::json& fields);
+  // `trust`: Trust::owner when the caller came over the Unix socket (docs/commands.md).
+  store::Job create_job(const std::string& project_id, const nlohmann::json& fields,
+                        common::Trust trust = common::Trust::token);
   store::Job update_job(const std::string& project_id, const std::string& job_id,
-                        const nlohmann::json& fields);
+                        const nlohmann::json& fields, common::Trust trust = common::Trust::token);
   void delete_job(const std::string& project_id, const std::string& job_id);
 
   // Queues a run durably and wakes the dispatcher. Throws UserError 400 on a bad override,
   // 429 when the job's queue is full.
   store::Run trigger(const std::string& project_id, const std::string& job_id,
                      const std::optional<std::string>& command_override,
-                     const std::string& triggered_by);
+                     const std::string& triggered_by, common::Trust trust = common::Trust::token);
   store::Run get_run(const std::string& run_id);
   std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.list_runs(filter); }
   store::Run cancel_run(const std::string& run_id);

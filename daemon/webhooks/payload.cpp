@@ -1,7 +1,7 @@
 #include "daemon/webhooks/payload.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <string_view>
 
 namespace dagctl::daemon::webhooks {
 
@@ -25,11 +25,23 @@ bool job_wants(const store::Job& job, const std::string& event) {
   return std::find(job.webhook_events.begin(), job.webhook_events.end(), word) != job.webhook_events.end();
 }
 
+// By hand, not std::regex: a stored URL of any length must not exhaust the stack.
 AirflowApi airflow_api_of(const std::string& url) {
-  static const std::regex kAirflow(R"(^https?://[^/]+(/.*)?/api/(v1|v2)/dags/[^/]+/dagRuns/?(\?.*)?$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, kAirflow)) return AirflowApi::none;
-  return m[2] == "v1" ? AirflowApi::v1 : AirflowApi::v2;
+  const std::string_view text = url;
+  const std::size_t scheme = text.rfind("https://", 0) == 0 ? 8 : text.rfind("http://", 0) == 0 ? 7 : 0;
+  if (scheme == 0) return AirflowApi::none;
+  const auto slash = text.find('/', scheme);
+  if (slash == std::string_view::npos || slash == scheme) return AirflowApi::none;
+  std::string_view path = text.substr(slash, text.find('?', slash) - slash);  // .../api/vN/dags/ID/dagRuns[/]
+  if (path.ends_with("/")) path.remove_suffix(1);
+  if (!path.ends_with("/dagRuns")) return AirflowApi::none;
+  path.remove_suffix(8);
+  const auto id = path.rfind('/');
+  if (id == std::string_view::npos || id + 1 == path.size()) return AirflowApi::none;
+  path = path.substr(0, id);
+  if (path.ends_with("/api/v1/dags")) return AirflowApi::v1;
+  if (path.ends_with("/api/v2/dags")) return AirflowApi::v2;
+  return AirflowApi::none;
 }
 
 json build_body(const std::string& event, const store::Run& run, const store::Job& job,

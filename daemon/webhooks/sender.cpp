@@ -1,14 +1,18 @@
 #include "daemon/webhooks/sender.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <regex>
+#include <algorithm>
 #include <ctime>
 #include <iomanip>
 #include <sstream>
 
 #include "common/crypto.hpp"
+#include "daemon/errors.hpp"
+#include "daemon/job_fields.hpp"
+#include "daemon/store/retry.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/signing.hpp"
 
@@ -19,26 +23,84 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-struct SplitUrl {
-  std::string base;  // scheme://host[:port]
-  std::string path;  // path?query, at least "/"
-};
-
-std::optional<SplitUrl> split_url(const std::string& url) {
-  static const std::regex kUrl(R"(^(https?://[^/?#]+)([^#]*)(#.*)?$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, kUrl)) return std::nullopt;
-  return SplitUrl{m[1].str(), m[2].str().empty() ? "/" : m[2].str()};
-}
-
-std::unique_ptr<httplib::Client> make_client(const std::string& base, const SenderOptions& options) {
-  auto client = std::make_unique<httplib::Client>(base);
+std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, const SenderOptions& options) {
+  // Built from our parsed URL, not httplib::Client's own (regex) parser.
+  std::unique_ptr<httplib::ClientImpl> client;
+  if (url.scheme == "https") {
+    auto tls = std::make_unique<httplib::SSLClient>(url.host, url.port);
+    tls->enable_server_certificate_verification(true);
+    if (!options.ca_bundle.empty()) tls->set_ca_cert_path(options.ca_bundle);
+    client = std::move(tls);
+  } else {
+    client = std::make_unique<httplib::ClientImpl>(url.host, url.port);
+  }
   client->set_connection_timeout(options.timeout);
   client->set_read_timeout(options.timeout);
   client->set_write_timeout(options.timeout);
-  client->enable_server_certificate_verification(true);
-  if (!options.ca_bundle.empty()) client->set_ca_cert_path(options.ca_bundle);
   return client;
+}
+
+// What one POST got back.
+struct Answer {
+  std::optional<int> status;
+  std::string body;  // at most the cap asked for
+  bool body_over_cap = false;
+  std::string retry_after;
+  std::optional<httplib::Error> error;  // set when no answer came
+};
+
+// POSTs `body` to `url`, connecting to `addresses` (checked by resolve()) in turn while
+// they refuse the connection: a name is pinned to the address that was checked, so a
+// second DNS answer cannot send the request elsewhere. Reads at most `body_cap` bytes of
+// the answer, and no longer than twice the timeout.
+Answer post(const Url& url, const std::vector<std::string>& addresses, httplib::Headers headers,
+            const std::string& body, std::size_t body_cap, const SenderOptions& options) {
+  headers.emplace("Host", url.host_header());
+  headers.emplace("Content-Type", "application/json");
+  Answer out;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    out = Answer{};
+    auto client = make_client(url, options);
+    if (addresses[i] != url.host) client->set_hostname_addr_map({{url.host, addresses[i]}});
+    const auto deadline = SteadyClock::now() + 2 * options.timeout;
+    httplib::Request req;
+    req.method = "POST";
+    req.path = url.target;
+    req.headers = headers;
+    req.body = body;
+    req.response_handler = [&out](const httplib::Response& r) {
+      out.status = r.status;
+      if (r.has_header("Retry-After")) out.retry_after = r.get_header_value("Retry-After");
+      return true;
+    };
+    req.content_receiver = [&out, body_cap, deadline](const char* data, size_t n, uint64_t, uint64_t) {
+      const std::size_t room = body_cap - out.body.size();
+      out.body.append(data, std::min(n, room));
+      if (n > room) {
+        out.body_over_cap = true;
+        return false;  // the rest is not needed: stop reading
+      }
+      return SteadyClock::now() < deadline;
+    };
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    if (client->send(req, res, error)) {
+      out.status = res.status;
+    } else if (!out.status) {
+      out.error = error;
+      if (error == httplib::Error::Connection && i + 1 < addresses.size()) continue;
+    }
+    return out;
+  }
+  return out;
+}
+
+// An exception's text for the delivery log: bounded, whatever the row held.
+std::string shorten(const std::string& text) {
+  if (text.size() <= 300) return text;
+  std::size_t cut = 300;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
 }
 
 std::string error_text(httplib::Error e) {
@@ -95,31 +157,41 @@ void Sender::shutdown() {
 }
 
 void Sender::loop() {
+  store::FailureLog failing("webhooks: reading the outbox");
+  store::Backoff backoff;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     for (auto& t : finished_) t.join();
     finished_.clear();
     wake_pending_ = false;
+    done_since_read_.clear();
     lock.unlock();
     const auto now = common::now();
     std::vector<store::Delivery> due;
     std::optional<common::TimePoint> next;
+    bool read = false;
     try {
       due = store_.due_deliveries(now, options_.max_in_flight * 4);
       next = store_.next_delivery_due();
+      read = true;
+      failing.succeeded();
+      backoff.reset();
     } catch (const std::exception& e) {
-      spdlog::error("webhooks: cannot read the outbox: {}", e.what());
+      failing.failed(e);  // what is pending stays pending: look again after a pause
     }
     lock.lock();
+    std::erase_if(held_, [&](const auto& h) { return h.second <= now; });
     for (const auto& d : due) {
       if (static_cast<int>(in_flight_.size()) >= options_.max_in_flight) break;
-      if (!in_flight_.insert(d.id).second) continue;
+      if (held_.count(d.id) || done_since_read_.count(d.id) || !in_flight_.insert(d.id).second) continue;
       workers_[d.id] = std::thread([this, d] { deliver(d); });
     }
     // Sleep until the next delivery is due or something changes; never poll. Deliveries
     // that are due but in flight wake us when their attempt ends.
     auto until = std::chrono::system_clock::now() + std::chrono::hours(1);
     if (next && *next > now) until = std::min(until, std::chrono::system_clock::time_point(*next));
+    for (const auto& [id, when] : held_) until = std::min(until, std::chrono::system_clock::time_point(when));
+    if (!read) until = std::min(until, std::chrono::system_clock::now() + backoff.next());
     changed_.wait_until(lock, until, [this] { return wake_pending_ || stopping_; });
   }
   // Stopping: let attempts in flight finish (each is bounded by the timeout).
@@ -133,47 +205,42 @@ void Sender::loop() {
 }
 
 void Sender::deliver(const store::Delivery& d) {
+  AttemptOutcome outcome;
+  bool sent = false;
   try {
-    const auto job = store_.find_job(d.job_id);
-    AttemptOutcome outcome;
-    if (!job) {
-      outcome.attempt.at = common::now();
-      outcome.attempt.error = "the job was deleted";
-    } else if (job->webhook_url && !job->webhook_url->empty() && *job->webhook_url != d.url) {
-      // The URL changed (and with it the secret) while this was owed: a fixed typo or a
-      // moved receiver. Send it where the job points now, signed as the job signs now.
-      store::Delivery moved = d;
-      moved.url = *job->webhook_url;
-      moved.body = retarget_body(nlohmann::json::parse(d.body), moved.url).dump();
-      store_.retarget_delivery(d.id, moved.url, moved.body);
-      spdlog::info("webhook {}: the job's URL changed since it was queued; sending to the new one", d.id);
-      outcome = attempt(moved, *job);
-    } else {
-      outcome = attempt(d, *job);
-    }
-    const int attempts_done = d.attempts + 1;
-    std::string status = outcome.delivered ? "delivered" : "failed";
-    auto next = outcome.attempt.at;
-    if (!outcome.delivered && outcome.retryable && attempts_done <= options_.retries) {
-      status = "pending";
-      next = common::now() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 outcome.retry_after ? std::chrono::milliseconds(*outcome.retry_after)
-                                                     : options_.retry_delay);
-    }
-    const std::optional<std::string> error =
-        outcome.delivered ? std::nullopt
-        : outcome.attempt.error ? outcome.attempt.error
-                                : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
-    store_.record_attempt(d.id, outcome.attempt, status, next, error);
-    spdlog::info("webhook {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.id, d.event, d.run_id.value_or("-"),
-                 attempts_done,
-                 outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)
-                                             : outcome.attempt.error.value_or("?"),
-                 outcome.attempt.latency_ms, status);
+    outcome = send(d);
+    sent = true;
+  } catch (const store::StoreBusy& e) {
+    spdlog::warn("webhook {}: {}; trying again in 5 s", d.id, e.what());
+  } catch (const SQLite::Exception& e) {
+    // The database, not the row: try this delivery again a little later.
+    spdlog::error("webhook {}: cannot read it from the database ({}); trying again in 5 s", d.id, e.what());
   } catch (const std::exception& e) {
-    spdlog::error("webhook {}: {}", d.id, e.what());
+    outcome = AttemptOutcome{};
+    outcome.attempt.at = common::now();
+    outcome.attempt.error = "this delivery cannot be sent: " + shorten(e.what());
+    sent = true;
+  }
+  if (sent) {
+    // The attempt was made: record it, retrying a store that is busy with back-off rather
+    // than sending it again. Given up when dagctld stops (the delivery is still pending and
+    // goes out again at the next start, with the same id) or when the failure would repeat
+    // (e.g. the delivery went with its job meanwhile).
+    try {
+      sent = store::retry_until_done(
+          "webhook " + d.id + ": recording its attempt", [&] { record(d, outcome); },
+          [this](std::chrono::milliseconds delay) {
+            std::unique_lock lock(mutex_);
+            return !changed_.wait_for(lock, delay, [this] { return stopping_; });
+          });
+    } catch (const std::exception& e) {
+      spdlog::error("webhook {}: cannot record its attempt: {}", d.id, e.what());
+      sent = false;
+    }
   }
   std::lock_guard lock(mutex_);
+  if (!sent) held_[d.id] = common::now() + std::chrono::seconds(5);
+  done_since_read_.insert(d.id);
   in_flight_.erase(d.id);
   if (auto it = workers_.find(d.id); it != workers_.end()) {
     finished_.push_back(std::move(it->second));
@@ -183,37 +250,93 @@ void Sender::deliver(const store::Delivery& d) {
   changed_.notify_all();
 }
 
-std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh, std::string& error) {
-  const std::string url = auth.value("token_url", "");
-  const std::string key = url + "\n" + auth.value("username", "");
+AttemptOutcome Sender::send(const store::Delivery& d) {
+  const auto job = store_.find_job(d.job_id);
+  if (!job) {
+    AttemptOutcome outcome;
+    outcome.attempt.at = common::now();
+    outcome.attempt.error = "the job was deleted";
+    return outcome;
+  }
+  if (job->webhook_url && !job->webhook_url->empty() && *job->webhook_url != d.url) {
+    // The URL changed (and with it the secret) while this was owed: a fixed typo or a
+    // moved receiver. Send it where the job points now, signed as the job signs now.
+    store::Delivery moved = d;
+    moved.url = *job->webhook_url;
+    moved.body = retarget_body(nlohmann::json::parse(d.body), moved.url).dump();
+    store_.retarget_delivery(d.id, moved.url, moved.body);
+    spdlog::info("webhook {}: the job's URL changed since it was queued; sending to the new one", d.id);
+    return attempt(moved, *job);
+  }
+  return attempt(d, *job);
+}
+
+void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
+  const int attempts_done = d.attempts + 1;
+  std::string status = outcome.delivered ? "delivered" : "failed";
+  auto next = outcome.attempt.at;
+  if (!outcome.delivered && outcome.retryable && attempts_done <= options_.retries) {
+    status = "pending";
+    next = common::now() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                               outcome.retry_after ? std::chrono::milliseconds(*outcome.retry_after)
+                                                   : options_.retry_delay);
+  }
+  const std::optional<std::string> error =
+      outcome.delivered ? std::nullopt
+      : outcome.attempt.error ? outcome.attempt.error
+                              : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
+  store_.record_attempt(d.id, outcome.attempt, status, next, error);
+  spdlog::info("webhook {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.id, d.event, d.run_id.value_or("-"),
+               attempts_done,
+               outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)
+                                           : outcome.attempt.error.value_or("?"),
+               outcome.attempt.latency_ms, status);
+}
+
+std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh, std::string& error,
+                                                 bool& retryable) {
+  const std::string url_text = auth.value("token_url", "");
+  const std::string key = url_text + "\n" + auth.value("username", "");
   {
     std::lock_guard lock(tokens_mutex_);
     auto it = tokens_.find(key);
     if (!refresh && it != tokens_.end() && it->second.expires_at > common::now()) return it->second.token;
     tokens_.erase(key);
   }
-  const auto split = split_url(url);
-  if (!split) {
-    error = "webhook_auth token_url is not an http(s) URL";
+  retryable = false;
+  const auto url = check_url(url_text, "webhook_auth.token_url", options_.targets);
+  if (!url) {
+    error = url.error();
     return std::nullopt;
   }
-  auto client = make_client(split->base, options_);
+  const auto resolved = resolve(*url, "webhook_auth.token_url", options_.targets);
+  if (!resolved.error.empty()) {
+    error = resolved.error;
+    retryable = !resolved.refused;
+    return std::nullopt;
+  }
+  retryable = true;
   const json credentials = {{"username", auth.value("username", "")}, {"password", auth.value("password", "")}};
-  auto res = client->Post(split->path, credentials.dump(), "application/json");
-  if (!res) {
-    error = "Airflow token request failed: " + error_text(res.error());
+  const auto res = post(*url, resolved.addresses, {}, credentials.dump(), kTokenResponseBytes, options_);
+  if (res.error) {
+    error = "Airflow token request failed: " + error_text(*res.error);
     return std::nullopt;
   }
-  if (res->status != 200 && res->status != 201) {
-    error = "Airflow token request answered HTTP " + std::to_string(res->status) + " (check webhook_auth username/password)";
+  if (res.status != 200 && res.status != 201) {
+    error = "Airflow token request answered HTTP " + std::to_string(res.status.value_or(0)) +
+            " (check webhook_auth username/password)";
     return std::nullopt;
   }
-  const auto body = json::parse(res->body, nullptr, false);
+  const auto body = res.body_over_cap ? json() : json::parse(res.body, nullptr, false);
   if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string()) {
-    error = "Airflow token response has no access_token";
+    error = res.body_over_cap ? "Airflow token response is over 64 KiB" : "Airflow token response has no access_token";
     return std::nullopt;
   }
   const std::string token = body["access_token"];
+  if (std::any_of(token.begin(), token.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+    error = "Airflow's access_token cannot be sent in a header: it holds a line break or control character";
+    return std::nullopt;
+  }
   // Refresh a little before Airflow would refuse it.
   auto expires = common::now() + std::chrono::minutes(10);
   if (const auto exp = jwt_expiry(token)) expires = common::from_millis((*exp - 30) * 1000);
@@ -231,17 +354,29 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
     return out;
   };
-  const auto split = split_url(d.url);
-  if (!split) {
-    out.attempt.error = "the webhook URL is not an http(s) URL";
+  // Everything stored is checked again as the API would (an older version or a hand edit
+  // may have written it); a row that fails is a final error, not a retry.
+  auto refuse = [&](std::string error) {
+    out.attempt.error = std::move(error);
     return finish();
+  };
+  const auto url = check_url(d.url, "webhook_url", options_.targets);
+  if (!url) return refuse(url.error());
+  if (auto error = check_headers(job.webhook_headers)) return refuse(*error);
+  try {
+    (void)parse_webhook_auth(job.webhook_auth, options_.targets);
+  } catch (const UserError& e) {
+    return refuse(e.what());
+  }
+  const auto resolved = resolve(*url, "webhook_url", options_.targets);
+  if (!resolved.error.empty()) {
+    out.retryable = !resolved.refused;  // a DNS failure may pass
+    return refuse(resolved.error);
   }
   const std::string secret = job.webhook_secret.value_or("");
   const auto timestamp = common::to_millis(common::now()) / 1000;
   httplib::Headers headers;
-  for (const auto& [name, value] : job.webhook_headers.items()) {
-    if (value.is_string()) headers.emplace(name, value.get<std::string>());
-  }
+  for (const auto& [name, value] : job.webhook_headers.items()) headers.emplace(name, value.get<std::string>());
   // Custom headers are merged: a job's own User-Agent wins (httplib's names compare
   // case-insensitively).
   if (!headers.count("User-Agent")) headers.emplace("User-Agent", options_.user_agent);
@@ -264,32 +399,31 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
   for (int round = 0; round < 2; ++round) {
     if (jwt) {
       std::string error;
-      const auto token = airflow_token(job.webhook_auth, /*refresh=*/round > 0, error);
+      bool retryable = true;
+      const auto token = airflow_token(job.webhook_auth, /*refresh=*/round > 0, error, retryable);
       if (!token) {
-        out.attempt.error = error;
-        out.retryable = true;
-        return finish();
+        out.retryable = retryable;
+        return refuse(error);
       }
       headers.erase("Authorization");
       headers.emplace("Authorization", "Bearer " + *token);
     }
-    auto client = make_client(split->base, options_);
-    auto res = client->Post(split->path, headers, d.body, "application/json");
-    if (!res) {
-      out.attempt.error = error_text(res.error());
+    const auto res = post(*url, resolved.addresses, headers, d.body, kResponseExcerptBytes, options_);
+    if (res.error) {
+      out.attempt.error = error_text(*res.error);
       // A certificate that does not verify will not verify on retry either.
-      out.retryable = res.error() != httplib::Error::SSLServerVerification &&
-                      res.error() != httplib::Error::SSLLoadingCerts;
+      out.retryable = *res.error != httplib::Error::SSLServerVerification &&
+                      *res.error != httplib::Error::SSLLoadingCerts;
       return finish();
     }
-    out.attempt.status_code = res->status;
-    out.attempt.response_excerpt = res->body.substr(0, 1024);
-    if (jwt && round == 0 && (res->status == 401 || res->status == 403)) continue;  // token expired early
-    const int s = res->status;
+    const int s = res.status.value_or(0);
+    out.attempt.status_code = s;
+    out.attempt.response_excerpt = res.body;
+    if (jwt && round == 0 && (s == 401 || s == 403)) continue;  // token expired early
     out.delivered = (s >= 200 && s < 300) || (s == 409 && airflow_api_of(d.url) != AirflowApi::none);
     out.retryable = s >= 500 || s == 429;
-    if ((s == 429 || s == 503) && res->has_header("Retry-After")) {
-      out.retry_after = parse_retry_after(res->get_header_value("Retry-After"), common::now());
+    if ((s == 429 || s == 503) && !res.retry_after.empty()) {
+      out.retry_after = parse_retry_after(res.retry_after, common::now());
     }
     break;
   }

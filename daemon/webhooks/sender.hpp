@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/target.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -22,7 +23,12 @@ struct SenderOptions {
   std::string ca_bundle;  // PEM file of trusted CAs for https; empty: the system's
   std::string user_agent;
   int max_in_flight = 8;
+  TargetPolicy targets;  // checked again at each attempt, after DNS (docs/webhooks.md)
 };
+
+// The most of a receiver's answer kept in the delivery log, and of an Airflow token answer.
+inline constexpr std::size_t kResponseExcerptBytes = 1024;
+inline constexpr std::size_t kTokenResponseBytes = 64 * 1024;
 
 // How one attempt went, before it is recorded.
 struct AttemptOutcome {
@@ -54,8 +60,14 @@ public:
 
 private:
   void loop();
+  // One attempt at one delivery, recorded. Nothing a stored row holds can end the thread:
+  // a row that cannot be used fails its delivery with the reason in the delivery log.
   void deliver(const store::Delivery& delivery);
-  std::optional<std::string> airflow_token(const nlohmann::json& auth, bool refresh, std::string& error);
+  AttemptOutcome send(const store::Delivery& delivery);
+  void record(const store::Delivery& delivery, const AttemptOutcome& outcome);
+  // nullopt with `error` (and whether a retry may help) when no token could be had.
+  std::optional<std::string> airflow_token(const nlohmann::json& auth, bool refresh, std::string& error,
+                                           bool& retryable);
 
   store::Store& store_;
   SenderOptions options_;
@@ -67,6 +79,12 @@ private:
   std::set<std::string> in_flight_;
   std::map<std::string, std::thread> workers_;
   std::vector<std::thread> finished_;
+  // Deliveries whose outcome could not be written (the database was busy): left alone
+  // until then instead of being picked again at once.
+  std::map<std::string, common::TimePoint> held_;
+  // Deliveries whose attempt ended since the loop last read the outbox: that read may
+  // still show them pending, and they must not be sent twice.
+  std::set<std::string> done_since_read_;
   std::thread loop_thread_;
 
   struct CachedToken {
