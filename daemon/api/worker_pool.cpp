@@ -12,20 +12,30 @@ WorkerPool::~WorkerPool() { shutdown(); }
 
 void WorkerPool::enqueue(std::function<void()> fn) {
   std::unique_lock lock(mutex_);
+  // Under the same lock as the hand-over: a worker going idle meanwhile still sees it.
+  if (!hand_over(fn, lock)) pending_.push_back(std::move(fn));
+}
+
+bool WorkerPool::try_enqueue(std::function<void()>& fn) {
+  std::unique_lock lock(mutex_);
+  return hand_over(fn, lock);
+}
+
+bool WorkerPool::hand_over(std::function<void()>& fn, std::unique_lock<std::mutex>& lock) {
   if (!idle_.empty()) {
     Worker* worker = idle_.back();  // its stack pages are the ones already resident
     idle_.pop_back();
     worker->job = std::move(fn);
     lock.unlock();
     worker->wake.notify_one();
-    return;
+    return true;
   }
   if (threads_.size() < max_threads_) {
     auto& worker = *workers_.emplace_back(std::make_unique<Worker>());
     try {
       threads_.emplace_back([this, &worker] { work(worker); });
       worker.job = std::move(fn);  // under the lock: the new thread sees it when it starts
-      return;
+      return true;
     } catch (const std::system_error& e) {
       workers_.pop_back();
       // Out of threads: the request waits for a running one, if there is any.
@@ -33,7 +43,7 @@ void WorkerPool::enqueue(std::function<void()> fn) {
       spdlog::warn("HTTP worker: cannot start another thread ({}); the request waits", e.what());
     }
   }
-  pending_.push_back(std::move(fn));
+  return false;
 }
 
 void WorkerPool::work(Worker& self) {

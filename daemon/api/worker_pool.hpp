@@ -24,6 +24,9 @@ public:
   ~WorkerPool() override;
 
   void enqueue(std::function<void()> fn) override;
+  // Runs `fn` on an idle or a new thread and returns true, or returns false (and keeps
+  // nothing) when all `max_threads` are busy: the caller decides what waits.
+  bool try_enqueue(std::function<void()>& fn);
   // Lets queued requests finish, then joins every thread.
   void shutdown() override;
 
@@ -36,6 +39,8 @@ private:
     std::function<void()> job;  // handed over by enqueue while the worker is idle
   };
   void work(Worker& self);
+  // Gives `fn` to an idle or new thread; false when every thread is busy. May unlock.
+  bool hand_over(std::function<void()>& fn, std::unique_lock<std::mutex>& lock);
 
   const size_t max_threads_;
   std::mutex mutex_;
