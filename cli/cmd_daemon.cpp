@@ -12,7 +12,9 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "common/fd.hpp"
@@ -36,6 +38,19 @@ std::string find_daemon_executable() {
     if (fs::exists(sibling)) return sibling.string();
   }
   return "dagctld";
+}
+
+// The shell's environment minus dagctl's secrets: the daemon does not need them, and what
+// it does not have it cannot leak (docs/sandbox.md).
+std::vector<std::string> daemon_environment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (name == "DAGCTL_TOKEN" || name == "DAGCTL_WEBHOOK_AUTH_PASSWORD") continue;
+    out.emplace_back(entry);
+  }
+  return out;
 }
 
 // Waits for `done` with a deadline; the daemon needs a moment to bind or to stop.
@@ -64,6 +79,14 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       const int runs = r->value("keep_runs", 0);
       std::cout << fmt::format("keeps:    {}, {}\n", days > 0 ? fmt::format("{} days", days) : "runs of any age",
                                runs > 0 ? fmt::format("the newest {} runs per job", runs) : "any number of runs per job");
+    }
+    if (const auto s = d.find("sandbox"); s != d.end() && s->is_object()) {
+      // "on, bwrap 0.8.0 (--sandbox auto)", "off (--sandbox off)", "off: why not (--sandbox auto)".
+      const std::string mode = s->value("mode", "");
+      const std::string state = s->value("active", false) ? "on, " + s->value("detail", "")
+                                : mode == "off"               ? std::string("off")
+                                                              : "off: " + s->value("detail", "");
+      std::cout << fmt::format("sandbox:  {} (--sandbox {})\n", state, mode);
     }
   });
 
@@ -113,8 +136,12 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       std::vector<char*> argv;
       for (auto& s : args) argv.push_back(s.data());
       argv.push_back(nullptr);
+      auto env_strings = daemon_environment();
+      std::vector<char*> envp;
+      for (auto& entry : env_strings) envp.push_back(entry.data());
+      envp.push_back(nullptr);
       pid_t pid = 0;
-      const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+      const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
       posix_spawn_file_actions_destroy(&actions);
       posix_spawnattr_destroy(&attr);
       if (rc != 0) throw CliError(fmt::format("cannot start {}: {}; is dagctld installed?", args[0], std::strerror(rc)));

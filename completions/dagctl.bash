@@ -13,7 +13,7 @@ _dagctl_value_options=" --socket -o --output --data-dir --listen --dbt --max-par
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
-  --exclude --job --status --limit --expires-in "
+  --exclude --job --status --limit --expires-in --scope "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -47,7 +47,7 @@ _dagctl_options() {
     runs) echo "--job --status --limit" ;;
     logs) echo "-f --follow" ;;
     retry) echo "--wait" ;;
-    "token create") echo "--name --expires-in" ;;
+    "token create") echo "--name --expires-in --scope" ;;
     "webhook deliveries") echo "--limit" ;;
   esac
 }
@@ -143,6 +143,7 @@ _dagctl_values() {
   case $1 in
     -o | --output) _dagctl_add text json ;;
     --status) _dagctl_add queued running success partial failed error cancelled ;;
+    --scope) _dagctl_add read trigger admin ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
     --webhook-auth) _dagctl_add none airflow_jwt basic ;;
     --webhook-events)
@@ -257,10 +258,13 @@ _dagctld() {
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
     --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
     --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
+    --sandbox) _dagctl_add auto on off; return 0 ;;
+    --sandbox-writable) _dagctl_files -d; return 0 ;;
+    --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
-    --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout \
-    --keep-days --keep-runs -h --help --version
+    --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env -h --help --version
   return 0
 }
 

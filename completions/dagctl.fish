@@ -13,7 +13,7 @@ set -g __dagctl_value_options --socket -o --output --data-dir --listen --dbt --m
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
-    -s --select --exclude --job --status --limit --expires-in
+    -s --select --exclude --job --status --limit --expires-in --scope
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
@@ -179,7 +179,7 @@ complete -c dagctl -n '__dagctl_at job' -a list -d 'Jobs of every project, or of
 complete -c dagctl -n '__dagctl_at job' -a show -d 'One job'
 complete -c dagctl -n '__dagctl_at job' -a create -d 'A new job on a project'
 complete -c dagctl -n '__dagctl_at job' -a update -d "Change a job's fields"
-complete -c dagctl -n '__dagctl_at job' -a delete -d 'Delete a job and its run history'
+complete -c dagctl -n '__dagctl_at job' -a delete -d 'Delete a job (its runs stay in the history)'
 complete -c dagctl -n '__dagctl_at job list' -l project -x -a '(__dagctl_ask project)' -d 'Only this project'
 complete -c dagctl -n '__dagctl_at job show; or __dagctl_at job update; or __dagctl_at job delete' -a '(__dagctl_ask job)' -d Job
 complete -c dagctl -n '__dagctl_at job create' -a '(__dagctl_ask project)' -d Project
@@ -222,6 +222,7 @@ complete -c dagctl -n '__dagctl_at token' -a list -d 'Tokens (never their secret
 complete -c dagctl -n '__dagctl_at token' -a revoke -d 'Stop a token from working'
 complete -c dagctl -n '__dagctl_at token create' -l name -x -d 'What it is for, e.g. airflow-prod'
 complete -c dagctl -n '__dagctl_at token create' -l expires-in -x -d 'Days until it stops working'
+complete -c dagctl -n '__dagctl_at token create' -l scope -x -a 'read trigger admin' -d 'What it may do (default: trigger)'
 complete -c dagctl -n '__dagctl_at token revoke' -a '(__dagctl_ask token)' -d Token
 
 # webhook secret|deliveries|redeliver|test
@@ -248,5 +249,9 @@ complete -c dagctld -l webhook-ca-file -r -F -d 'PEM file of an extra CA for htt
 complete -c dagctld -l webhook-retries -x -d 'Retries of a webhook (DAGCTL_WEBHOOK_RETRIES)'
 complete -c dagctld -l webhook-retry-delay -x -d 'Seconds before a webhook retry'
 complete -c dagctld -l webhook-timeout -x -d 'Seconds a webhook receiver has to answer'
+complete -c dagctld -l allow-webhook-link-local -d 'Allow webhook URLs on link-local and cloud metadata addresses (DAGCTL_ALLOW_WEBHOOK_LINK_LOCAL)'
 complete -c dagctld -l keep-days -x -d 'Prune finished runs older than this many days (DAGCTL_KEEP_DAYS)'
 complete -c dagctld -l keep-runs -x -d 'Runs kept per job, newest first (DAGCTL_KEEP_RUNS)'
+complete -c dagctld -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox (DAGCTL_SANDBOX)'
+complete -c dagctld -l sandbox-writable -x -a '(__fish_complete_directories)' -d 'A folder sandboxed runs may write (DAGCTL_SANDBOX_WRITABLE)'
+complete -c dagctld -l pass-env -x -a '(set -xn)' -d 'A variable of the daemon that dbt gets too (DAGCTL_PASS_ENV)'

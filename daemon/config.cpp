@@ -68,6 +68,9 @@ Config parse_config(int argc, char** argv) {
   app.add_option("--webhook-timeout", c.webhook_timeout_seconds, "Seconds a webhook receiver has to answer")
       ->envname("DAGCTL_WEBHOOK_TIMEOUT")
       ->check(CLI::Range(1, 300));
+  app.add_flag("--allow-webhook-link-local", c.allow_webhook_link_local,
+               "Allow webhook URLs on link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10)")
+      ->envname("DAGCTL_ALLOW_WEBHOOK_LINK_LOCAL");
   app.add_option("--keep-days", c.keep_days,
                  "Prune finished runs (and their logs and artifacts) that ended more than this many days ago; 0 keeps them")
       ->envname("DAGCTL_KEEP_DAYS")
@@ -76,11 +79,37 @@ Config parse_config(int argc, char** argv) {
                  "Keep at most this many runs per job, newest first, pruning older finished ones; 0 for no limit")
       ->envname("DAGCTL_KEEP_RUNS")
       ->check(CLI::Range(0, 100000000));
+  app.add_option("--sandbox", c.sandbox,
+                 "Run dbt in a bubblewrap sandbox: auto (when bwrap works), on (refuse to start without), off")
+      ->envname("DAGCTL_SANDBOX")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--sandbox-writable", c.sandbox_writable,
+                 "A folder sandboxed runs may write beside the project (e.g. a DuckDB file's); repeatable")
+      ->envname("DAGCTL_SANDBOX_WRITABLE")
+      ->delimiter(':');
+  app.add_option("--pass-env", c.pass_env,
+                 "A variable of dagctld's environment that dbt gets too (it gets PATH, HOME, LANG... only); repeatable")
+      ->envname("DAGCTL_PASS_ENV")
+      ->delimiter(',');
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; bad usage exits 2, like the CLI.
     std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+  for (const auto& path : c.sandbox_writable) {
+    if (path.empty() || path.front() != '/') {
+      throw std::runtime_error("--sandbox-writable '" + path.substr(0, 200) + "' is not an absolute path");
+    }
+  }
+  for (const auto& name : c.pass_env) {
+    if (name.empty() || name.size() > 200 || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos ||
+        (name.front() >= '0' && name.front() <= '9')) {
+      throw std::runtime_error("--pass-env '" + name.substr(0, 200) + "' is not a variable name");
+    }
+    if (name == "DAGCTL_TOKEN" || name == "DAGCTL_WEBHOOK_AUTH_PASSWORD") {
+      throw std::runtime_error("--pass-env " + name + ": dagctl's secrets never reach dbt");
+    }
   }
   if (c.data_dir.empty()) c.data_dir = common::default_data_dir();
   if (c.socket_path.empty()) c.socket_path = common::default_socket_path();

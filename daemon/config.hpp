@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace dagctl::daemon {
 
@@ -21,8 +22,12 @@ struct Config {
   int webhook_retries = 1;
   double webhook_retry_delay_seconds = 2.0;
   int webhook_timeout_seconds = 10;
+  bool allow_webhook_link_local = false;  // webhooks to 169.254/16, fe80::/10 and cloud metadata
   int keep_days = 30;    // retention: finished runs older than this are pruned (0: no bound)
   int keep_runs = 1000;  // retention: runs kept per job, newest first (0: no bound)
+  std::string sandbox = "auto";  // auto, on, off: run dbt under bubblewrap (docs/sandbox.md)
+  std::vector<std::string> sandbox_writable;  // folders runs may write beside the project
+  std::vector<std::string> pass_env;  // daemon variables passed to dbt beside the allowlist
 };
 
 struct ListenAddress {

@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,14 +17,15 @@
 
 #include "common/fd.hpp"
 #include "common/paths.hpp"
+#include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
-#include "daemon/api/worker_pool.hpp"
 #include "daemon/config.hpp"
 #include "daemon/lock_file.hpp"
 #include "daemon/retention.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/recovery.hpp"
+#include "daemon/runner/sandbox.hpp"
 #include "daemon/schedule/scheduler.hpp"
 #include "daemon/scheduled_runs.hpp"
 #include "daemon/service.hpp"
@@ -37,10 +40,6 @@ namespace dagctl::daemon {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Every `trigger --wait` and `logs -f` holds one for the length of its run, so there are
-// enough for many followers beside ordinary requests. Started only as needed (WorkerPool).
-constexpr int kHttpThreads = 64;
 
 // True when something accepts connections on the Unix socket at `path`.
 bool socket_is_live(const std::string& path) {
@@ -93,30 +92,40 @@ std::string write_ca_bundle(const std::string& extra_ca, const std::string& path
   return path;
 }
 
-class Listener {
-public:
-  Listener() = default;
-  Listener(const Listener&) = delete;
-  ~Listener() { stop(); }
-  httplib::Server& server() { return server_; }
-  void serve() {
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  void stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-  }
+// A listener and the thread it accepts on (daemon/api/http_server.hpp).
+using Listener = api::HttpServer;
 
-private:
-  httplib::Server server_;
-  std::thread thread_;
-};
+// httplib 0.11 waits on sockets with select(), which cannot watch a descriptor numbered
+// FD_SETSIZE (1024) or more: it would write past its fd_set. With the soft limit at
+// FD_SETSIZE, running out of descriptors is an error (EMFILE) that the listeners and the
+// webhook sender handle, never memory corruption.
+void keep_descriptors_below_fd_setsize() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > FD_SETSIZE) {
+    limit.rlim_cur = FD_SETSIZE;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Probes bubblewrap once; with --sandbox on, no sandbox means no daemon (docs/sandbox.md).
+runner::SandboxStatus start_sandbox(const Config& config) {
+  const auto mode = runner::parse_sandbox_mode(config.sandbox).value_or(runner::SandboxMode::automatic);
+  runner::SandboxStatus status = runner::probe_sandbox(mode, config.data_dir);
+  if (status.active) {
+    spdlog::info("runs are sandboxed: {} (--sandbox {})", status.detail, config.sandbox);
+  } else if (mode == runner::SandboxMode::on) {
+    throw std::runtime_error("--sandbox on, but runs cannot be sandboxed: " + status.detail +
+                             "; install bubblewrap (Debian: apt install bubblewrap) or pass --sandbox auto");
+  } else if (mode == runner::SandboxMode::automatic) {
+    spdlog::warn("runs are not sandboxed: {} (--sandbox auto; docs/sandbox.md)", status.detail);
+  }
+  return status;
+}
 
 int serve(const Config& config) {
   common::ensure_directory(config.data_dir, /*private_dir=*/true);
   LockFile lock(config.data_dir + "/dagctld.lock");
+  const runner::SandboxStatus sandbox = start_sandbox(config);
 
   store::Store store(config.data_dir + "/dagctl.db");
   webhooks::Outbox outbox(store, store.default_organization());
@@ -127,15 +136,7 @@ int serve(const Config& config) {
   // Bind both listeners before anything is announced; they accept once serve() runs.
   prepare_socket_path(config.socket_path);
   Listener unix_listener;
-  unix_listener.server().set_address_family(AF_UNIX);
-  {
-    // Created 0600 from the start: no window in which others could connect.
-    const mode_t old_mask = ::umask(0177);
-    const bool bound = unix_listener.server().bind_to_port(config.socket_path, 80);
-    ::umask(old_mask);
-    if (!bound) throw std::runtime_error("cannot listen on " + config.socket_path);
-  }
-  ::chmod(config.socket_path.c_str(), 0600);
+  unix_listener.bind_unix(config.socket_path);  // mode 0600 from the start
 
   std::unique_ptr<Listener> tcp_listener;
   std::string http_address;
@@ -150,28 +151,28 @@ int serve(const Config& config) {
       spdlog::warn("the REST API listens on {}, beyond this machine: protect it with TLS in front", config.listen);
     }
     tcp_listener = std::make_unique<Listener>();
-    // Headers and body go out in two writes; without this each keep-alive answer waits
-    // ~40 ms for the client's delayed ACK (Nagle; docs/benchmarks.md measured it). Set on
-    // the listening socket before it binds: accepted sockets inherit it.
-    tcp_listener->server().set_tcp_nodelay(true);
-    const int port = address.port == 0 ? tcp_listener->server().bind_to_any_port(address.host)
-                     : tcp_listener->server().bind_to_port(address.host, address.port) ? address.port
-                                                                                        : -1;
-    if (port <= 0) {
-      throw std::runtime_error("cannot listen on " + config.listen +
-                               " (in use?); pass another --listen HOST:PORT, or --listen none");
-    }
+    const int port = tcp_listener->bind_tcp(address.host, address.port);
     http_address = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) +
                    ":" + std::to_string(port);
   }
 
-  runner::DbtExecutor executor({config.data_dir, config.dbt, std::chrono::seconds(config.stop_grace_seconds)});
+  runner::DbtExecutorOptions executor_options;
+  executor_options.data_dir = config.data_dir;
+  executor_options.default_dbt = config.dbt;
+  executor_options.stop_grace = std::chrono::seconds(config.stop_grace_seconds);
+  executor_options.bwrap = sandbox.bwrap;
+  executor_options.socket_path = config.socket_path;
+  executor_options.sandbox_writable = config.sandbox_writable;
+  executor_options.pass_env = config.pass_env;
+  executor_options.newest_successful_run = [&store](const std::string& job_id) { return store.newest_successful_run(job_id); };
+  runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   webhooks::SenderOptions sender_options;
   sender_options.retries = config.webhook_retries;
   sender_options.retry_delay = std::chrono::milliseconds(static_cast<long>(config.webhook_retry_delay_seconds * 1000));
   sender_options.user_agent = std::string("dagctl/") + DAGCTL_VERSION;
   sender_options.timeout = std::chrono::seconds(config.webhook_timeout_seconds);
+  sender_options.targets = webhooks::make_policy(config.allow_webhook_link_local, http_address);
   if (!config.webhook_ca_file.empty()) {
     sender_options.ca_bundle = write_ca_bundle(config.webhook_ca_file, config.data_dir + "/webhook-ca-bundle.pem");
   }
@@ -179,6 +180,10 @@ int serve(const Config& config) {
   outbox.set_listener([&sender] { sender.wake(); });
   DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
                   config.keep_days, config.keep_runs};
+  info.allow_webhook_link_local = config.allow_webhook_link_local;
+  info.sandbox_mode = std::string(runner::to_string(sandbox.mode));
+  info.sandbox_active = sandbox.active;
+  info.sandbox_detail = sandbox.detail;
   Service service(store, dispatcher, outbox, info);
   Tokens tokens(store, service.organization().id);
   ScheduledRuns scheduled_runs(store, service);
@@ -192,8 +197,7 @@ int serve(const Config& config) {
 
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
     if (!l) continue;
-    l->server().new_task_queue = [] { return new api::WorkerPool(kHttpThreads); };
-    router.install(l->server(), l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
+    router.install(*l, l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
     l->serve();
   }
 
@@ -224,6 +228,9 @@ int serve(const Config& config) {
   retention.shutdown();
   scheduler.shutdown();
   dispatcher.shutdown();
+  // No run ends any more: followers of queued runs are let go.
+  unix_listener.end_streams();
+  if (tcp_listener) tcp_listener->end_streams();
   sender.shutdown();  // undelivered webhooks stay pending for the next start
   stop_unix.join();
   stop_tcp.join();
@@ -236,6 +243,7 @@ int serve(const Config& config) {
 
 int run(int argc, char** argv) {
   block_stop_signals();
+  keep_descriptors_below_fd_setsize();
   // glibc gives each thread its own malloc arena; dozens of mostly idle HTTP threads would
   // hold megabytes each. Two arenas are plenty for this daemon's allocation rate.
   mallopt(M_ARENA_MAX, 2);

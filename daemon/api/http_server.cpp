@@ -23,6 +23,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long answers in flight may go on writing once the listener stops.
+constexpr std::chrono::seconds kStopGrace{1};
+
 int millis_until(Clock::time_point when, Clock::time_point now) {
   if (when <= now) return 0;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count() + 1;
@@ -60,12 +63,17 @@ void peer_or_local(int fd, bool peer, std::string& ip, int& port) {
 // One connection's stream for httplib's request parser, with our deadline on reads.
 class ConnectionStream : public httplib::Stream {
 public:
-  ConnectionStream(int fd, Clock::time_point read_deadline, std::chrono::seconds write_timeout)
-      : fd_(fd), read_deadline_(read_deadline), write_timeout_(write_timeout) {}
+  ConnectionStream(int fd, Clock::time_point read_deadline, std::chrono::seconds write_timeout,
+                   const std::atomic<Clock::rep>& release_at)
+      : fd_(fd), read_deadline_(read_deadline), write_timeout_(write_timeout), release_at_(release_at) {}
 
   bool is_readable() const override { return wait_for(fd_, POLLIN, read_deadline_); }
 
   bool is_writable() const override {
+    // After end_streams(): a log follower of a queued run would stream until the next
+    // start; its stream ends here (answers in flight had a grace to finish).
+    const Clock::rep release = release_at_.load();
+    if (release != 0 && Clock::now().time_since_epoch().count() >= release) return false;
     if (!wait_for(fd_, POLLOUT, Clock::now() + write_timeout_)) return false;
     // The peer may have gone (a follower's client quit): a peek reads 0 bytes then.
     char byte;
@@ -109,6 +117,7 @@ private:
   int fd_;
   Clock::time_point read_deadline_;
   std::chrono::seconds write_timeout_;
+  const std::atomic<Clock::rep>& release_at_;
   char buffer_[4096];
   size_t offset_ = 0;
   size_t filled_ = 0;
@@ -217,6 +226,10 @@ void HttpServer::serve() {
   accept_thread_ = std::thread([this] { accept_loop(); });
 }
 
+void HttpServer::end_streams() {
+  release_streams_at_ = (Clock::now() + kStopGrace).time_since_epoch().count();
+}
+
 void HttpServer::stop() {
   if (stopping_.exchange(true)) return;
   const std::uint64_t one = 1;
@@ -311,7 +324,7 @@ void HttpServer::serve_connection(int fd) {
       if ((n < 0 && errno != EINTR) || Clock::now() >= idle_until) break;
     }
     if (!ready) break;
-    ConnectionStream stream(fd, Clock::now() + limits_.request_deadline, limits_.write_timeout);
+    ConnectionStream stream(fd, Clock::now() + limits_.request_deadline, limits_.write_timeout, release_streams_at_);
     bool connection_closed = false;
     const bool ok = process_request(stream, /*close_connection=*/stopping_.load(), connection_closed, nullptr);
     if (!ok || connection_closed || stopping_) break;

@@ -51,8 +51,11 @@ public:
   // Accepts on a thread of its own until stop().
   void serve();
   // Stops accepting, then waits for the connections in flight (a log follower's lasts until
-  // its run ends, so runs are stopped meanwhile).
+  // its run ends, so runs are stopped meanwhile, or until end_streams()).
   void stop();
+  // Ends streaming answers (log followers) a second from now: called once no run will end
+  // any more, so followers of queued runs do not hold the stop.
+  void end_streams();
 
   // For tests and `dagctl status`: connections being served now, and waiting for a thread.
   size_t active_connections() const { return active_.load(); }
@@ -74,6 +77,8 @@ private:
   common::Fd wake_fd_;  // eventfd: a connection ended, or stop()
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> active_{0};
+  // steady_clock ticks after which streams stop writing (0: not stopping).
+  std::atomic<std::chrono::steady_clock::rep> release_streams_at_{0};
   std::deque<Waiting> waiting_;  // accept thread only
   WorkerPool pool_;
   std::thread accept_thread_;

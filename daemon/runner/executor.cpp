@@ -5,13 +5,16 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "common/dbt_command.hpp"
 #include "daemon/runner/process.hpp"
+#include "daemon/runner/sandbox.hpp"
 
 extern char** environ;
 
@@ -56,14 +59,10 @@ void copy_if_exists(const fs::path& from, const fs::path& to) {
   if (fs::exists(from, ec)) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
 }
 
-// The daemon's environment, then the project's variables, then what dagctl must control.
-std::vector<std::string> child_environment(const RunContext& c, const std::string& dir) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
-  }
+}  // namespace
+
+std::vector<std::string> child_environment(std::map<std::string, std::string> env, const RunContext& c,
+                                           const std::string& dir) {
   for (const auto& [k, v] : c.project.env) env[k] = v;
   // dbt phones home unless told not to; respect a user who said otherwise.
   if (!env.count("DO_NOT_TRACK") && !env.count("DBT_SEND_ANONYMOUS_USAGE_STATS")) {
@@ -83,12 +82,114 @@ std::vector<std::string> child_environment(const RunContext& c, const std::strin
   return out;
 }
 
+bool resolve_defer(std::vector<std::string>& argv, const std::optional<std::string>& state_dir) {
+  bool defer = false;
+  for (const auto& w : argv) {
+    if (w == "--state" || w.rfind("--state=", 0) == 0 || w == "--defer-state" || w.rfind("--defer-state=", 0) == 0) {
+      return false;  // the command says where its state is
+    }
+    defer = defer || w == "--defer";
+  }
+  if (!defer) return false;
+  if (state_dir) {
+    const auto at = std::find(argv.begin(), argv.end(), "--defer");
+    argv.insert(at + 1, {"--state", *state_dir});
+  } else {
+    std::erase_if(argv, [](const std::string& w) { return w == "--defer" || w == "--favor-state" || w == "--no-favor-state"; });
+  }
+  return true;
+}
+
+namespace {
+
 std::optional<nlohmann::json> read_run_results(const std::string& target_dir) {
   std::ifstream in(target_dir + "/run_results.json");
   if (!in) return std::nullopt;
   auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return std::nullopt;
   return json;
+}
+
+// An absolute path with the symlinks that exist resolved, without a trailing '/'.
+std::string resolved(const std::string& path, const std::string& base = "/") {
+  std::error_code ec;
+  fs::path p = fs::path(base) / path;  // an absolute `path` replaces base
+  const fs::path canonical = fs::weakly_canonical(p, ec);
+  std::string out = (ec ? p.lexically_normal() : canonical).string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// Where dbt is installed: a venv's (or prefix's) folder above bin/, else its own folder.
+std::optional<std::string> installation_of(const std::string& exe, const std::string& project_dir,
+                                           const std::string& path_env) {
+  std::string found;
+  if (exe.find('/') != std::string::npos) {
+    found = resolved(exe, project_dir);  // posix_spawnp runs it from the project folder
+  } else {
+    std::stringstream dirs(path_env);
+    for (std::string d; std::getline(dirs, d, ':') && found.empty();) {
+      std::error_code ec;
+      if (!d.empty() && fs::exists(fs::path(d) / exe, ec)) found = resolved(d + "/" + exe, project_dir);
+    }
+  }
+  if (found.empty()) return std::nullopt;
+  fs::path dir = fs::path(found).parent_path();
+  if (dir.filename() == "bin") dir = dir.parent_path();
+  return dir.string();
+}
+
+// One run's sandbox, and the --sandbox-writable paths left out because they do not exist.
+std::pair<SandboxSpec, std::vector<std::string>> sandbox_spec(const DbtExecutorOptions& o, const RunContext& c,
+                                                                const std::string& dir,
+                                                                const std::map<std::string, std::string>& env,
+                                                                const std::optional<std::string>& defer_state) {
+  SandboxSpec s;
+  s.bwrap = o.bwrap;
+  s.data_dir = resolved(o.data_dir);
+  s.socket_path = o.socket_path.empty() ? "" : resolved(o.socket_path);
+  s.project_dir = resolved(c.project.path);
+  s.run_dir = resolved(dir);
+  if (defer_state) s.state_dir = resolved(*defer_state);
+  std::vector<std::string> missing;
+  for (const auto& w : o.sandbox_writable) {
+    std::error_code ec;
+    if (fs::exists(w, ec)) {
+      s.writable.push_back(resolved(w));
+    } else {
+      missing.push_back(w);
+    }
+  }
+  auto need = [&](const std::string& p) {
+    if (p.empty()) return;
+    std::error_code ec;
+    if (const std::string r = resolved(p, s.project_dir); fs::exists(r, ec)) s.needed.push_back(r);
+  };
+  auto value = [&](const char* name) {
+    const auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  };
+  const auto project_value = [&](const char* name) {
+    const auto it = c.project.env.find(name);
+    return it == c.project.env.end() ? value(name) : it->second;
+  };
+  const std::string exe = !c.project.dbt.empty() ? c.project.dbt : o.default_dbt;
+  if (const auto installed = installation_of(exe, s.project_dir, project_value("PATH"))) need(*installed);
+  need(c.project.profiles_dir);
+  need(project_value("HOME"));
+  return {s, missing};
+}
+
+// The first line of a run's log that is not ours, when it is bwrap's complaint.
+std::optional<std::string> sandbox_failure(const std::string& log_path) {
+  std::ifstream in(log_path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("dagctl: ", 0) == 0) continue;
+    if (line.rfind("bwrap: ", 0) != 0) return std::nullopt;
+    if (line.size() > 300) line = line.substr(0, 300) + "...";
+    return line;
+  }
+  return std::nullopt;
 }
 
 // dbt's stdout to a file is block-buffered, so the log can end mid-line: our line then
@@ -128,10 +229,23 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   };
 
   // Validated again here: a command stored by an older version must not reach exec unchecked.
-  auto words = common::validate_dbt_command(c.run.command, "command");
+  // As the owner: the command was checked at the caller's trust level when it was stored.
+  auto words = common::validate_dbt_command(c.run.command, "command", common::Trust::owner);
   if (!words) return fail(words.error());
   std::vector<std::string> argv = std::move(words).value();
   argv[0] = !c.project.dbt.empty() ? c.project.dbt : options_.default_dbt;
+
+  // --defer compares with the job's newest successful run (docs/sandbox.md).
+  std::optional<std::string> defer_state;
+  if (std::find(argv.begin(), argv.end(), "--defer") != argv.end() && options_.newest_successful_run) {
+    if (const auto id = options_.newest_successful_run(c.job.id)) {
+      const std::string from = run_target_dir(options_.data_dir, *id);
+      if (std::error_code ec; fs::exists(from + "/manifest.json", ec)) defer_state = from;
+    }
+  }
+  if (resolve_defer(argv, defer_state) && !defer_state) {
+    append_to_log(log_path, "this job has no successful run to defer to yet: running without --defer");
+  }
 
   // Start from the previous run's parse state so dbt does not re-parse the whole project.
   copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(target) / kPartialParseFile);
@@ -147,8 +261,21 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     return fail("the project folder " + c.project.path +
                 " does not exist any more; register it again (dagctl project add) or restore it");
   }
-  auto spawned = ChildProcess::spawn(
-      {argv, child_environment(c, dir), c.project.path, log_path});
+  std::vector<std::string> daemon_env;
+  for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
+  const bool sandboxed = !options_.bwrap.empty();
+  auto inherited = inherited_environment(daemon_env, options_.pass_env, sandboxed);
+  SpawnSpec spec{argv, {}, c.project.path, log_path};
+  if (sandboxed) {
+    auto sandbox = sandbox_spec(options_, c, dir, inherited, defer_state);
+    for (const auto& missing : sandbox.second) {
+      append_to_log(log_path, "--sandbox-writable " + missing + " does not exist: the run cannot write there");
+    }
+    spec.argv = bwrap_argv(sandbox.first, argv);
+    spec.supervisor_leader = true;
+  }
+  spec.env = child_environment(std::move(inherited), c, dir);
+  auto spawned = ChildProcess::spawn(spec);
   if (!spawned) return fail(spawned.error());
   ChildProcess child = std::move(spawned).value();
   if (callbacks.on_started) callbacks.on_started(child.pid(), process_start_ticks(child.pid()));
@@ -202,6 +329,14 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   }
 
   follower.poll(tracker);
+  if (sandboxed) {
+    // bwrap exits 128+N when dbt died of signal N; the sandbox failing to start exits 1.
+    if (exit->exit_code && *exit->exit_code > 128 && *exit->exit_code <= 128 + 64) {
+      exit = ExitStatus{std::nullopt, *exit->exit_code - 128};
+    } else if (const auto why = sandbox_failure(log_path); why && exit->exit_code == 1) {
+      return fail("the run's sandbox could not be set up: " + *why + " (docs/sandbox.md)");
+    }
+  }
   Outcome outcome = classify(*exit, control.reason(),
                              {read_run_results(target), find_fatal_error(dir + "/logs/dbt.log")},
                              c.job.timeout_seconds.value_or(0));

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/fd.hpp"
 #include "daemon/runner/outcome.hpp"
@@ -51,6 +54,14 @@ struct DbtExecutorOptions {
   // After SIGINT, how long dbt gets to cancel its queries before SIGTERM; SIGKILL follows
   // after the same time again.
   std::chrono::milliseconds stop_grace{std::chrono::seconds(10)};
+  // The sandbox (docs/sandbox.md): runs go through this bwrap when it is set.
+  std::string bwrap;
+  std::string socket_path;                 // hidden from runs
+  std::vector<std::string> sandbox_writable;  // --sandbox-writable
+  // Variables of the daemon's environment that runs get beside the allowlist (--pass-env).
+  std::vector<std::string> pass_env;
+  // The id of a job's newest successful run (--defer's state), nullopt when it has none.
+  std::function<std::optional<std::string>(const std::string& job_id)> newest_successful_run;
 };
 
 class DbtExecutor : public RunExecutor {
@@ -62,6 +73,16 @@ public:
 private:
   DbtExecutorOptions options_;
 };
+
+// A run's environment (docs/sandbox.md): `inherited` (the daemon's allowlisted variables),
+// then the project's --env, then what dagctl must control (DBT_TARGET_PATH, DAGCTL_RUN_ID...).
+std::vector<std::string> child_environment(std::map<std::string, std::string> inherited, const RunContext& c,
+                                           const std::string& run_dir);
+
+// `dbt ... --defer` needs an earlier run's state. With `state_dir`, "--state DIR" follows
+// --defer; without, --defer and --favor-state are dropped, since dbt refuses to run. False
+// (and `argv` unchanged) when the command does not defer or names its own state.
+bool resolve_defer(std::vector<std::string>& argv, const std::optional<std::string>& state_dir);
 
 // Layout of a run's folder under the data dir (CONTRACT §6.4).
 std::string run_dir(const std::string& data_dir, const std::string& run_id);

@@ -30,6 +30,28 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
+// Field 5 of /proc/PID/stat: the process group. 0 when there is no such process.
+pid_t process_group_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = content.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(content.substr(close + 2));
+  std::string state;
+  pid_t ppid = 0;
+  pid_t pgrp = 0;
+  return rest >> state >> ppid >> pgrp ? pgrp : 0;
+}
+
+// A leftover group whose leader is bwrap: it supervises the sandbox and is spared stop
+// signals (SpawnSpec::supervisor_leader).
+bool leader_is_sandbox(pid_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name == "bwrap";
+}
+
 // Waits until `fd` is readable or `timeout` passed. True when readable.
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {
   pollfd p{fd, POLLIN, 0};
@@ -85,12 +107,13 @@ common::Result<ChildProcess> ChildProcess::spawn(const SpawnSpec& spec) {
     ::waitpid(pid, nullptr, 0);
     return common::make_error(std::string("pidfd_open failed: ") + std::strerror(err));
   }
-  return ChildProcess(pid, std::move(pidfd));
+  return ChildProcess(pid, std::move(pidfd), spec.supervisor_leader);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       pidfd_(std::move(other.pidfd_)),
+      supervisor_leader_(other.supervisor_leader_),
       reaped_(std::exchange(other.reaped_, true)) {}
 
 ChildProcess::~ChildProcess() {
@@ -102,7 +125,27 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::signal_group(int sig) const {
-  if (pid_ > 0) ::kill(-pid_, sig);
+  if (pid_ <= 0) return;
+  if (supervisor_leader_ && sig != SIGKILL) {
+    signal_group_except_leader(pid_, sig);
+  } else {
+    ::kill(-pid_, sig);
+  }
+}
+
+void signal_group_except_leader(pid_t pgid, int sig) {
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = dir.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    if (pid == pgid || process_group_of(pid) != pgid) continue;
+    // Checked again once the pidfd holds the process: the pid cannot change hands after.
+    const common::Fd fd(open_pidfd(pid));
+    if (fd && process_group_of(pid) == pgid) {
+      ::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0);
+    }
+  }
 }
 
 std::optional<ExitStatus> ChildProcess::try_reap() {
@@ -163,7 +206,13 @@ void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& proce
   // groups at once, so many leftovers cost one grace period, not one each.
   for (const int sig : {SIGINT, SIGTERM}) {
     if (alive.empty()) break;
-    for (const auto& [pid, fd] : alive) ::kill(-pid, sig);
+    for (const auto& [pid, fd] : alive) {
+      if (leader_is_sandbox(pid)) {
+        signal_group_except_leader(pid, sig);
+      } else {
+        ::kill(-pid, sig);
+      }
+    }
     const auto deadline = std::chrono::steady_clock::now() + grace;
     std::erase_if(alive, [&](const auto& p) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

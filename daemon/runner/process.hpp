@@ -19,6 +19,9 @@ struct SpawnSpec {
   std::vector<std::string> env;   // the child's whole environment, "K=V"
   std::string cwd;
   std::string output_path;  // stdout and stderr are appended here; stdin is /dev/null
+  // The leader only supervises the rest of its group (bwrap): it would die of SIGINT or
+  // SIGTERM and take the group with it, so those go to the other members only.
+  bool supervisor_leader = false;
 };
 
 // How a process ended: exactly one of the two is set.
@@ -49,9 +52,11 @@ public:
   bool reaped() const { return reaped_; }
 
 private:
-  ChildProcess(pid_t pid, common::Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  ChildProcess(pid_t pid, common::Fd pidfd, bool supervisor_leader)
+      : pid_(pid), pidfd_(std::move(pidfd)), supervisor_leader_(supervisor_leader) {}
   pid_t pid_ = -1;
   common::Fd pidfd_;
+  bool supervisor_leader_ = false;
   bool reaped_ = false;
 };
 
@@ -64,6 +69,10 @@ std::int64_t process_start_ticks(pid_t pid);
 // still is the process that started at its start ticks. Returns once the leaders are gone.
 void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& processes,
                         std::chrono::milliseconds grace);
+
+// Sends `sig` to every process of group `pgid` but its leader (each checked through a
+// pidfd, so a pid reused meanwhile is never hit).
+void signal_group_except_leader(pid_t pgid, int sig);
 
 // Processes of this user whose environment holds `entry` exactly ("K=V").
 std::vector<pid_t> processes_with_env(const std::string& entry);

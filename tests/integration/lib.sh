@@ -98,11 +98,14 @@ json() {
 
 # start_daemon [ARGS...]: starts dagctld on this test's data dir and socket, in the
 # background, and waits for its readiness file. No TCP listener unless ARGS has --listen.
+# Runs may write under $TEST_TMP (DuckDB files, the fake's events; the data dir stays
+# hidden) and get this test's marker and FAKE_DBT_DIR (docs/sandbox.md).
 start_daemon() {
   rm -f "$DATA/dagctld.json"
   local listen=(--listen none)
   case " $* " in *" --listen "*) listen=() ;; esac
   "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" "${listen[@]}" \
+    --sandbox-writable "$TEST_TMP" --pass-env DAGCTL_TEST_TMP --pass-env FAKE_DBT_DIR \
     --log-level debug "$@" >>"$TEST_TMP/dagctld.log" 2>&1 &
   DAEMON_PID=$!
   wait_for "dagctld.json from pid $DAEMON_PID" 20 test -s "$DATA/dagctld.json" ||

@@ -6,11 +6,12 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_fake.sh"
 
 # --- local helpers (not in lib.sh or lib_fake.sh) -------------------------------------------
-# dbt_pid RUN: the pid of the fake dbt (the process group leader) of RUN, if alive.
+# dbt_pid RUN: the pid of the fake dbt's process group leader (bwrap in a sandbox) of RUN,
+# if alive.
 dbt_pid() {
   local p
   for p in $(run_processes "$1"); do
-    grep -qF fake-dbt "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+    grep -qF fake-dbt "/proc/$p/cmdline" 2>/dev/null && [ "$(ps -o pgid= -p "$p" | tr -d ' ')" == "$p" ] && echo "$p"
   done
   return 0
 }
