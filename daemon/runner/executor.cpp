@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -267,6 +269,12 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   auto inherited = inherited_environment(daemon_env, options_.pass_env, sandboxed);
   SpawnSpec spec{argv, {}, c.project.path, log_path};
   if (sandboxed) {
+    // Inside bwrap a missing dbt would read as a sandbox failure: say what it is, as
+    // posix_spawn does when nothing wraps it.
+    if (argv[0].find('/') != std::string::npos &&
+        ::access(resolved(argv[0], c.project.path).c_str(), X_OK) != 0) {
+      return fail("could not start '" + argv[0] + "': " + std::strerror(errno));
+    }
     auto sandbox = sandbox_spec(options_, c, dir, inherited, defer_state);
     for (const auto& missing : sandbox.second) {
       append_to_log(log_path, "--sandbox-writable " + missing + " does not exist: the run cannot write there");
