@@ -191,7 +191,7 @@ int serve(const Config& config) {
   Retention retention(store, config.data_dir, {config.keep_days, config.keep_runs});
   service.set_jobs_changed_listener([&scheduler, &retention] {
     scheduler.wake();
-    retention.wake();  // a deleted job's or project's run folders can go
+    retention.wake();  // a deleted project's run folders can go (a job's runs stay)
   });
   api::Router router(service, tokens, config.data_dir);
 

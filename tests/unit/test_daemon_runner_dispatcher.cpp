@@ -558,22 +558,6 @@ TEST_F(Dispatcher, CancelRacingTheStartOfARunIsNeverLost) {
 }
 
 
-// Another process's transaction holding the database's write lock, as `sqlite3 dagctl.db`
-// with BEGIN IMMEDIATE does, until release() or the end of the scope.
-class OutsideLock {
-public:
-  explicit OutsideLock(const std::string& path) : db_(path, SQLite::OPEN_READWRITE) { db_.exec("BEGIN IMMEDIATE"); }
-  ~OutsideLock() { release(); }
-  void release() {
-    if (held_) db_.exec("ROLLBACK");
-    held_ = false;
-  }
-
-private:
-  SQLite::Database db_;
-  bool held_ = true;
-};
-
 // A run's end that cannot be written (another process holds the database locked for many
 // of the store's busy waits) stays owed: it is written once the lock goes, with the run's
 // real status and end time, and the project's queue goes on. (It was logged and dropped,

@@ -609,22 +609,6 @@ TEST_F(Store, ProjectWithActiveRunsCannotBeDeleted) {
 }
 
 
-// Another process's transaction holding the database's write lock, as `sqlite3 dagctl.db`
-// with BEGIN IMMEDIATE does, until release() or the end of the scope.
-class OutsideLock {
-public:
-  explicit OutsideLock(const std::string& path) : db_(path, SQLite::OPEN_READWRITE) { db_.exec("BEGIN IMMEDIATE"); }
-  ~OutsideLock() { release(); }
-  void release() {
-    if (held_) db_.exec("ROLLBACK");
-    held_ = false;
-  }
-
-private:
-  SQLite::Database db_;
-  bool held_ = true;
-};
-
 TEST_F(Store, AWriteWaitsOutAShortOutsideLock) {
   add_shop();
   OutsideLock lock(db_path());

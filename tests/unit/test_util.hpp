@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests: a temporary folder per test and waiting with a deadline.
 #pragma once
 
+#include <SQLiteCpp/Database.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -59,5 +60,21 @@ bool eventually(Pred pred, std::chrono::milliseconds deadline = kDeadline) {
   }
   return true;
 }
+
+// Another process's transaction holding the database's write lock, as `sqlite3 dagctl.db`
+// with BEGIN IMMEDIATE does, until release() or the end of the scope.
+class OutsideLock {
+public:
+  explicit OutsideLock(const std::string& path) : db_(path, SQLite::OPEN_READWRITE) { db_.exec("BEGIN IMMEDIATE"); }
+  ~OutsideLock() { release(); }
+  void release() {
+    if (held_) db_.exec("ROLLBACK");
+    held_ = false;
+  }
+
+private:
+  SQLite::Database db_;
+  bool held_ = true;
+};
 
 }  // namespace dagctl::test
