@@ -1,3 +1,3 @@
-#include "daemon/daemon.hpp"
+#include "daemon/app/daemon.hpp"
 
-int main(int argc, char** argv) { return dagctl::daemon::run(argc, argv); }
+int main(int argc, char** argv) { return dagctl::daemon::app::run(argc, argv); }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "daemon/errors.hpp"
-#include "daemon/limits.hpp"
+#include "common/limits.hpp"
+#include "daemon/service/errors.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -27,7 +27,7 @@ std::optional<json> json_body(const Call& call, bool required) {
   const bool blank = std::all_of(body_text.begin(), body_text.end(),
                                  [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
   if (blank) {
-    if (required) throw bad_request("this request needs a JSON object body");
+    if (required) throw service::bad_request("this request needs a JSON object body");
     return std::nullopt;
   }
   std::string type = req.get_header_value("Content-Type");
@@ -38,19 +38,19 @@ std::optional<json> json_body(const Call& call, bool required) {
     std::string hint = type == "application/x-www-form-urlencoded"
                            ? " (Airflow's HttpOperator form-encodes a dict 'data': pass json.dumps(...) instead)"
                            : "";
-    throw UserError(415, "unsupported_media_type",
+    throw service::UserError(415, "unsupported_media_type",
                     "the body must be JSON with Content-Type: application/json, not '" +
                         (type.empty() ? std::string("none") : type) + "'" + hint);
   }
   try {
     json body = json::parse(body_text);
-    if (!body.is_object()) throw bad_request("the body must be a JSON object, not " + std::string(body.type_name()));
+    if (!body.is_object()) throw service::bad_request("the body must be a JSON object, not " + std::string(body.type_name()));
     return body;
   } catch (const json::parse_error& e) {
     // The parser's message ends with the token it last read, which may be the whole body.
     std::string what = e.what();
     if (what.size() > 300) what = what.substr(0, std::min<std::size_t>(what.find("; last read:"), 300)) + "...";
-    throw bad_request("malformed JSON: " + what);
+    throw service::bad_request("malformed JSON: " + what);
   }
 }
 
@@ -59,7 +59,7 @@ void reject_unknown_fields(const json& body, std::initializer_list<const char*> 
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
       std::string names;
       for (const char* a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-      throw bad_request("unknown field " + quote(key) + "; allowed: " + names);
+      throw service::bad_request("unknown field " + common::quote(key) + "; allowed: " + names);
     }
   }
 }
@@ -86,7 +86,7 @@ bool bool_param(const Call& call, const std::string& name, bool otherwise) {
   if (!text) return otherwise;
   if (*text == "true") return true;
   if (*text == "false") return false;
-  throw bad_request("'" + name + "' must be true or false");
+  throw service::bad_request("'" + name + "' must be true or false");
 }
 
 }  // namespace dagctl::daemon::api

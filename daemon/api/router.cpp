@@ -9,11 +9,11 @@
 #include <thread>
 
 #include "common/dbt_command.hpp"
+#include "common/limits.hpp"
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/views.hpp"
-#include "daemon/errors.hpp"
-#include "daemon/limits.hpp"
 #include "daemon/runner/executor.hpp"
+#include "daemon/service/errors.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -28,7 +28,7 @@ int parse_limit(const std::optional<std::string>& text) {
   if (!text) return 20;
   const auto n = parse_whole_number(*text, 1000);
   if (n && *n >= 1) return static_cast<int>(*n);
-  throw bad_request("'limit' must be a whole number from 1 to 1000");
+  throw service::bad_request("'limit' must be a whole number from 1 to 1000");
 }
 
 // Socket callers are the owner; TCP callers hold a token (docs/commands.md, who may run what).
@@ -57,10 +57,10 @@ private:
 
 std::map<std::string, std::string> string_map(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) return {};
-  if (!body[key].is_object()) throw bad_request(std::string("field '") + key + "' must be an object");
+  if (!body[key].is_object()) throw service::bad_request(std::string("field '") + key + "' must be an object");
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : body[key].items()) {
-    if (!v.is_string()) throw bad_request(std::string(key) + " " + quote(k) + " must have a string value");
+    if (!v.is_string()) throw service::bad_request(std::string(key) + " " + common::quote(k) + " must have a string value");
     out[k] = v.get<std::string>();
   }
   return out;
@@ -68,7 +68,7 @@ std::map<std::string, std::string> string_map(const json& body, const char* key)
 
 std::string string_field(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) return "";
-  if (!body[key].is_string()) throw bad_request(std::string("field '") + key + "' must be a string");
+  if (!body[key].is_string()) throw service::bad_request(std::string("field '") + key + "' must be a string");
   return body[key].get<std::string>();
 }
 
@@ -93,7 +93,7 @@ std::string openapi_path(const std::string& pattern) {
 
 }  // namespace
 
-Router::Router(Service& service, Tokens& tokens, std::string data_dir)
+Router::Router(service::Service& service, service::Tokens& tokens, std::string data_dir)
     : service_(service), tokens_(tokens), data_dir_(std::move(data_dir)) {
   add("GET", "/api/v1/health", Scope::read, [this](const Call&, httplib::Response& res, const Params&) {
     send_json(res, 200, {{"status", "ok"}, {"version", service_.info().version}});
@@ -155,17 +155,17 @@ void Router::add_token_routes() {
   add("POST", "/api/v1/tokens", Scope::admin, [this](const Call& req, httplib::Response& res, const Params&) {
     const json body = *json_body(req, true);
     reject_unknown_fields(body, {"name", "expires_in_days", "scope"});
-    if (!body.contains("name") || !body["name"].is_string()) throw bad_request("field 'name' (a string) is required");
-    auto scope = Tokens::kDefaultScope;
+    if (!body.contains("name") || !body["name"].is_string()) throw service::bad_request("field 'name' (a string) is required");
+    auto scope = service::Tokens::kDefaultScope;
     if (body.contains("scope") && !body["scope"].is_null()) {
       const auto parsed = body["scope"].is_string() ? store::parse_token_scope(body["scope"].get<std::string>())
                                                     : std::nullopt;
-      if (!parsed) throw bad_request("field 'scope' must be \"read\", \"trigger\" or \"admin\"");
+      if (!parsed) throw service::bad_request("field 'scope' must be \"read\", \"trigger\" or \"admin\"");
       scope = *parsed;
     }
     std::optional<int> days;
     if (body.contains("expires_in_days") && !body["expires_in_days"].is_null()) {
-      if (!body["expires_in_days"].is_number_integer()) throw bad_request("field 'expires_in_days' must be a whole number");
+      if (!body["expires_in_days"].is_number_integer()) throw service::bad_request("field 'expires_in_days' must be a whole number");
       days = body["expires_in_days"].get<int>();
     }
     const auto created = tokens_.create(body["name"].get<std::string>(), days, scope);
@@ -182,7 +182,7 @@ store::Token Router::authorize(const httplib::Request& req) const {
   const auto token = tokens_.authenticate(req.get_header_value("Authorization"));
   const std::string org = req.get_header_value("X-Organization-ID");
   if (!org.empty() && org != token.org_id) {
-    throw UserError(403, "forbidden",
+    throw service::UserError(403, "forbidden",
                     "X-Organization-ID '" + org + "' is not this token's organization; send " + token.org_id +
                         " or leave the header out");
   }
@@ -204,7 +204,7 @@ void Router::add_project_routes() {
   add("POST", "/api/v1/projects", Scope::admin, [this](const Call& req, httplib::Response& res, const Params&) {
     const json body = *json_body(req, true);
     reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env"});
-    ProjectSpec spec;
+    service::ProjectSpec spec;
     spec.path = string_field(body, "path");
     if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
     spec.profiles_dir = string_field(body, "profiles_dir");
@@ -251,7 +251,7 @@ void Router::add_job_routes() {
       reject_unknown_fields(*body, {"command_override"});
       if (body->contains("command_override") && !(*body)["command_override"].is_null()) {
         if (!(*body)["command_override"].is_string()) {
-          throw bad_request("field 'command_override' must be a string such as \"dbt build --select my_model+\"");
+          throw service::bad_request("field 'command_override' must be a string such as \"dbt build --select my_model+\"");
         }
         override_command = (*body)["command_override"].get<std::string>();
       }
@@ -294,7 +294,7 @@ void Router::add_run_routes() {
     if (auto status = query_param(req, "status")) {
       filter.status = common::parse_run_status(*status);
       if (!filter.status) {
-        throw bad_request("unknown status '" + *status +
+        throw service::bad_request("unknown status '" + *status +
                           "'; use queued, running, success, partial, failed, error or cancelled");
       }
     }
@@ -328,7 +328,7 @@ void Router::add_run_routes() {
     if (auto text = query_param(req, "offset")) {
       constexpr auto kMaxOffset = static_cast<std::uint64_t>(std::numeric_limits<std::streamoff>::max());
       const auto n = parse_whole_number(*text, kMaxOffset);
-      if (!n) throw bad_request("'offset' must be a whole number of bytes from 0 to " + std::to_string(kMaxOffset));
+      if (!n) throw service::bad_request("'offset' must be a whole number of bytes from 0 to " + std::to_string(kMaxOffset));
       offset = *n;
     }
     const auto r = service_.get_run(p[0]);
@@ -400,13 +400,13 @@ void Router::add_run_routes() {
     const fs::path base = fs::weakly_canonical(runner::run_target_dir(data_dir_, r.id));
     const fs::path wanted = fs::path(rel);
     if (wanted.is_absolute() || rel.find("..") != std::string::npos) {
-      throw bad_request("artifact paths are relative to the run's target folder and may not contain '..'");
+      throw service::bad_request("artifact paths are relative to the run's target folder and may not contain '..'");
     }
     std::error_code ec;
     const fs::path resolved = fs::canonical(base / wanted, ec);  // follows symlinks
     const auto base_text = base.string() + "/";
     if (ec || resolved.string().rfind(base_text, 0) != 0 || !fs::is_regular_file(resolved)) {
-      throw not_found("run " + r.id + " has no artifact '" + rel + "' (e.g. run_results.json, manifest.json)");
+      throw service::not_found("run " + r.id + " has no artifact '" + rel + "' (e.g. run_results.json, manifest.json)");
     }
     std::ifstream in(resolved, std::ios::binary);
     std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -519,7 +519,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
         continue;
       }
       // Socket callers are the owner; over TCP the token's scope must cover the route.
-      if (token) Tokens::require_scope(*token, route.scope);
+      if (token) service::Tokens::require_scope(*token, route.scope);
       const Call call{req, body, listener == Listener::unix_socket,
                       token ? std::optional<Scope>(token->scope) : std::nullopt};
       route.handler(call, res, params);
@@ -527,11 +527,11 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     }
     if (!allowed.empty() && !hidden) {
       res.set_header("Allow", allowed);
-      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + quote(req.path) + "; use " + allowed);
+      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + common::quote(req.path) + "; use " + allowed);
       return;
     }
-    send_error(res, 404, "not_found", "no route " + req.method + " " + quote(req.path) + "; see docs/api.md");
-  } catch (const UserError& e) {
+    send_error(res, 404, "not_found", "no route " + req.method + " " + common::quote(req.path) + "; see docs/api.md");
+  } catch (const service::UserError& e) {
     if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, e.http_status(), e.code(), e.what());
   } catch (const store::StoreBusy& e) {

@@ -13,8 +13,8 @@
 
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/route_pattern.hpp"
-#include "daemon/service.hpp"
-#include "daemon/tokens.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/service/tokens.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -31,7 +31,7 @@ constexpr int kMaxFollowersSocket = 48;
 
 class Router {
 public:
-  Router(Service& service, Tokens& tokens, std::string data_dir);
+  Router(service::Service& service, service::Tokens& tokens, std::string data_dir);
   void install(httplib::Server& server, Listener listener);
 
 private:
@@ -59,8 +59,8 @@ private:
   // TCP only: the bearer token must be valid and X-Organization-ID, when sent, its org.
   store::Token authorize(const httplib::Request& req) const;
 
-  Service& service_;
-  Tokens& tokens_;
+  service::Service& service_;
+  service::Tokens& tokens_;
   std::string data_dir_;
   std::vector<Route> routes_;
   // Log streams being served, per listener (socket, TCP).

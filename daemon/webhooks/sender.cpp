@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "common/crypto.hpp"
-#include "daemon/errors.hpp"
-#include "daemon/job_fields.hpp"
+#include "daemon/service/errors.hpp"
+#include "daemon/service/job_fields.hpp"
 #include "daemon/store/retry.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/signing.hpp"
@@ -364,8 +364,8 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
   if (!url) return refuse(url.error());
   if (auto error = check_headers(job.webhook_headers)) return refuse(*error);
   try {
-    (void)parse_webhook_auth(job.webhook_auth, options_.targets);
-  } catch (const UserError& e) {
+    (void)service::parse_webhook_auth(job.webhook_auth, options_.targets);
+  } catch (const service::UserError& e) {
     return refuse(e.what());
   }
   const auto resolved = resolve(*url, "webhook_url", options_.targets);

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "daemon/limits.hpp"
+#include "common/limits.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -199,9 +199,9 @@ common::Result<Url> parse_url(std::string_view text, std::string_view field) {
   const std::string f(field);
   const std::string example = "e.g. http://127.0.0.1:8080/api/v2/dags/downstream/dagRuns";
   if (text.empty()) return make_error(f + " is empty; give an http:// or https:// URL, " + example);
-  if (text.size() > limits::kUrl) {
+  if (text.size() > common::limits::kUrl) {
     return make_error(f + " is " + std::to_string(text.size()) + " bytes; the limit is " +
-                      std::to_string(limits::kUrl) + " (docs/limits.md)");
+                      std::to_string(common::limits::kUrl) + " (docs/limits.md)");
   }
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -214,7 +214,7 @@ common::Result<Url> parse_url(std::string_view text, std::string_view field) {
   const auto sep = text.find("://");
   const std::string scheme = sep == std::string_view::npos ? "" : to_lower(text.substr(0, sep));
   if (scheme != "http" && scheme != "https") {
-    return make_error(f + " must start with http:// or https://; got " + quote(text) + ", " + example);
+    return make_error(f + " must start with http:// or https://; got " + common::quote(text) + ", " + example);
   }
   Url url;
   url.scheme = scheme;
@@ -236,7 +236,7 @@ common::Result<Url> parse_url(std::string_view text, std::string_view field) {
       return make_error(f + ": IPv6 zone ids (%...) are not accepted");
     }
     const auto v6 = parse_ipv6(inner);
-    if (!v6) return make_error(f + ": " + quote(inner) + " in [...] is not an IPv6 address");
+    if (!v6) return make_error(f + ": " + common::quote(inner) + " in [...] is not an IPv6 address");
     url.host = ipv6_text(*v6);
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
@@ -258,13 +258,13 @@ common::Result<Url> parse_url(std::string_view text, std::string_view field) {
     if (host.size() > 253) return make_error(f + ": the host is " + std::to_string(host.size()) + " bytes; a host name has at most 253");
     for (char c : host) {
       if (!(is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z') || c == '-' || c == '_' || c == '.')) {
-        return make_error(f + ": the host " + quote(host) + " may hold only letters, digits, '-', '_' and '.' "
+        return make_error(f + ": the host " + common::quote(host) + " may hold only letters, digits, '-', '_' and '.' "
                           "(write other names in their xn-- form)");
       }
     }
     for (auto label : split(host, '.')) {
       if (label.empty() || label.size() > 63) {
-        return make_error(f + ": the host " + quote(host) + " has an empty or over-long label (a leading, "
+        return make_error(f + ": the host " + common::quote(host) + " has an empty or over-long label (a leading, "
                           "trailing or double '.'?)");
       }
     }
@@ -275,7 +275,7 @@ common::Result<Url> parse_url(std::string_view text, std::string_view field) {
   if (has_port && !port_text.empty()) {
     if (port_text.size() > 5 || !all_of(port_text, is_digit) || std::stoi(std::string(port_text)) < 1 ||
         std::stoi(std::string(port_text)) > 65535) {
-      return make_error(f + ": the port " + quote(port_text) + " is not a number from 1 to 65535");
+      return make_error(f + ": the port " + common::quote(port_text) + " is not a number from 1 to 65535");
     }
     url.port = std::stoi(std::string(port_text));
   }
@@ -309,7 +309,7 @@ common::Result<Url> check_url(std::string_view text, std::string_view field, con
       const std::string means = ::inet_aton(url.host.c_str(), &meant) != 0
                                     ? " (it means " + ipv4_text(ntohl(meant.s_addr)) + ")"
                                     : "";
-      return make_error(f + ": the host " + quote(url.host) + " is a number written another way" + means +
+      return make_error(f + ": the host " + common::quote(url.host) + " is a number written another way" + means +
                         "; write the address in dotted decimal (a.b.c.d)");
     }
     cls = classify_ipv4(*v4);
@@ -410,29 +410,29 @@ bool is_reserved_header(std::string_view name) {
 
 std::optional<std::string> check_header(std::string_view name, std::string_view value) {
   if (name.empty()) return "a webhook header name is empty";
-  if (name.size() > limits::kHeaderName) {
+  if (name.size() > common::limits::kHeaderName) {
     return "a webhook header name is " + std::to_string(name.size()) + " bytes; the limit is " +
-           std::to_string(limits::kHeaderName) + " (docs/limits.md)";
+           std::to_string(common::limits::kHeaderName) + " (docs/limits.md)";
   }
   if (!std::all_of(name.begin(), name.end(), is_tchar)) {
-    return "webhook header name " + quote(name) +
+    return "webhook header name " + common::quote(name) +
            " is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)";
   }
   if (is_reserved_header(name)) {
-    return "webhook header " + quote(name) +
+    return "webhook header " + common::quote(name) +
            " is reserved: dagctl sets it or it changes how the request is framed (reserved: Content-Type, "
            "Content-Length, Content-Encoding, Transfer-Encoding, Host, Connection, Keep-Alive, TE, Trailer, "
            "Upgrade, Expect, Proxy-*, X-Dagctl-*, webhook-*)";
   }
-  if (value.size() > limits::kHeaderValue) {
-    return "webhook header " + quote(name) + " has a value of " + std::to_string(value.size()) +
-           " bytes; the limit is " + std::to_string(limits::kHeaderValue) + " (docs/limits.md)";
+  if (value.size() > common::limits::kHeaderValue) {
+    return "webhook header " + common::quote(name) + " has a value of " + std::to_string(value.size()) +
+           " bytes; the limit is " + std::to_string(common::limits::kHeaderValue) + " (docs/limits.md)";
   }
   for (char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c == '\r' || c == '\n' || c == 0) return "webhook header " + quote(name) + " has a line break or NUL in its value";
+    if (c == '\r' || c == '\n' || c == 0) return "webhook header " + common::quote(name) + " has a line break or NUL in its value";
     if ((c < 0x20 && c != '\t') || c == 0x7F) {
-      return "webhook header " + quote(name) + " has a control character (" + byte_name(c) + ") in its value";
+      return "webhook header " + common::quote(name) + " has a control character (" + byte_name(c) + ") in its value";
     }
   }
   return std::nullopt;
@@ -440,17 +440,17 @@ std::optional<std::string> check_header(std::string_view name, std::string_view 
 
 std::optional<std::string> check_headers(const nlohmann::json& headers) {
   if (!headers.is_object()) return std::string("webhook_headers must be an object of header name to string value");
-  if (headers.size() > limits::kHeaders) {
+  if (headers.size() > common::limits::kHeaders) {
     return "webhook_headers has " + std::to_string(headers.size()) + " headers; the limit is " +
-           std::to_string(limits::kHeaders) + " (docs/limits.md)";
+           std::to_string(common::limits::kHeaders) + " (docs/limits.md)";
   }
   std::vector<std::string> seen;
   for (const auto& [name, value] : headers.items()) {
-    if (!value.is_string()) return "webhook header " + quote(name) + " must have a string value";
+    if (!value.is_string()) return "webhook header " + common::quote(name) + " must have a string value";
     if (auto error = check_header(name, value.get_ref<const std::string&>())) return error;
     const std::string key = to_lower(name);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-      return "webhook header " + quote(name) + " is given twice (header names ignore case)";
+      return "webhook header " + common::quote(name) + " is given twice (header names ignore case)";
     }
     seen.push_back(key);
   }

@@ -8,19 +8,19 @@
 #include <cstring>
 
 #include "common/dbt_command.hpp"
-#include "daemon/errors.hpp"
-#include "daemon/job_fields.hpp"
+#include "daemon/service/errors.hpp"
+#include "daemon/service/job_fields.hpp"
 
 namespace dd = dagctl::daemon;
 
 namespace {
 
-const dd::JobFieldRules& rules() {
-  static const dd::JobFieldRules r = [] {
-    dd::JobFieldRules out;
+const dd::service::JobFieldRules& rules() {
+  static const dd::service::JobFieldRules r = [] {
+    dd::service::JobFieldRules out;
     out.check_command = [](const std::string& command) {
       auto words = dagctl::common::validate_dbt_command(command, "command");
-      if (!words) throw dd::bad_request(words.error());
+      if (!words) throw dd::service::bad_request(words.error());
     };
     out.targets = dd::webhooks::make_policy(false, "127.0.0.1:8780");
     return out;
@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (body.is_discarded()) return 0;
   dd::store::Job job;
   try {
-    dd::apply_job_fields(job, body, rules());
-  } catch (const dd::UserError& e) {
+    dd::service::apply_job_fields(job, body, rules());
+  } catch (const dd::service::UserError& e) {
     // Messages quote at most a little of what was sent.
     if (e.http_status() != 400 || std::strlen(e.what()) == 0 || std::strlen(e.what()) > 1024) std::abort();
     return 0;

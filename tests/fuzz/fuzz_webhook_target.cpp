@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/limits.hpp"
+#include "common/limits.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/target.hpp"
 
@@ -29,7 +29,7 @@ void check_url(std::string_view text) {
   webhooks::TargetPolicy opted = strict;
   opted.allow_link_local = true;
   (void)webhooks::airflow_api_of(std::string(text));
-  (void)dagctl::daemon::quote(text);
+  (void)dagctl::common::quote(text);
   const auto parsed = webhooks::parse_url(text, "webhook_url");
   const auto checked = webhooks::check_url(text, "webhook_url", strict);
   const auto opted_in = webhooks::check_url(text, "webhook_url", opted);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/limits.hpp"
+#include "common/limits.hpp"
 #include "daemon/webhooks/payload.hpp"
 
 namespace dagctl::daemon::webhooks {
@@ -311,12 +311,12 @@ TEST(WebhookTarget, HeaderObjectsAreCheckedWhole) {
 }
 
 TEST(WebhookTarget, QuotesAreShortAndValidUtf8) {
-  EXPECT_EQ(quote("abc"), "'abc'");
-  EXPECT_LE(quote(k200k).size(), limits::kQuoted + 5);
-  EXPECT_EQ(quote(std::string("a\0b", 3)), "'a\\x00b'");
+  EXPECT_EQ(common::quote("abc"), "'abc'");
+  EXPECT_LE(common::quote(k200k).size(), common::limits::kQuoted + 5);
+  EXPECT_EQ(common::quote(std::string("a\0b", 3)), "'a\\x00b'");
   std::string accents;
   for (int i = 0; i < 100; ++i) accents += "\u00e9";
-  const std::string q = quote(accents);
+  const std::string q = common::quote(accents);
   EXPECT_EQ(q.substr(q.size() - 4), "'...");
   EXPECT_EQ((q.size() - 5) % 2, 0u) << "a two-byte character was cut";
 }

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "daemon/schedule/scheduler.hpp"
-#include "daemon/service.hpp"
+#include "daemon/service/service.hpp"
 #include "daemon/store/store.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 class ScheduledRuns : public schedule::ScheduleActions {
 public:
@@ -24,4 +24,4 @@ private:
   Service& service_;
 };
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

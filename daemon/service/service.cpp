@@ -1,19 +1,20 @@
-#include "daemon/service.hpp"
+#include "daemon/service/service.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "common/dbt_command.hpp"
+#include "common/limits.hpp"
 #include "common/random.hpp"
-#include "daemon/errors.hpp"
-#include "daemon/job_fields.hpp"
-#include "daemon/limits.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/schedule/cron.hpp"
+#include "daemon/service/errors.hpp"
+#include "daemon/service/field_checks.hpp"
+#include "daemon/service/job_fields.hpp"
 #include "daemon/webhooks/signing.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -38,24 +39,24 @@ bool has_control(std::string_view s) {
 
 // A path (or the dbt executable): no file name holds a NUL or a line break.
 void check_path(const std::string& field, const std::string& value) {
-  check_length(field, value, limits::kPath);
+  check_length(field, value, common::limits::kPath);
   if (has_control(value)) throw bad_request("field '" + field + "' holds a control character (NUL, line break, ...)");
 }
 
 void check_env(const std::map<std::string, std::string>& env) {
-  if (env.size() > limits::kEnvVars) {
+  if (env.size() > common::limits::kEnvVars) {
     throw bad_request("field 'env' has " + std::to_string(env.size()) + " variables; the limit is " +
-                      std::to_string(limits::kEnvVars) + " (docs/limits.md)");
+                      std::to_string(common::limits::kEnvVars) + " (docs/limits.md)");
   }
   for (const auto& [k, v] : env) {
     const auto word = [](char c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    const bool ok = !k.empty() && k.size() <= limits::kEnvName && !(k[0] >= '0' && k[0] <= '9') &&
+    const bool ok = !k.empty() && k.size() <= common::limits::kEnvName && !(k[0] >= '0' && k[0] <= '9') &&
                     std::all_of(k.begin(), k.end(), word);
     if (!ok) {
-      throw bad_request("env name " + quote(k) + " is not a valid variable name (letters, digits and '_', not "
-                        "starting with a digit, at most " + std::to_string(limits::kEnvName) + " bytes)");
+      throw bad_request("env name " + common::quote(k) + " is not a valid variable name (letters, digits and '_', not "
+                        "starting with a digit, at most " + std::to_string(common::limits::kEnvName) + " bytes)");
     }
-    check_length("env " + k, v, limits::kEnvValue);
+    check_length("env " + k, v, common::limits::kEnvValue);
     if (v.find('\0') != std::string::npos) throw bad_request("env value of '" + k + "' holds a NUL byte");
   }
 }
@@ -83,7 +84,7 @@ std::vector<store::Delivery> Service::deliveries(const std::string& project_id, 
 
 store::Delivery Service::redeliver(const std::string& delivery_id) {
   const auto existing = store_.find_delivery(delivery_id);
-  if (!existing) throw not_found("no delivery " + quote(delivery_id) + "; list them with dagctl webhook deliveries JOB");
+  if (!existing) throw not_found("no delivery " + common::quote(delivery_id) + "; list them with dagctl webhook deliveries JOB");
   if (existing->status == "pending") {
     throw conflict("delivery " + delivery_id + " is still pending (being sent or waiting for its retry); "
                    "resend it once it is delivered or failed");
@@ -109,16 +110,16 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   check_path("path", spec.path);
   check_path("profiles_dir", spec.profiles_dir);
   check_path("dbt", spec.dbt);
-  check_length("target", spec.target, limits::kTarget);
+  check_length("target", spec.target, common::limits::kTarget);
   if (has_control(spec.target)) throw bad_request("field 'target' holds a control character");
   check_env(spec.env);
   std::error_code ec;
   const fs::path path = fs::canonical(spec.path, ec);
   if (ec || !fs::is_directory(path)) {
-    throw bad_request("no folder at " + quote(spec.path) + "; pass the path of a dbt project");
+    throw bad_request("no folder at " + common::quote(spec.path) + "; pass the path of a dbt project");
   }
   if (!fs::exists(path / "dbt_project.yml")) {
-    throw bad_request(quote(path.string()) + " has no dbt_project.yml; pass the folder of a dbt project");
+    throw bad_request(common::quote(path.string()) + " has no dbt_project.yml; pass the folder of a dbt project");
   }
   store::Project p;
   p.id = common::uuid4();
@@ -129,7 +130,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   if (!spec.profiles_dir.empty()) {
     const fs::path profiles = fs::absolute(spec.profiles_dir, ec);
     if (ec || !fs::is_directory(profiles)) {
-      throw bad_request("--profiles-dir " + quote(spec.profiles_dir) + " is not a folder");
+      throw bad_request("--profiles-dir " + common::quote(spec.profiles_dir) + " is not a folder");
     }
     p.profiles_dir = fs::canonical(profiles).string();
   }
@@ -154,7 +155,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
 
 store::Project Service::get_project(const std::string& id_or_name) {
   auto p = store_.find_project(id_or_name);
-  if (!p) throw not_found("no project " + quote(id_or_name) + "; list them with dagctl project list");
+  if (!p) throw not_found("no project " + common::quote(id_or_name) + "; list them with dagctl project list");
   return *p;
 }
 
@@ -177,7 +178,7 @@ store::Job Service::get_job(const std::string& project_id, const std::string& jo
   auto job = store_.find_job(job_id);
   if (!job) job = store_.find_job_by_name(project.id, job_id);
   if (!job || job->project_id != project.id) {
-    throw not_found("project '" + project.name + "' has no job " + quote(job_id) +
+    throw not_found("project '" + project.name + "' has no job " + common::quote(job_id) +
                     "; list them with dagctl job list --project " + project.name);
   }
   return *job;
@@ -273,7 +274,7 @@ store::Run Service::enqueue(const store::Job& job, const std::string& triggered_
 
 store::Run Service::get_run(const std::string& run_id) {
   auto run = store_.find_run(run_id);
-  if (!run) throw not_found("no run " + quote(run_id) + "; list runs with dagctl runs");
+  if (!run) throw not_found("no run " + common::quote(run_id) + "; list runs with dagctl runs");
   return *run;
 }
 
@@ -299,4 +300,4 @@ store::Run Service::retry_run(const std::string& run_id) {
   return enqueue(*job, "retry", "dbt retry", std::nullopt, failed.id);
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

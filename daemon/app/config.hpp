@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 // The TCP port used when --listen names none; documented in README and docs/api.md.
 constexpr int kDefaultPort = 8780;
@@ -43,4 +43,4 @@ bool is_loopback_host(const std::string& host);
 // it) and std::runtime_error for values that cannot work.
 Config parse_config(int argc, char** argv);
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app

@@ -12,7 +12,7 @@
 #include "daemon/store/models.hpp"
 #include "daemon/webhooks/target.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 struct JobFieldRules {
   // Checks a job command (the dbt command grammar); throws UserError. Service supplies it
@@ -28,4 +28,4 @@ void apply_job_fields(store::Job& job, const nlohmann::json& fields, const JobFi
 // A webhook_auth value: null for none, else the object to store.
 nlohmann::json parse_webhook_auth(const nlohmann::json& value, const webhooks::TargetPolicy& targets);
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

@@ -1,6 +1,6 @@
-#include "daemon/scheduled_runs.hpp"
+#include "daemon/service/scheduled_runs.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 std::vector<store::Job> ScheduledRuns::scheduled_jobs() {
   std::vector<store::Job> out;
@@ -14,4 +14,4 @@ std::string ScheduledRuns::trigger(const store::Job& job) {
   return service_.trigger(job.project_id, job.id, std::nullopt, "schedule").id;
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

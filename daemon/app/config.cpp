@@ -1,4 +1,4 @@
-#include "daemon/config.hpp"
+#include "daemon/app/config.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -6,7 +6,7 @@
 
 #include "common/paths.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 ListenAddress parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -118,4 +118,4 @@ Config parse_config(int argc, char** argv) {
   return c;
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app

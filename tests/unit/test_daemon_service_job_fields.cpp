@@ -1,7 +1,7 @@
 // Job fields of a create or PATCH body (docs/api.md, caps in docs/limits.md): every field
 // against what a hostile caller sends. Each refusal is a 400 that names the field and
 // stays small whatever the value was.
-#include "daemon/job_fields.hpp"
+#include "daemon/service/job_fields.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "common/dbt_command.hpp"
-#include "daemon/errors.hpp"
+#include "daemon/service/errors.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 namespace {
 
 using nlohmann::json;
@@ -261,4 +261,4 @@ TEST(JobFields, AGoodBodySetsEveryField) {
 }
 
 }  // namespace
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

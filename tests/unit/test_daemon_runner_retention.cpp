@@ -1,7 +1,7 @@
 // Tests for daemon/retention (CONTRACT §6.8) over a real SQLite store and real folders, at
 // a fixed `now`: what is pruned (age, count per job, in batches), what never is (queued and
 // running runs, runs owing a webhook, runs a queued retry reads), and stray folders.
-#include "daemon/retention.hpp"
+#include "daemon/runner/retention.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using dagctl::common::RunStatus;
 using dagctl::common::TimePoint;
-using dagctl::daemon::PruneReport;
-using dagctl::daemon::Retention;
-using dagctl::daemon::RetentionPolicy;
+using dagctl::daemon::runner::PruneReport;
+using dagctl::daemon::runner::Retention;
+using dagctl::daemon::runner::RetentionPolicy;
 namespace store = dagctl::daemon::store;
 using namespace dagctl::test;  // test_util.hpp
 

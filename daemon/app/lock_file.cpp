@@ -1,4 +1,4 @@
-#include "daemon/lock_file.hpp"
+#include "daemon/app/lock_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 LockFile::LockFile(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
   if (!fd_) throw std::runtime_error("cannot open lock file " + path);
@@ -26,4 +26,4 @@ LockFile::LockFile(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | 
   }
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app

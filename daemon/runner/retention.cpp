@@ -1,4 +1,4 @@
-#include "daemon/retention.hpp"
+#include "daemon/runner/retention.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include "daemon/store/retry.hpp"
 #include "daemon/store/store.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::runner {
 
 namespace fs = std::filesystem;
 
@@ -123,4 +123,4 @@ void Retention::loop() {
   }
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::runner

@@ -1,4 +1,4 @@
-#include "daemon/daemon.hpp"
+#include "daemon/app/daemon.hpp"
 
 #include <httplib.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -19,23 +19,23 @@
 #include "common/paths.hpp"
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
-#include "daemon/config.hpp"
-#include "daemon/lock_file.hpp"
-#include "daemon/retention.hpp"
+#include "daemon/app/config.hpp"
+#include "daemon/app/lock_file.hpp"
+#include "daemon/app/signals.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/recovery.hpp"
+#include "daemon/runner/retention.hpp"
 #include "daemon/runner/sandbox.hpp"
 #include "daemon/schedule/scheduler.hpp"
-#include "daemon/scheduled_runs.hpp"
-#include "daemon/service.hpp"
-#include "daemon/signals.hpp"
-#include "daemon/tokens.hpp"
+#include "daemon/service/scheduled_runs.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/service/tokens.hpp"
+#include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
 #include "daemon/webhooks/sender.hpp"
-#include "daemon/store/store.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 namespace fs = std::filesystem;
 
@@ -178,17 +178,17 @@ int serve(const Config& config) {
   }
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });
-  DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
+  service::DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
                   config.keep_days, config.keep_runs};
   info.allow_webhook_link_local = config.allow_webhook_link_local;
   info.sandbox_mode = std::string(runner::to_string(sandbox.mode));
   info.sandbox_active = sandbox.active;
   info.sandbox_detail = sandbox.detail;
-  Service service(store, dispatcher, outbox, info);
-  Tokens tokens(store, service.organization().id);
-  ScheduledRuns scheduled_runs(store, service);
+  service::Service service(store, dispatcher, outbox, info);
+  service::Tokens tokens(store, service.organization().id);
+  service::ScheduledRuns scheduled_runs(store, service);
   schedule::Scheduler scheduler(scheduled_runs);
-  Retention retention(store, config.data_dir, {config.keep_days, config.keep_runs});
+  runner::Retention retention(store, config.data_dir, {config.keep_days, config.keep_runs});
   service.set_jobs_changed_listener([&scheduler, &retention] {
     scheduler.wake();
     retention.wake();  // a deleted project's run folders can go (a job's runs stay)
@@ -259,4 +259,4 @@ int run(int argc, char** argv) {
   }
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app

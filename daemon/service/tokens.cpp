@@ -1,12 +1,12 @@
-#include "daemon/tokens.hpp"
+#include "daemon/service/tokens.hpp"
 
 #include <chrono>
 
 #include "common/crypto.hpp"
 #include "common/random.hpp"
-#include "daemon/errors.hpp"
+#include "daemon/service/errors.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 namespace {
 constexpr std::string_view kPrefix = "dctl_";
@@ -85,4 +85,4 @@ void Tokens::require_scope(const store::Token& token, store::TokenScope needed) 
                       ")");
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

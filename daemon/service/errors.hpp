@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 class UserError : public std::runtime_error {
 public:
@@ -25,4 +25,4 @@ inline UserError bad_request(const std::string& message) {
 inline UserError not_found(const std::string& message) { return UserError(404, "not_found", message); }
 inline UserError conflict(const std::string& message) { return UserError(409, "conflict", message); }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

@@ -1,6 +1,6 @@
 // Tests for daemon/tokens: token scopes (docs/api.md, Token scopes) as created, stored,
 // authenticated and checked, and the scope that tokens made before scopes get.
-#include "daemon/tokens.hpp"
+#include "daemon/service/tokens.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
@@ -8,14 +8,14 @@
 #include <optional>
 #include <string>
 
-#include "daemon/errors.hpp"
+#include "daemon/service/errors.hpp"
 #include "daemon/store/store.hpp"
 #include "test_util.hpp"
 
 namespace {
 
-using dagctl::daemon::Tokens;
-using dagctl::daemon::UserError;
+using dagctl::daemon::service::Tokens;
+using dagctl::daemon::service::UserError;
 using dagctl::daemon::store::TokenScope;
 namespace store = dagctl::daemon::store;
 using namespace dagctl::test;  // test_util.hpp

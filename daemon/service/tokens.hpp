@@ -11,7 +11,7 @@
 
 #include "daemon/store/store.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 struct CreatedToken {
   store::Token token;
@@ -43,4 +43,4 @@ private:
   std::map<std::string, common::TimePoint> last_touch_;  // throttles last_used_at writes
 };
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

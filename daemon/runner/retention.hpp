@@ -12,11 +12,11 @@
 
 #include "common/time.hpp"
 
-namespace dagctl::daemon {
-
-namespace store {
+namespace dagctl::daemon::store {
 class Store;
 }
+
+namespace dagctl::daemon::runner {
 
 struct RetentionPolicy {
   int keep_days = 30;    // 0: no age bound
@@ -61,4 +61,4 @@ private:
   std::thread thread_;
 };
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::runner

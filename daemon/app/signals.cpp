@@ -1,10 +1,10 @@
-#include "daemon/signals.hpp"
+#include "daemon/app/signals.hpp"
 
 #include <signal.h>
 
 #include <cerrno>
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 namespace {
 sigset_t stop_set() {
@@ -32,4 +32,4 @@ int wait_for_stop_signal() {
   return sig;
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app

@@ -1,16 +1,17 @@
-#include "daemon/job_fields.hpp"
+#include "daemon/service/job_fields.hpp"
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 
+#include "common/limits.hpp"
 #include "common/time.hpp"
-#include "daemon/errors.hpp"
-#include "daemon/limits.hpp"
 #include "daemon/schedule/cron.hpp"
+#include "daemon/service/errors.hpp"
+#include "daemon/service/field_checks.hpp"
 #include "daemon/webhooks/signing.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 using nlohmann::json;
 
@@ -21,17 +22,17 @@ constexpr const char* kAuthShapes =
     "\"username\": ..., \"password\": ...} or {\"type\": \"basic\", \"username\": ..., \"password\": ...}";
 
 std::size_t auth_cap(const std::string& key) {
-  return key == "token_url" ? limits::kUrl : key == "username" ? limits::kAuthUsername : limits::kAuthPassword;
+  return key == "token_url" ? common::limits::kUrl : key == "username" ? common::limits::kAuthUsername : common::limits::kAuthPassword;
 }
 
 std::optional<std::string> parse_schedule(const json& value) {
   if (value.is_null()) return std::nullopt;
   const auto& text = value.get_ref<const std::string&>();
-  check_length("schedule", text, limits::kSchedule);
+  check_length("schedule", text, common::limits::kSchedule);
   const auto expr = schedule::parse_cron(text);
   if (!expr) throw bad_request(expr.error());
   if (!schedule::next_fire(*expr, schedule::find_zone("UTC").value(), common::now())) {
-    throw bad_request("schedule " + quote(text) + " never fires (no such date); check day and month");
+    throw bad_request("schedule " + common::quote(text) + " never fires (no such date); check day and month");
   }
   return text;
 }
@@ -44,7 +45,7 @@ std::vector<std::string> parse_events(const json& value) {
                        std::find(kEvents.begin(), kEvents.end(), e.get_ref<const std::string&>()) != kEvents.end();
     if (!known) {
       throw bad_request("webhook_events may hold only completed, failed, partial and cancelled; got " +
-                        (e.is_string() ? quote(e.get_ref<const std::string&>()) : std::string("a JSON ") + e.type_name()));
+                        (e.is_string() ? common::quote(e.get_ref<const std::string&>()) : std::string("a JSON ") + e.type_name()));
     }
     // Each word once: the list is a set, and this bounds what is stored.
     if (std::find(events.begin(), events.end(), e.get<std::string>()) == events.end()) events.push_back(e);
@@ -68,12 +69,12 @@ json parse_webhook_auth(const json& value, const webhooks::TargetPolicy& targets
   } else if (type == "basic") {
     fields = {"username", "password"};
   } else {
-    throw bad_request("webhook_auth type " + quote(type) + " is unknown; use airflow_jwt, basic or none");
+    throw bad_request("webhook_auth type " + common::quote(type) + " is unknown; use airflow_jwt, basic or none");
   }
   for (const auto& [k, v] : value.items()) {
     if (k == "type") continue;
     if (std::find(fields.begin(), fields.end(), k) == fields.end()) {
-      throw bad_request("unknown webhook_auth field " + quote(k) + "; " + type + " takes " +
+      throw bad_request("unknown webhook_auth field " + common::quote(k) + "; " + type + " takes " +
                         (type == "basic" ? "username, password" : "token_url, username, password"));
     }
     if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
@@ -115,7 +116,7 @@ void apply_job_fields(store::Job& job, const json& fields, const JobFieldRules& 
     } else if (key == "timezone") {
       want(key, value.is_null() || value.is_string(), "an IANA time zone name (e.g. Europe/Berlin) or null");
       if (value.is_string()) {
-        check_length("timezone", value.get_ref<const std::string&>(), limits::kTimezone);
+        check_length("timezone", value.get_ref<const std::string&>(), common::limits::kTimezone);
         const auto zone = schedule::find_zone(value.get_ref<const std::string&>());
         if (!zone) throw bad_request(zone.error());
       }
@@ -155,11 +156,11 @@ void apply_job_fields(store::Job& job, const json& fields, const JobFieldRules& 
       want(key, value.is_array(), "an array of event words");
       job.webhook_events = parse_events(value);
     } else {
-      throw bad_request("unknown field " + quote(key) +
+      throw bad_request("unknown field " + common::quote(key) +
                         "; job fields are name, command, schedule, timezone, timeout_seconds, "
                         "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth");
     }
   }
 }
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

@@ -8,7 +8,7 @@
 
 #include "common/dbt_command.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::common {
 
 namespace limits {
 inline constexpr std::size_t kName = 64;  // project and job names
@@ -33,11 +33,4 @@ inline constexpr std::size_t kQuoted = 60;  // at most this much of a value in a
 // UTF-8 boundary (then "..." follows), control bytes written as \xNN.
 std::string quote(std::string_view value);
 
-// 400 "field 'FIELD' is N bytes; the limit is CAP (docs/limits.md)" when value is longer.
-void check_length(std::string_view field, std::string_view value, std::size_t cap);
-
-// Project and job names: 1-64 ASCII letters, digits, '_', '.' or '-', starting with a letter
-// or digit; 400 naming `what` otherwise.
-void check_name(std::string_view what, std::string_view name);
-
-}  // namespace dagctl::daemon
+}  // namespace dagctl::common

@@ -16,7 +16,7 @@
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::service {
 
 struct ProjectSpec {
   std::string path;
@@ -119,4 +119,4 @@ private:
   }
 };
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::service

@@ -6,7 +6,7 @@
 
 #include "common/fd.hpp"
 
-namespace dagctl::daemon {
+namespace dagctl::daemon::app {
 
 class LockFile {
 public:
@@ -17,4 +17,4 @@ private:
   common::Fd fd_;
 };
 
-}  // namespace dagctl::daemon
+}  // namespace dagctl::daemon::app
