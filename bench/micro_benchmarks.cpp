@@ -24,7 +24,7 @@ namespace webhooks = dagctl::daemon::webhooks;
 namespace api = dagctl::daemon::api;
 namespace store = dagctl::daemon::store;
 
-// ---- §7 override validation ---------------------------------------------------------------
+// ---- override validation ---------------------------------------------------------------
 
 void BM_ValidateDbtCommand_Short(benchmark::State& state) {
   const std::string command = "dbt build --select stg_books+";
@@ -55,7 +55,7 @@ void BM_ValidateDbtCommand_Rejected(benchmark::State& state) {
 }
 BENCHMARK(BM_ValidateDbtCommand_Rejected);
 
-// ---- §8 webhook signatures ----------------------------------------------------------------
+// ---- webhook signatures ----------------------------------------------------------------
 
 // A body the size of a real delivery (the seed's conf shape, ~700 bytes).
 std::string webhook_body() {
@@ -90,7 +90,7 @@ void BM_BothSignatures(benchmark::State& state) {  // what one delivery attempt 
 }
 BENCHMARK(BM_BothSignatures);
 
-// ---- §5 run JSON --------------------------------------------------------------------------
+// ---- run JSON --------------------------------------------------------------------------
 
 store::Run finished_run() {
   store::Run r;
@@ -140,7 +140,7 @@ void BM_RunListJsonDump20(benchmark::State& state) {  // GET /runs?limit=20, ren
 }
 BENCHMARK(BM_RunListJsonDump20);
 
-// ---- §9 cron next fire --------------------------------------------------------------------
+// ---- cron next fire --------------------------------------------------------------------
 
 void BM_ParseCron(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(schedule::parse_cron("*/15 9-17 * * mon-fri"));

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/report.py RESULTS_DIR OUT_JSON: turns bench/run's raw results into the §11 table.
+"""bench/report.py RESULTS_DIR OUT_JSON: turns bench/run's raw results into the targets' table.
 
 Prints the table (Markdown, the same one docs/benchmarks.md shows) and the micro-benchmarks,
 and writes OUT_JSON: {"machine", "rows", "micro", "raw"}.
@@ -253,7 +253,7 @@ print()
 print(f"dagctl benchmarks — {machine.get('date', '?')}, {machine.get('cpus', '?')} CPUs ({machine.get('cpu', '?')}), "
       f"load average {machine.get('loadavg_start', '?')} at start, {machine.get('loadavg_end', '?')} at end")
 print()
-print("| measure | result | §11 target | floor on this machine | |")
+print("| measure | result | target | floor on this machine | |")
 print("|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['what']} | {r['result']} | {r['target']} | {r['floor']} | {r['verdict']} |")

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 
@@ -119,7 +120,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       }
       const std::string data_dir = a->data_dir.empty() ? common::default_data_dir() : a->data_dir;
       common::ensure_directory(data_dir, /*private_dir=*/true);
-      const std::string log_path = data_dir + "/dagctld.log";
+      const std::string log_path = common::DataDir(data_dir).daemon_log();
       std::vector<std::string> args = {find_daemon_executable(), "--data-dir", data_dir, "--socket", ctx.socket};
       if (!a->listen.empty()) args.insert(args.end(), {"--listen", a->listen});
       if (!a->dbt.empty()) args.insert(args.end(), {"--dbt", a->dbt});

@@ -353,7 +353,7 @@ void Router::add_run_routes() {
     }
     res.set_chunked_content_provider(
         "text/plain; charset=utf-8",
-        [this, stream, follow, path = runner::run_log_path(data_dir_, r.id), id = r.id](
+        [this, stream, follow, path = common::DataDir(data_dir_).run_log(r.id), id = r.id](
             size_t, httplib::DataSink& sink) {
           char buffer[64 * 1024];
           auto& file = stream->file;
@@ -397,7 +397,7 @@ void Router::add_run_routes() {
   add("GET", run + "/artifacts/(.+)", Scope::read, [this](const Call&, httplib::Response& res, const Params& p) {
     const auto r = service_.get_run(p[0]);
     const std::string& rel = p[1];
-    const fs::path base = fs::weakly_canonical(runner::run_target_dir(data_dir_, r.id));
+    const fs::path base = fs::weakly_canonical(common::DataDir(data_dir_).run_target(r.id));
     const fs::path wanted = fs::path(rel);
     if (wanted.is_absolute() || rel.find("..") != std::string::npos) {
       throw service::bad_request("artifact paths are relative to the run's target folder and may not contain '..'");

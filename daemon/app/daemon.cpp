@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 #include "daemon/api/http_server.hpp"
@@ -124,10 +125,11 @@ runner::SandboxStatus start_sandbox(const Config& config) {
 
 int serve(const Config& config) {
   common::ensure_directory(config.data_dir, /*private_dir=*/true);
-  LockFile lock(config.data_dir + "/dagctld.lock");
+  const common::DataDir layout(config.data_dir);
+  LockFile lock(layout.lock_file());
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
-  store::Store store(config.data_dir + "/dagctl.db");
+  store::Store store(layout.database());
   webhooks::Outbox outbox(store, store.default_organization());
   if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox); n > 0) {
     spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
@@ -174,7 +176,7 @@ int serve(const Config& config) {
   sender_options.timeout = std::chrono::seconds(config.webhook_timeout_seconds);
   sender_options.targets = webhooks::make_policy(config.allow_webhook_link_local, http_address);
   if (!config.webhook_ca_file.empty()) {
-    sender_options.ca_bundle = write_ca_bundle(config.webhook_ca_file, config.data_dir + "/webhook-ca-bundle.pem");
+    sender_options.ca_bundle = write_ca_bundle(config.webhook_ca_file, layout.webhook_ca_bundle());
   }
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });
@@ -188,7 +190,7 @@ int serve(const Config& config) {
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service);
   schedule::Scheduler scheduler(scheduled_runs);
-  runner::Retention retention(store, config.data_dir, {config.keep_days, config.keep_runs});
+  runner::Retention retention(store, layout, {config.keep_days, config.keep_runs});
   service.set_jobs_changed_listener([&scheduler, &retention] {
     scheduler.wake();
     retention.wake();  // a deleted project's run folders can go (a job's runs stay)
@@ -205,7 +207,7 @@ int serve(const Config& config) {
   sender.start();  // also sends what a previous daemon left pending, with the same ids
   scheduler.start();  // its first tick starts the catch-up runs owed by downtime
   retention.start();  // a pass at once, then hourly
-  const std::string ready_file = config.data_dir + "/dagctld.json";
+  const std::string ready_file = layout.ready_file();
   write_ready_file(ready_file, {{"pid", info.pid},
                                 {"version", info.version},
                                 {"socket", config.socket_path},

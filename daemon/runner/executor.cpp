@@ -37,23 +37,9 @@ void RunControl::request_stop(StopReason reason) {
   }
 }
 
-std::string run_dir(const std::string& data_dir, const std::string& run_id) {
-  return data_dir + "/runs/" + run_id;
-}
-std::string run_log_path(const std::string& data_dir, const std::string& run_id) {
-  return run_dir(data_dir, run_id) + "/output.log";
-}
-std::string run_target_dir(const std::string& data_dir, const std::string& run_id) {
-  return run_dir(data_dir, run_id) + "/target";
-}
-
 namespace {
 
 constexpr const char* kPartialParseFile = "partial_parse.msgpack";
-
-std::string project_state_dir(const std::string& data_dir, const std::string& project_id) {
-  return data_dir + "/projects/" + project_id;
-}
 
 // Copies `from` to `to` if it exists; a missing source is not an error (nothing to reuse).
 void copy_if_exists(const fs::path& from, const fs::path& to) {
@@ -64,7 +50,7 @@ void copy_if_exists(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 std::vector<std::string> child_environment(std::map<std::string, std::string> env, const RunContext& c,
-                                           const std::string& dir) {
+                                           const common::DataDir& layout) {
   for (const auto& [k, v] : c.project.env) env[k] = v;
   // dbt phones home unless told not to; respect a user who said otherwise.
   if (!env.count("DO_NOT_TRACK") && !env.count("DBT_SEND_ANONYMOUS_USAGE_STATS")) {
@@ -72,8 +58,8 @@ std::vector<std::string> child_environment(std::map<std::string, std::string> en
   }
   // Logs are files read later and in other terminals: no colour escapes in them.
   if (!env.count("DBT_USE_COLORS")) env["DBT_USE_COLORS"] = "false";
-  env["DBT_TARGET_PATH"] = dir + "/target";
-  env["DBT_LOG_PATH"] = dir + "/logs";
+  env["DBT_TARGET_PATH"] = layout.run_target(c.run.id);
+  env["DBT_LOG_PATH"] = layout.run_dbt_logs(c.run.id);
   env["DBT_LOG_FORMAT_FILE"] = "json";
   if (!c.project.profiles_dir.empty()) env["DBT_PROFILES_DIR"] = c.project.profiles_dir;
   if (!c.project.target.empty()) env["DBT_TARGET"] = c.project.target;
@@ -213,12 +199,13 @@ void append_to_log(const std::string& path, const std::string& line) {
 
 Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
                              const RunCallbacks& callbacks) {
-  const std::string dir = run_dir(options_.data_dir, c.run.id);
-  const std::string target = dir + "/target";
-  const std::string log_path = run_log_path(options_.data_dir, c.run.id);
-  const std::string state_dir = project_state_dir(options_.data_dir, c.project.id);
+  const common::DataDir layout(options_.data_dir);
+  const std::string dir = layout.run(c.run.id);
+  const std::string target = layout.run_target(c.run.id);
+  const std::string log_path = layout.run_log(c.run.id);
+  const std::string state_dir = layout.project_state(c.project.id);
   fs::create_directories(target);
-  fs::create_directories(dir + "/logs");
+  fs::create_directories(layout.run_dbt_logs(c.run.id));
   fs::create_directories(state_dir);
   { std::ofstream touch(log_path, std::ios::app); }
 
@@ -241,7 +228,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   std::optional<std::string> defer_state;
   if (std::find(argv.begin(), argv.end(), "--defer") != argv.end() && options_.newest_successful_run) {
     if (const auto id = options_.newest_successful_run(c.job.id)) {
-      const std::string from = run_target_dir(options_.data_dir, *id);
+      const std::string from = layout.run_target(*id);
       if (std::error_code ec; fs::exists(from + "/manifest.json", ec)) defer_state = from;
     }
   }
@@ -253,7 +240,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(target) / kPartialParseFile);
   if (c.run.retry_of) {
     // dbt retry reads the failed run's results and manifest from its target path.
-    const std::string from = run_target_dir(options_.data_dir, *c.run.retry_of);
+    const std::string from = layout.run_target(*c.run.retry_of);
     for (const char* f : {"run_results.json", "manifest.json"}) {
       copy_if_exists(fs::path(from) / f, fs::path(target) / f);
     }
@@ -282,7 +269,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     spec.argv = bwrap_argv(sandbox.first, argv);
     spec.supervisor_leader = true;
   }
-  spec.env = child_environment(std::move(inherited), c, dir);
+  spec.env = child_environment(std::move(inherited), c, layout);
   auto spawned = ChildProcess::spawn(spec);
   if (!spawned) return fail(spawned.error());
   ChildProcess child = std::move(spawned).value();
@@ -299,7 +286,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   SteadyClock::time_point next_escalation{};
 
   ProgressTracker tracker;
-  LogFollower follower(dir + "/logs/dbt.log");
+  LogFollower follower(layout.run_dbt_logs(c.run.id) + "/dbt.log");
   Progress last_progress;
   std::optional<ExitStatus> exit;
 
@@ -346,7 +333,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     }
   }
   Outcome outcome = classify(*exit, control.reason(),
-                             {read_run_results(target), find_fatal_error(dir + "/logs/dbt.log")},
+                             {read_run_results(target), find_fatal_error(layout.run_dbt_logs(c.run.id) + "/dbt.log")},
                              c.job.timeout_seconds.value_or(0));
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "daemon/runner/outcome.hpp"
 #include "daemon/runner/progress.hpp"
@@ -77,16 +78,11 @@ private:
 // A run's environment (docs/sandbox.md): `inherited` (the daemon's allowlisted variables),
 // then the project's --env, then what dagctl must control (DBT_TARGET_PATH, DAGCTL_RUN_ID...).
 std::vector<std::string> child_environment(std::map<std::string, std::string> inherited, const RunContext& c,
-                                           const std::string& run_dir);
+                                           const common::DataDir& layout);
 
 // `dbt ... --defer` needs an earlier run's state. With `state_dir`, "--state DIR" follows
 // --defer; without, --defer and --favor-state are dropped, since dbt refuses to run. False
 // (and `argv` unchanged) when the command does not defer or names its own state.
 bool resolve_defer(std::vector<std::string>& argv, const std::optional<std::string>& state_dir);
-
-// Layout of a run's folder under the data dir (CONTRACT §6.4).
-std::string run_dir(const std::string& data_dir, const std::string& run_id);
-std::string run_log_path(const std::string& data_dir, const std::string& run_id);
-std::string run_target_dir(const std::string& data_dir, const std::string& run_id);
 
 }  // namespace dagctl::daemon::runner

@@ -45,7 +45,7 @@ int remove_strays(const fs::path& parent, Unknown unknown) {
 
 }  // namespace
 
-Retention::Retention(store::Store& store, std::string data_dir, RetentionPolicy policy,
+Retention::Retention(store::Store& store, common::DataDir data_dir, RetentionPolicy policy,
                      std::chrono::milliseconds interval)
     : store_(store), data_dir_(std::move(data_dir)), policy_(policy), interval_(interval) {}
 
@@ -56,20 +56,19 @@ PruneReport Retention::prune(common::TimePoint now) {
   std::optional<common::TimePoint> ended_before;
   if (policy_.keep_days > 0) ended_before = now - std::chrono::hours(24) * policy_.keep_days;
   if (ended_before || policy_.keep_runs > 0) {
-    const fs::path runs_dir = fs::path(data_dir_) / "runs";
     for (;;) {
       const auto ids = store_.prune_runs(ended_before, policy_.keep_runs, kBatch);
       for (const auto& id : ids) {
         std::error_code ec;
-        if (plain_name(id)) fs::remove_all(runs_dir / id, ec);
+        if (plain_name(id)) fs::remove_all(data_dir_.run(id), ec);
       }
       report.runs += static_cast<int>(ids.size());
       if (ids.size() < static_cast<size_t>(kBatch) || stopping_) break;  // a stop waits one batch at most
     }
   }
   report.stray_folders =
-      remove_strays(fs::path(data_dir_) / "runs", [&](const auto& names) { return store_.unknown_run_ids(names); }) +
-      remove_strays(fs::path(data_dir_) / "projects",
+      remove_strays(data_dir_.runs(), [&](const auto& names) { return store_.unknown_run_ids(names); }) +
+      remove_strays(data_dir_.projects(),
                     [&](const auto& names) { return store_.unknown_project_ids(names); });
   return report;
 }

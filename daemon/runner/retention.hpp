@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "common/data_dir.hpp"
 #include "common/time.hpp"
 
 namespace dagctl::daemon::store {
@@ -30,7 +31,7 @@ struct PruneReport {
 
 class Retention {
 public:
-  Retention(store::Store& store, std::string data_dir, RetentionPolicy policy,
+  Retention(store::Store& store, common::DataDir data_dir, RetentionPolicy policy,
             std::chrono::milliseconds interval = std::chrono::hours(1));
   ~Retention();
   Retention(const Retention&) = delete;
@@ -51,7 +52,7 @@ private:
   void loop();
 
   store::Store& store_;
-  std::string data_dir_;
+  common::DataDir data_dir_;
   RetentionPolicy policy_;
   std::chrono::milliseconds interval_;
   std::mutex mutex_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/data_dir.hpp"
 #include "common/dbt_command.hpp"
 #include "common/limits.hpp"
 #include "common/random.hpp"
@@ -291,7 +292,7 @@ store::Run Service::retry_run(const std::string& run_id) {
     throw conflict("run " + run_id + " is " + std::string(common::to_string(failed.status)) +
                    "; only a failed, partial or error run can be retried");
   }
-  if (!fs::exists(runner::run_target_dir(info_.data_dir, run_id) + "/run_results.json")) {
+  if (!fs::exists(common::DataDir(info_.data_dir).run_target(run_id) + "/run_results.json")) {
     throw conflict("run " + run_id +
                    " left no run_results.json, so dbt retry has nothing to resume; trigger the job again instead");
   }

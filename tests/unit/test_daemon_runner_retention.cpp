@@ -96,7 +96,7 @@ protected:
   }
 
   PruneReport prune(RetentionPolicy policy) {
-    Retention retention(*store_, dir_.path().string(), policy);
+    Retention retention(*store_, dagctl::common::DataDir(dir_.path().string()), policy);
     return retention.prune(kNow);
   }
 

@@ -64,7 +64,7 @@ TEST(SandboxEnvironment, ProjectEnvComesNextAndWhatDagctlSetsWins) {
   c.project.profiles_dir = "/p/profiles";
   c.project.env = {{"SNOWFLAKE_PASSWORD", "from-project"}, {"HOME", "/project/home"},
                    {"DAGCTL_RUN_ID", "forged"}, {"DBT_TARGET_PATH", "/elsewhere"}};
-  const auto env = child_environment({{"PATH", "/bin"}, {"HOME", "/home/me"}}, c, "/data/runs/run-1");
+  const auto env = child_environment({{"PATH", "/bin"}, {"HOME", "/home/me"}}, c, dagctl::common::DataDir("/data"));
   auto has = [&](const std::string& entry) { return std::find(env.begin(), env.end(), entry) != env.end(); };
   EXPECT_TRUE(has("PATH=/bin"));
   EXPECT_TRUE(has("HOME=/project/home"));
