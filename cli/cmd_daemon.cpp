@@ -118,8 +118,15 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
         std::cout << "dagctld is already running on " << ctx.socket << "\n";
         return;
       }
-      const std::string data_dir = a->data_dir.empty() ? common::default_data_dir() : a->data_dir;
-      common::ensure_directory(data_dir, /*private_dir=*/true);
+      std::string data_dir = a->data_dir;
+      if (data_dir.empty()) {
+        auto dir = common::default_data_dir();
+        if (!dir) throw std::runtime_error(dir.error());
+        data_dir = std::move(dir).value();
+      }
+      if (const auto made = common::ensure_directory(data_dir, /*private_dir=*/true); !made) {
+        throw std::runtime_error(made.error());
+      }
       const std::string log_path = common::DataDir(data_dir).daemon_log();
       std::vector<std::string> args = {find_daemon_executable(), "--data-dir", data_dir, "--socket", ctx.socket};
       if (!a->listen.empty()) args.insert(args.end(), {"--listen", a->listen});

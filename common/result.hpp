@@ -1,6 +1,7 @@
 // Result<T>: a value or an error message, for low-level code that must not throw
 // (parsers, validators, syscalls wrappers). Boundaries turn errors into exceptions or
-// HTTP answers. A small stand-in for C++23 std::expected.
+// HTTP answers (docs/architecture.md, Errors). A small stand-in for C++23 std::expected;
+// Result<void> is success or an error.
 #pragma once
 
 #include <stdexcept>
@@ -38,6 +39,21 @@ private:
     if (!ok()) throw std::logic_error("Result has no value: " + error());
   }
   std::variant<T, Error> data_;
+};
+
+template <>
+class Result<void> {
+public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error.message)), ok_(false) {}  // NOLINT
+
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+private:
+  std::string error_;
+  bool ok_ = true;
 };
 
 }  // namespace dagctl::common

@@ -111,7 +111,11 @@ Config parse_config(int argc, char** argv) {
       throw std::runtime_error("--pass-env " + name + ": dagctl's secrets never reach dbt");
     }
   }
-  if (c.data_dir.empty()) c.data_dir = common::default_data_dir();
+  if (c.data_dir.empty()) {
+    auto dir = common::default_data_dir();
+    if (!dir) throw std::runtime_error(dir.error());
+    c.data_dir = std::move(dir).value();
+  }
   if (c.socket_path.empty()) c.socket_path = common::default_socket_path();
   if (c.listen.empty()) c.listen = "127.0.0.1:" + std::to_string(kDefaultPort);
   if (c.max_parallel <= 0) c.max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -56,7 +56,9 @@ void prepare_socket_path(const std::string& path) {
   if (path.size() >= sizeof(sockaddr_un::sun_path)) {
     throw std::runtime_error("socket path " + path + " is too long for a Unix socket; pass a shorter --socket");
   }
-  common::ensure_directory(fs::path(path).parent_path().string(), /*private_dir=*/true);
+  if (const auto made = common::ensure_directory(fs::path(path).parent_path().string(), /*private_dir=*/true); !made) {
+    throw std::runtime_error(made.error());
+  }
   if (!fs::exists(fs::symlink_status(path))) return;
   if (socket_is_live(path)) {
     throw std::runtime_error("another dagctld answers on " + path +
@@ -124,7 +126,9 @@ runner::SandboxStatus start_sandbox(const Config& config) {
 }
 
 int serve(const Config& config) {
-  common::ensure_directory(config.data_dir, /*private_dir=*/true);
+  if (const auto made = common::ensure_directory(config.data_dir, /*private_dir=*/true); !made) {
+    throw std::runtime_error(made.error());
+  }
   const common::DataDir layout(config.data_dir);
   LockFile lock(layout.lock_file());
   const runner::SandboxStatus sandbox = start_sandbox(config);
