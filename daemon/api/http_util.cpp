@@ -89,4 +89,12 @@ bool bool_param(const Call& call, const std::string& name, bool otherwise) {
   throw service::bad_request("'" + name + "' must be true or false");
 }
 
+int limit_param(const Call& call) {
+  const auto text = query_param(call, "limit");
+  if (!text) return 20;
+  const auto n = parse_whole_number(*text, 1000);
+  if (n && *n >= 1) return static_cast<int>(*n);
+  throw service::bad_request("'limit' must be a whole number from 1 to 1000");
+}
+
 }  // namespace dagctl::daemon::api

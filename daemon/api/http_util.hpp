@@ -1,5 +1,5 @@
-// Small helpers shared by the route handlers: JSON answers, the error model of §5, body
-// and query parsing.
+// Small helpers shared by the route handlers: JSON answers, the error model (docs/api.md,
+// Errors), body and query parsing.
 #pragma once
 
 #include <httplib.h>
@@ -44,5 +44,7 @@ std::optional<std::string> query_param(const Call& call, const std::string& name
 std::optional<std::uint64_t> parse_whole_number(std::string_view text, std::uint64_t max);
 // A query parameter that must be "true" or "false"; absent: `otherwise`; else 400.
 bool bool_param(const Call& call, const std::string& name, bool otherwise);
+// The `limit` query parameter of a list: 1 to 1000; absent: 20; else 400.
+int limit_param(const Call& call);
 
 }  // namespace dagctl::daemon::api

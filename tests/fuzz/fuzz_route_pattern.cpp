@@ -12,22 +12,27 @@
 using dagctl::daemon::api::RoutePattern;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::vector<RoutePattern> patterns = {
-      RoutePattern("/api/v1/health"),
-      RoutePattern("/api/v1/projects/([^/]+)"),
-      RoutePattern("/api/v1/projects/([^/]+)/jobs/([^/]+)/trigger"),
-      RoutePattern("/api/v1/runs/([^/]+)/artifacts/(.+)"),
+  struct Shape {
+    RoutePattern pattern;
+    std::vector<std::string> names;  // its parameters, in order
+  };
+  static const std::vector<Shape> shapes = {
+      {RoutePattern("/api/v1/health"), {}},
+      {RoutePattern("/api/v1/projects/{id}"), {"id"}},
+      {RoutePattern("/api/v1/projects/{id}/jobs/{job_id}/trigger"), {"id", "job_id"}},
+      {RoutePattern("/api/v1/runs/{run_id}/artifacts/{path...}"), {"run_id", "path"}},
   };
   const std::string_view path(reinterpret_cast<const char*>(data), size);
-  for (const auto& p : patterns) {
-    std::vector<std::string> params{"kept"};
-    const bool matched = p.match(path, params);
-    if (!matched && params.size() != 1) std::abort();  // params untouched on a miss
-    if (matched) {
-      for (std::size_t i = 1; i < params.size(); ++i) {
-        if (params[i].empty()) std::abort();  // captures are never empty
-        if (params[i].size() > path.size()) std::abort();
-      }
+  for (const auto& shape : shapes) {
+    const auto params = shape.pattern.match(path);
+    if (!params) continue;
+    const auto& items = params->items();
+    if (items.size() != shape.names.size()) std::abort();  // every parameter, once
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].first != shape.names[i]) std::abort();
+      if (items[i].second.empty()) std::abort();  // values are never empty
+      if (items[i].second.size() > path.size()) std::abort();
+      if (&params->get(shape.names[i]) != &items[i].second) std::abort();
     }
   }
   return 0;

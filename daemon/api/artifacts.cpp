@@ -1,0 +1,72 @@
+#include "daemon/api/artifacts.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <system_error>
+
+#include "common/data_dir.hpp"
+#include "daemon/service/errors.hpp"
+
+namespace dagctl::daemon::api {
+
+namespace fs = std::filesystem;
+
+void serve_artifact(const httplib::Request& req, httplib::Response& res, const std::string& data_dir,
+                    const std::string& run_id, const std::string& rel) {
+  const fs::path base = fs::weakly_canonical(common::DataDir(data_dir).run_target(run_id));
+  const fs::path wanted = fs::path(rel);
+  if (wanted.is_absolute() || rel.find("..") != std::string::npos) {
+    throw service::bad_request("artifact paths are relative to the run's target folder and may not contain '..'");
+  }
+  std::error_code ec;
+  const fs::path resolved = fs::canonical(base / wanted, ec);  // follows symlinks
+  const auto base_text = base.string() + "/";
+  if (ec || resolved.string().rfind(base_text, 0) != 0 || !fs::is_regular_file(resolved)) {
+    throw service::not_found("run " + run_id + " has no artifact '" + rel + "' (e.g. run_results.json, manifest.json)");
+  }
+  const bool is_json = resolved.extension() == ".json";
+  const std::string type = is_json ? "application/json" : "application/octet-stream";
+  // Opened now: retention may remove the file meanwhile, and the open file stays readable.
+  auto file = std::make_shared<std::ifstream>(resolved, std::ios::binary);
+  const auto size = file->is_open() ? fs::file_size(resolved, ec) : 0;
+  res.status = 200;
+  if (ec || size == 0) {
+    // Nothing to stream (an empty or unreadable file): an empty answer.
+    res.set_content("", type);
+    return;
+  }
+  // httplib compresses JSON for clients that accept gzip or br (Airflow's requests does),
+  // but only a stream of unknown length: give it one then. A Range asks for exact bytes.
+  const std::string encodings = req.get_header_value("Accept-Encoding");
+  const bool compressed = is_json && !req.has_header("Range") &&
+                          (encodings.find("gzip") != std::string::npos || encodings.find("br") != std::string::npos);
+  if (compressed) {
+    res.set_chunked_content_provider(type, [file](size_t, httplib::DataSink& sink) {
+      char buffer[64 * 1024];
+      file->read(buffer, sizeof buffer);
+      const auto n = file->gcount();
+      if (n > 0) return sink.write(buffer, static_cast<size_t>(n));
+      if (file->bad()) return false;
+      sink.done();
+      return true;
+    });
+    return;
+  }
+  // httplib asks for the bytes [offset, offset + length) a piece at a time (the whole file,
+  // or the Range asked for); each call sends one buffer of it.
+  res.set_content_provider(static_cast<size_t>(size), type,
+                           [file](size_t offset, size_t length, httplib::DataSink& sink) {
+                             char buffer[64 * 1024];
+                             const auto n = std::min(length, sizeof buffer);
+                             file->clear();
+                             file->seekg(static_cast<std::streamoff>(offset));
+                             file->read(buffer, static_cast<std::streamsize>(n));
+                             // Shorter than it was when the answer began: end the connection.
+                             if (file->gcount() != static_cast<std::streamsize>(n)) return false;
+                             return sink.write(buffer, n);
+                           });
+}
+
+}  // namespace dagctl::daemon::api

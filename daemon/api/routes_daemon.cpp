@@ -1,0 +1,43 @@
+// The daemon's own routes: health (no token), status, org, and the route table itself.
+#include <nlohmann/json.hpp>
+
+#include "daemon/api/http_util.hpp"
+#include "daemon/api/routes.hpp"
+
+namespace dagctl::daemon::api {
+
+using nlohmann::json;
+
+void register_daemon_routes(RouteTable& table, service::Service& service) {
+  table.add("GET", "/api/v1/health", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
+    send_json(res, 200, {{"status", "ok"}, {"version", service.info().version}});
+  });
+  table.add_local_only("GET", "/api/v1/daemon", [&service](const Call&, httplib::Response& res, const PathParams&) {
+    const auto& info = service.info();
+    const auto counts = service.run_counts();
+    send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
+                         {"http", info.http.empty() ? json(nullptr) : json(info.http)},
+                         {"data_dir", info.data_dir},
+                         {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
+                         {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
+                         {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},
+                                      {"detail", info.sandbox_detail}}}});
+  });
+  table.add("GET", "/api/v1/org", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
+    const auto org = service.organization();
+    send_json(res, 200, {{"id", org.id}, {"name", org.name}});
+  });
+  // The route table itself, in OpenAPI path syntax; docs/openapi.yaml is checked against it.
+  table.add_local_only("GET", "/api/v1/routes", [&table](const Call&, httplib::Response& res, const PathParams&) {
+    json list = json::array();
+    for (const auto& r : table.routes()) {
+      list.push_back({{"method", r.method},
+                      {"path", r.pattern.openapi_path()},
+                      {"local_only", r.local_only},
+                      {"scope", r.local_only ? json(nullptr) : json(store::to_string(r.scope))}});
+    }
+    send_json(res, 200, {{"routes", list}});
+  });
+}
+
+}  // namespace dagctl::daemon::api

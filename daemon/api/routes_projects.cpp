@@ -1,0 +1,70 @@
+// Projects: list, show, and (local users only) register and remove.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "common/limits.hpp"
+#include "daemon/api/http_util.hpp"
+#include "daemon/api/routes.hpp"
+#include "daemon/api/views.hpp"
+#include "daemon/service/errors.hpp"
+
+namespace dagctl::daemon::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::map<std::string, std::string> string_map(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return {};
+  if (!body[key].is_object()) throw service::bad_request(std::string("field '") + key + "' must be an object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : body[key].items()) {
+    if (!v.is_string()) throw service::bad_request(std::string(key) + " " + common::quote(k) + " must have a string value");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::string string_field(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return "";
+  if (!body[key].is_string()) throw service::bad_request(std::string("field '") + key + "' must be a string");
+  return body[key].get<std::string>();
+}
+
+}  // namespace
+
+void register_project_routes(RouteTable& table, service::Service& service) {
+  table.add("GET", "/api/v1/projects", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
+    json list = json::array();
+    for (const auto& p : service.list_projects()) list.push_back(project_json(p, service.list_jobs(p.id)));
+    send_json(res, 200, {{"projects", list}});
+  });
+  // Registering names a folder and a dbt executable to run: local users only.
+  table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
+    const json body = *json_body(call, true);
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env"});
+    service::ProjectSpec spec;
+    spec.path = string_field(body, "path");
+    if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
+    spec.profiles_dir = string_field(body, "profiles_dir");
+    spec.target = string_field(body, "target");
+    spec.dbt = string_field(body, "dbt");
+    spec.env = string_map(body, "env");
+    const auto project = service.add_project(spec);
+    send_json(res, 201, project_json(project, service.list_jobs(project.id)));
+  });
+  // {id}, not {project_id}: the name docs/openapi.yaml gives it.
+  const std::string project = "/api/v1/projects/{id}";
+  table.add("GET", project, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    const auto p = service.get_project(params.get("id"));
+    send_json(res, 200, project_json(p, service.list_jobs(p.id)));
+  });
+  table.add_local_only("DELETE", project, [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    service.remove_project(params.get("id"));
+    res.status = 204;
+  });
+}
+
+}  // namespace dagctl::daemon::api

@@ -1,0 +1,80 @@
+// Runs: list and page, show, cancel, retry, and a run's log and artifacts.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <ios>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "daemon/api/artifacts.hpp"
+#include "daemon/api/http_util.hpp"
+#include "daemon/api/log_stream.hpp"
+#include "daemon/api/routes.hpp"
+#include "daemon/api/views.hpp"
+#include "daemon/service/errors.hpp"
+
+namespace dagctl::daemon::api {
+
+using nlohmann::json;
+
+void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir) {
+  const std::string run = "/api/v1/runs/{run_id}";
+  table.add("GET", "/api/v1/runs", Scope::read, [&service](const Call& call, httplib::Response& res, const PathParams&) {
+    store::RunFilter filter;
+    filter.job_id = query_param(call, "job_id");
+    filter.project_id = query_param(call, "project_id");
+    if (filter.project_id) filter.project_id = service.get_project(*filter.project_id).id;
+    if (auto status = query_param(call, "status")) {
+      filter.status = common::parse_run_status(*status);
+      if (!filter.status) {
+        throw service::bad_request("unknown status '" + *status +
+                          "'; use queued, running, success, partial, failed, error or cancelled");
+      }
+    }
+    filter.limit = limit_param(call);
+    if (auto before = query_param(call, "before")) {
+      const auto cursor = service.get_run(*before);
+      filter.before_seq = cursor.seq;
+    }
+    const auto runs = service.list_runs(filter);
+    json list = json::array();
+    for (const auto& r : runs) list.push_back(run_json(r, service.progress(r.id)));
+    json next = static_cast<int>(runs.size()) == filter.limit ? json(runs.back().id) : json(nullptr);
+    send_json(res, 200, {{"runs", list}, {"next", next}});
+  });
+  table.add("GET", run, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    const auto& id = params.get("run_id");
+    send_json(res, 200, run_json(service.get_run(id), service.progress(id)));
+  });
+  table.add("POST", run + "/cancel", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    const auto& id = params.get("run_id");
+    send_json(res, 200, run_json(service.cancel_run(id), service.progress(id)));
+  });
+  table.add("POST", run + "/retry", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    const auto retried = service.retry_run(params.get("run_id"));
+    send_json(res, 200, {{"message", "DBT job run triggered successfully"},
+                         {"job_run_id", retried.id},
+                         {"job_id", retried.job_id},
+                         {"job_name", retried.job_name}});
+  });
+  // The streams' follower counts live as long as the route table.
+  auto logs = std::make_shared<LogStreams>(service, data_dir);
+  table.add("GET", run + "/logs", Scope::read, [&service, logs](const Call& call, httplib::Response& res, const PathParams& params) {
+    const bool follow = bool_param(call, "follow", false);
+    std::uint64_t offset = 0;
+    if (auto text = query_param(call, "offset")) {
+      constexpr auto kMaxOffset = static_cast<std::uint64_t>(std::numeric_limits<std::streamoff>::max());
+      const auto n = parse_whole_number(*text, kMaxOffset);
+      if (!n) throw service::bad_request("'offset' must be a whole number of bytes from 0 to " + std::to_string(kMaxOffset));
+      offset = *n;
+    }
+    logs->serve(call, res, service.get_run(params.get("run_id")).id, offset, follow);
+  });
+  table.add("GET", run + "/artifacts/{path...}", Scope::read,
+            [&service, data_dir](const Call& call, httplib::Response& res, const PathParams& params) {
+    serve_artifact(call.http, res, data_dir, service.get_run(params.get("run_id")).id, params.get("path"));
+  });
+}
+
+}  // namespace dagctl::daemon::api
