@@ -5,7 +5,12 @@ target_compile_features(standard_settings INTERFACE cxx_std_20)
 set(CMAKE_CXX_EXTENSIONS OFF)
 target_compile_definitions(standard_settings INTERFACE
   DAGCTL_VERSION="${PROJECT_VERSION}")
-if(DAGCTL_SANITIZE)
+if(DAGCTL_SANITIZE STREQUAL "thread")
+  # ThreadSanitizer cannot share a build with AddressSanitizer: its own build folder
+  # (scripts/test-tsan).
+  target_compile_options(standard_settings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(standard_settings INTERFACE -fsanitize=thread)
+elseif(DAGCTL_SANITIZE)
   target_compile_options(standard_settings INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(standard_settings INTERFACE -fsanitize=address,undefined)

@@ -10,7 +10,11 @@ namespace dagctl::daemon::runner {
 
 Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_parallel,
                        webhooks::Outbox* outbox)
-    : store_(store), executor_(executor), max_parallel_(std::max(1, max_parallel)), outbox_(outbox) {}
+    : store_(store),
+      executor_(executor),
+      max_parallel_(std::max(1, max_parallel)),
+      outbox_(outbox),
+      worker_("dispatcher: starting queued runs", [this] { return pass(); }, store::log_to_spdlog) {}
 
 bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
                         bool owe_webhook) {
@@ -27,15 +31,9 @@ bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, commo
 
 Dispatcher::~Dispatcher() { shutdown(); }
 
-void Dispatcher::start() { loop_thread_ = std::thread([this] { loop(); }); }
+void Dispatcher::start() { worker_.start(); }
 
-void Dispatcher::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_pending_ = true;
-  }
-  changed_.notify_all();
-}
+void Dispatcher::wake() { worker_.wake(); }
 
 bool Dispatcher::cancel(const std::string& run_id) {
   bool done = false;
@@ -71,7 +69,16 @@ void Dispatcher::shutdown() {
     for (auto& [id, a] : active_) a.control->request_stop(StopReason::daemon_stopped);
   }
   changed_.notify_all();
-  if (loop_thread_.joinable()) loop_thread_.join();
+  worker_.stop();  // no run starts after this
+  // Wait for every running run to end (each was asked to stop).
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] {
+    for (const auto& [id, a] : active_) {
+      if (!a.finished) return false;
+    }
+    return true;
+  });
+  join_finished(lock);
 }
 
 bool Dispatcher::record_end(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time) {
@@ -98,46 +105,19 @@ bool Dispatcher::pause_unless_stopping(std::chrono::milliseconds delay) {
   return !changed_.wait_for(lock, delay, [this] { return stopping_; });
 }
 
-void Dispatcher::loop() {
-  store::FailureLog failing("dispatcher: starting queued runs");
-  store::Backoff backoff;
+std::optional<common::Clock::time_point> Dispatcher::pass() {
   std::unique_lock lock(mutex_);
-  while (true) {
-    changed_.wait(lock, [this] { return wake_pending_ || stopping_; });
-    // Consumed before anything unlocks: a run that ends while this pass joins threads or
-    // asks the store sets it again, and the loop comes round once more. (Cleared after the
-    // join, such an end was lost and its project's queue stalled.)
-    wake_pending_ = false;
-    const size_t ended = join_finished(lock);
-    if (stopping_) break;
-    try {
-      start_due_runs(lock);
-      failing.succeeded();
-      backoff.reset();
-    } catch (const std::exception& e) {
-      // The queue lives in the store, so nothing is lost: look again after a pause.
-      if (!lock.owns_lock()) lock.lock();  // the store call may have failed while unlocked
-      failing.failed(e);
-      changed_.wait_for(lock, backoff.next(), [this] { return stopping_; });
-      wake_pending_ = true;
-      continue;
-    }
-    if (ended > 0 && active_.empty()) {
-      // Idle now: hand the memory freed by the runs' threads back to the system, or the
-      // idle daemon keeps its peak heap (docs/benchmarks.md, idle RSS after work).
-      lock.unlock();
-      ::malloc_trim(0);
-      lock.lock();
-    }
+  const size_t ended = join_finished(lock);
+  if (stopping_) return std::nullopt;
+  // A store error leaves the queue as it was (it lives in the store): nothing is lost.
+  start_due_runs(lock);
+  if (ended > 0 && active_.empty()) {
+    // Idle now: hand the memory freed by the runs' threads back to the system, or the
+    // idle daemon keeps its peak heap (docs/benchmarks.md, idle RSS after work).
+    lock.unlock();
+    ::malloc_trim(0);
   }
-  // Shutdown: wait for every running run to end (each was asked to stop).
-  changed_.wait(lock, [this] {
-    for (const auto& [id, a] : active_) {
-      if (!a.finished) return false;
-    }
-    return true;
-  });
-  join_finished(lock);
+  return std::nullopt;  // a queued run or a run's end wakes it
 }
 
 size_t Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
@@ -235,9 +215,9 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
   {
     std::lock_guard lock(mutex_);
     active_[run_id].finished = true;
-    wake_pending_ = true;
   }
-  changed_.notify_all();
+  changed_.notify_all();  // a shutdown waiting for the runs to end
+  worker_.wake();         // its slot is free: the next queued run may start
 }
 
 }  // namespace dagctl::daemon::runner

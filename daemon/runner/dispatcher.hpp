@@ -1,4 +1,4 @@
-// Dispatcher: starts queued runs in order (CONTRACT §6.6). Runs of one project go one at
+// Dispatcher: starts queued runs in order (docs/architecture.md, "How a trigger flows"). Runs of one project go one at
 // a time; at most `max_parallel` run at once across projects. The queue itself lives in
 // the store (status 'queued', ordered by seq), so it survives crashes; this class only
 // decides what starts next and tracks what runs now.
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/worker_thread.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/run_ends.hpp"
 #include "daemon/store/store.hpp"
@@ -52,7 +53,9 @@ private:
     bool finished = false;
   };
 
-  void loop();
+  // One look at the queue, on the worker's thread: joins the threads of runs that ended and
+  // starts what fits. Throws on a store error (the worker tries again with back-off).
+  std::optional<common::Clock::time_point> pass();
   void start_due_runs(std::unique_lock<std::mutex>& lock);
   void execute(const std::string& run_id, RunControl& control);
   size_t join_finished(std::unique_lock<std::mutex>& lock);  // how many ended
@@ -71,11 +74,10 @@ private:
   webhooks::Outbox* outbox_;
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  bool wake_pending_ = true;
+  std::condition_variable changed_;  // a run ended, or the dispatcher is stopping
   bool stopping_ = false;
   std::map<std::string, Active> active_;  // by run id
-  std::thread loop_thread_;
+  common::WorkerThread worker_;           // last: its thread uses everything above
 };
 
 }  // namespace dagctl::daemon::runner

@@ -47,7 +47,11 @@ int remove_strays(const fs::path& parent, Unknown unknown) {
 
 Retention::Retention(store::Store& store, common::DataDir data_dir, RetentionPolicy policy,
                      std::chrono::milliseconds interval)
-    : store_(store), data_dir_(std::move(data_dir)), policy_(policy), interval_(interval) {}
+    : store_(store),
+      data_dir_(std::move(data_dir)),
+      policy_(policy),
+      interval_(interval),
+      worker_("retention: a pass", [this] { return pass(); }, store::log_to_spdlog) {}
 
 Retention::~Retention() { shutdown(); }
 
@@ -63,7 +67,7 @@ PruneReport Retention::prune(common::TimePoint now) {
         if (plain_name(id)) fs::remove_all(data_dir_.run(id), ec);
       }
       report.runs += static_cast<int>(ids.size());
-      if (ids.size() < static_cast<size_t>(kBatch) || stopping_) break;  // a stop waits one batch at most
+      if (ids.size() < static_cast<size_t>(kBatch) || worker_.stopping()) break;  // a stop waits one batch at most
     }
   }
   report.stray_folders =
@@ -73,53 +77,29 @@ PruneReport Retention::prune(common::TimePoint now) {
   return report;
 }
 
-void Retention::start() {
-  thread_ = std::thread([this] { loop(); });
-}
+void Retention::start() { worker_.start(); }
 
-void Retention::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_pending_ = true;
-  }
-  changed_.notify_all();
-}
+void Retention::wake() { worker_.wake(); }
 
-void Retention::shutdown() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Retention::shutdown() { worker_.stop(); }
 
-void Retention::loop() {
-  store::FailureLog failing("retention: a pass");
-  store::Backoff backoff;
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    wake_pending_ = false;
-    lock.unlock();
-    auto next_pass = interval_;
-    try {
-      const PruneReport r = prune(common::now());
-      if (r.runs > 0 || r.stray_folders > 0) {
-        spdlog::info("retention: pruned {} run(s) (kept: {} day(s), {} run(s) per job; 0 = no bound), "
-                     "removed {} stray folder(s)",
-                     r.runs, policy_.keep_days, policy_.keep_runs, r.stray_folders);
-      }
-      failing.succeeded();
-      backoff.reset();
-    } catch (const std::exception& e) {
-      // A locked database or a full disk now is no reason to stop the daemon, nor to wait
-      // an hour: try again with back-off. Anything else would fail the same way at once.
-      failing.failed(e);
-      if (store::is_transient(e)) next_pass = std::min(next_pass, std::chrono::milliseconds(backoff.next()));
+std::optional<common::Clock::time_point> Retention::pass() {
+  try {
+    const PruneReport r = prune(common::now());
+    if (r.runs > 0 || r.stray_folders > 0) {
+      spdlog::info("retention: pruned {} run(s) (kept: {} day(s), {} run(s) per job; 0 = no bound), "
+                   "removed {} stray folder(s)",
+                   r.runs, policy_.keep_days, policy_.keep_runs, r.stray_folders);
     }
-    lock.lock();
-    changed_.wait_for(lock, next_pass, [this] { return stopping_ || wake_pending_; });
+  } catch (const std::exception& e) {
+    // A locked database or a full disk now is no reason to wait an hour: thrown, the worker
+    // tries again with back-off. Anything else would fail the same way at once: the next
+    // pass is at the interval.
+    if (store::is_transient(e)) throw;
+    spdlog::warn("retention: a pass failed: {}; the next one is in {} s", e.what(),
+                 std::chrono::duration_cast<std::chrono::seconds>(interval_).count());
   }
+  return common::Clock::now() + interval_;
 }
 
 }  // namespace dagctl::daemon::runner

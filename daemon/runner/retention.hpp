@@ -1,17 +1,15 @@
-// Retention (CONTRACT §6.8): finished runs older than --keep-days, or beyond the newest
+// Retention (docs/architecture.md, "Folders"): finished runs older than --keep-days, or beyond the newest
 // --keep-runs of their job, are deleted with their folders and finished webhook
 // deliveries. A queued or running run never is, nor one whose webhook is still owed.
 #pragma once
 
 #include <chrono>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 
 #include "common/data_dir.hpp"
 #include "common/time.hpp"
+#include "common/worker_thread.hpp"
 
 namespace dagctl::daemon::store {
 class Store;
@@ -49,17 +47,14 @@ public:
   void shutdown();
 
 private:
-  void loop();
+  // One pass on the worker's thread; returns when the next is due.
+  std::optional<common::Clock::time_point> pass();
 
   store::Store& store_;
   common::DataDir data_dir_;
   RetentionPolicy policy_;
   std::chrono::milliseconds interval_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool wake_pending_ = false;
-  std::atomic<bool> stopping_{false};  // also read by a pass in progress, between batches
-  std::thread thread_;
+  common::WorkerThread worker_;  // its stopping() is read by a pass in progress, between batches
 };
 
 }  // namespace dagctl::daemon::runner

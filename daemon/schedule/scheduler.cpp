@@ -75,55 +75,30 @@ std::optional<common::TimePoint> SchedulerCore::next_wake(common::TimePoint now)
   return earliest;
 }
 
+Scheduler::Scheduler(ScheduleActions& actions)
+    : core_(actions),
+      worker_("scheduler: handling due fire times", [this] { return pass(); }, store::log_to_spdlog) {}
+
 Scheduler::~Scheduler() { shutdown(); }
 
-void Scheduler::start() { thread_ = std::thread([this] { loop(); }); }
+void Scheduler::start() { worker_.start(); }
 
-void Scheduler::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_pending_ = true;
-  }
-  changed_.notify_all();
-}
+void Scheduler::wake() { worker_.wake(); }
 
-void Scheduler::shutdown() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Scheduler::shutdown() { worker_.stop(); }
 
-void Scheduler::loop() {
-  bool startup = true;
-  store::FailureLog failing("scheduler: handling due fire times");
-  store::Backoff backoff;
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    wake_pending_ = false;
-    lock.unlock();
-    const auto now = common::now();
-    // A fire time a second late is on time; the cap only bounds the damage of a clock
-    // that jumped in a way the wait did not notice.
-    auto until = std::chrono::system_clock::now() + std::chrono::minutes(5);
-    try {
-      const auto failure = core_.tick(now, startup);
-      startup = false;  // the jobs were read: whatever failed is retried as due, not as missed
-      if (failure) throw std::runtime_error(*failure);
-      if (const auto next = core_.next_wake(now)) until = std::min(until, std::chrono::system_clock::time_point(*next));
-      failing.succeeded();
-      backoff.reset();
-    } catch (const std::exception& e) {
-      // A store error (e.g. the database locked by another process): what is due stays
-      // due, so the next try fires it late rather than never.
-      failing.failed(e);
-      until = std::chrono::system_clock::now() + backoff.next();
-    }
-    lock.lock();
-    changed_.wait_until(lock, until, [this] { return wake_pending_ || stopping_; });
-  }
+std::optional<common::Clock::time_point> Scheduler::pass() {
+  const auto now = common::now();
+  // A fire time a second late is on time; the cap only bounds the damage of a clock
+  // that jumped in a way the wait did not notice.
+  auto until = common::Clock::now() + std::chrono::minutes(5);
+  const auto failure = core_.tick(now, startup_);
+  startup_ = false;  // the jobs were read: whatever failed is retried as due, not as missed
+  // A store error (e.g. the database locked by another process): what is due stays due, so
+  // the next try (with back-off) fires it late rather than never.
+  if (failure) throw std::runtime_error(*failure);
+  if (const auto next = core_.next_wake(now)) until = std::min(until, common::Clock::time_point(*next));
+  return until;
 }
 
 }  // namespace dagctl::daemon::schedule

@@ -1,17 +1,15 @@
-// Schedules inside the daemon (CONTRACT §9). SchedulerCore is the decision logic, driven
+// Schedules inside the daemon (docs/schedules.md). SchedulerCore is the decision logic, driven
 // by tick(now) so tests run it on a fake clock; Scheduler is the thread that sleeps until
 // the next fire time (no polling) and wakes at once when jobs change.
 #pragma once
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/time.hpp"
+#include "common/worker_thread.hpp"
 #include "daemon/store/models.hpp"
 
 namespace dagctl::daemon::schedule {
@@ -62,7 +60,7 @@ private:
 
 class Scheduler {
 public:
-  explicit Scheduler(ScheduleActions& actions) : core_(actions) {}
+  explicit Scheduler(ScheduleActions& actions);
   ~Scheduler();
   void start();
   // Jobs changed (schedule, zone, enabled): look again now.
@@ -70,13 +68,12 @@ public:
   void shutdown();
 
 private:
-  void loop();
+  // One tick; returns when to tick next. Throws when something failed (a store error):
+  // the worker tries again with back-off.
+  std::optional<common::Clock::time_point> pass();
   SchedulerCore core_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool wake_pending_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  bool startup_ = true;  // only the worker's thread reads it
+  common::WorkerThread worker_;
 };
 
 }  // namespace dagctl::daemon::schedule

@@ -5,52 +5,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
-#include <utility>
 
+#include "common/backoff.hpp"
+#include "common/failure_log.hpp"
 #include "daemon/store/store.hpp"
 
 namespace dagctl::daemon::store {
 
-// 100 ms, doubling up to 5 s.
-class Backoff {
-public:
-  static constexpr std::chrono::milliseconds kFirst{100};
-  static constexpr std::chrono::milliseconds kMax{5000};
-
-  std::chrono::milliseconds next() {
-    const auto delay = delay_;
-    delay_ = std::min(delay_ * 2, kMax);
-    return delay;
+// Where the daemon's background threads log a failure streak (common/failure_log.hpp).
+inline void log_to_spdlog(common::LogLevel level, const std::string& line) {
+  if (level == common::LogLevel::warn) {
+    spdlog::warn("{}", line);
+  } else {
+    spdlog::info("{}", line);
   }
-  void reset() { delay_ = kFirst; }
-
-private:
-  std::chrono::milliseconds delay_ = kFirst;
-};
-
-// Logs the first failure of `what` and its recovery, not every try in between: a lock held
-// for an hour is two lines in the log, not thousands.
-class FailureLog {
-public:
-  explicit FailureLog(std::string what) : what_(std::move(what)) {}
-
-  void failed(const std::exception& e) {
-    if (failures_++ == 0) spdlog::warn("{} failed: {}; trying again with back-off", what_, e.what());
-  }
-  void succeeded() {
-    if (failures_ > 0) spdlog::info("{} worked after {} failed attempt(s)", what_, failures_);
-    failures_ = 0;
-  }
-  int failures() const { return failures_; }
-
-private:
-  std::string what_;
-  int failures_ = 0;
-};
+}
 
 // Calls `op` until it returns without throwing. Between tries it calls `pause(delay)`,
 // which waits and returns false when the caller is stopping: then it gives up and returns
@@ -58,8 +30,8 @@ private:
 // thrown to the caller: trying it again would fail the same way.
 template <typename Op, typename Pause>
 bool retry_until_done(const std::string& what, Op&& op, Pause&& pause) {
-  FailureLog log(what);
-  Backoff backoff;
+  common::FailureLog log(what, log_to_spdlog);
+  common::Backoff backoff;
   for (;;) {
     try {
       op();

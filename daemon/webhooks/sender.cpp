@@ -132,19 +132,16 @@ std::optional<std::int64_t> jwt_expiry(const std::string& token) {
 
 }  // namespace
 
-Sender::Sender(store::Store& store, SenderOptions options) : store_(store), options_(std::move(options)) {}
+Sender::Sender(store::Store& store, SenderOptions options)
+    : store_(store),
+      options_(std::move(options)),
+      worker_("webhooks: reading the outbox", [this] { return pass(); }, store::log_to_spdlog) {}
 
 Sender::~Sender() { shutdown(); }
 
-void Sender::start() { loop_thread_ = std::thread([this] { loop(); }); }
+void Sender::start() { worker_.start(); }
 
-void Sender::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_pending_ = true;
-  }
-  changed_.notify_all();
-}
+void Sender::wake() { worker_.wake(); }
 
 void Sender::shutdown() {
   {
@@ -153,48 +150,9 @@ void Sender::shutdown() {
     stopping_ = true;
   }
   changed_.notify_all();
-  if (loop_thread_.joinable()) loop_thread_.join();
-}
-
-void Sender::loop() {
-  store::FailureLog failing("webhooks: reading the outbox");
-  store::Backoff backoff;
+  worker_.stop();  // no attempt starts after this
+  // Let attempts in flight finish (each is bounded by the timeout).
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    for (auto& t : finished_) t.join();
-    finished_.clear();
-    wake_pending_ = false;
-    done_since_read_.clear();
-    lock.unlock();
-    const auto now = common::now();
-    std::vector<store::Delivery> due;
-    std::optional<common::TimePoint> next;
-    bool read = false;
-    try {
-      due = store_.due_deliveries(now, options_.max_in_flight * 4);
-      next = store_.next_delivery_due();
-      read = true;
-      failing.succeeded();
-      backoff.reset();
-    } catch (const std::exception& e) {
-      failing.failed(e);  // what is pending stays pending: look again after a pause
-    }
-    lock.lock();
-    std::erase_if(held_, [&](const auto& h) { return h.second <= now; });
-    for (const auto& d : due) {
-      if (static_cast<int>(in_flight_.size()) >= options_.max_in_flight) break;
-      if (held_.count(d.id) || done_since_read_.count(d.id) || !in_flight_.insert(d.id).second) continue;
-      workers_[d.id] = std::thread([this, d] { deliver(d); });
-    }
-    // Sleep until the next delivery is due or something changes; never poll. Deliveries
-    // that are due but in flight wake us when their attempt ends.
-    auto until = std::chrono::system_clock::now() + std::chrono::hours(1);
-    if (next && *next > now) until = std::min(until, std::chrono::system_clock::time_point(*next));
-    for (const auto& [id, when] : held_) until = std::min(until, std::chrono::system_clock::time_point(when));
-    if (!read) until = std::min(until, std::chrono::system_clock::now() + backoff.next());
-    changed_.wait_until(lock, until, [this] { return wake_pending_ || stopping_; });
-  }
-  // Stopping: let attempts in flight finish (each is bounded by the timeout).
   std::map<std::string, std::thread> workers;
   workers.swap(workers_);
   lock.unlock();
@@ -202,6 +160,33 @@ void Sender::loop() {
   lock.lock();
   for (auto& t : finished_) t.join();
   finished_.clear();
+}
+
+std::optional<common::Clock::time_point> Sender::pass() {
+  std::unique_lock lock(mutex_);
+  for (auto& t : finished_) t.join();
+  finished_.clear();
+  done_since_read_.clear();
+  lock.unlock();
+  // Throws while the database is busy: what is pending stays pending.
+  const auto now = options_.clock();
+  const auto due = store_.due_deliveries(now, options_.max_in_flight * 4);
+  const auto next = store_.next_delivery_due();
+  lock.lock();
+  if (stopping_) return std::nullopt;
+  std::erase_if(held_, [&](const auto& h) { return h.second <= now; });
+  for (const auto& d : due) {
+    if (static_cast<int>(in_flight_.size()) >= options_.max_in_flight) break;
+    if (held_.count(d.id) || done_since_read_.count(d.id) || !in_flight_.insert(d.id).second) continue;
+    workers_[d.id] = std::thread([this, d] { deliver(d); });
+  }
+  // Sleep until the next delivery is due or something changes; never poll. Deliveries
+  // that are due but in flight wake us when their attempt ends.
+  std::chrono::milliseconds delay = std::chrono::hours(1);
+  const auto clock_now = options_.clock();
+  if (next && *next > now) delay = std::min(delay, *next - clock_now);
+  for (const auto& [id, when] : held_) delay = std::min(delay, when - clock_now);
+  return common::Clock::now() + delay;
 }
 
 void Sender::deliver(const store::Delivery& d) {
@@ -217,7 +202,7 @@ void Sender::deliver(const store::Delivery& d) {
     spdlog::error("webhook {}: cannot read it from the database ({}); trying again in 5 s", d.id, e.what());
   } catch (const std::exception& e) {
     outcome = AttemptOutcome{};
-    outcome.attempt.at = common::now();
+    outcome.attempt.at = options_.clock();
     outcome.attempt.error = "this delivery cannot be sent: " + shorten(e.what());
     sent = true;
   }
@@ -239,22 +224,21 @@ void Sender::deliver(const store::Delivery& d) {
     }
   }
   std::lock_guard lock(mutex_);
-  if (!sent) held_[d.id] = common::now() + std::chrono::seconds(5);
+  if (!sent) held_[d.id] = options_.clock() + std::chrono::seconds(5);
   done_since_read_.insert(d.id);
   in_flight_.erase(d.id);
   if (auto it = workers_.find(d.id); it != workers_.end()) {
     finished_.push_back(std::move(it->second));
     workers_.erase(it);
   }
-  wake_pending_ = true;
-  changed_.notify_all();
+  worker_.wake();
 }
 
 AttemptOutcome Sender::send(const store::Delivery& d) {
   const auto job = store_.find_job(d.job_id);
   if (!job) {
     AttemptOutcome outcome;
-    outcome.attempt.at = common::now();
+    outcome.attempt.at = options_.clock();
     outcome.attempt.error = "the job was deleted";
     return outcome;
   }
@@ -277,9 +261,9 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
   auto next = outcome.attempt.at;
   if (!outcome.delivered && outcome.retryable && attempts_done <= options_.retries) {
     status = "pending";
-    next = common::now() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                               outcome.retry_after ? std::chrono::milliseconds(*outcome.retry_after)
-                                                   : options_.retry_delay);
+    next = options_.clock() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  outcome.retry_after ? std::chrono::milliseconds(*outcome.retry_after)
+                                                      : options_.retry_delay);
   }
   const std::optional<std::string> error =
       outcome.delivered ? std::nullopt
@@ -300,7 +284,7 @@ std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh,
   {
     std::lock_guard lock(tokens_mutex_);
     auto it = tokens_.find(key);
-    if (!refresh && it != tokens_.end() && it->second.expires_at > common::now()) return it->second.token;
+    if (!refresh && it != tokens_.end() && it->second.expires_at > options_.clock()) return it->second.token;
     tokens_.erase(key);
   }
   retryable = false;
@@ -338,7 +322,7 @@ std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh,
     return std::nullopt;
   }
   // Refresh a little before Airflow would refuse it.
-  auto expires = common::now() + std::chrono::minutes(10);
+  auto expires = options_.clock() + std::chrono::minutes(10);
   if (const auto exp = jwt_expiry(token)) expires = common::from_millis((*exp - 30) * 1000);
   std::lock_guard lock(tokens_mutex_);
   tokens_[key] = {token, expires};
@@ -347,7 +331,7 @@ std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh,
 
 AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) {
   AttemptOutcome out;
-  out.attempt.at = common::now();
+  out.attempt.at = options_.clock();
   const auto started = SteadyClock::now();
   auto finish = [&] {
     out.attempt.latency_ms =
@@ -374,7 +358,7 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
     return refuse(resolved.error);
   }
   const std::string secret = job.webhook_secret.value_or("");
-  const auto timestamp = common::to_millis(common::now()) / 1000;
+  const auto timestamp = common::to_millis(options_.clock()) / 1000;
   httplib::Headers headers;
   for (const auto& [name, value] : job.webhook_headers.items()) headers.emplace(name, value.get<std::string>());
   // Custom headers are merged: a job's own User-Agent wins (httplib's names compare
@@ -423,7 +407,7 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
     out.delivered = (s >= 200 && s < 300) || (s == 409 && airflow_api_of(d.url) != AirflowApi::none);
     out.retryable = s >= 500 || s == 429;
     if ((s == 429 || s == 503) && !res.retry_after.empty()) {
-      out.retry_after = parse_retry_after(res.retry_after, common::now());
+      out.retry_after = parse_retry_after(res.retry_after, options_.clock());
     }
     break;
   }

@@ -1,16 +1,19 @@
-// Sender: delivers what the outbox stored (CONTRACT §8). One thread waits for the next
+// Sender: delivers what the outbox stored (docs/webhooks.md). One thread waits for the next
 // due delivery (no polling); each attempt runs on its own thread, at most a few at once,
 // so a slow receiver never delays another one or the runner. Every attempt is recorded.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "common/time.hpp"
+#include "common/worker_thread.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/target.hpp"
 
@@ -24,6 +27,9 @@ struct SenderOptions {
   std::string user_agent;
   int max_in_flight = 8;
   TargetPolicy targets;  // checked again at each attempt, after DNS (docs/webhooks.md)
+  // What time it is when deliveries come due, attempts are stamped and tokens expire; the
+  // waits between passes are real (for as long as this clock says). Tests give a fake one.
+  std::function<common::TimePoint()> clock = common::now;
 };
 
 // The most of a receiver's answer kept in the delivery log, and of an Airflow token answer.
@@ -59,7 +65,10 @@ public:
   AttemptOutcome attempt(const store::Delivery& delivery, const store::Job& job);
 
 private:
-  void loop();
+  // One read of the outbox on the worker's thread: starts an attempt for each due delivery
+  // that fits, and returns when the next one is due. Throws when the outbox cannot be read
+  // (the worker tries again with back-off).
+  std::optional<common::Clock::time_point> pass();
   // One attempt at one delivery, recorded. Nothing a stored row holds can end the thread:
   // a row that cannot be used fails its delivery with the reason in the delivery log.
   void deliver(const store::Delivery& delivery);
@@ -73,8 +82,7 @@ private:
   SenderOptions options_;
 
   std::mutex mutex_;
-  std::condition_variable changed_;
-  bool wake_pending_ = true;
+  std::condition_variable changed_;  // the sender is stopping (an attempt's store retries wait on it)
   bool stopping_ = false;
   std::set<std::string> in_flight_;
   std::map<std::string, std::thread> workers_;
@@ -85,7 +93,6 @@ private:
   // Deliveries whose attempt ended since the loop last read the outbox: that read may
   // still show them pending, and they must not be sent twice.
   std::set<std::string> done_since_read_;
-  std::thread loop_thread_;
 
   struct CachedToken {
     std::string token;
@@ -93,6 +100,8 @@ private:
   };
   std::mutex tokens_mutex_;
   std::map<std::string, CachedToken> tokens_;  // by token_url + username
+
+  common::WorkerThread worker_;  // last: its thread uses everything above
 };
 
 }  // namespace dagctl::daemon::webhooks

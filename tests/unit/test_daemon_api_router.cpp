@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "daemon/api/request_body.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
@@ -330,7 +331,7 @@ TEST_F(RouterTest, ArtifactsAreStreamedFromTheRunsTargetFolder) {
   const auto run_id = socket({"POST", "/api/v1/projects/" + project_id + "/jobs/" + job_id + "/trigger"})
                           .body_json()["job_run_id"]
                           .get<std::string>();
-  const fs::path target = runner::run_target_dir(dir_.path().string(), run_id);
+  const fs::path target = dagctl::common::DataDir(dir_.path().string()).run_target(run_id);
   fs::create_directories(target / "compiled");
   std::string big;
   for (int i = 0; big.size() < 300 * 1024; ++i) big += "{\"line\": " + std::to_string(i) + "}\n";

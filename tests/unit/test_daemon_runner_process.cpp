@@ -54,6 +54,13 @@ ChildProcess spawn_ok(const SpawnSpec& spec) {
   return std::move(r).value();
 }
 
+// How long stop_orphan_groups gives each signal when the test needs a process to die of it.
+// The test pays it once per signal the process ignores; a short one (100 ms) would let a
+// loaded machine turn "ended by SIGTERM" into "ended by SIGKILL".
+constexpr auto kGraceToDie = 2s;
+// When nothing has to die within the grace (the process ignores the signal, or is not ours).
+constexpr auto kGraceToIgnore = 100ms;
+
 // Waits (poll on the pidfd, with a deadline) until the leader has exited, then reaps it.
 std::optional<ExitStatus> wait_exit(ChildProcess& child, std::chrono::milliseconds deadline = kDeadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
@@ -320,7 +327,8 @@ TEST(Process, StopOrphanGroupsLeavesAProcessWithOtherStartTicksAlone) {
   TempDir dir;
   auto child = spawn_ok(shell(dir, "exec sleep 30"));
   const auto ticks = process_start_ticks(child.pid());
-  stop_orphan_groups({{child.pid(), ticks + 1}}, 100ms);
+  stop_orphan_groups({{child.pid(), ticks + 1}}, kGraceToIgnore);
+  // Had it signalled the process, it would have waited for its exit: it would be reapable now.
   EXPECT_FALSE(child.try_reap().has_value()) << "an unrelated process was killed";
   ASSERT_TRUE(kill_and_reap(child));
 }
@@ -331,7 +339,7 @@ TEST(Process, StopOrphanGroupsInterruptsTheWholeGroupFirst) {
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
   const pid_t grandchild = read_grandchild(dir);
   stop_orphan_groups({{child.pid(), process_start_ticks(child.pid())}}, 5s);
-  const auto status = wait_exit(child, 1s);  // already exited: stop_orphan_groups waited
+  const auto status = wait_exit(child);  // already exited: stop_orphan_groups waited
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGINT);
   EXPECT_TRUE(eventually([&] { return process_gone(grandchild); }))
@@ -343,16 +351,17 @@ TEST(Process, StopOrphanGroupsEscalatesToSigtermThenSigkill) {
   const auto ready = dir.path() / "ready";
   auto ignores_int = spawn_ok(shell(dir, "trap '' INT; echo $$ > ready; while :; do sleep 1; done"));
   ASSERT_GT(read_pid(ready), 0);  // the trap is in place
-  stop_orphan_groups({{ignores_int.pid(), process_start_ticks(ignores_int.pid())}}, 100ms);
-  auto status = wait_exit(ignores_int, 1s);
+  stop_orphan_groups({{ignores_int.pid(), process_start_ticks(ignores_int.pid())}}, kGraceToDie);
+  auto status = wait_exit(ignores_int);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGTERM);
 
   fs::remove(ready);
   auto ignores_both = spawn_ok(shell(dir, "trap '' INT TERM; echo $$ > ready; while :; do sleep 1; done"));
   ASSERT_GT(read_pid(ready), 0);
-  stop_orphan_groups({{ignores_both.pid(), process_start_ticks(ignores_both.pid())}}, 100ms);
-  status = wait_exit(ignores_both, 1s);
+  // SIGKILL needs no grace: it waits for the exit itself.
+  stop_orphan_groups({{ignores_both.pid(), process_start_ticks(ignores_both.pid())}}, kGraceToIgnore);
+  status = wait_exit(ignores_both);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->signal, SIGKILL);
 }
@@ -370,9 +379,9 @@ TEST(Process, StopOrphanGroupsStopsSeveralGroupsAndSkipsDeadOnes) {
                       {dead.pid(), 12345},
                       {b.pid(), process_start_ticks(b.pid())},
                       {0, 0}},
-                     200ms);
-  const auto sa = wait_exit(a, 1s);
-  const auto sb = wait_exit(b, 1s);
+                     kGraceToDie);
+  const auto sa = wait_exit(a);
+  const auto sb = wait_exit(b);
   ASSERT_TRUE(sa);
   ASSERT_TRUE(sb);
   EXPECT_EQ(sa->signal, SIGTERM);

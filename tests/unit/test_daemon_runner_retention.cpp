@@ -264,4 +264,20 @@ TEST_F(RetentionTest, AFreshDataDirWithoutRunFoldersIsFine) {
   EXPECT_EQ(prune({}).stray_folders, 0);
 }
 
+// The thread: a pass at start, another when woken (a job or project was deleted), and a
+// stop that does not wait for the interval.
+TEST_F(RetentionTest, TheThreadPassesAtStartAndWhenWokenAndStopsAtOnce) {
+  fs::create_directories(dir_.path() / "projects" / "prj-shop");
+  fs::create_directories(dir_.path() / "projects" / "prj-deleted-before-start");
+  Retention retention(*store_, dagctl::common::DataDir(dir_.path().string()), {}, std::chrono::hours(1));
+  retention.start();
+  EXPECT_TRUE(eventually([&] { return !fs::exists(dir_.path() / "projects" / "prj-deleted-before-start"); }));
+  fs::create_directories(dir_.path() / "projects" / "prj-deleted-now");
+  retention.wake();
+  EXPECT_TRUE(eventually([&] { return !fs::exists(dir_.path() / "projects" / "prj-deleted-now"); }));
+  retention.shutdown();
+  retention.shutdown();  // a second call is harmless
+  EXPECT_TRUE(fs::exists(dir_.path() / "projects" / "prj-shop"));
+}
+
 }  // namespace

@@ -1,7 +1,10 @@
 // SchedulerCore on a fake clock: the test says what time it is; nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
 #include "daemon/schedule/scheduler.hpp"
 
@@ -191,6 +194,63 @@ TEST(Scheduler, AFireWhoseTriggerFailedFiresAtTheNextTick) {
   EXPECT_FALSE(core.tick(at("2026-11-27T03:00:05Z"), false).has_value());
   EXPECT_EQ(fake.triggered, std::vector<std::string>{"nightly"});
   EXPECT_EQ(fake.jobs["nightly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+}
+
+// FakeActions for the Scheduler's own thread: every call under one mutex, and a way to
+// wait for what the thread did.
+class LockedActions : public ScheduleActions {
+public:
+  template <typename F>
+  auto with(F f) {
+    std::lock_guard lock(mutex_);
+    return f(fake_);
+  }
+  // True when `pred(fake)` held before the deadline.
+  template <typename Pred>
+  bool wait_for(Pred pred) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return pred(fake_); });
+  }
+  std::vector<store::Job> scheduled_jobs() override { return with([](FakeActions& f) { return f.scheduled_jobs(); }); }
+  bool has_active_run(const std::string& job_id) override {
+    return with([&](FakeActions& f) { return f.has_active_run(job_id); });
+  }
+  std::string trigger(const store::Job& job) override {
+    auto id = with([&](FakeActions& f) { return f.trigger(job); });
+    changed_.notify_all();
+    return id;
+  }
+  void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
+              const std::optional<std::string>& outcome) override {
+    with([&](FakeActions& f) { f.record(job_id, checked_at, fired_at, outcome); });
+    changed_.notify_all();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  FakeActions fake_;
+};
+
+// The thread ticks at start (a catch-up run for what was missed while down) and again when
+// woken because jobs changed; a stop does not wait for the next fire time.
+TEST(Scheduler, TheThreadTicksAtStartAndWhenJobsChange) {
+  const auto an_hour_ago = common::to_rfc3339(
+      std::chrono::time_point_cast<std::chrono::seconds>(common::now() - std::chrono::hours(1)));
+  LockedActions actions;
+  actions.with([&](FakeActions& f) { return f.add("hourly", "@hourly", an_hour_ago).id; });
+  Scheduler scheduler(actions);
+  scheduler.start();
+  ASSERT_TRUE(actions.wait_for([](FakeActions& f) { return f.jobs["hourly"].last_fire_outcome.has_value(); }));
+  EXPECT_EQ(actions.with([](FakeActions& f) { return f.triggered.size(); }), 1u);
+  EXPECT_NE(actions.with([](FakeActions& f) { return *f.jobs["hourly"].last_fire_outcome; }).find("catch-up"),
+            std::string::npos);
+  actions.with([&](FakeActions& f) { return f.add("minutely", "* * * * *", an_hour_ago).id; });
+  scheduler.wake();
+  ASSERT_TRUE(actions.wait_for([](FakeActions& f) { return f.triggered.size() == 2; }));
+  EXPECT_EQ(actions.with([](FakeActions& f) { return f.triggered.back(); }), "minutely");
+  scheduler.shutdown();
+  scheduler.shutdown();  // a second call is harmless
 }
 
 }  // namespace
