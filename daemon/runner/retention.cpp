@@ -58,7 +58,7 @@ PruneReport Retention::prune(common::TimePoint now) {
   if (ended_before || policy_.keep_runs > 0) {
     const fs::path runs_dir = fs::path(data_dir_) / "runs";
     for (;;) {
-      const auto ids = store_.prune_runs(ended_before, policy_.keep_runs, kBatch);
+      const auto ids = store_.runs().prune(ended_before, policy_.keep_runs, kBatch);
       for (const auto& id : ids) {
         std::error_code ec;
         if (plain_name(id)) fs::remove_all(runs_dir / id, ec);
@@ -68,9 +68,9 @@ PruneReport Retention::prune(common::TimePoint now) {
     }
   }
   report.stray_folders =
-      remove_strays(fs::path(data_dir_) / "runs", [&](const auto& names) { return store_.unknown_run_ids(names); }) +
+      remove_strays(fs::path(data_dir_) / "runs", [&](const auto& names) { return store_.runs().unknown_ids(names); }) +
       remove_strays(fs::path(data_dir_) / "projects",
-                    [&](const auto& names) { return store_.unknown_project_ids(names); });
+                    [&](const auto& names) { return store_.projects().unknown_ids(names); });
   return report;
 }
 

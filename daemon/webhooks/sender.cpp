@@ -171,8 +171,8 @@ void Sender::loop() {
     std::optional<common::TimePoint> next;
     bool read = false;
     try {
-      due = store_.due_deliveries(now, options_.max_in_flight * 4);
-      next = store_.next_delivery_due();
+      due = store_.deliveries().due(now, options_.max_in_flight * 4);
+      next = store_.deliveries().next_due();
       read = true;
       failing.succeeded();
       backoff.reset();
@@ -251,7 +251,7 @@ void Sender::deliver(const store::Delivery& d) {
 }
 
 AttemptOutcome Sender::send(const store::Delivery& d) {
-  const auto job = store_.find_job(d.job_id);
+  const auto job = store_.jobs().find(d.job_id);
   if (!job) {
     AttemptOutcome outcome;
     outcome.attempt.at = common::now();
@@ -264,7 +264,7 @@ AttemptOutcome Sender::send(const store::Delivery& d) {
     store::Delivery moved = d;
     moved.url = *job->webhook_url;
     moved.body = retarget_body(nlohmann::json::parse(d.body), moved.url).dump();
-    store_.retarget_delivery(d.id, moved.url, moved.body);
+    store_.deliveries().retarget(d.id, moved.url, moved.body);
     spdlog::info("webhook {}: the job's URL changed since it was queued; sending to the new one", d.id);
     return attempt(moved, *job);
   }
@@ -285,7 +285,7 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
       outcome.delivered ? std::nullopt
       : outcome.attempt.error ? outcome.attempt.error
                               : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
-  store_.record_attempt(d.id, outcome.attempt, status, next, error);
+  store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error);
   spdlog::info("webhook {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.id, d.event, d.run_id.value_or("-"),
                attempts_done,
                outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)
