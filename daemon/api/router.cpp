@@ -75,6 +75,12 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
                       const std::string& body) const {
   std::string allowed;
   bool hidden = false;  // the method exists here, but only on the Unix socket
+  const auto send_user_error = [&res](const service::UserError& e) {
+    if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
+    // database_locked: the same request works once the other process's lock is gone.
+    if (e.http_status() == 503) res.set_header("Retry-After", "1");
+    send_error(res, e.http_status(), e.code(), e.what());
+  };
   try {
     std::optional<store::Token> token;
     if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
@@ -109,12 +115,10 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     }
     send_error(res, 404, "not_found", "no route " + req.method + " " + common::quote(req.path) + "; see docs/api.md");
   } catch (const service::UserError& e) {
-    if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
-    send_error(res, e.http_status(), e.code(), e.what());
+    send_user_error(e);
   } catch (const store::StoreBusy& e) {
-    // Another process holds the database locked: the same request works once it is gone.
-    res.set_header("Retry-After", "1");
-    send_error(res, 503, "database_locked", e.what());
+    // A store write outside the service's mapping: the same rule (daemon/service/errors.hpp).
+    send_user_error(service::from_store(e));
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
     send_error(res, 500, "internal_error", "dagctld failed to answer; its log says why");

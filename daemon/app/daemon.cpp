@@ -134,7 +134,7 @@ int serve(const Config& config) {
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
   store::Store store(layout.database());
-  webhooks::Outbox outbox(store, store.default_organization());
+  webhooks::Outbox outbox(store, store.projects().default_organization());
   if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox); n > 0) {
     spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
   }
@@ -170,7 +170,7 @@ int serve(const Config& config) {
   executor_options.socket_path = config.socket_path;
   executor_options.sandbox_writable = config.sandbox_writable;
   executor_options.pass_env = config.pass_env;
-  executor_options.newest_successful_run = [&store](const std::string& job_id) { return store.newest_successful_run(job_id); };
+  executor_options.newest_successful_run = [&store](const std::string& job_id) { return store.runs().newest_successful(job_id); };
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   webhooks::SenderOptions sender_options;

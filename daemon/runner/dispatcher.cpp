@@ -18,12 +18,12 @@ Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_paral
 
 bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
                         bool owe_webhook) {
-  store::Store::DeliveryOwed owed;
+  store::DeliveryOwed owed;
   if (outbox_ && owe_webhook) {
-    if (const auto run = store_.find_run(run_id)) owed = outbox_->owed_for(*run);
+    if (const auto run = store_.runs().find(run_id)) owed = outbox_->owed_for(*run);
   }
-  const bool done = store_.finish_run(run_id, outcome.status, end_time, outcome.exit_code,
-                                      outcome.error_message, outcome.results, owed);
+  const bool done = store_.runs().finish(run_id, outcome.status, end_time, outcome.exit_code,
+                                         outcome.error_message, outcome.results, owed);
   if (done && outbox_) outbox_->notify();
   if (done) run_ends_.notify();
   return done;
@@ -147,11 +147,11 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
     for (const auto& [id, a] : active_) busy_projects.insert(a.project_id);
 
     lock.unlock();
-    const auto due = store_.next_queued_runs(busy_projects, free_slots);
+    const auto due = store_.runs().next_queued(busy_projects, free_slots);
     lock.lock();
     for (const auto& run : due) {
       if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) return;
-      if (!store_.mark_running(run.id, common::now())) {  // cancelled meanwhile
+      if (!store_.runs().mark_running(run.id, common::now())) {  // cancelled meanwhile
         again = true;
         continue;
       }
@@ -174,9 +174,9 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
     const bool read = store::retry_until_done(
         "run " + run_id + ": reading it",
         [&] {
-          run = store_.find_run(run_id);
-          job = run ? store_.find_job(run->job_id) : std::nullopt;
-          project = run ? store_.find_project(run->project_id) : std::nullopt;
+          run = store_.runs().find(run_id);
+          job = run ? store_.jobs().find(run->job_id) : std::nullopt;
+          project = run ? store_.projects().find(run->project_id) : std::nullopt;
         },
         pause);
     if (!read) throw std::runtime_error("dagctld stopped before the run could start");
@@ -187,7 +187,7 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
       // Only a help for a later start's recovery, which also finds dbt by DAGCTL_RUN_ID:
       // failing to store it must not stop the run (dbt is running already).
       try {
-        store_.record_process(run_id, pid, ticks);
+        store_.runs().record_process(run_id, pid, ticks);
       } catch (const std::exception& e) {
         spdlog::warn("run {}: could not record dbt's pid {}: {}", run_id, pid, e.what());
       }

@@ -8,7 +8,7 @@ namespace dagctl::daemon::runner {
 
 int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop_grace,
                              webhooks::Outbox* outbox) {
-  const auto runs = store.runs_with_status(common::RunStatus::running);
+  const auto runs = store.runs().with_status(common::RunStatus::running);
   std::vector<std::pair<pid_t, std::int64_t>> leftovers;
   for (const auto& run : runs) {
     if (run.pid > 0) leftovers.emplace_back(run.pid, run.pid_start_ticks);
@@ -24,14 +24,14 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
   }
   for (const auto& run : runs) {
-    const auto end = [&](const store::Store::DeliveryOwed& owed) {
-      store.finish_run(run.id, common::RunStatus::error, common::now(), std::nullopt,
-                       "the daemon stopped unexpectedly while this run was in progress; "
-                       "its dbt process was stopped at the next start",
-                       nlohmann::json::object(), owed);
+    const auto end = [&](const store::DeliveryOwed& owed) {
+      store.runs().finish(run.id, common::RunStatus::error, common::now(), std::nullopt,
+                          "the daemon stopped unexpectedly while this run was in progress; "
+                          "its dbt process was stopped at the next start",
+                          nlohmann::json::object(), owed);
     };
     try {
-      end(outbox ? outbox->owed_for(run) : store::Store::DeliveryOwed{});
+      end(outbox ? outbox->owed_for(run) : store::DeliveryOwed{});
     } catch (const std::exception& e) {
       // A locked database fails the start with its message; a webhook that cannot be built
       // from its job's stored row must not keep the daemon from ever starting.

@@ -61,7 +61,7 @@ PruneReport Retention::prune(common::TimePoint now) {
   if (policy_.keep_days > 0) ended_before = now - std::chrono::hours(24) * policy_.keep_days;
   if (ended_before || policy_.keep_runs > 0) {
     for (;;) {
-      const auto ids = store_.prune_runs(ended_before, policy_.keep_runs, kBatch);
+      const auto ids = store_.runs().prune(ended_before, policy_.keep_runs, kBatch);
       for (const auto& id : ids) {
         std::error_code ec;
         if (plain_name(id)) fs::remove_all(data_dir_.run(id), ec);
@@ -71,9 +71,9 @@ PruneReport Retention::prune(common::TimePoint now) {
     }
   }
   report.stray_folders =
-      remove_strays(data_dir_.runs(), [&](const auto& names) { return store_.unknown_run_ids(names); }) +
+      remove_strays(data_dir_.runs(), [&](const auto& names) { return store_.runs().unknown_ids(names); }) +
       remove_strays(data_dir_.projects(),
-                    [&](const auto& names) { return store_.unknown_project_ids(names); });
+                    [&](const auto& names) { return store_.projects().unknown_ids(names); });
   return report;
 }
 

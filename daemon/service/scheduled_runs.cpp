@@ -4,7 +4,7 @@ namespace dagctl::daemon::service {
 
 std::vector<store::Job> ScheduledRuns::scheduled_jobs() {
   std::vector<store::Job> out;
-  for (auto& job : store_.list_jobs(std::nullopt)) {
+  for (auto& job : store_.jobs().list(std::nullopt)) {
     if (job.enabled && job.schedule) out.push_back(std::move(job));
   }
   return out;

@@ -12,11 +12,11 @@ class ScheduledRuns : public schedule::ScheduleActions {
 public:
   ScheduledRuns(store::Store& store, Service& service) : store_(store), service_(service) {}
   std::vector<store::Job> scheduled_jobs() override;
-  bool has_active_run(const std::string& job_id) override { return store_.has_active_run(job_id); }
+  bool has_active_run(const std::string& job_id) override { return store_.runs().has_active(job_id); }
   std::string trigger(const store::Job& job) override;
   void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
               const std::optional<std::string>& outcome) override {
-    store_.record_schedule(job_id, checked_at, fired_at, outcome);
+    store_.jobs().record_schedule(job_id, checked_at, fired_at, outcome);
   }
 
 private:

@@ -69,7 +69,7 @@ Service::Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::
       dispatcher_(dispatcher),
       outbox_(outbox),
       info_(std::move(info)),
-      org_(store.default_organization()) {}
+      org_(store.projects().default_organization()) {}
 
 std::string Service::webhook_secret(const std::string& project_id, const std::string& job_id) {
   const auto job = get_job(project_id, job_id);
@@ -80,19 +80,19 @@ std::string Service::webhook_secret(const std::string& project_id, const std::st
 }
 
 std::vector<store::Delivery> Service::deliveries(const std::string& project_id, const std::string& job_id, int limit) {
-  return store_.list_deliveries(get_job(project_id, job_id).id, limit);
+  return store_.deliveries().list(get_job(project_id, job_id).id, limit);
 }
 
 store::Delivery Service::redeliver(const std::string& delivery_id) {
-  const auto existing = store_.find_delivery(delivery_id);
+  const auto existing = store_.deliveries().find(delivery_id);
   if (!existing) throw not_found("no delivery " + common::quote(delivery_id) + "; list them with dagctl webhook deliveries JOB");
   if (existing->status == "pending") {
     throw conflict("delivery " + delivery_id + " is still pending (being sent or waiting for its retry); "
                    "resend it once it is delivered or failed");
   }
-  store_.requeue_delivery(delivery_id, common::now());
+  store_call([&] { return store_.deliveries().requeue(delivery_id, common::now()); });
   outbox_.notify();
-  return *store_.find_delivery(delivery_id);
+  return *store_.deliveries().find(delivery_id);
 }
 
 store::Delivery Service::test_webhook(const std::string& project_id, const std::string& job_id) {
@@ -101,7 +101,7 @@ store::Delivery Service::test_webhook(const std::string& project_id, const std::
     throw conflict("job '" + job.name + "' has no webhook_url; set one with dagctl job update JOB --webhook-url URL");
   }
   const auto delivery = outbox_.test_delivery(job, get_project(project_id));
-  store_.insert_delivery(delivery);
+  store_call([&] { store_.deliveries().insert(delivery); });
   outbox_.notify();
   return delivery;
 }
@@ -146,38 +146,30 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   job.name = "default";
   job.command = "dbt build";
   job.created_at = job.updated_at = p.created_at;
-  try {
-    store_.create_project(p, {job});
-  } catch (const store::StoreError& e) {
-    throw conflict(e.what());
-  }
+  store_call([&] { store_.projects().create(p, {job}); });
   return p;
 }
 
 store::Project Service::get_project(const std::string& id_or_name) {
-  auto p = store_.find_project(id_or_name);
+  auto p = store_.projects().find(id_or_name);
   if (!p) throw not_found("no project " + common::quote(id_or_name) + "; list them with dagctl project list");
   return *p;
 }
 
 void Service::remove_project(const std::string& id_or_name) {
   const auto p = get_project(id_or_name);
-  try {
-    store_.delete_project(p.id);
-  } catch (const store::StoreError& e) {
-    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
-  }
+  store_call([&] { store_.projects().remove(p.id); });
   jobs_changed();  // its jobs are gone too
 }
 
 std::vector<store::Job> Service::list_jobs(const std::string& project_id) {
-  return store_.list_jobs(get_project(project_id).id);
+  return store_.jobs().list(get_project(project_id).id);
 }
 
 store::Job Service::get_job(const std::string& project_id, const std::string& job_id) {
   const auto project = get_project(project_id);
-  auto job = store_.find_job(job_id);
-  if (!job) job = store_.find_job_by_name(project.id, job_id);
+  auto job = store_.jobs().find(job_id);
+  if (!job) job = store_.jobs().find_by_name(project.id, job_id);
   if (!job || job->project_id != project.id) {
     throw not_found("project '" + project.name + "' has no job " + common::quote(job_id) +
                     "; list them with dagctl job list --project " + project.name);
@@ -196,45 +188,37 @@ store::Job Service::create_job(const std::string& project_id, const json& fields
   job.project_id = project.id;
   job.created_at = job.updated_at = common::now();
   job.schedule_checked_at = job.created_at;  // no fire time before the job existed
-  try {
-    store_.create_job(job);
-  } catch (const store::StoreError& e) {
-    throw conflict(e.what());
-  }
+  store_call([&] { store_.jobs().create(job); });
   jobs_changed();
   return job;
 }
 
 store::Job Service::update_job(const std::string& project_id, const std::string& job_id,
                                const json& fields, common::Trust trust) {
-  store::Job job = get_job(project_id, job_id);
-  const store::Job before = job;
-  apply_job_fields(job, fields, job_field_rules(info_, trust));
-  job.updated_at = common::now();
-  // The scheduler owns these columns; a new schedule, zone or re-enabling starts them
-  // afresh (no catch-up for fire times of the old settings).
-  job.last_fire_at.reset();
-  job.last_fire_outcome.reset();
-  job.schedule_checked_at.reset();
-  if (job.schedule != before.schedule || job.timezone != before.timezone || (job.enabled && !before.enabled)) {
-    job.schedule_checked_at = job.updated_at;
-  }
-  try {
-    store_.update_job(job);
-  } catch (const store::StoreError& e) {
-    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
-  }
+  const store::Job found = get_job(project_id, job_id);
+  const auto rules = job_field_rules(info_, trust);
+  store::Job checked = found;
+  apply_job_fields(checked, fields, rules);  // a bad field answers 400 without waiting for the write lock
+  // Read, changed and written in one transaction: a concurrent PATCH of other fields, or
+  // the scheduler's progress, is never undone.
+  const auto edit = [&](store::Job& job) {
+    const store::Job before = job;
+    apply_job_fields(job, fields, rules);
+    job.updated_at = common::now();
+    // The scheduler owns schedule_checked_at and last_fire_*; a new schedule, zone or
+    // re-enabling starts them afresh (no catch-up for fire times of the old settings).
+    if (job.schedule != before.schedule || job.timezone != before.timezone || (job.enabled && !before.enabled)) {
+      job.schedule_checked_at = job.updated_at;
+    }
+  };
+  auto job = store_call([&] { return store_.jobs().update(found.id, edit); });
   jobs_changed();
-  return get_job(project_id, job.id);
+  return job;
 }
 
 void Service::delete_job(const std::string& project_id, const std::string& job_id) {
   const auto job = get_job(project_id, job_id);
-  try {
-    store_.delete_job(job.id);
-  } catch (const store::StoreError& e) {
-    throw e.kind() == store::StoreError::Kind::conflict ? conflict(e.what()) : not_found(e.what());
-  }
+  store_call([&] { store_.jobs().remove(job.id); });
   jobs_changed();
 }
 
@@ -263,25 +247,20 @@ store::Run Service::enqueue(const store::Job& job, const std::string& triggered_
   run.command = command;
   run.command_override = command_override;
   run.retry_of = retry_of;
-  try {
-    store_.insert_run(run, kMaxQueuedPerJob);
-  } catch (const store::StoreError& e) {
-    if (e.kind() == store::StoreError::Kind::not_found) throw not_found(e.what());
-    throw UserError(429, "queue_full", e.what());
-  }
+  store_call([&] { store_.runs().insert(run, kMaxQueuedPerJob); });
   dispatcher_.wake();
   return run;
 }
 
 store::Run Service::get_run(const std::string& run_id) {
-  auto run = store_.find_run(run_id);
+  auto run = store_.runs().find(run_id);
   if (!run) throw not_found("no run " + common::quote(run_id) + "; list runs with dagctl runs");
   return *run;
 }
 
 store::Run Service::cancel_run(const std::string& run_id) {
   const auto run = get_run(run_id);
-  if (!common::is_terminal(run.status)) dispatcher_.cancel(run_id);
+  if (!common::is_terminal(run.status)) store_call([&] { dispatcher_.cancel(run_id); });
   return get_run(run_id);
 }
 
@@ -296,7 +275,7 @@ store::Run Service::retry_run(const std::string& run_id) {
     throw conflict("run " + run_id +
                    " left no run_results.json, so dbt retry has nothing to resume; trigger the job again instead");
   }
-  const auto job = store_.find_job(failed.job_id);
+  const auto job = store_.jobs().find(failed.job_id);
   if (!job) throw not_found("the job of run " + run_id + " was deleted");
   return enqueue(*job, "retry", "dbt retry", std::nullopt, failed.id);
 }

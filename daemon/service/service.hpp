@@ -54,10 +54,10 @@ public:
   // scheduler looks again; retention removes the folders of deleted runs).
   void set_jobs_changed_listener(std::function<void()> listener) { jobs_changed_ = std::move(listener); }
   store::Organization organization() const { return org_; }
-  store::RunCounts run_counts() { return store_.count_active_runs(); }
+  store::RunCounts run_counts() { return store_.runs().count_active(); }
 
   store::Project add_project(const ProjectSpec& spec);
-  std::vector<store::Project> list_projects() { return store_.list_projects(); }
+  std::vector<store::Project> list_projects() { return store_.projects().list(); }
   store::Project get_project(const std::string& id_or_name);
   void remove_project(const std::string& id_or_name);
 
@@ -77,14 +77,14 @@ public:
                      const std::optional<std::string>& command_override,
                      const std::string& triggered_by, common::Trust trust = common::Trust::token);
   store::Run get_run(const std::string& run_id);
-  std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.list_runs(filter); }
+  std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.runs().list(filter); }
   store::Run cancel_run(const std::string& run_id);
   store::Run retry_run(const std::string& run_id);
   // Webhooks (CONTRACT §8).
   std::string webhook_secret(const std::string& project_id, const std::string& job_id);
   std::vector<store::Delivery> deliveries(const std::string& project_id, const std::string& job_id, int limit);
   std::vector<store::DeliveryAttempt> delivery_attempts(const std::string& delivery_id) {
-    return store_.list_attempts(delivery_id);
+    return store_.deliveries().attempts(delivery_id);
   }
   // Sends a delivery again, with the same id.
   store::Delivery redeliver(const std::string& delivery_id);
@@ -92,7 +92,7 @@ public:
   store::Delivery test_webhook(const std::string& project_id, const std::string& job_id);
 
   // nullopt when there is no such run (get_run throws 404 instead).
-  std::optional<store::Run> find_run(const std::string& run_id) { return store_.find_run(run_id); }
+  std::optional<store::Run> find_run(const std::string& run_id) { return store_.runs().find(run_id); }
   std::optional<runner::Progress> progress(const std::string& run_id) const {
     return dispatcher_.progress(run_id);
   }

@@ -31,13 +31,13 @@ CreatedToken Tokens::create(const std::string& name, std::optional<int> expires_
   t.scope = scope;
   t.created_at = common::now();
   if (expires_in_days) t.expires_at = t.created_at + std::chrono::hours(24 * *expires_in_days);
-  store_.insert_token(t);
+  store_call([&] { store_.tokens().insert(t); });
   return out;
 }
 
 store::Token Tokens::revoke(const std::string& id) {
-  store_.revoke_token(id, common::now());
-  for (auto& t : store_.list_tokens()) {
+  store_call([&] { return store_.tokens().revoke(id, common::now()); });
+  for (auto& t : store_.tokens().list()) {
     if (t.id == id) return t;
   }
   throw not_found("no token '" + id + "'; list them with dagctl token list");
@@ -54,7 +54,7 @@ store::Token Tokens::authenticate(const std::string& authorization) {
   }
   const std::string secret = authorization.substr(kBearer.size());
   const std::string hash = common::sha256_hex(secret);
-  const auto token = store_.find_token_by_hash(hash);
+  const auto token = store_.tokens().find_by_hash(hash);
   // The lookup is by hash, so timing says nothing about the secret; compare anyway.
   if (!token || !common::constant_time_equals(token->secret_sha256, hash)) {
     throw unauthorized("unknown token; create one with dagctl token create");
@@ -72,7 +72,7 @@ store::Token Tokens::authenticate(const std::string& authorization) {
     if (now - last < std::chrono::minutes(1)) return *token;
     last = now;
   }
-  store_.touch_token(token->id, now);
+  store_call([&] { store_.tokens().touch(token->id, now); });
   return *token;
 }
 

@@ -27,7 +27,7 @@ public:
 
   CreatedToken create(const std::string& name, std::optional<int> expires_in_days,
                       store::TokenScope scope = kDefaultScope);
-  std::vector<store::Token> list() { return store_.list_tokens(); }
+  std::vector<store::Token> list() { return store_.tokens().list(); }
   // 404 for an unknown id; revoking twice is harmless.
   store::Token revoke(const std::string& id);
   // The token an `Authorization` header value names. Throws UserError 401 saying what is

@@ -1,5 +1,5 @@
-// Opens the SQLite file with the durability settings of CONTRACT §10 and migrates the
-// schema forward. One connection, serialised by Store's mutex.
+// Opens the SQLite file with its durability settings (WAL, synchronous=FULL, foreign keys;
+// docs/architecture.md) and migrates the schema forward. connection.hpp holds the result.
 #pragma once
 
 #include <SQLiteCpp/Database.h>

@@ -22,9 +22,9 @@ std::string render(const nlohmann::json& body) {
 }
 }  // namespace
 
-store::Store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
-  auto job = store_.find_job(run.job_id);
-  auto project = store_.find_project(run.project_id);
+store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
+  auto job = store_.jobs().find(run.job_id);
+  auto project = store_.projects().find(run.project_id);
   if (!job || !project || !job->webhook_enabled || !job->webhook_url) return {};
   return [job = *job, project = *project, org = org_](const store::Run& finished) -> std::optional<store::Delivery> {
     const auto event = event_for(finished.status);

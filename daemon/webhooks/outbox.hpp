@@ -14,10 +14,10 @@ class Outbox {
 public:
   Outbox(store::Store& store, store::Organization org) : store_(store), org_(std::move(org)) {}
 
-  // The delivery-building callback for Store::finish_run of `run`. It reads the job and
+  // The delivery-building callback for RunStore::finish of `run`. It reads the job and
   // project now (outside the store's transaction) and builds the body from the run as it
   // is finally stored.
-  store::Store::DeliveryOwed owed_for(const store::Run& run);
+  store::DeliveryOwed owed_for(const store::Run& run);
   // A delivery of a test event (job.test) for the job, ignoring webhook_events.
   store::Delivery test_delivery(const store::Job& job, const store::Project& project);
 

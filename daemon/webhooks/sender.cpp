@@ -170,8 +170,8 @@ std::optional<common::Clock::time_point> Sender::pass() {
   lock.unlock();
   // Throws while the database is busy: what is pending stays pending.
   const auto now = options_.clock();
-  const auto due = store_.due_deliveries(now, options_.max_in_flight * 4);
-  const auto next = store_.next_delivery_due();
+  const auto due = store_.deliveries().due(now, options_.max_in_flight * 4);
+  const auto next = store_.deliveries().next_due();
   lock.lock();
   if (stopping_) return std::nullopt;
   std::erase_if(held_, [&](const auto& h) { return h.second <= now; });
@@ -235,7 +235,7 @@ void Sender::deliver(const store::Delivery& d) {
 }
 
 AttemptOutcome Sender::send(const store::Delivery& d) {
-  const auto job = store_.find_job(d.job_id);
+  const auto job = store_.jobs().find(d.job_id);
   if (!job) {
     AttemptOutcome outcome;
     outcome.attempt.at = options_.clock();
@@ -248,7 +248,7 @@ AttemptOutcome Sender::send(const store::Delivery& d) {
     store::Delivery moved = d;
     moved.url = *job->webhook_url;
     moved.body = retarget_body(nlohmann::json::parse(d.body), moved.url).dump();
-    store_.retarget_delivery(d.id, moved.url, moved.body);
+    store_.deliveries().retarget(d.id, moved.url, moved.body);
     spdlog::info("webhook {}: the job's URL changed since it was queued; sending to the new one", d.id);
     return attempt(moved, *job);
   }
@@ -269,7 +269,7 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
       outcome.delivered ? std::nullopt
       : outcome.attempt.error ? outcome.attempt.error
                               : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
-  store_.record_attempt(d.id, outcome.attempt, status, next, error);
+  store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error);
   spdlog::info("webhook {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.id, d.event, d.run_id.value_or("-"),
                attempts_done,
                outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)

@@ -72,7 +72,7 @@ class RouterTest : public ::testing::Test {
 protected:
   RouterTest()
       : store_(dir_.file("dagctl.db")),
-        outbox_(store_, store_.default_organization()),
+        outbox_(store_, store_.projects().default_organization()),
         dispatcher_(store_, executor_, 1, &outbox_),
         service_(store_, dispatcher_, outbox_, daemon_info()),
         tokens_(store_, service_.organization().id),
@@ -245,7 +245,7 @@ TEST_F(RouterTest, EachRouteNeedsItsScope) {
   EXPECT_EQ(answer.status, 403);
   EXPECT_EQ(answer.error_code(), "forbidden");
   EXPECT_NE(answer.error_message().find("scope 'trigger'"), std::string::npos) << answer.body;
-  EXPECT_EQ(store_.list_runs(store::RunFilter{}).size(), 0u);  // refused before the handler ran
+  EXPECT_EQ(store_.runs().list(store::RunFilter{}).size(), 0u);  // refused before the handler ran
 
   answer = tcp(trigger, token(TokenScope::trigger));
   EXPECT_EQ(answer.status, 200) << answer.body;

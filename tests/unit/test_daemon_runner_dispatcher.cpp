@@ -191,7 +191,7 @@ protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);  // "run started/ended" lines are noise here
     store_.emplace((dir_.path() / "dagctl.db").string());
-    org_id_ = store_->default_organization().id;
+    org_id_ = store_->projects().default_organization().id;
   }
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
 
@@ -215,7 +215,7 @@ protected:
     j.name = "default";
     j.created_at = p.created_at;
     j.updated_at = p.created_at;
-    store_->create_project(p, {j});
+    store_->projects().create(p, {j});
     return j.id;
   }
 
@@ -229,11 +229,11 @@ protected:
     r.status = RunStatus::queued;
     r.command = "dbt build";
     r.created_at = dagctl::common::now();
-    store_->insert_run(r, 100);
+    store_->runs().insert(r, 100);
   }
 
   std::string status(const std::string& run_id) {
-    const auto run = store_->find_run(run_id);
+    const auto run = store_->runs().find(run_id);
     return run ? std::string(to_string(run->status)) : "missing";
   }
 
@@ -297,7 +297,7 @@ TEST_F(Dispatcher, TwoProjectsRunInParallel) {
   ASSERT_TRUE(executor_.wait_started("a1"));
   ASSERT_TRUE(executor_.wait_started("b1"));
   EXPECT_EQ(executor_.running_count(), 2u) << "both run at the same time";
-  EXPECT_EQ(store_->count_active_runs().running, 2);
+  EXPECT_EQ(store_->runs().count_active().running, 2);
   executor_.release("a1");
   executor_.release("b1");
   ASSERT_TRUE(executor_.wait_ended("a1"));
@@ -364,7 +364,7 @@ TEST_F(Dispatcher, CancelOfAQueuedRunEndsItCancelledWithoutExecuting) {
   ASSERT_TRUE(executor_.wait_started("r1"));
 
   EXPECT_TRUE(d.cancel("r2"));
-  const auto r2 = store_->find_run("r2");
+  const auto r2 = store_->runs().find("r2");
   ASSERT_TRUE(r2);
   EXPECT_EQ(to_string(r2->status), "cancelled");
   EXPECT_TRUE(r2->end_time.has_value());
@@ -421,7 +421,7 @@ TEST_F(Dispatcher, CancelOfARunningRunStopsItAndItEndsCancelled) {
   // The next run of the project starts once the cancelled one has ended.
   ASSERT_TRUE(executor_.wait_started("r2"));
   EXPECT_EQ(status("r1"), "cancelled");
-  const auto r1 = store_->find_run("r1");
+  const auto r1 = store_->runs().find("r1");
   ASSERT_TRUE(r1);
   EXPECT_TRUE(r1->end_time.has_value());
   ASSERT_TRUE(executor_.finish("r2"));
@@ -444,7 +444,7 @@ TEST_F(Dispatcher, ShutdownStopsRunningRunsAndLeavesQueuedRunsQueued) {
     EXPECT_EQ(executor_.reason("a1"), StopReason::daemon_stopped);
     EXPECT_EQ(executor_.reason("b1"), StopReason::daemon_stopped);
     for (const auto* id : {"a1", "b1"}) {
-      const auto run = store_->find_run(id);
+      const auto run = store_->runs().find(id);
       ASSERT_TRUE(run);
       EXPECT_EQ(to_string(run->status), "error") << id;
       EXPECT_EQ(run->error_message.value_or(""), "daemon stopped") << id;
@@ -500,7 +500,7 @@ TEST_F(Dispatcher, ExecutorFailureEndsTheRunErrorAndTheQueueGoesOn) {
   runner::Dispatcher d(*store_, executor_, 1);
   start(d);
   ASSERT_TRUE(executor_.wait_started("r2"));
-  const auto r1 = store_->find_run("r1");
+  const auto r1 = store_->runs().find("r1");
   ASSERT_TRUE(r1);
   EXPECT_EQ(to_string(r1->status), "error");
   EXPECT_NE(r1->error_message.value_or("").find("no space left on device"), std::string::npos)
@@ -518,7 +518,7 @@ TEST_F(Dispatcher, FinishedRunRecordsTheOutcome) {
   ASSERT_TRUE(executor_.wait_started("r1"));
   ASSERT_TRUE(executor_.finish("r1"));
   d.shutdown();
-  const auto run = store_->find_run("r1");
+  const auto run = store_->runs().find("r1");
   ASSERT_TRUE(run);
   EXPECT_EQ(to_string(run->status), "success");
   EXPECT_EQ(run->exit_code, 0);
@@ -526,7 +526,7 @@ TEST_F(Dispatcher, FinishedRunRecordsTheOutcome) {
   EXPECT_EQ(run->results, (nlohmann::json{{"success", 1}}));
   EXPECT_TRUE(run->start_time.has_value());
   EXPECT_TRUE(run->end_time.has_value());
-  EXPECT_EQ(store_->count_active_runs().running, 0);
+  EXPECT_EQ(store_->runs().count_active().running, 0);
 }
 
 // A cancel that lands while the loop is starting the run (between its read of the queue
@@ -580,7 +580,7 @@ TEST_F(Dispatcher, ARunEndKeptOutByAnOutsideLockIsWrittenOnceTheLockGoes) {
   lock.release();
 
   EXPECT_TRUE(eventually([&] { return status("r1") == "success"; }));
-  const auto r1 = store_->find_run("r1");
+  const auto r1 = store_->runs().find("r1");
   ASSERT_TRUE(r1);
   ASSERT_TRUE(r1->end_time);
   EXPECT_LT(*r1->end_time, released_at) << "the end time is when dbt ended, not when it was written";
@@ -606,7 +606,7 @@ TEST_F(Dispatcher, ARunEndStillOwedAtShutdownIsEndedByTheNextStartsRecovery) {
     EXPECT_EQ(status("owed-at-stop"), "running");
   }
   EXPECT_EQ(runner::recover_interrupted_runs(*store_, 0ms), 1);
-  const auto run = store_->find_run("owed-at-stop");
+  const auto run = store_->runs().find("owed-at-stop");
   ASSERT_TRUE(run);
   EXPECT_EQ(to_string(run->status), "error");
   EXPECT_NE(run->error_message.value_or("").find("stopped unexpectedly"), std::string::npos)

@@ -34,14 +34,14 @@ class RetentionTest : public ::testing::Test {
 protected:
   void SetUp() override {
     store_.emplace(dir_.file("dagctl.db"));
-    const std::string org = store_->default_organization().id;
+    const std::string org = store_->projects().default_organization().id;
     store::Project p;
     p.id = "prj-shop";
     p.org_id = org;
     p.name = "shop";
     p.path = "/home/ana/shop";
     p.created_at = kNow - 400 * kDay;
-    store_->create_project(p, {job("job-default"), job("job-nightly")});
+    store_->projects().create(p, {job("job-default"), job("job-nightly")});
   }
 
   store::Job job(const std::string& id) {
@@ -67,13 +67,13 @@ protected:
     r.command = "dbt build";
     r.retry_of = retry_of;
     r.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(kNow - age);
-    store_->insert_run(r, 1'000'000);
+    store_->runs().insert(r, 1'000'000);
     fs::create_directories(dir_.path() / "runs" / id / "target");
     std::ofstream(dir_.path() / "runs" / id / "output.log") << "dbt output of " << id << "\n";
     if (status == RunStatus::queued) return;
-    ASSERT_TRUE(store_->mark_running(id, r.created_at));
+    ASSERT_TRUE(store_->runs().mark_running(id, r.created_at));
     if (status == RunStatus::running) return;
-    ASSERT_TRUE(store_->finish_run(id, status, r.created_at, 0, std::nullopt, nlohmann::json::object()));
+    ASSERT_TRUE(store_->runs().finish(id, status, r.created_at, 0, std::nullopt, nlohmann::json::object()));
   }
 
   // A webhook delivery owed by `run_id`: pending, or finished with `status`.
@@ -87,12 +87,12 @@ protected:
     d.body = "{}";
     d.next_attempt_at = kNow;
     d.created_at = kNow - 40 * kDay;
-    store_->insert_delivery(d);
+    store_->deliveries().insert(d);
     if (status == "pending") return;
     store::DeliveryAttempt a;
     a.at = kNow - 40 * kDay;
     a.status_code = status == "delivered" ? 200 : 404;
-    store_->record_attempt(id, a, status, kNow, std::nullopt);
+    store_->deliveries().record_attempt(id, a, status, kNow, std::nullopt);
   }
 
   PruneReport prune(RetentionPolicy policy) {
@@ -100,11 +100,11 @@ protected:
     return retention.prune(kNow);
   }
 
-  bool has_run(const std::string& id) { return store_->find_run(id).has_value(); }
+  bool has_run(const std::string& id) { return store_->runs().find(id).has_value(); }
   size_t run_count() {
     store::RunFilter all;
     all.limit = 1'000'000;
-    return store_->list_runs(all).size();
+    return store_->runs().list(all).size();
   }
   bool has_folder(const std::string& id) { return fs::exists(dir_.path() / "runs" / id); }
   // Kept means both: the row and the folder. Pruned means neither.
@@ -186,18 +186,18 @@ TEST_F(RetentionTest, ARunWhoseWebhookIsStillOwedStaysAndFinishedDeliveriesGoWit
   EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 0}).runs, 2);
 
   expect_kept("owes-webhook");
-  EXPECT_TRUE(store_->find_delivery("dlv_pending").has_value());
+  EXPECT_TRUE(store_->deliveries().find("dlv_pending").has_value());
   expect_pruned("delivered");
   expect_pruned("gave-up");
-  EXPECT_FALSE(store_->find_delivery("dlv_done").has_value());
-  EXPECT_FALSE(store_->find_delivery("dlv_failed").has_value());
-  EXPECT_TRUE(store_->list_attempts("dlv_done").empty());
+  EXPECT_FALSE(store_->deliveries().find("dlv_done").has_value());
+  EXPECT_FALSE(store_->deliveries().find("dlv_failed").has_value());
+  EXPECT_TRUE(store_->deliveries().attempts("dlv_done").empty());
 
   // Once delivered, the run goes on the next pass.
   store::DeliveryAttempt a;
   a.at = kNow;
   a.status_code = 200;
-  store_->record_attempt("dlv_pending", a, "delivered", kNow, std::nullopt);
+  store_->deliveries().record_attempt("dlv_pending", a, "delivered", kNow, std::nullopt);
   EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 0}).runs, 1);
   expect_pruned("owes-webhook");
 }
@@ -209,7 +209,7 @@ TEST_F(RetentionTest, ARunThatAQueuedRetryReadsStaysUntilTheRetryEnds) {
   EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 1}).runs, 0);
   expect_kept("failed-long-ago");
 
-  ASSERT_TRUE(store_->finish_run("its-retry", RunStatus::cancelled, kNow, std::nullopt, "cancelled", nlohmann::json::object()));
+  ASSERT_TRUE(store_->runs().finish("its-retry", RunStatus::cancelled, kNow, std::nullopt, "cancelled", nlohmann::json::object()));
   EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 1}).runs, 1);
   expect_pruned("failed-long-ago");
   expect_kept("its-retry");

@@ -22,7 +22,7 @@ using namespace dagctl::test;  // test_util.hpp
 
 class TokensTest : public ::testing::Test {
 protected:
-  TokensTest() : store_(db_path()), tokens_(store_, store_.default_organization().id) {}
+  TokensTest() : store_(db_path()), tokens_(store_, store_.projects().default_organization().id) {}
   std::string db_path() const { return dir_.file("dagctl.db"); }
 
   TempDir dir_;
@@ -134,14 +134,14 @@ TEST(TokenScopesMigration, TokensMadeBeforeScopesBecomeAdmin) {
     db.exec(kSchemaV2WithToken);
   }
   store::Store upgraded(path);
-  const auto tokens = upgraded.list_tokens();
+  const auto tokens = upgraded.tokens().list();
   ASSERT_EQ(tokens.size(), 1u);
   EXPECT_EQ(tokens[0].id, "tok_old");
   EXPECT_EQ(tokens[0].scope, TokenScope::admin);  // it could do everything before: it still can
   // New tokens in the upgraded file get what they ask for.
-  Tokens made(upgraded, upgraded.default_organization().id);
+  Tokens made(upgraded, upgraded.projects().default_organization().id);
   EXPECT_EQ(made.create("reader", std::nullopt, TokenScope::read).token.scope, TokenScope::read);
-  EXPECT_EQ(upgraded.list_tokens().back().scope, TokenScope::read);
+  EXPECT_EQ(upgraded.tokens().list().back().scope, TokenScope::read);
 }
 
 TEST_F(TokensTest, AScopeThisVersionDoesNotKnowGrantsTheLeast) {

@@ -52,7 +52,7 @@ protected:
 
     store::Project p;
     p.id = "prj-shop";
-    p.org_id = store_->default_organization().id;
+    p.org_id = store_->projects().default_organization().id;
     p.name = "shop";
     p.path = "/home/ana/shop";
     p.created_at = kT0;
@@ -65,7 +65,7 @@ protected:
     j.webhook_enabled = true;
     j.webhook_url = url("/hook");
     j.webhook_auth = job_auth_;
-    store_->create_project(p, {j});
+    store_->projects().create(p, {j});
   }
 
   void TearDown() override {
@@ -108,14 +108,14 @@ protected:
     d.body = R"({"event":"job.completed"})";
     d.next_attempt_at = now();
     d.created_at = now();
-    store_->insert_delivery(d);
+    store_->deliveries().insert(d);
   }
 
   // The delivery once it has had `attempts` attempts (its thread records them).
   store::Delivery after_attempts(const std::string& id, int attempts) {
     std::optional<store::Delivery> d;
     EXPECT_TRUE(eventually([&] {
-      d = store_->find_delivery(id);
+      d = store_->deliveries().find(id);
       return d && d->attempts >= attempts;
     })) << id << " never had " << attempts << " attempt(s)";
     return d.value_or(store::Delivery{});
@@ -177,7 +177,7 @@ TEST_F(SenderTest, AFailedAttemptIsRetriedAfterTheRetryDelayAndEveryAttemptIsLog
   sender.shutdown();
 
   EXPECT_EQ(received("/hook").size(), 3u);
-  const auto log = store_->list_attempts("dlv-1");
+  const auto log = store_->deliveries().attempts("dlv-1");
   ASSERT_EQ(log.size(), 3u);
   std::vector<TimePoint> at;
   for (const auto& a : log) {
@@ -232,7 +232,7 @@ TEST_F(SenderTest, RetryAfterWinsOverTheRetryDelayInSecondsOrAsAnHttpDate) {
   EXPECT_EQ(d.last_error, std::nullopt);
   sender.shutdown();
 
-  const auto log = store_->list_attempts("dlv-2");
+  const auto log = store_->deliveries().attempts("dlv-2");
   ASSERT_EQ(log.size(), 3u);
   std::vector<int> codes;
   for (const auto& a : log) codes.push_back(a.status_code.value_or(0));
@@ -246,10 +246,7 @@ protected:
     // The token URL's port is the server's, known only once it is bound: patched below.
     job_auth_ = {{"type", "airflow_jwt"}, {"token_url", "placeholder"}, {"username", "dagctl"}, {"password", "pw"}};
     SenderTest::SetUp();
-    auto job = store_->find_job("job-nightly");
-    ASSERT_TRUE(job);
-    job->webhook_auth["token_url"] = url("/token");
-    store_->update_job(*job);
+    store_->jobs().update("job-nightly", [&](store::Job& job) { job.webhook_auth["token_url"] = url("/token"); });
   }
 };
 
@@ -269,7 +266,7 @@ TEST_F(AirflowSenderTest, AnExpiredTokenIsFetchedAgainAfterA401AndCachedOtherwis
 
   auto d = after_attempts("dlv-3", 1);
   EXPECT_EQ(d.status, "delivered");  // one attempt: the refresh is part of it
-  const auto log = store_->list_attempts("dlv-3");
+  const auto log = store_->deliveries().attempts("dlv-3");
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].status_code, 200);
   const auto hooks = received("/hook");

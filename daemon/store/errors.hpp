@@ -1,0 +1,37 @@
+// What the store throws. Conflicts the user can fix (duplicate names, unknown ids, a full
+// queue) are StoreError with a message meant for them; a write that another process's lock
+// kept out for the whole busy wait is StoreBusy; anything else is a bug or a broken disk and
+// propagates. daemon/service/errors.hpp turns the first two into the API's answers.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace dagctl::daemon::store {
+
+class StoreError : public std::runtime_error {
+public:
+  enum class Kind { not_found, conflict, queue_full };
+  StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+private:
+  Kind kind_;
+};
+
+// Another process (e.g. `sqlite3 dagctl.db` in a transaction) held the database's write
+// lock for longer than the store waits. Not a StoreError: nothing about the request is
+// wrong, the same call works once the lock is gone (the API answers 503).
+class StoreBusy : public std::runtime_error {
+public:
+  StoreBusy()
+      : std::runtime_error("the database is locked by another process (an open sqlite3 session or a "
+                           "backup in a transaction?); try again") {}
+};
+
+// True for a failure that can go away by itself: another process's lock (StoreBusy), a full
+// or failing disk. A constraint, or a row that cannot be read, fails the same way each time.
+bool is_transient(const std::exception& e);
+
+}  // namespace dagctl::daemon::store

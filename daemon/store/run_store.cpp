@@ -1,0 +1,257 @@
+#include "daemon/store/run_store.hpp"
+
+#include "daemon/store/delivery_store.hpp"
+#include "daemon/store/errors.hpp"
+#include "daemon/store/sql.hpp"
+
+namespace dagctl::daemon::store {
+
+namespace {
+
+const std::string kSelect =
+    "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
+    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
+    "pid_start_ticks FROM runs";
+
+Run read_run(SQLite::Statement& s) {
+  Run r;
+  r.seq = s.getColumn("seq").getInt64();
+  r.id = s.getColumn("id").getString();
+  r.job_id = s.getColumn("job_id").getString();
+  r.project_id = s.getColumn("project_id").getString();
+  r.job_name = s.getColumn("job_name").getString();
+  r.status = common::parse_run_status(s.getColumn("status").getString()).value_or(RunStatus::error);
+  r.triggered_by = s.getColumn("triggered_by").getString();
+  r.command = s.getColumn("command").getString();
+  r.command_override = sql::opt_text(s.getColumn("command_override"));
+  r.retry_of = sql::opt_text(s.getColumn("retry_of"));
+  r.created_at = sql::time(s.getColumn("created_at"));
+  r.start_time = sql::opt_time(s.getColumn("start_time"));
+  r.end_time = sql::opt_time(s.getColumn("end_time"));
+  r.exit_code = sql::opt_int(s.getColumn("exit_code"));
+  r.error_message = sql::opt_text(s.getColumn("error_message"));
+  r.results = nlohmann::json::parse(s.getColumn("results_json").getString());
+  r.pid = s.getColumn("pid").getInt();
+  r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
+  return r;
+}
+
+std::vector<Run> read_runs(SQLite::Statement& s) {
+  std::vector<Run> out;
+  while (s.executeStep()) out.push_back(read_run(s));
+  return out;
+}
+
+}  // namespace
+
+void RunStore::insert(const Run& r, int max_queued_per_job) {
+  WriteTx tx(db_);
+  {
+    auto queued = tx.statement("SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'queued'");
+    queued->bind(1, r.job_id);
+    queued->executeStep();
+    if (queued->getColumn(0).getInt() >= max_queued_per_job) {
+      throw StoreError(StoreError::Kind::queue_full,
+                       "the job has " + std::to_string(max_queued_per_job) +
+                           " runs queued already (the limit); wait for some to finish and retry");
+    }
+  }
+  if (r.retry_of) {
+    // Checked in this transaction: retention cannot delete the source between the
+    // caller's look and this insert.
+    auto source = tx.statement("SELECT 1 FROM runs WHERE id = ?");
+    source->bind(1, *r.retry_of);
+    if (!source->executeStep()) {
+      throw StoreError(StoreError::Kind::not_found,
+                       "run " + *r.retry_of + " was deleted (retention); trigger the job again instead");
+    }
+  }
+  auto s = tx.statement(
+      "INSERT INTO runs (id, job_id, project_id, job_name, status, triggered_by, command, "
+      "command_override, retry_of, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s->bind(1, r.id);
+  s->bind(2, r.job_id);
+  s->bind(3, r.project_id);
+  s->bind(4, r.job_name);
+  s->bind(5, std::string(common::to_string(r.status)));
+  s->bind(6, r.triggered_by);
+  s->bind(7, r.command);
+  sql::bind_opt(*s, 8, r.command_override);
+  sql::bind_opt(*s, 9, r.retry_of);
+  s->bind(10, common::to_millis(r.created_at));
+  s->exec();
+  tx.commit();
+}
+
+std::optional<Run> RunStore::find(const std::string& id) {
+  ReadLock lock(db_);
+  auto s = lock.statement(kSelect + " WHERE id = ?");
+  s->bind(1, id);
+  if (!s->executeStep()) return std::nullopt;
+  return read_run(*s);
+}
+
+std::vector<Run> RunStore::list(const RunFilter& f) {
+  std::string where = " WHERE 1=1";
+  if (f.job_id) where += " AND job_id = :job";
+  if (f.project_id) where += " AND project_id = :project";
+  if (f.status) where += " AND status = :status";
+  if (f.before_seq) where += " AND seq < :before";
+  ReadLock lock(db_);
+  auto s = lock.statement(kSelect + where + " ORDER BY seq DESC LIMIT :limit");
+  if (f.job_id) s->bind(":job", *f.job_id);
+  if (f.project_id) s->bind(":project", *f.project_id);
+  if (f.status) s->bind(":status", std::string(common::to_string(*f.status)));
+  if (f.before_seq) s->bind(":before", *f.before_seq);
+  s->bind(":limit", f.limit);
+  return read_runs(*s);
+}
+
+std::vector<Run> RunStore::with_status(RunStatus status) {
+  ReadLock lock(db_);
+  auto s = lock.statement(kSelect + " WHERE status = ? ORDER BY seq");
+  s->bind(1, std::string(common::to_string(status)));
+  return read_runs(*s);
+}
+
+std::vector<Run> RunStore::next_queued(const std::set<std::string>& skip_projects, int limit) {
+  ReadLock lock(db_);
+  std::vector<std::int64_t> seqs;
+  {
+    auto heads = lock.statement(
+        "SELECT project_id, MIN(seq) AS head FROM runs WHERE status = 'queued' GROUP BY project_id ORDER BY head");
+    while (heads->executeStep() && static_cast<int>(seqs.size()) < limit) {
+      if (!skip_projects.count(heads->getColumn("project_id").getString())) {
+        seqs.push_back(heads->getColumn("head").getInt64());
+      }
+    }
+  }
+  auto s = lock.statement(kSelect + " WHERE seq = ?");
+  std::vector<Run> out;
+  for (const auto seq : seqs) {
+    s->reset();
+    s->bind(1, seq);
+    if (s->executeStep()) out.push_back(read_run(*s));
+  }
+  return out;
+}
+
+RunCounts RunStore::count_active() {
+  ReadLock lock(db_);
+  auto s = lock.statement(
+      "SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('queued','running') GROUP BY status");
+  RunCounts counts;
+  while (s->executeStep()) {
+    const std::string status = s->getColumn("status").getString();
+    (status == "queued" ? counts.queued : counts.running) = s->getColumn("n").getInt();
+  }
+  return counts;
+}
+
+bool RunStore::has_active(const std::string& job_id) {
+  ReadLock lock(db_);
+  auto s = lock.statement("SELECT 1 FROM runs WHERE job_id = ? AND status IN ('queued','running') LIMIT 1");
+  s->bind(1, job_id);
+  return s->executeStep();
+}
+
+std::optional<std::string> RunStore::newest_successful(const std::string& job_id) {
+  ReadLock lock(db_);
+  auto s = lock.statement("SELECT id FROM runs WHERE job_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1");
+  s->bind(1, job_id);
+  if (!s->executeStep()) return std::nullopt;
+  return s->getColumn("id").getString();
+}
+
+bool RunStore::mark_running(const std::string& id, TimePoint start_time) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
+  s->bind(1, common::to_millis(start_time));
+  s->bind(2, id);
+  const bool changed = s->exec() == 1;
+  tx.commit();
+  return changed;
+}
+
+void RunStore::record_process(const std::string& id, int pid, std::int64_t start_ticks) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET pid = ?, pid_start_ticks = ? WHERE id = ?");
+  s->bind(1, pid);
+  s->bind(2, start_ticks);
+  s->bind(3, id);
+  s->exec();
+  tx.commit();
+}
+
+bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
+                      std::optional<std::string> error_message, const nlohmann::json& results,
+                      const DeliveryOwed& owed) {
+  WriteTx tx(db_);
+  bool changed = false;
+  {
+    auto s = tx.statement(
+        "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
+        "results_json = ?, pid = 0, pid_start_ticks = 0 "
+        "WHERE id = ? AND status IN ('queued','running')");
+    s->bind(1, std::string(common::to_string(status)));
+    s->bind(2, common::to_millis(end_time));
+    sql::bind_opt(*s, 3, exit_code);
+    sql::bind_opt(*s, 4, error_message);
+    s->bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    s->bind(6, id);
+    changed = s->exec() == 1;
+  }
+  if (changed && owed) {
+    std::optional<Run> finished;
+    {
+      auto select = tx.statement(kSelect + " WHERE id = ?");
+      select->bind(1, id);
+      if (select->executeStep()) finished = read_run(*select);
+    }
+    if (finished) {
+      if (const auto delivery = owed(*finished)) DeliveryStore::insert(tx, *delivery);
+    }
+  }
+  tx.commit();
+  return changed;
+}
+
+std::vector<std::string> RunStore::prune(std::optional<TimePoint> ended_before, int keep_per_job, int limit) {
+  WriteTx tx(db_);
+  std::vector<std::string> ids;
+  {
+    // Rank counts every run of the job, queued ones included: "the newest N" is what the
+    // user sees in `dagctl runs JOB`.
+    auto pick = tx.statement(
+        "WITH ranked AS (SELECT id, seq, status, COALESCE(end_time, created_at) AS ended, "
+        "  ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY seq DESC) AS newest FROM runs) "
+        "SELECT id FROM ranked "
+        "WHERE status IN ('success','partial','failed','error','cancelled') "
+        "  AND ((?1 > 0 AND newest > ?1) OR (?2 IS NOT NULL AND ended < ?2)) "
+        "  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = ranked.id AND d.status = 'pending') "
+        "  AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.retry_of = ranked.id "
+        "                  AND r.status IN ('queued','running')) "
+        "ORDER BY seq LIMIT ?3");
+    pick->bind(1, keep_per_job);
+    sql::bind_opt_time(*pick, 2, ended_before);
+    pick->bind(3, limit);
+    while (pick->executeStep()) ids.push_back(pick->getColumn("id").getString());
+  }
+  auto deliveries = tx.statement("DELETE FROM deliveries WHERE run_id = ? AND status != 'pending'");
+  auto runs = tx.statement("DELETE FROM runs WHERE id = ?");
+  for (const auto& id : ids) {
+    for (SQLite::Statement* s : {&*deliveries, &*runs}) {
+      s->reset();
+      s->bind(1, id);
+      s->exec();
+    }
+  }
+  tx.commit();
+  return ids;
+}
+
+std::vector<std::string> RunStore::unknown_ids(const std::vector<std::string>& names) {
+  return store::unknown_ids(db_, "SELECT 1 FROM runs WHERE id = ?", names);
+}
+
+}  // namespace dagctl::daemon::store

@@ -1,0 +1,70 @@
+// Runs: the queue, their lives (queued -> running -> a terminal status) and retention.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/store/connection.hpp"
+#include "daemon/store/models.hpp"
+
+namespace dagctl::daemon::store {
+
+struct RunCounts {
+  int queued = 0;
+  int running = 0;
+};
+
+// Builds the webhook a finished run owes, if any. Called inside finish's transaction with
+// the run as stored: it must not call the store.
+using DeliveryOwed = std::function<std::optional<Delivery>(const Run& finished)>;
+
+class RunStore {
+public:
+  explicit RunStore(Connection& db) : db_(db) {}
+
+  // Stores a queued run; when this returns the trigger survives any crash.
+  // Refuses (queue_full) when `max_queued_per_job` runs of that job are already queued,
+  // and (not_found) a retry whose source run was deleted meanwhile.
+  void insert(const Run& run, int max_queued_per_job);
+  std::optional<Run> find(const std::string& id);
+  std::vector<Run> list(const RunFilter& filter);
+  std::vector<Run> with_status(RunStatus status);
+  // What the dispatcher may start next: the oldest queued run of each project not in
+  // `skip_projects`, oldest first, at most `limit`. Reads one row per project with queued
+  // runs, however long the queue.
+  std::vector<Run> next_queued(const std::set<std::string>& skip_projects, int limit);
+  RunCounts count_active();
+  bool has_active(const std::string& job_id);
+  // The id of the job's newest run that ended `success` (--defer's state).
+  std::optional<std::string> newest_successful(const std::string& job_id);
+
+  // queued -> running. False when the run is no longer queued (cancelled meanwhile).
+  bool mark_running(const std::string& id, TimePoint start_time);
+  void record_process(const std::string& id, int pid, std::int64_t start_ticks);
+  // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
+  // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
+  // a terminal status); then nothing is owed again.
+  bool finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
+              std::optional<std::string> error_message, const nlohmann::json& results,
+              const DeliveryOwed& owed = {});
+
+  // Retention (docs/architecture.md): deletes up to `limit` finished runs that ended
+  // before `ended_before` (when set) or are beyond the newest `keep_per_job` runs of their
+  // job (when > 0), oldest first, with their finished deliveries; returns their ids so that
+  // the caller removes their folders. Never touches a queued or running run, a run whose
+  // webhook is still pending, or a run that a queued or running retry reads from.
+  std::vector<std::string> prune(std::optional<TimePoint> ended_before, int keep_per_job, int limit);
+  // Of `names`, those that are no run's id (left-over folders). One lookup each.
+  std::vector<std::string> unknown_ids(const std::vector<std::string>& names);
+
+private:
+  Connection& db_;
+};
+
+}  // namespace dagctl::daemon::store

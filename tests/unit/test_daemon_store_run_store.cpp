@@ -1,0 +1,331 @@
+// Tests for daemon/store/run_store: the run rules it enforces (a run never leaves a terminal
+// status, the per-job queue bound; docs/api.md) and a run's end with its webhook.
+#include "daemon/store/run_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_store_fixture.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using dagctl::common::to_string;
+using nlohmann::json;
+namespace store = dagctl::daemon::store;
+using namespace dagctl::test;               // test_util.hpp
+using namespace dagctl::test::store_tests;  // test_store_fixture.hpp
+
+class RunStore : public StoreFixture {};
+
+TEST_F(RunStore, InsertRunRespectsMaxQueuedPerJob) {
+  add_shop();
+  const Job dflt = job("job-default");
+  store().runs().insert(make_run("r1", dflt), 2);
+  store().runs().insert(make_run("r2", dflt), 2);
+  try {
+    store().runs().insert(make_run("r3", dflt), 2);
+    FAIL() << "a third queued run was accepted with a bound of 2";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreError::Kind::queue_full);
+    EXPECT_NE(std::string(e.what()).find('2'), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(store().runs().find("r3").has_value());
+  // The bound is per job.
+  EXPECT_NO_THROW(store().runs().insert(make_run("n1", job("job-nightly")), 2));
+  // Only queued runs count: once one runs, there is room again.
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
+  EXPECT_NO_THROW(store().runs().insert(make_run("r3", dflt), 2));
+  EXPECT_EQ(store().runs().count_active().queued, 3);
+}
+
+TEST_F(RunStore, InsertedRunRoundTrips) {
+  add_shop();
+  store().runs().insert(make_run("run-0", job("job-default")), 10);
+  auto r = make_run("run-1", job("job-default"));
+  r.triggered_by = "api";
+  r.command_override = "dbt run --select orders";
+  r.retry_of = "run-0";
+  r.created_at = at(1'775'131'200'123);
+  store().runs().insert(r, 10);
+  const auto found = store().runs().find("run-1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_GT(found->seq, 0);
+  EXPECT_EQ(found->job_id, "job-default");
+  EXPECT_EQ(found->project_id, "prj-shop");
+  EXPECT_EQ(found->job_name, "default");
+  EXPECT_EQ(to_string(found->status), "queued");
+  EXPECT_EQ(found->triggered_by, "api");
+  EXPECT_EQ(found->command, "dbt build");
+  EXPECT_EQ(found->command_override, "dbt run --select orders");
+  EXPECT_EQ(found->retry_of, "run-0");
+  EXPECT_EQ(found->created_at, r.created_at);
+  EXPECT_FALSE(found->start_time.has_value());
+  EXPECT_FALSE(found->end_time.has_value());
+  EXPECT_FALSE(found->exit_code.has_value());
+  EXPECT_FALSE(found->error_message.has_value());
+  EXPECT_EQ(found->results, json::object());
+  EXPECT_FALSE(store().runs().find("run-2").has_value());
+}
+
+TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
+  add_shop();
+  const Job dflt = job("job-default");
+  const Job nightly = job("job-nightly");
+  for (int i = 1; i <= 5; ++i) store().runs().insert(make_run("d" + std::to_string(i), dflt), 100);
+  for (int i = 1; i <= 3; ++i) store().runs().insert(make_run("n" + std::to_string(i), nightly), 100);
+  ASSERT_TRUE(store().runs().mark_running("d1", dagctl::common::now()));
+  ASSERT_TRUE(store().runs().finish("d1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  ASSERT_TRUE(store().runs().finish("n2", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
+                                    "cancelled by request before it started", json::object()));
+
+  RunFilter all;
+  EXPECT_EQ(ids(store().runs().list(all)),
+            (std::vector<std::string>{"n3", "n2", "n1", "d5", "d4", "d3", "d2", "d1"}));
+
+  RunFilter by_job;
+  by_job.job_id = "job-nightly";
+  EXPECT_EQ(ids(store().runs().list(by_job)), (std::vector<std::string>{"n3", "n2", "n1"}));
+
+  RunFilter by_project;
+  by_project.project_id = "prj-shop";
+  EXPECT_EQ(store().runs().list(by_project).size(), 8u);
+  by_project.project_id = "prj-nope";
+  EXPECT_TRUE(store().runs().list(by_project).empty());
+
+  RunFilter by_status;
+  by_status.status = RunStatus::queued;
+  EXPECT_EQ(ids(store().runs().list(by_status)), (std::vector<std::string>{"n3", "n1", "d5", "d4", "d3", "d2"}));
+  by_status.job_id = "job-default";
+  by_status.limit = 2;
+  EXPECT_EQ(ids(store().runs().list(by_status)), (std::vector<std::string>{"d5", "d4"}));
+
+  // Paging with before_seq: each page starts below the last seq of the previous one.
+  RunFilter page;
+  page.limit = 3;
+  std::vector<std::string> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    const auto runs = store().runs().list(page);
+    if (runs.empty()) break;
+    EXPECT_LE(runs.size(), 3u);
+    for (const auto& r : runs) seen.push_back(r.id);
+    page.before_seq = runs.back().seq;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"n3", "n2", "n1", "d5", "d4", "d3", "d2", "d1"}));
+
+  RunFilter job_page;
+  job_page.job_id = "job-default";
+  job_page.before_seq = store().runs().find("d4")->seq;
+  EXPECT_EQ(ids(store().runs().list(job_page)), (std::vector<std::string>{"d3", "d2", "d1"}));
+}
+
+TEST_F(RunStore, RunsWithStatusAreInQueueOrder) {
+  add_shop();
+  store().runs().insert(make_run("a", job("job-default")), 100);
+  store().runs().insert(make_run("b", job("job-nightly")), 100);
+  store().runs().insert(make_run("c", job("job-default")), 100);
+  EXPECT_EQ(ids(store().runs().with_status(RunStatus::queued)), (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_TRUE(store().runs().mark_running("b", dagctl::common::now()));
+  EXPECT_EQ(ids(store().runs().with_status(RunStatus::queued)), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(ids(store().runs().with_status(RunStatus::running)), (std::vector<std::string>{"b"}));
+}
+
+// Retention may delete a run between `dagctl retry`'s look at it and the insert: the
+// insert itself refuses then, so no retry is queued without its source.
+TEST_F(RunStore, ARetryOfARunThatIsGoneIsRefused) {
+  add_shop();
+  auto r = make_run("retry-1", job("job-default"));
+  r.retry_of = "pruned-run";
+  try {
+    store().runs().insert(r, 10);
+    FAIL() << "the insert should have been refused";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreError::Kind::not_found);
+    EXPECT_NE(std::string(e.what()).find("pruned-run"), std::string::npos);
+  }
+  EXPECT_FALSE(store().runs().find("retry-1").has_value());
+}
+
+TEST_F(RunStore, NextQueuedRunsAreEachFreeProjectsOldestInQueueOrder) {
+  add_shop();
+  store().projects().create(make_project("prj-blog", "blog", org_), {make_job("job-blog", "prj-blog")});
+  store().projects().create(make_project("prj-wiki", "wiki", org_), {make_job("job-wiki", "prj-wiki")});
+  for (const auto& [id, job_id] : std::vector<std::pair<std::string, std::string>>{
+           {"s1", "job-default"}, {"b1", "job-blog"}, {"s2", "job-nightly"}, {"w1", "job-wiki"}, {"b2", "job-blog"}}) {
+    store().runs().insert(make_run(id, job(job_id)), 100);
+  }
+  EXPECT_EQ(ids(store().runs().next_queued({}, 10)), (std::vector<std::string>{"s1", "b1", "w1"}))
+      << "one per project, the oldest, in trigger order";
+  EXPECT_EQ(ids(store().runs().next_queued({}, 2)), (std::vector<std::string>{"s1", "b1"}));
+  EXPECT_EQ(ids(store().runs().next_queued({"prj-shop"}, 10)), (std::vector<std::string>{"b1", "w1"}))
+      << "a busy project's runs wait";
+  ASSERT_TRUE(store().runs().mark_running("s1", dagctl::common::now()));
+  ASSERT_TRUE(store().runs().finish("b1", RunStatus::cancelled, dagctl::common::now(), std::nullopt, "cancelled",
+                                    json::object()));
+  EXPECT_EQ(ids(store().runs().next_queued({}, 10)), (std::vector<std::string>{"s2", "w1", "b2"}));
+  EXPECT_TRUE(store().runs().next_queued({"prj-shop", "prj-blog", "prj-wiki"}, 10).empty());
+}
+
+TEST_F(RunStore, FinishRunNeverLeavesATerminalStatus) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("r1", at(1'775'131'201'000)));
+  ASSERT_TRUE(store().runs().finish("r1", RunStatus::partial, at(1'775'131'260'000), 1,
+                                    "1 node failed: model.shop.orders (Division by zero)",
+                                    json{{"success", 4}, {"error", 1}}));
+  EXPECT_FALSE(store().runs().finish("r1", RunStatus::error, at(1'775'131'300'000), 2, "daemon stopped",
+                                     json::object()));
+  EXPECT_FALSE(store().runs().finish("r1", RunStatus::success, at(1'775'131'300'000), 0, std::nullopt,
+                                     json::object()));
+  EXPECT_FALSE(store().runs().mark_running("r1", at(1'775'131'300'000)));
+
+  const auto run = store().runs().find("r1");
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(to_string(run->status), "partial");
+  EXPECT_EQ(run->exit_code, 1);
+  EXPECT_EQ(run->error_message, "1 node failed: model.shop.orders (Division by zero)");
+  EXPECT_EQ(run->results, (json{{"success", 4}, {"error", 1}}));
+  EXPECT_EQ(run->start_time, at(1'775'131'201'000));
+  EXPECT_EQ(run->end_time, at(1'775'131'260'000));
+
+  // Also across a restart.
+  open();
+  EXPECT_FALSE(store().runs().finish("r1", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
+                                     "cancelled", json::object()));
+  EXPECT_EQ(to_string(store().runs().find("r1")->status), "partial");
+}
+
+dagctl::daemon::store::Delivery delivery_for(const Run& run, const std::string& id) {
+  dagctl::daemon::store::Delivery d;
+  d.id = id;
+  d.job_id = run.job_id;
+  d.run_id = run.id;
+  d.event = "job.failed";
+  d.url = "http://airflow:8080/api/v1/dags/shop/dagRuns";
+  d.body = R"({"conf":{}})";
+  d.next_attempt_at = dagctl::common::now();
+  d.created_at = d.next_attempt_at;
+  return d;
+}
+
+TEST_F(RunStore, FinishRunStoresTheWebhookItOwesOnlyOnce) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
+  int asked = 0;
+  const auto owed = [&](const store::Run& finished) -> std::optional<dagctl::daemon::store::Delivery> {
+    ++asked;
+    EXPECT_EQ(to_string(finished.status), "error") << "it sees the run as finished";
+    EXPECT_TRUE(finished.end_time.has_value());
+    return delivery_for(finished, "dlv-" + std::to_string(asked));
+  };
+  ASSERT_TRUE(store().runs().finish("r1", RunStatus::error, dagctl::common::now(), 2, "dbt exited with code 2",
+                                    json::object(), owed));
+  EXPECT_FALSE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
+                                     json::object(), owed));
+  EXPECT_EQ(asked, 1) << "a run that was terminal already owes nothing again";
+  const auto delivery = store().deliveries().find("dlv-1");
+  ASSERT_TRUE(delivery.has_value());
+  EXPECT_EQ(delivery->run_id, "r1");
+  EXPECT_EQ(delivery->status, "pending");
+  EXPECT_EQ(store().deliveries().list("job-default", 10).size(), 1u);
+}
+
+TEST_F(RunStore, RunEndAndItsWebhookAreOneTransaction) {
+  // If the delivery cannot be stored, the run keeps its status: never an end without its webhook.
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
+  store::Run stored = *store().runs().find("r1");
+  store().deliveries().insert(delivery_for(stored, "dlv-taken"));
+  const auto owed = [&](const store::Run& finished) -> std::optional<dagctl::daemon::store::Delivery> {
+    return delivery_for(finished, "dlv-taken");  // the id exists: the insert fails
+  };
+  EXPECT_ANY_THROW(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
+                                         json::object(), owed));
+  EXPECT_EQ(to_string(store().runs().find("r1")->status), "running");
+  EXPECT_FALSE(store().runs().find("r1")->end_time.has_value());
+
+  const auto throws = [](const store::Run&) -> std::optional<dagctl::daemon::store::Delivery> {
+    throw std::runtime_error("could not build the body");
+  };
+  EXPECT_ANY_THROW(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
+                                         json::object(), throws));
+  EXPECT_EQ(to_string(store().runs().find("r1")->status), "running");
+
+  // Nothing owed: the run ends and no delivery appears.
+  const auto none = [](const store::Run&) -> std::optional<dagctl::daemon::store::Delivery> { return std::nullopt; };
+  EXPECT_TRUE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
+                                    json::object(), none));
+  EXPECT_EQ(to_string(store().runs().find("r1")->status), "success");
+  EXPECT_EQ(store().deliveries().list("job-default", 10).size(), 1u);  // only dlv-taken
+}
+
+TEST_F(RunStore, FinishRunEndsAQueuedRun) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  EXPECT_TRUE(store().runs().finish("r1", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
+                                    "cancelled by request before it started", json::object()));
+  const auto run = store().runs().find("r1");
+  EXPECT_EQ(to_string(run->status), "cancelled");
+  EXPECT_FALSE(run->start_time.has_value());
+  EXPECT_FALSE(run->exit_code.has_value());
+  EXPECT_FALSE(store().runs().finish("no-such-run", RunStatus::error, dagctl::common::now(), std::nullopt,
+                                     "x", json::object()));
+}
+
+TEST_F(RunStore, MarkRunningRefusesRunsThatAreNotQueued) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  store().runs().insert(make_run("r2", job("job-default")), 10);
+  EXPECT_TRUE(store().runs().mark_running("r1", at(1'775'131'201'000)));
+  EXPECT_FALSE(store().runs().mark_running("r1", at(1'775'131'202'000))) << "already running";
+  EXPECT_EQ(store().runs().find("r1")->start_time, at(1'775'131'201'000)) << "start time kept";
+  EXPECT_EQ(to_string(store().runs().find("r1")->status), "running");
+
+  ASSERT_TRUE(store().runs().finish("r2", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
+                                    "cancelled", json::object()));
+  EXPECT_FALSE(store().runs().mark_running("r2", dagctl::common::now())) << "cancelled before it started";
+  EXPECT_EQ(to_string(store().runs().find("r2")->status), "cancelled");
+  EXPECT_FALSE(store().runs().mark_running("no-such-run", dagctl::common::now()));
+}
+
+TEST_F(RunStore, RecordedProcessIsClearedWhenTheRunEnds) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
+  store().runs().record_process("r1", 4242, 987654);
+  EXPECT_EQ(store().runs().find("r1")->pid, 4242);
+  EXPECT_EQ(store().runs().find("r1")->pid_start_ticks, 987654);
+  ASSERT_TRUE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  EXPECT_EQ(store().runs().find("r1")->pid, 0);
+  EXPECT_EQ(store().runs().find("r1")->pid_start_ticks, 0);
+}
+
+TEST_F(RunStore, CountActiveRunsCountsQueuedAndRunningOnly) {
+  add_shop();
+  EXPECT_EQ(store().runs().count_active().queued, 0);
+  EXPECT_EQ(store().runs().count_active().running, 0);
+  for (const auto* id : {"r1", "r2", "r3", "r4", "r5"}) store().runs().insert(make_run(id, job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
+  ASSERT_TRUE(store().runs().mark_running("r2", dagctl::common::now()));
+  ASSERT_TRUE(store().runs().finish("r2", RunStatus::failed, dagctl::common::now(), 1, "x", json::object()));
+  ASSERT_TRUE(store().runs().finish("r3", RunStatus::cancelled, dagctl::common::now(), std::nullopt, "x",
+                                    json::object()));
+  const auto counts = store().runs().count_active();
+  EXPECT_EQ(counts.running, 1);
+  EXPECT_EQ(counts.queued, 2);
+}
+
+}  // namespace
