@@ -3,7 +3,7 @@
 
 namespace dagctl::cli {
 
-// Returns the process exit code (CONTRACT §4). Never throws.
+// Returns the process exit code (docs/cli.md). Never throws.
 int run(int argc, char** argv);
 
 }  // namespace dagctl::cli

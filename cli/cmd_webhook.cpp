@@ -1,4 +1,4 @@
-// webhook secret|deliveries|redeliver|test (CONTRACT §8).
+// webhook secret|deliveries|redeliver|test (docs/webhooks.md).
 #include <fmt/format.h>
 
 #include <iostream>

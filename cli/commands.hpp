@@ -1,4 +1,4 @@
-// Each add_*_commands registers one group of subcommands on the app (CONTRACT §4).
+// Each add_*_commands registers one group of subcommands on the app (docs/cli.md).
 #pragma once
 
 #include <CLI/CLI.hpp>

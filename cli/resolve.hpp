@@ -1,4 +1,4 @@
-// Turns what the user typed (a JOB, a PROJECT) into the daemon's ids (CONTRACT §4:
+// Turns what the user typed (a JOB, a PROJECT) into the daemon's ids (docs/cli.md:
 // a JOB is a job id or PROJECT/JOB by names; a PROJECT is an id or a name). A bare job
 // name is accepted too when only one project has a job by that name, so a crontab line
 // can say `dagctl trigger nightly`.

@@ -12,7 +12,7 @@ struct WaitOptions {
   bool quiet = false;  // nothing on success, the summary on stderr otherwise (for cron)
 };
 
-// Returns the exit code for the run's terminal status (CONTRACT §4).
+// Returns the exit code for the run's terminal status (docs/cli.md).
 int wait_for_run(const Context& ctx, const std::string& run_id, const WaitOptions& options);
 
 // Prints the text summary of a finished run to `out` (status, duration, counts, failures).

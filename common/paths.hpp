@@ -1,5 +1,5 @@
 // Where the daemon keeps its state and its socket when no flag or variable says otherwise
-// (CONTRACT §3). Shared so that the CLI finds the daemon's default socket.
+// (docs/daemon.md). Shared so that the CLI finds the daemon's default socket.
 #pragma once
 
 #include <string>

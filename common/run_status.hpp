@@ -1,4 +1,4 @@
-// Run statuses (CONTRACT §6.1) and the CLI exit code each one maps to (§4).
+// Run statuses (docs/runs.md) and the CLI exit code each one maps to (docs/cli.md).
 #pragma once
 
 #include <optional>

@@ -47,7 +47,7 @@ std::string format_in_zone(common::TimePoint t, const date::time_zone* zone) {
 }
 
 // The schedule as a user reads it: in words, and the next fire times in the job's zone and
-// in this machine's zone (CONTRACT §9: dagctl job show prints them).
+// in this machine's zone (docs/schedules.md: dagctl job show prints them).
 json schedule_view(const store::Job& j) {
   if (!j.schedule) return nullptr;
   const auto expr = schedule::parse_cron(*j.schedule);

@@ -1,4 +1,4 @@
-// How projects, jobs and runs look as JSON (CONTRACT §5). One place, so every route
+// How projects, jobs and runs look as JSON (docs/api.md). One place, so every route
 // renders an object the same way.
 #pragma once
 

@@ -1,4 +1,4 @@
-// dagctld's settings: flags, each also from an environment variable (CONTRACT §3).
+// dagctld's settings: flags, each also from an environment variable (docs/daemon.md).
 #pragma once
 
 #include <string>

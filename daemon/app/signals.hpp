@@ -1,5 +1,7 @@
 // Signals are blocked in every thread from the start and taken at one known point:
-// wait_for_stop_signal() in the main thread (the ninja way, without async handlers).
+// wait_for_stop_signal() in the main thread, by sigwait. Like ninja, the daemon learns of a
+// signal only where it looks for one; unlike ninja (a handler that sets a flag, read after
+// pselect) there is no handler at all, so no code runs in signal context.
 #pragma once
 
 namespace dagctl::daemon::app {

@@ -34,7 +34,7 @@ public:
   void start();
   // Call after queueing a run: the dispatcher looks at the queue again.
   void wake();
-  // Queued: ends `cancelled` at once. Running: dbt is stopped (§6.5) and the run ends
+  // Queued: ends `cancelled` at once. Running: dbt is stopped (docs/runs.md) and the run ends
   // `cancelled` when it has exited. False when the run is not active.
   bool cancel(const std::string& run_id);
   std::optional<Progress> progress(const std::string& run_id) const;

@@ -1,4 +1,4 @@
-// Turns how dbt ended into the run's terminal status (CONTRACT §6.2). Pure: unit-tested
+// Turns how dbt ended into the run's terminal status (docs/runs.md). Pure: unit-tested
 // without dbt.
 #pragma once
 

@@ -202,7 +202,7 @@ void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& proce
     }
     // Otherwise the pid belongs to an unrelated process now: leave it alone.
   }
-  // As for a cancel (CONTRACT §6.5): SIGINT lets dbt cancel its warehouse queries. All
+  // As for a cancel (docs/runs.md): SIGINT lets dbt cancel its warehouse queries. All
   // groups at once, so many leftovers cost one grace period, not one each.
   for (const int sig : {SIGINT, SIGTERM}) {
     if (alive.empty()) break;

@@ -1,4 +1,4 @@
-// Start-up recovery after a crash (CONTRACT §6.7): runs the store says are running belong
+// Start-up recovery after a crash (docs/runs.md): runs the store says are running belong
 // to a daemon that died. Their dbt processes are stopped and the runs end `error`.
 #pragma once
 

@@ -280,7 +280,7 @@ Result<CronExpr> parse_macro(const std::vector<std::string_view>& words, std::st
 
 // ----- next_fire
 
-// The instant a wall-clock time in `zone` stands for, per CONTRACT §9: a skipped time maps
+// The instant a wall-clock time in `zone` stands for, per docs/schedules.md: a skipped time maps
 // to the end of the gap (the jump), a repeated one to its first occurrence. This map never
 // decreases as the local time grows, which is what lets next_fire scan local times in order
 // and stop at the first result after `after`.

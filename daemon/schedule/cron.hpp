@@ -1,4 +1,4 @@
-// Cron schedules (CONTRACT §9): a parser for 5-field Vixie cron expressions and the @ macros,
+// Cron schedules (docs/schedules.md): a parser for 5-field Vixie cron expressions and the @ macros,
 // the next fire time over IANA time zones (with the DST rules), and a short English
 // description for `dagctl job show`. Pure functions; safe to call from any thread.
 #pragma once
@@ -69,7 +69,7 @@ std::string local_zone_name();
 common::Result<const date::time_zone*> find_zone(std::string_view name);
 
 // The first fire time strictly after `after`, reading `expr`'s wall-clock times in `zone`
-// (nullptr means UTC). DST rules (CONTRACT §9):
+// (nullptr means UTC). DST rules (docs/schedules.md):
 // - a wall time skipped by a jump forward fires at the instant of the jump, once, even when
 //   several cron times fall in the gap (or the first wall time after the gap also matches);
 // - a wall time that happens twice (jump back) fires once, at its first occurrence.

@@ -63,7 +63,7 @@ public:
 
   std::vector<store::Job> list_jobs(const std::string& project_id);
   store::Job get_job(const std::string& project_id, const std::string& job_id);
-  // `fields` is a JSON object of job fields (CONTRACT §5); unknown fields are rejected.
+  // `fields` is a JSON object of job fields (docs/api.md); unknown fields are rejected.
   // `trust`: Trust::owner when the caller came over the Unix socket (docs/commands.md).
   store::Job create_job(const std::string& project_id, const nlohmann::json& fields,
                         common::Trust trust = common::Trust::token);
@@ -80,7 +80,7 @@ public:
   std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.runs().list(filter); }
   store::Run cancel_run(const std::string& run_id);
   store::Run retry_run(const std::string& run_id);
-  // Webhooks (CONTRACT §8).
+  // Webhooks (docs/webhooks.md).
   std::string webhook_secret(const std::string& project_id, const std::string& job_id);
   std::vector<store::Delivery> deliveries(const std::string& project_id, const std::string& job_id, int limit);
   std::vector<store::DeliveryAttempt> delivery_attempts(const std::string& delivery_id) {

@@ -1,4 +1,4 @@
-// API tokens (CONTRACT §5, §10): `dctl_` + 40 random base62 characters, shown once,
+// API tokens (docs/api.md, docs/storage.md): `dctl_` + 40 random base62 characters, shown once,
 // stored as SHA-256, checked in constant time on every TCP request. Each has a scope
 // (read, trigger, admin) that bounds what it may do (docs/api.md, Token scopes).
 #pragma once

@@ -1,5 +1,5 @@
 // Outbox: decides which webhook a finished run owes and hands it to the store, which
-// records it in the same transaction as the run's terminal status (CONTRACT §8, §10).
+// records it in the same transaction as the run's terminal status (docs/webhooks.md, docs/storage.md).
 // The Sender then delivers what the store holds, so a crash loses nothing.
 #pragma once
 

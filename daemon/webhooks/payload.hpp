@@ -1,4 +1,4 @@
-// What a webhook says (CONTRACT §8): the event a terminal status owes, whether a job
+// What a webhook says (docs/webhooks.md): the event a terminal status owes, whether a job
 // wants it, and the body in the product page's `conf` shape, with Airflow's dagRuns
 // extras when the URL is Airflow's.
 #pragma once

@@ -1,4 +1,4 @@
-// Webhook secrets and signatures (CONTRACT §8): GitHub-style X-Dagctl-Signature and the
+// Webhook secrets and signatures (docs/webhooks.md): GitHub-style X-Dagctl-Signature and the
 // Standard Webhooks `webhook-signature`, both HMAC-SHA256 over the exact body bytes.
 #pragma once
 

@@ -50,7 +50,7 @@ for key in id project_id name command schedule timezone timeout_seconds enabled 
   webhook_enabled webhook_url webhook_headers webhook_events webhook_auth created_at updated_at; do
   echo "$job" | json "d['$key']" >/dev/null || fail "job field $key missing"
 done
-pass "a job has every field of CONTRACT §5"
+pass "a job has every field of docs/api.md"
 
 dagctl job create shop --name nightly --command 'dbt run --select tag:nightly' >/dev/null
 assert_eq "dbt run --select tag:nightly" "$(dagctl -o json job show shop/nightly | json 'd["command"]')" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The man pages and the shell completions cover every command and flag (CONTRACT §4).
+# The man pages and the shell completions cover every command and flag (docs/cli.md).
 #
 # Walks dagctl's command tree from its own --help output (CLI11's "Subcommands:" and
 # "Options:" sections), then checks that every command path and every long option is in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CONTRACT §6.7 (and §3's stale socket): after `kill -9` of dagctld and a restart, every run
+# docs/runs.md (and docs/daemon.md's stale socket): after `kill -9` of dagctld and a restart, every run
 # reaches a terminal status, the dbt processes it left behind are stopped (even one that
 # ignores SIGTERM), queued runs still run, and projects and history are intact.
 source "$(dirname "$0")/lib.sh"
@@ -131,7 +131,7 @@ assert_eq 1 "$(event_count start "$q1")" "a queued run runs once after a crash"
 fields "$(dagctl -o json status)" 'd["runs"]["running"]' 'd["runs"]["queued"]'
 assert_eq "0 0" "${F[0]} ${F[1]}" "nothing is left running or queued"
 
-# --- kill -9 in the middle of a burst: no answered trigger is lost (§6.6) ------------------
+# --- kill -9 in the middle of a burst: no answered trigger is lost (docs/runs.md) ------------------
 mkdir "$TEST_TMP/burst"
 seq 60 | xargs -P 4 -I{} bash -c '"$0" -o json trigger "$1" >"$2/{}.json" 2>/dev/null || rm -f "$2/{}.json"' \
   "$DAGCTL_BIN_DIR/dagctl" P/default "$TEST_TMP/burst" &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stopping real dbt (CONTRACT §6.5, §6.6): cancel of a running and of a queued run, a job
+# Stopping real dbt (docs/runs.md): cancel of a running and of a queued run, a job
 # timeout, and two projects running side by side. The slow node is the example's Python
 # model `calendar`, whose sleep SIGINT cannot interrupt: only the escalation to SIGTERM
 # (after --stop-grace) ends it, and dbt leaves a resource_tracker child that must go too.
@@ -135,7 +135,7 @@ tlog=$(dagctl logs "$trun")
 printf '%s\n' "$tlog" | grep -q '^dagctl: sent SIGINT' || fail "the timed-out run's log does not say SIGINT was sent: $tlog"
 pass "the timed-out run's log says SIGINT was sent"
 
-# --- two projects in parallel (§6.6): one run per project at once, the rest queue --------
+# --- two projects in parallel (docs/runs.md): one run per project at once, the rest queue --------
 add_project "$(copy_example shopb)" shopb --env "SHOP_DUCKDB_PATH=$TEST_TMP/shopb.duckdb" >/dev/null
 a1=$(trigger shop/default --command "$SLOW")
 b1=$(trigger shopb/default --command "$SLOW")

@@ -19,7 +19,7 @@ is_rfc3339_z() {
   [[ "$1" =~ ^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]+)?Z$ ]]
 }
 
-# exit_for STATUS: the CLI's exit code for a run that ended so (CONTRACT §4).
+# exit_for STATUS: the CLI's exit code for a run that ended so (docs/cli.md).
 exit_for() {
   case "$1" in
     success) echo 0 ;;
@@ -81,7 +81,7 @@ assert_eq null "$(echo "$shown" | json 'd["command_override"]')" "command_overri
 assert_eq manual "$(echo "$shown" | json 'd["triggered_by"]')" "triggered_by is manual"
 assert_eq false "$(echo "$shown" | json '"progress" in d')" "a finished run has no progress object"
 
-assert_eq "" "$(ls -d "$shop/target" "$shop/logs" 2>/dev/null)" "the project's own folder has no target/ and no logs/ (§6.4)"
+assert_eq "" "$(ls -d "$shop/target" "$shop/logs" 2>/dev/null)" "the project's own folder has no target/ and no logs/ (docs/runs.md)"
 code=$(curl -s --unix-socket "$SOCK" -o "$TEST_TMP/rr.json" -w '%{http_code}' "http://x/api/v1/runs/$run1/artifacts/run_results.json")
 assert_eq 200 "$code" "the run's artifacts route serves run_results.json"
 assert_eq 30 "$(json 'len(d["results"])' <"$TEST_TMP/rr.json")" "its run_results.json has the 30 nodes"
@@ -105,7 +105,7 @@ run2=$(dagctl -o json runs --limit 1 | json 'd["runs"][0]["id"]')
 [ "$run2" != "$run1" ] || fail "the quiet run is not the newest run"
 assert_eq success "$(run_field "$run2" 'd["status"]')" "the second run succeeded"
 dbtlog2=$(cat "$DATA/runs/$run2/logs/dbt.log")
-assert_contains "$dbtlog2" "Partial parsing enabled" "the second run starts from the first run's partial-parse state (§6.4)"
+assert_contains "$dbtlog2" "Partial parsing enabled" "the second run starts from the first run's partial-parse state (docs/runs.md)"
 assert_not_contains "$dbtlog2" "Starting full parse" "the second run does not parse from scratch"
 [ "$(stat -c %i "$DATA/runs/$run1/target/run_results.json")" != "$(stat -c %i "$DATA/runs/$run2/target/run_results.json")" ] ||
   fail "two runs share one run_results.json"

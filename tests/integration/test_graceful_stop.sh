@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# CONTRACT §3 (readiness file, one daemon per data dir, socket permissions, SIGTERM) and
-# §6.5 (SIGINT, then SIGTERM, then SIGKILL): a clean stop ends running runs `error`
+# docs/daemon.md (readiness file, one daemon per data dir, socket permissions, SIGTERM) and
+# docs/runs.md (SIGINT, then SIGTERM, then SIGKILL): a clean stop ends running runs `error`
 # ("daemon stopped") with no dbt left behind and keeps queued runs queued; a dbt that
 # ignores SIGINT/SIGTERM is still stopped; `dagctl daemon start|stop` wrap it all.
 source "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CONTRACT §6.1-2 and §6.6: the run queue as a user sees it. Runs of one project go one at a
+# docs/runs.md: the run queue as a user sees it. Runs of one project go one at a
 # time in trigger order, --max-parallel caps all projects, no trigger is lost or duplicated
 # under a burst, a full job queue answers 429, and dbt's exit code maps to the run status
 # and to `dagctl trigger --wait`'s exit code. Everything is observed through the CLI and the
@@ -133,7 +133,7 @@ assert_eq ok "$(events serial "$hold" "${q[0]}" "${q[1]}" "${q[3]}" "${q[4]}")" 
 assert_eq 0 "$(event_count start "${q[2]}")" "the cancelled queued run never started dbt"
 assert_eq null "$(run_field "${q[2]}" 'd["start_time"]')" "the cancelled queued run has no start_time"
 
-# --- dbt's exit code → status, results and `trigger --wait` exit code (§6.2, §4) -----------
+# --- dbt's exit code → status, results and `trigger --wait` exit code (docs/runs.md, docs/cli.md) -----------
 rc=0
 out=$(dagctl -o json trigger B/default --select exit1-mixed --wait) || rc=$?
 assert_eq 1 "$rc" "trigger --wait of a partial run exits 1"

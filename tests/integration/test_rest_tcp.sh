@@ -53,7 +53,7 @@ for key in id job_id project_id job_name status triggered_by command command_ove
   start_time end_time duration_seconds exit_code error_message results; do
   echo "$run" | json "d['$key']" >/dev/null || fail "run field $key missing"
 done
-pass "the run object has every field of CONTRACT §5"
+pass "the run object has every field of docs/api.md"
 case "$(echo "$run" | json 'd["end_time"]')" in 20??-??-??T??:??:??*Z) pass "times are RFC 3339 UTC with Z" ;; *) fail "end_time" ;; esac
 assert_eq "dbt build" "$(dagctl -o json job show shop/default | json 'd["command"]')" "an override never changes the job's command"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CONTRACT §6.8 retention, as a user sees it: dagctld --keep-runs N keeps the newest N runs
+# docs/runs.md retention, as a user sees it: dagctld --keep-runs N keeps the newest N runs
 # of each job and prunes older finished ones with their folders (logs, artifacts) and
 # delivery logs, at start-up and when jobs change; a queued or running run never goes, nor a
 # run whose webhook is still owed; a deleted job's runs stay (docs/api.md), a deleted project's

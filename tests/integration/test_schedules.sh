@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Schedules inside the daemon (CONTRACT §9), end to end: a real dbt run started by the
+# Schedules inside the daemon (docs/schedules.md), end to end: a real dbt run started by the
 # scheduler within its minute, validation, job show, overlap skip and one catch-up run
 # after downtime.
 source "$(dirname "$0")/lib.sh"

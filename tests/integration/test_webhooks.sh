@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Webhooks (CONTRACT §8) against real local receivers: signatures on a real dbt run's
+# Webhooks (docs/webhooks.md) against real local receivers: signatures on a real dbt run's
 # webhook, events, retries, Airflow shapes and JWT, durability across kill -9, HTTPS.
 source "$(dirname "$0")/lib.sh"
 [ -x "${DAGCTL_TEST_DBT:-}" ] || fail "DAGCTL_TEST_DBT is not set: run scripts/test, or configure with -DDAGCTL_TEST_DBT=\$(scripts/setup-dbt)"

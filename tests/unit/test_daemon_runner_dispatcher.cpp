@@ -1,5 +1,5 @@
-// Tests for daemon/runner/dispatcher: which queued run starts when (CONTRACT §6.6), cancel
-// (§6.5) and shutdown (§3), over a real Store and a fake executor the test drives.
+// Tests for daemon/runner/dispatcher: which queued run starts when (docs/runs.md), cancel
+// (docs/runs.md) and shutdown (docs/daemon.md), over a real Store and a fake executor the test drives.
 #include "daemon/runner/dispatcher.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Tests for daemon/runner/outcome: how dbt's exit and run_results.json become the run's
-// terminal status, error_message and results (CONTRACT §6.2, §5 `results`).
+// terminal status, error_message and results (docs/runs.md, docs/api.md `results`).
 #include "daemon/runner/outcome.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Tests for daemon/runner/process: how dbt is started and ended (CONTRACT §6.3, §6.5).
+// Tests for daemon/runner/process: how dbt is started and ended (docs/runs.md).
 // The product never runs a shell; these tests use /bin/sh scripts as stand-ins for dbt.
 #include "daemon/runner/process.hpp"
 
@@ -224,7 +224,7 @@ TEST(Process, DestroyingAnUnreapedChildKillsItsGroup) {
 }
 
 TEST(Process, ChildGetsDefaultDispositionsAndAnEmptySignalMask) {
-  // The daemon blocks or ignores SIGINT for itself; dbt must still react to it (§6.5).
+  // The daemon blocks or ignores SIGINT for itself; dbt must still react to it (docs/runs.md).
   TempDir dir;
   sigset_t block;
   sigemptyset(&block);
@@ -334,7 +334,7 @@ TEST(Process, StopOrphanGroupsLeavesAProcessWithOtherStartTicksAlone) {
 }
 
 TEST(Process, StopOrphanGroupsInterruptsTheWholeGroupFirst) {
-  // SIGINT first, as for a cancel (CONTRACT §6.5): dbt then cancels its warehouse queries.
+  // SIGINT first, as for a cancel (docs/runs.md): dbt then cancels its warehouse queries.
   TempDir dir;
   auto child = spawn_ok(shell(dir, "sleep 30 & echo $! > grandchild.pid; wait"));
   const pid_t grandchild = read_grandchild(dir);

@@ -1,4 +1,4 @@
-// Tests for daemon/retention (CONTRACT §6.8) over a real SQLite store and real folders, at
+// Tests for daemon/retention (docs/runs.md) over a real SQLite store and real folders, at
 // a fixed `now`: what is pruned (age, count per job, in batches), what never is (queued and
 // running runs, runs owing a webhook, runs a queued retry reads), and stray folders.
 #include "daemon/runner/retention.hpp"

@@ -1,4 +1,4 @@
-// Tests for daemon/schedule/cron: the parser (CONTRACT §9 syntax and its error messages),
+// Tests for daemon/schedule/cron: the parser (docs/schedules.md syntax and its error messages),
 // next fire times against hand-checked instants (leap days, month ends, names, the
 // day-of-month/day-of-week rule, DST in three zones), and describe().
 #include "daemon/schedule/cron.hpp"
@@ -342,7 +342,7 @@ TEST(Cron, NextFireLordHoweHalfHourDst) {
             (Fires{"2026-04-04T14:45:00Z", "2026-04-04T15:30:00Z", "2026-04-04T15:45:00Z"}));
 }
 
-// An independent reading of CONTRACT §9, minute by minute in UTC: instant t fires when its
+// An independent reading of docs/schedules.md, minute by minute in UTC: instant t fires when its
 // wall time matches and this is that wall time's first occurrence, or when t is a jump
 // forward whose skipped wall times include a match.
 bool reference_fires_at(const CronExpr& e, const date::time_zone* zone, date::sys_seconds t) {

@@ -1,4 +1,4 @@
-// Webhook signing known-answer vectors and payload rules (CONTRACT §8).
+// Webhook signing known-answer vectors and payload rules (docs/webhooks.md).
 #include <gtest/gtest.h>
 
 #include "common/crypto.hpp"
