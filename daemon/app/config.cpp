@@ -32,6 +32,16 @@ bool is_loopback_host(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+ListenAddress listen_address(const Config& config) {
+  ListenAddress address = parse_listen(config.listen);
+  if (!is_loopback_host(address.host) && !config.allow_remote) {
+    throw std::runtime_error("--listen " + config.listen +
+                             " is not a loopback address; pass --allow-remote to expose the API "
+                             "beyond this machine (every request still needs a token)");
+  }
+  return address;
+}
+
 Config parse_config(int argc, char** argv) {
   Config c;
   CLI::App app("dagctld: runs dbt jobs for dagctl, its REST API and its schedules", "dagctld");

@@ -1,4 +1,5 @@
-// dagctld's settings: flags, each also from an environment variable (docs/daemon.md).
+// dagctld's settings: flags, each also from an environment variable (docs/daemon.md,
+// man/dagctld.8).
 #pragma once
 
 #include <string>
@@ -38,9 +39,13 @@ struct ListenAddress {
 // "127.0.0.1:8780", "[::1]:0", "localhost:8780". Throws with what to write instead.
 ListenAddress parse_listen(const std::string& text);
 bool is_loopback_host(const std::string& host);
+// The address of config.listen (not "none"): parse_listen, and a non-loopback host only with
+// --allow-remote (docs/security.md). Throws with what to pass instead.
+ListenAddress listen_address(const Config& config);
 
-// Parses argv and the environment. Throws CLI::ParseError for bad usage (the caller prints
-// it) and std::runtime_error for values that cannot work.
+// Parses argv and the environment. Bad usage (and --help, --version) ends the process:
+// CLI11 prints the message and the exit code is 2 (0 for help and version). Throws
+// std::runtime_error for values that cannot work.
 Config parse_config(int argc, char** argv);
 
 }  // namespace dagctl::daemon::app

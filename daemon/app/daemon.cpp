@@ -147,13 +147,8 @@ int serve(const Config& config) {
   std::unique_ptr<Listener> tcp_listener;
   std::string http_address;
   if (config.listen != "none") {
-    const ListenAddress address = parse_listen(config.listen);
+    const ListenAddress address = listen_address(config);  // refuses a remote one without --allow-remote
     if (!is_loopback_host(address.host)) {
-      if (!config.allow_remote) {
-        throw std::runtime_error("--listen " + config.listen +
-                                 " is not a loopback address; pass --allow-remote to expose the API "
-                                 "beyond this machine (every request still needs a token)");
-      }
       spdlog::warn("the REST API listens on {}, beyond this machine: protect it with TLS in front", config.listen);
     }
     tcp_listener = std::make_unique<Listener>();
