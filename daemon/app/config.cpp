@@ -1,6 +1,7 @@
 #include "daemon/app/config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
 
 #include <thread>
 
@@ -29,7 +30,10 @@ ListenAddress parse_listen(const std::string& text) {
 }
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1") return true;
+  // A name that merely starts with "127." (127.example.com) resolves anywhere.
+  in_addr v4{};
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 ListenAddress listen_address(const Config& config) {

@@ -203,6 +203,9 @@ TEST_F(ConfigTest, LoopbackHosts) {
   EXPECT_FALSE(is_loopback_host("0.0.0.0"));
   EXPECT_FALSE(is_loopback_host("::"));
   EXPECT_FALSE(is_loopback_host("192.168.1.10"));
+  EXPECT_TRUE(is_loopback_host("127.1.2.3"));
+  EXPECT_FALSE(is_loopback_host("127.example.com"));  // a name, resolved anywhere
+  EXPECT_FALSE(is_loopback_host("127.0.0.1.example.com"));
 }
 
 TEST_F(ConfigTest, SecretsAreNeverPassedToDbt) {
