@@ -37,14 +37,6 @@ using nlohmann::json;
 using store::TokenScope;
 using namespace dagctl::test;  // test_util.hpp
 
-// The dispatcher is never started: runs the tests trigger stay queued.
-class NoExecutor : public runner::RunExecutor {
-public:
-  runner::Outcome execute(const runner::RunContext&, runner::RunControl&, const runner::RunCallbacks&) override {
-    return {};
-  }
-};
-
 struct Answer {
   int status = 0;
   std::string body;

@@ -34,14 +34,6 @@ using nlohmann::json;
 using service::UserError;
 using namespace dagctl::test;  // test_util.hpp
 
-// Never called: the dispatcher is not started.
-class NoExecutor : public runner::RunExecutor {
-public:
-  runner::Outcome execute(const runner::RunContext&, runner::RunControl&, const runner::RunCallbacks&) override {
-    return {};
-  }
-};
-
 // Whether a message holds the words a user would look for; shows the message when not.
 ::testing::AssertionResult says(const std::string& message, const std::string& words) {
   if (message.find(words) != std::string::npos) return ::testing::AssertionSuccess();

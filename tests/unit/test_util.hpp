@@ -12,6 +12,8 @@
 #include <system_error>
 #include <thread>
 
+#include "daemon/runner/executor.hpp"
+
 namespace dagctl::test {
 
 // How long a test waits for what should happen at once before it counts as never.
@@ -75,6 +77,15 @@ public:
 private:
   SQLite::Database db_;
   bool held_ = true;
+};
+
+// A RunExecutor for tests whose dispatcher is never started: runs they trigger stay queued.
+class NoExecutor : public daemon::runner::RunExecutor {
+public:
+  daemon::runner::Outcome execute(const daemon::runner::RunContext&, daemon::runner::RunControl&,
+                                  const daemon::runner::RunCallbacks&) override {
+    return {};
+  }
 };
 
 }  // namespace dagctl::test
