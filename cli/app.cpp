@@ -21,6 +21,7 @@ int run(int argc, char** argv) {
   add_daemon_commands(app, ctx);
   add_project_commands(app, ctx);
   add_job_commands(app, ctx);
+  add_trigger_commands(app, ctx);
   add_run_commands(app, ctx);
   add_token_commands(app, ctx);
   add_webhook_commands(app, ctx);
