@@ -7,6 +7,7 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(date REQUIRED)  # libhowardhinnant-date-dev: IANA zones for schedules
+find_package(yaml-cpp REQUIRED)  # libyaml-cpp-dev: the project checks read dbt's YAML
 # Debian's cpp-httplib is a compiled library without a CMake config. Its pkg-config file
 # carries the CPPHTTPLIB_* defines; every file that includes httplib.h must see them or
 # the class layouts differ from the library's and it crashes. Hence the IMPORTED_TARGET.

@@ -1,12 +1,25 @@
 // The daemon's own routes: health (no token), status, org, and the route table itself.
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/routes.hpp"
 
 namespace dagctl::daemon::api {
 
 using nlohmann::json;
+
+namespace {
+
+// What an unprivileged writer may still use of the file system under `dir`; null when unknown.
+json free_bytes(const std::string& dir) {
+  std::error_code ec;
+  const auto space = std::filesystem::space(dir, ec);
+  return ec ? json(nullptr) : json(space.available);
+}
+
+}  // namespace
 
 void register_daemon_routes(RouteTable& table, service::Service& service) {
   table.add("GET", "/api/v1/health", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
@@ -17,7 +30,7 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
     const auto counts = service.run_counts();
     send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
                          {"http", info.http.empty() ? json(nullptr) : json(info.http)},
-                         {"data_dir", info.data_dir},
+                         {"data_dir", info.data_dir}, {"data_dir_free_bytes", free_bytes(info.data_dir)},
                          {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
                          {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
                          {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},

@@ -1,7 +1,8 @@
-// Projects: list, show, and (local users only) register and remove.
+// Projects: list, show, and (local users only) register, change, check and remove.
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/limits.hpp"
@@ -33,6 +34,24 @@ std::string string_field(const json& body, const char* key) {
   return body[key].get<std::string>();
 }
 
+// Absent: nullopt; null: "" (back to the default); else the string.
+std::optional<std::string> patched_string(const json& body, const char* key) {
+  if (!body.contains(key)) return std::nullopt;
+  return string_field(body, key);
+}
+
+bool check_field(const json& body) {
+  if (!body.contains("check")) return true;
+  if (!body["check"].is_boolean()) throw service::bad_request("field 'check' must be true or false");
+  return body["check"].get<bool>();
+}
+
+json check_json(const service::CheckReport& report) {
+  json checks = json::array();
+  for (const auto& c : report.checks) checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  return {{"ok", report.ok()}, {"checks", checks}};
+}
+
 }  // namespace
 
 void register_project_routes(RouteTable& table, service::Service& service) {
@@ -44,7 +63,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Registering names a folder and a dbt executable to run: local users only.
   table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env"});
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "check"});
     service::ProjectSpec spec;
     spec.path = string_field(body, "path");
     if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
@@ -52,6 +71,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
     spec.target = string_field(body, "target");
     spec.dbt = string_field(body, "dbt");
     spec.env = string_map(body, "env");
+    spec.check = check_field(body);
     const auto project = service.add_project(spec);
     send_json(res, 201, project_json(project, service.list_jobs(project.id)));
   });
@@ -60,6 +80,33 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   table.add("GET", project, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     const auto p = service.get_project(params.get("id"));
     send_json(res, 200, project_json(p, service.list_jobs(p.id)));
+  });
+  // Like registering, a change names folders and executables: local users only.
+  table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
+    const json body = *json_body(call, true);
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "check"});
+    service::ProjectPatch patch;
+    patch.path = patched_string(body, "path");
+    patch.name = patched_string(body, "name");
+    patch.profiles_dir = patched_string(body, "profiles_dir");
+    patch.target = patched_string(body, "target");
+    patch.dbt = patched_string(body, "dbt");
+    if (body.contains("env") && !body["env"].is_null()) {
+      if (!body["env"].is_object()) throw service::bad_request("field 'env' must be an object");
+      for (const auto& [k, v] : body["env"].items()) {
+        if (!v.is_string() && !v.is_null()) {
+          throw service::bad_request("env " + common::quote(k) + " must be a string, or null to remove it");
+        }
+        patch.env[k] = v.is_null() ? std::nullopt : std::optional(v.get<std::string>());
+      }
+    }
+    patch.check = check_field(body);
+    const auto p = service.update_project(params.get("id"), patch);
+    send_json(res, 200, project_json(p, service.list_jobs(p.id)));
+  });
+  // Runs `dbt --version` and reads the daemon user's files: local users only.
+  table.add_local_only("POST", project + "/check", [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    send_json(res, 200, check_json(service.check_project(params.get("id"))));
   });
   table.add_local_only("DELETE", project, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     service.remove_project(params.get("id"));

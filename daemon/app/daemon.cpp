@@ -185,6 +185,8 @@ int serve(const Config& config) {
   info.sandbox_mode = std::string(runner::to_string(sandbox.mode));
   info.sandbox_active = sandbox.active;
   info.sandbox_detail = sandbox.detail;
+  info.default_dbt = config.dbt;
+  info.pass_env = config.pass_env;
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service);

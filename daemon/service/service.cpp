@@ -34,34 +34,6 @@ JobFieldRules job_field_rules(const DaemonInfo& info, common::Trust trust) {
   return rules;
 }
 
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-}
-
-// A path (or the dbt executable): no file name holds a NUL or a line break.
-void check_path(const std::string& field, const std::string& value) {
-  check_length(field, value, common::limits::kPath);
-  if (has_control(value)) throw bad_request("field '" + field + "' holds a control character (NUL, line break, ...)");
-}
-
-void check_env(const std::map<std::string, std::string>& env) {
-  if (env.size() > common::limits::kEnvVars) {
-    throw bad_request("field 'env' has " + std::to_string(env.size()) + " variables; the limit is " +
-                      std::to_string(common::limits::kEnvVars) + " (docs/limits.md)");
-  }
-  for (const auto& [k, v] : env) {
-    const auto word = [](char c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    const bool ok = !k.empty() && k.size() <= common::limits::kEnvName && !(k[0] >= '0' && k[0] <= '9') &&
-                    std::all_of(k.begin(), k.end(), word);
-    if (!ok) {
-      throw bad_request("env name " + common::quote(k) + " is not a valid variable name (letters, digits and '_', not "
-                        "starting with a digit, at most " + std::to_string(common::limits::kEnvName) + " bytes)");
-    }
-    check_length("env " + k, v, common::limits::kEnvValue);
-    if (v.find('\0') != std::string::npos) throw bad_request("env value of '" + k + "' holds a NUL byte");
-  }
-}
-
 }  // namespace
 
 Service::Service(store::Store& store, runner::Dispatcher& dispatcher, webhooks::Outbox& outbox, DaemonInfo info)
@@ -104,62 +76,6 @@ store::Delivery Service::test_webhook(const std::string& project_id, const std::
   store_call([&] { store_.deliveries().insert(delivery); });
   outbox_.notify();
   return delivery;
-}
-
-store::Project Service::add_project(const ProjectSpec& spec) {
-  if (spec.path.empty()) throw bad_request("'path' is required: the folder that holds dbt_project.yml");
-  check_path("path", spec.path);
-  check_path("profiles_dir", spec.profiles_dir);
-  check_path("dbt", spec.dbt);
-  check_length("target", spec.target, common::limits::kTarget);
-  if (has_control(spec.target)) throw bad_request("field 'target' holds a control character");
-  check_env(spec.env);
-  std::error_code ec;
-  const fs::path path = fs::canonical(spec.path, ec);
-  if (ec || !fs::is_directory(path)) {
-    throw bad_request("no folder at " + common::quote(spec.path) + "; pass the path of a dbt project");
-  }
-  if (!fs::exists(path / "dbt_project.yml")) {
-    throw bad_request(common::quote(path.string()) + " has no dbt_project.yml; pass the folder of a dbt project");
-  }
-  store::Project p;
-  p.id = common::uuid4();
-  p.org_id = org_.id;
-  p.name = spec.name.value_or(path.filename().string());
-  check_name("project name", p.name);
-  p.path = path.string();
-  if (!spec.profiles_dir.empty()) {
-    const fs::path profiles = fs::absolute(spec.profiles_dir, ec);
-    if (ec || !fs::is_directory(profiles)) {
-      throw bad_request("--profiles-dir " + common::quote(spec.profiles_dir) + " is not a folder");
-    }
-    p.profiles_dir = fs::canonical(profiles).string();
-  }
-  p.target = spec.target;
-  p.dbt = spec.dbt;
-  p.env = spec.env;
-  p.created_at = common::now();
-
-  store::Job job;
-  job.id = common::uuid4();
-  job.project_id = p.id;
-  job.name = "default";
-  job.command = "dbt build";
-  job.created_at = job.updated_at = p.created_at;
-  store_call([&] { store_.projects().create(p, {job}); });
-  return p;
-}
-
-store::Project Service::get_project(const std::string& id_or_name) {
-  auto p = store_.projects().find(id_or_name);
-  if (!p) throw not_found("no project " + common::quote(id_or_name) + "; list them with dagctl project list");
-  return *p;
-}
-
-void Service::remove_project(const std::string& id_or_name) {
-  const auto p = get_project(id_or_name);
-  store_call([&] { store_.projects().remove(p.id); });
-  jobs_changed();  // its jobs are gone too
 }
 
 std::vector<store::Job> Service::list_jobs(const std::string& project_id) {

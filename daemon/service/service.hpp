@@ -13,6 +13,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/runner/dispatcher.hpp"
+#include "daemon/service/project_check.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
 
@@ -25,6 +26,15 @@ struct ProjectSpec {
   std::string target;
   std::string dbt;
   std::map<std::string, std::string> env;
+  bool check = true;  // run the project checks first (docs/api.md, Project checks)
+};
+
+// A PATCH of a project: what is set changes; an empty profiles_dir, target or dbt goes
+// back to the default; `env` sets variables, and a nullopt value removes one.
+struct ProjectPatch {
+  std::optional<std::string> path, name, profiles_dir, target, dbt;
+  std::map<std::string, std::optional<std::string>> env;
+  bool check = true;
 };
 
 struct DaemonInfo {
@@ -40,6 +50,9 @@ struct DaemonInfo {
   std::string sandbox_mode = "off";
   bool sandbox_active = false;
   std::string sandbox_detail = "";
+  // What project checks run as a run would: the daemon's --dbt and --pass-env.
+  std::string default_dbt = "dbt";
+  std::vector<std::string> pass_env{};
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.
@@ -56,7 +69,13 @@ public:
   store::Organization organization() const { return org_; }
   store::RunCounts run_counts() { return store_.runs().count_active(); }
 
+  // Refuses (400 check_failed) when spec.check and a project check fails.
   store::Project add_project(const ProjectSpec& spec);
+  // Validated like add_project, checked again unless patch.check is false; read, changed
+  // and written in one transaction.
+  store::Project update_project(const std::string& id_or_name, const ProjectPatch& patch);
+  // The project checks of a registered project (they spawn `dbt --version`: seconds).
+  CheckReport check_project(const std::string& id_or_name);
   std::vector<store::Project> list_projects() { return store_.projects().list(); }
   store::Project get_project(const std::string& id_or_name);
   void remove_project(const std::string& id_or_name);
@@ -102,6 +121,11 @@ public:
   }
 
 private:
+  // The project as a run would see it, for the project checks.
+  CheckSubject check_subject(const store::Project& project) const;
+  // 400 check_failed naming what failed, unless `check` is false.
+  void require_checks(const store::Project& project, bool check, const std::string& skip_hint) const;
+
   // Stores a queued run of `job` (429 when its queue is full) and wakes the dispatcher.
   store::Run enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
                      const std::optional<std::string>& command_override,

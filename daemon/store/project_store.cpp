@@ -87,6 +87,38 @@ std::optional<Project> ProjectStore::find(const std::string& id_or_name) {
   return read_project(*s);
 }
 
+Project ProjectStore::update(const std::string& id, const std::function<void(Project&)>& edit) {
+  WriteTx tx(db_);
+  Project p;
+  {
+    auto select = tx.statement(kSelect + " WHERE id = ?");
+    select->bind(1, id);
+    if (!select->executeStep()) throw StoreError(StoreError::Kind::not_found, "no project with id " + id);
+    p = read_project(*select);
+  }
+  edit(p);
+  auto write = tx.statement("UPDATE projects SET name = ?2, path = ?3, profiles_dir = ?4, target = ?5, dbt = ?6, "
+                            "env_json = ?7 WHERE id = ?1");
+  write->bind(1, id);
+  write->bind(2, p.name);
+  write->bind(3, p.path);
+  write->bind(4, p.profiles_dir);
+  write->bind(5, p.target);
+  write->bind(6, p.dbt);
+  write->bind(7, nlohmann::json(p.env).dump());
+  try {
+    write->exec();
+  } catch (const SQLite::Exception& e) {
+    if (sql::is_unique_violation(e)) {
+      throw StoreError(StoreError::Kind::conflict,
+                       "a project named '" + p.name + "' exists already; pick another --name");
+    }
+    throw;
+  }
+  tx.commit();
+  return p;
+}
+
 void ProjectStore::remove(const std::string& id) {
   WriteTx tx(db_);
   {

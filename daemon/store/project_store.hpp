@@ -1,6 +1,7 @@
 // Organizations and projects. A project is created together with its jobs (job_store).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ public:
   void create(const Project& project, const std::vector<Job>& jobs);
   std::vector<Project> list();
   std::optional<Project> find(const std::string& id_or_name);
+  // Reads the project, lets `edit` change it and writes it back, in one transaction
+  // (not_found when it is gone, conflict when the new name is taken). Returns it as written.
+  Project update(const std::string& id, const std::function<void(Project&)>& edit);
   // Refuses (conflict) while the project has queued or running runs.
   void remove(const std::string& id);
   // Of `names`, those that are no project's id (left-over folders). One lookup each.

@@ -23,7 +23,7 @@ pass "it holds the programs, man pages, completions and the systemd user unit un
 info=$(dpkg-deb -f "$deb" Package Version Depends)
 assert_contains "$info" "Package: dagctl" "the package is named dagctl"
 assert_contains "$info" "Version: $("$DAGCTL_BIN_DIR/dagctl" --version)" "its version is the programs' version"
-for lib in libsqlite3-0 libssl3 libspdlog libfmt libcpp-httplib libstdc++6; do
+for lib in libsqlite3-0 libssl3 libspdlog libfmt libcpp-httplib libyaml-cpp libstdc++6; do
   assert_contains "$info" "$lib" "it depends on $lib (dpkg-shlibdeps)"
 done
 

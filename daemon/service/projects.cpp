@@ -1,0 +1,173 @@
+// Service's projects: registering, changing, checking and removing them.
+#include <algorithm>
+#include <filesystem>
+
+#include "common/limits.hpp"
+#include "common/random.hpp"
+#include "daemon/runner/sandbox.hpp"
+#include "daemon/service/errors.hpp"
+#include "daemon/service/field_checks.hpp"
+#include "daemon/service/service.hpp"
+
+extern char** environ;
+
+namespace dagctl::daemon::service {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// `dbt --version` imports all of dbt: seconds on a loaded machine. Below the CLI's 60 s.
+constexpr std::chrono::seconds kDbtVersionTimeout{45};
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+}
+
+// A path (or the dbt executable): no file name holds a NUL or a line break.
+void check_path(const std::string& field, const std::string& value) {
+  check_length(field, value, common::limits::kPath);
+  if (has_control(value)) throw bad_request("field '" + field + "' holds a control character (NUL, line break, ...)");
+}
+
+void check_env(const std::map<std::string, std::string>& env) {
+  if (env.size() > common::limits::kEnvVars) {
+    throw bad_request("field 'env' has " + std::to_string(env.size()) + " variables; the limit is " +
+                      std::to_string(common::limits::kEnvVars) + " (docs/limits.md)");
+  }
+  for (const auto& [k, v] : env) {
+    const auto word = [](char c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    const bool ok = !k.empty() && k.size() <= common::limits::kEnvName && !(k[0] >= '0' && k[0] <= '9') &&
+                    std::all_of(k.begin(), k.end(), word);
+    if (!ok) {
+      throw bad_request("env name " + common::quote(k) + " is not a valid variable name (letters, digits and '_', not "
+                        "starting with a digit, at most " + std::to_string(common::limits::kEnvName) + " bytes)");
+    }
+    check_length("env " + k, v, common::limits::kEnvValue);
+    if (v.find('\0') != std::string::npos) throw bad_request("env value of '" + k + "' holds a NUL byte");
+  }
+}
+
+// Checks a project's fields as a request gave them, and makes its folders canonical.
+void normalise(store::Project& p) {
+  if (p.path.empty()) throw bad_request("'path' is required: the folder that holds dbt_project.yml");
+  check_path("path", p.path);
+  check_path("profiles_dir", p.profiles_dir);
+  check_path("dbt", p.dbt);
+  check_length("target", p.target, common::limits::kTarget);
+  if (has_control(p.target)) throw bad_request("field 'target' holds a control character");
+  check_env(p.env);
+  std::error_code ec;
+  const fs::path path = fs::canonical(p.path, ec);
+  if (ec || !fs::is_directory(path)) {
+    throw bad_request("no folder at " + common::quote(p.path) + "; pass the path of a dbt project");
+  }
+  if (!fs::exists(path / "dbt_project.yml")) {
+    throw bad_request(common::quote(path.string()) + " has no dbt_project.yml; pass the folder of a dbt project");
+  }
+  p.path = path.string();
+  if (!p.profiles_dir.empty()) {
+    const fs::path profiles = fs::absolute(p.profiles_dir, ec);
+    if (ec || !fs::is_directory(profiles)) {
+      throw bad_request("--profiles-dir " + common::quote(p.profiles_dir) + " is not a folder");
+    }
+    p.profiles_dir = fs::canonical(profiles).string();
+  }
+}
+
+void apply_patch(store::Project& p, const ProjectPatch& patch) {
+  if (patch.path) p.path = *patch.path;
+  if (patch.name) p.name = *patch.name;
+  if (patch.profiles_dir) p.profiles_dir = *patch.profiles_dir;
+  if (patch.target) p.target = *patch.target;
+  if (patch.dbt) p.dbt = *patch.dbt;
+  for (const auto& [k, v] : patch.env) {
+    if (v) {
+      p.env[k] = *v;
+    } else {
+      p.env.erase(k);
+    }
+  }
+  normalise(p);
+  check_name("project name", p.name);
+}
+
+}  // namespace
+
+CheckSubject Service::check_subject(const store::Project& p) const {
+  CheckSubject s;
+  s.path = p.path;
+  s.profiles_dir = p.profiles_dir;
+  s.target = p.target;
+  s.dbt = p.dbt.empty() ? info_.default_dbt : p.dbt;
+  std::vector<std::string> daemon_env;
+  for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
+  s.env = runner::inherited_environment(daemon_env, info_.pass_env, info_.sandbox_active);
+  for (const auto& [k, v] : p.env) s.env[k] = v;
+  return s;
+}
+
+void Service::require_checks(const store::Project& p, bool check, const std::string& skip_hint) const {
+  if (!check) return;
+  const CheckReport report = run_checks(check_subject(p), kDbtVersionTimeout);
+  if (report.ok()) return;
+  throw UserError(400, "check_failed",
+                  "the project check failed: " + report.failures() + ". Fix that, or skip the checks with " + skip_hint);
+}
+
+store::Project Service::add_project(const ProjectSpec& spec) {
+  store::Project p;
+  p.path = spec.path;
+  p.profiles_dir = spec.profiles_dir;
+  p.target = spec.target;
+  p.dbt = spec.dbt;
+  p.env = spec.env;
+  normalise(p);
+  p.id = common::uuid4();
+  p.org_id = org_.id;
+  p.name = spec.name.value_or(fs::path(p.path).filename().string());
+  check_name("project name", p.name);
+  p.created_at = common::now();
+  // Before the checks, which take seconds; the store refuses a name taken meanwhile.
+  if (const auto same = store_.projects().find(p.name); same && same->name == p.name) {
+    throw conflict("a project named '" + p.name + "' exists already; pick another --name");
+  }
+  require_checks(p, spec.check, "\"check\": false (dagctl project add --no-check)");
+
+  store::Job job;
+  job.id = common::uuid4();
+  job.project_id = p.id;
+  job.name = "default";
+  job.command = "dbt build";
+  job.created_at = job.updated_at = p.created_at;
+  store_call([&] { store_.projects().create(p, {job}); });
+  return p;
+}
+
+store::Project Service::update_project(const std::string& id_or_name, const ProjectPatch& patch) {
+  store::Project candidate = get_project(id_or_name);
+  const std::string id = candidate.id;
+  apply_patch(candidate, patch);  // a bad field answers 400 before the checks and the write lock
+  require_checks(candidate, patch.check, "\"check\": false (dagctl project update --no-check)");
+  // Applied again to the row as it is in the transaction: a concurrent change of other
+  // fields is never undone.
+  return store_call([&] { return store_.projects().update(id, [&](store::Project& p) { apply_patch(p, patch); }); });
+}
+
+CheckReport Service::check_project(const std::string& id_or_name) {
+  return run_checks(check_subject(get_project(id_or_name)), kDbtVersionTimeout);
+}
+
+store::Project Service::get_project(const std::string& id_or_name) {
+  auto p = store_.projects().find(id_or_name);
+  if (!p) throw not_found("no project " + common::quote(id_or_name) + "; list them with dagctl project list");
+  return *p;
+}
+
+void Service::remove_project(const std::string& id_or_name) {
+  const auto p = get_project(id_or_name);
+  store_call([&] { store_.projects().remove(p.id); });
+  jobs_changed();  // its jobs are gone too
+}
+
+}  // namespace dagctl::daemon::service
