@@ -25,6 +25,7 @@ int run(int argc, char** argv) {
   add_run_commands(app, ctx);
   add_token_commands(app, ctx);
   add_webhook_commands(app, ctx);
+  add_doctor_commands(app, ctx);
   try {
     app.parse(argc, argv);
     return ctx.exit_code;

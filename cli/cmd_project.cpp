@@ -1,5 +1,6 @@
-// project add|list|show|remove.
+// project add|list|show|update|remove.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -16,6 +17,40 @@ std::string job_names(const nlohmann::json& project) {
   return out;
 }
 
+// --env K=V as a JSON object of strings.
+nlohmann::json env_object(const std::vector<std::string>& pairs) {
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& kv : pairs) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw CliError("--env takes K=V, got '" + kv + "'");
+    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+// A path relative to here means nothing to the daemon; a bare name is looked up in PATH.
+std::string dbt_path(const std::string& dbt) {
+  return dbt.find('/') == std::string::npos ? dbt : std::filesystem::absolute(dbt).string();
+}
+
+void print_project(const nlohmann::json& p) {
+  for (const char* key : {"name", "id", "type", "path", "profiles_dir", "target", "dbt", "created_at"}) {
+    std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", text_of(p[key]));
+  }
+  std::cout << fmt::format("{:<13} {}\n", "env:", p["env"].empty() ? "-" : p["env"].dump());
+  std::cout << fmt::format("{:<13} {}\n", "jobs:", job_names(p));
+}
+
+// How many runs the project has (the history `project remove` deletes), page by page.
+long count_runs(const Client& client, const std::string& project_id) {
+  long count = 0;
+  std::string path = "/api/v1/runs?limit=1000&project_id=" + url_encode(project_id);
+  for (nlohmann::json page = client.get(path);; page = client.get(path + "&before=" + url_encode(page["next"].get<std::string>()))) {
+    count += static_cast<long>(page["runs"].size());
+    if (!page["next"].is_string()) return count;
+  }
+}
+
 }  // namespace
 
 void add_project_commands(CLI::App& app, Context& ctx) {
@@ -26,6 +61,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     struct Args {
       std::string path, name, profiles_dir, target, dbt;
       std::vector<std::string> env;
+      bool no_check = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml")->required();
@@ -34,22 +70,16 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--target", a->target, "dbt target (default: the profile's)");
     cmd->add_option("--dbt", a->dbt, "dbt executable for this project (default: the daemon's --dbt)");
     cmd->add_option("--env", a->env, "K=V environment variable for dbt (repeatable)");
+    cmd->add_flag("--no-check", a->no_check, "Register without the project checks (dbt, profile, target)");
     cmd->callback([&ctx, a] {
       nlohmann::json body = {{"path", std::filesystem::absolute(a->path).lexically_normal().string()}};
       if (!a->name.empty()) body["name"] = a->name;
       if (!a->profiles_dir.empty()) body["profiles_dir"] = std::filesystem::absolute(a->profiles_dir).string();
       if (!a->target.empty()) body["target"] = a->target;
-      if (!a->dbt.empty()) {
-        // A path relative to here means nothing to the daemon; a bare name is looked up in PATH.
-        body["dbt"] = a->dbt.find('/') == std::string::npos ? a->dbt : std::filesystem::absolute(a->dbt).string();
-      }
-      nlohmann::json env = nlohmann::json::object();
-      for (const auto& kv : a->env) {
-        const auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) throw CliError("--env takes K=V, got '" + kv + "'");
-        env[kv.substr(0, eq)] = kv.substr(eq + 1);
-      }
+      if (!a->dbt.empty()) body["dbt"] = dbt_path(a->dbt);
+      const auto env = env_object(a->env);
       if (!env.empty()) body["env"] = env;
+      if (a->no_check) body["check"] = false;
       const auto project = ctx.client().post("/api/v1/projects", body);
       if (ctx.json()) return print_json(project);
       std::cout << fmt::format("registered project {} ({}) at {}\njobs: {}\nrun it: dagctl trigger {}/default --wait\n",
@@ -75,18 +105,70 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, id] {
       const auto p = ctx.client().get("/api/v1/projects/" + url_encode(*id));
       if (ctx.json()) return print_json(p);
-      for (const char* key : {"name", "id", "type", "path", "profiles_dir", "target", "dbt", "created_at"}) {
-        std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", text_of(p[key]));
+      print_project(p);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt, profiles folder, target or environment");
+    struct Args {
+      std::string project, path, name, profiles_dir, target, dbt;
+      std::vector<std::string> env, unset_env;
+      bool no_check = false;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("PROJECT", a->project, "Project id or name")->required();
+    cmd->add_option("--path", a->path, "The folder that holds dbt_project.yml");
+    cmd->add_option("--name", a->name, "New project name");
+    cmd->add_option("--profiles-dir", a->profiles_dir, "Folder of profiles.yml ('' for dbt's own search)");
+    cmd->add_option("--target", a->target, "dbt target ('' for the profile's)");
+    cmd->add_option("--dbt", a->dbt, "dbt executable for this project ('' for the daemon's --dbt)");
+    cmd->add_option("--env", a->env, "K=V environment variable for dbt, set or replaced (repeatable)");
+    cmd->add_option("--unset-env", a->unset_env, "Remove environment variable K (repeatable)");
+    cmd->add_flag("--no-check", a->no_check, "Change it without the project checks (dbt, profile, target)");
+    cmd->callback([&ctx, a, cmd] {
+      nlohmann::json body = nlohmann::json::object();
+      using nlohmann::json;
+      const auto given = [cmd](const char* flag) { return cmd->count(flag) > 0; };
+      // Given as '': back to the default (null).
+      if (given("--path")) body["path"] = std::filesystem::absolute(a->path).lexically_normal().string();
+      if (given("--name")) body["name"] = a->name;
+      if (given("--profiles-dir")) {
+        body["profiles_dir"] = a->profiles_dir.empty() ? json(nullptr) : json(std::filesystem::absolute(a->profiles_dir).string());
       }
-      std::cout << fmt::format("{:<13} {}\n", "env:", p["env"].empty() ? "-" : p["env"].dump());
-      std::cout << fmt::format("{:<13} {}\n", "jobs:", job_names(p));
+      if (given("--target")) body["target"] = a->target.empty() ? json(nullptr) : json(a->target);
+      if (given("--dbt")) body["dbt"] = a->dbt.empty() ? json(nullptr) : json(dbt_path(a->dbt));
+      auto env = env_object(a->env);
+      for (const auto& k : a->unset_env) env[k] = nullptr;
+      if (!env.empty()) body["env"] = env;
+      if (body.empty()) throw CliError("nothing to change; pass --path, --name, --dbt, --profiles-dir, --target, --env or --unset-env");
+      if (a->no_check) body["check"] = false;
+      const auto p = ctx.client().patch("/api/v1/projects/" + url_encode(a->project), body);
+      if (ctx.json()) return print_json(p);
+      std::cout << "updated project " << p["name"].get<std::string>() << "\n";
+      print_project(p);
     });
   }
   {
     auto* cmd = group->add_subcommand("remove", "Forget a project, its jobs and its run history");
     auto id = std::make_shared<std::string>();
+    auto yes = std::make_shared<bool>(false);
     cmd->add_option("PROJECT", *id, "Project id or name")->required();
-    cmd->callback([&ctx, id] {
+    cmd->add_flag("-y,--yes", *yes, "Do not ask: delete the project's whole run history");
+    cmd->callback([&ctx, id, yes] {
+      if (!*yes) {
+        if (!::isatty(STDIN_FILENO)) {
+          throw CliError("project remove deletes the project's jobs, runs, logs and artifacts; pass --yes to confirm "
+                         "(stdin is not a terminal, so there is no one to ask)");
+        }
+        const auto client = ctx.client();
+        const auto p = client.get("/api/v1/projects/" + url_encode(*id));
+        const long runs = count_runs(client, p["id"].get<std::string>());
+        std::cerr << fmt::format("remove project {} ({}) with its {} job(s) and {} run(s), their logs and artifacts? [y/N] ",
+                                 p["name"].get<std::string>(), p["path"].get<std::string>(), p["jobs"].size(), runs);
+        std::string answer;
+        std::getline(std::cin, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes") throw CliError("not removed", 1);
+      }
       ctx.client().del("/api/v1/projects/" + url_encode(*id));
       if (ctx.json()) return print_json({{"removed", *id}});
       std::cout << "removed project " << *id << "\n";
