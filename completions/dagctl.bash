@@ -13,16 +13,16 @@ _dagctl_value_options=" --socket -o --output --data-dir --listen --dbt --max-par
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
-  --exclude --job --status --limit --expires-in --scope "
+  --exclude --job --status --limit --expires-in --scope --path --unset-env "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
 _dagctl_subcommands() {
   case $1 in
-    "") echo "status org daemon project job trigger runs run logs cancel retry token webhook" ;;
+    "") echo "status org daemon project job trigger runs run logs cancel retry token webhook doctor" ;;
     org) echo "show" ;;
     daemon) echo "start stop" ;;
-    project) echo "add list show remove" ;;
+    project) echo "add list show update remove" ;;
     job) echo "list show create update delete" ;;
     run) echo "show" ;;
     token) echo "create list revoke" ;;
@@ -36,7 +36,9 @@ _dagctl_options() {
   case $1 in
     "") echo "--version" ;;
     "daemon start") echo "--data-dir --listen --dbt --max-parallel" ;;
-    "project add") echo "--name --profiles-dir --target --dbt --env" ;;
+    "project add") echo "--name --profiles-dir --target --dbt --env --no-check" ;;
+    "project update") echo "--path --name --profiles-dir --target --dbt --env --unset-env --no-check" ;;
+    "project remove") echo "-y --yes" ;;
     "job list") echo "--project" ;;
     "job create") echo "$job_flags" ;;
     "job update")
@@ -56,7 +58,7 @@ _dagctl_options() {
 _dagctl_positional() {
   case $1 in
     "project add") echo path ;;
-    "project show" | "project remove" | "job create") echo project ;;
+    "project show" | "project update" | "project remove" | "job create") echo project ;;
     "job show" | "job update" | "job delete" | trigger | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
     "run show" | logs | cancel | retry) echo run ;;
     "token revoke") echo token ;;
@@ -157,7 +159,7 @@ _dagctl_values() {
       compopt -o nospace 2>/dev/null
       ;;
     --socket | --dbt) _dagctl_files -f ;;
-    --profiles-dir | --data-dir) _dagctl_files -d ;;
+    --profiles-dir | --data-dir | --path) _dagctl_files -d ;;
     --timezone) _dagctl_timezones ;;
     --project) _dagctl_add_from project ;;
     --job) _dagctl_add_from job ;;

@@ -13,18 +13,18 @@ set -g __dagctl_value_options --socket -o --output --data-dir --listen --dbt --m
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
-    -s --select --exclude --job --status --limit --expires-in --scope
+    -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
         case ''
-            echo status org daemon project job trigger runs run logs cancel retry token webhook
+            echo status org daemon project job trigger runs run logs cancel retry token webhook doctor
         case org run
             echo show
         case daemon
             echo start stop
         case project
-            echo add list show remove
+            echo add list show update remove
         case job
             echo list show create update delete
         case token
@@ -149,6 +149,7 @@ complete -c dagctl -n '__dagctl_at ""' -a cancel -d 'Cancel a queued or running 
 complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a run (dbt retry)'
 complete -c dagctl -n '__dagctl_at ""' -a token -d 'API tokens for the REST API'
 complete -c dagctl -n '__dagctl_at ""' -a webhook -d 'The signing secret, the delivery log, resend and test'
+complete -c dagctl -n '__dagctl_at ""' -a doctor -d 'Check the daemon, its data dir, sandbox and listener, and every project'
 
 # org
 complete -c dagctl -n '__dagctl_at org' -a show -d 'Its id and name'
@@ -161,10 +162,11 @@ complete -c dagctl -n '__dagctl_at daemon start' -l listen -x -a '127.0.0.1:8780
 complete -c dagctl -n '__dagctl_at daemon start' -l dbt -r -F -d 'dbt executable'
 complete -c dagctl -n '__dagctl_at daemon start' -l max-parallel -x -d 'Runs at once'
 
-# project add|list|show|remove
+# project add|list|show|update|remove
 complete -c dagctl -n '__dagctl_at project' -a add -d 'Register a dbt project folder'
 complete -c dagctl -n '__dagctl_at project' -a list -d 'Registered projects'
 complete -c dagctl -n '__dagctl_at project' -a show -d 'One project'
+complete -c dagctl -n '__dagctl_at project' -a update -d "Change a project's folder, dbt, profiles, target or env"
 complete -c dagctl -n '__dagctl_at project' -a remove -d 'Forget a project, its jobs and its run history'
 complete -c dagctl -n '__dagctl_at project add' -a '(__fish_complete_directories)' -d 'dbt project folder'
 complete -c dagctl -n '__dagctl_at project add' -l name -x -d "Project name (default: the folder's name)"
@@ -172,7 +174,17 @@ complete -c dagctl -n '__dagctl_at project add' -l profiles-dir -x -a '(__fish_c
 complete -c dagctl -n '__dagctl_at project add' -l target -x -d "dbt target (default: the profile's)"
 complete -c dagctl -n '__dagctl_at project add' -l dbt -r -F -d 'dbt executable for this project'
 complete -c dagctl -n '__dagctl_at project add' -l env -x -d 'K=V environment variable for dbt (repeatable)'
-complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
+complete -c dagctl -n '__dagctl_at project add' -l no-check -d 'Register without the project checks'
+complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project update; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
+complete -c dagctl -n '__dagctl_at project update' -l path -x -a '(__fish_complete_directories)' -d 'The folder that holds dbt_project.yml'
+complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project name'
+complete -c dagctl -n '__dagctl_at project update' -l profiles-dir -x -a '(__fish_complete_directories)' -d "Folder of profiles.yml ('' for dbt's own search)"
+complete -c dagctl -n '__dagctl_at project update' -l target -x -d "dbt target ('' for the profile's)"
+complete -c dagctl -n '__dagctl_at project update' -l dbt -r -F -d "dbt executable ('' for the daemon's)"
+complete -c dagctl -n '__dagctl_at project update' -l env -x -d 'K=V environment variable for dbt, set or replaced (repeatable)'
+complete -c dagctl -n '__dagctl_at project update' -l unset-env -x -d 'Remove environment variable K (repeatable)'
+complete -c dagctl -n '__dagctl_at project update' -l no-check -d 'Change it without the project checks'
+complete -c dagctl -n '__dagctl_at project remove' -s y -l yes -d "Do not ask: delete the project's run history"
 
 # job list|show|create|update|delete
 complete -c dagctl -n '__dagctl_at job' -a list -d 'Jobs of every project, or of one'
