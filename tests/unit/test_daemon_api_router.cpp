@@ -113,7 +113,8 @@ protected:
     const fs::path folder = dir_.path() / "shop";
     fs::create_directories(folder);
     std::ofstream(folder / "dbt_project.yml") << "name: shop\n";
-    const auto answer = socket({"POST", "/api/v1/projects", {}, json{{"path", folder.string()}}.dump()});
+    const auto answer =
+        socket({"POST", "/api/v1/projects", {}, json{{"path", folder.string()}, {"check", false}}.dump()});
     EXPECT_EQ(answer.status, 201) << answer.body;
     const auto project = answer.body_json();
     return {project["id"].get<std::string>(), project["jobs"][0]["id"].get<std::string>()};

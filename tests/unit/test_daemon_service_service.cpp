@@ -79,6 +79,7 @@ protected:
   void add_shop() {
     service::ProjectSpec spec;
     spec.path = dbt_folder("shop");
+    spec.check = false;  // no dbt here: test_daemon_service_project_check.cpp tests the checks
     project_ = service_.add_project(spec).id;
     service_.create_job(project_, json{{"name", "nightly"}, {"command", "dbt build --select tag:nightly"}});
   }
@@ -110,6 +111,7 @@ protected:
 TEST_F(ServiceTest, AProjectGetsTheFolderNameAndADefaultJobThatBuilds) {
   service::ProjectSpec spec;
   spec.path = dbt_folder("shop");
+  spec.check = false;
   const auto project = service_.add_project(spec);
   EXPECT_EQ(project.name, "shop");
   EXPECT_EQ(project.path, fs::canonical(spec.path).string());
@@ -141,6 +143,7 @@ TEST_F(ServiceTest, AFolderWithoutDbtProjectYmlIs400) {
 TEST_F(ServiceTest, ATakenProjectNameIs409) {
   service::ProjectSpec first;
   first.path = dbt_folder("shop");
+  first.check = false;
   service_.add_project(first);
   service::ProjectSpec second;
   second.path = dbt_folder("shop2");
