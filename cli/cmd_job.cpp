@@ -107,31 +107,34 @@ struct JobFlags {
   }
 };
 
+// The flag that sets each of a job's JSON fields, for messages.
+struct FieldFlag {
+  const char* api_field;
+  const char* flag;
+};
+const FieldFlag kFieldFlags[] = {
+    {"webhook_auth field 'token_url'", "--webhook-auth-token-url"},
+    {"webhook_auth field 'username'", "--webhook-auth-username"},
+    {"webhook_auth field 'password'", "--webhook-auth-password"},
+    {"timeout_seconds", "--timeout"},       {"webhook_enabled", "--webhook-enabled"},
+    {"webhook_headers", "--webhook-header"}, {"webhook_events", "--webhook-events"},
+    {"webhook_auth", "--webhook-auth"},      {"webhook_url", "--webhook-url"},
+    {"name", "--name"},                      {"command", "--command"},
+    {"schedule", "--schedule"},              {"timezone", "--timezone"},
+    {"enabled", "--enabled"},                {"catchup", "--catchup"},
+};
+
 // The daemon names a job's JSON fields in its 400s; the CLI user typed flags. The daemon's
-// message is kept, with each field it names said as the flag that sets it.
-std::string in_flag_words(std::string message) {
-  struct FieldFlag {
-    const char* api_field;
-    const char* flag;
-  };
-  static const FieldFlag kFields[] = {
-      {"webhook_auth field 'token_url'", "--webhook-auth-token-url"},
-      {"webhook_auth field 'username'", "--webhook-auth-username"},
-      {"webhook_auth field 'password'", "--webhook-auth-password"},
-      {"timeout_seconds", "--timeout"},       {"webhook_enabled", "--webhook-enabled"},
-      {"webhook_headers", "--webhook-header"}, {"webhook_events", "--webhook-events"},
-      {"webhook_auth", "--webhook-auth"},      {"webhook_url", "--webhook-url"},
-      {"name", "--name"},                      {"command", "--command"},
-      {"schedule", "--schedule"},              {"timezone", "--timezone"},
-      {"enabled", "--enabled"},                {"catchup", "--catchup"},
-  };
+// message is kept, with each field it names said as the flag that sets it; a message that
+// names none about a body of one field gets that field's flag in front.
+std::string in_flag_words(std::string message, const nlohmann::json& body) {
   auto replace_all = [&message](const std::string& from, const std::string& to) {
     for (size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size())) {
       message.replace(at, from.size(), to);
     }
   };
   auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
-  for (const auto& [api_field, flag] : kFields) {
+  for (const auto& [api_field, flag] : kFieldFlags) {
     const std::string f = api_field;
     replace_all("field '" + f + "'", flag);
     replace_all("'" + f + "'", flag);
@@ -147,15 +150,20 @@ std::string in_flag_words(std::string message) {
     }
   }
   replace_all("job name '", "--name '");
+  if (message.find("--") == std::string::npos && body.is_object() && body.size() == 1) {
+    for (const auto& [api_field, flag] : kFieldFlags) {
+      if (body.begin().key() == api_field) return std::string(flag) + ": " + message;
+    }
+  }
   return message;
 }
 
 // A create or update whose refusal is said in flags.
-nlohmann::json send_job(const std::function<nlohmann::json()>& request) {
+nlohmann::json send_job(const nlohmann::json& body, const std::function<nlohmann::json(const nlohmann::json&)>& request) {
   try {
-    return request();
+    return request(body);
   } catch (const CliError& e) {
-    throw CliError(in_flag_words(e.what()), e.exit_code());
+    throw CliError(in_flag_words(e.what(), body), e.exit_code());
   }
 }
 
@@ -236,7 +244,9 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const Client client = ctx.client();
       const auto p = client.get("/api/v1/projects/" + url_encode(*project));
       const std::string project_id = text_field(p, "id");
-      const auto j = send_job([&] { return client.post("/api/v1/projects/" + url_encode(project_id) + "/jobs", flags->body(cmd)); });
+      const auto j = send_job(flags->body(cmd), [&](const nlohmann::json& body) {
+        return client.post("/api/v1/projects/" + url_encode(project_id) + "/jobs", body);
+      });
       ctx.json() ? print_json(j) : print_job(j, text_field(p, "name"));
     });
   }
@@ -251,7 +261,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const auto ref = resolve_job(client, *job);
       const auto body = flags->body(cmd);
       if (body.empty()) throw CliError("nothing to change; pass at least one flag (see dagctl job update --help)");
-      const auto j = send_job([&] { return client.patch(job_path(ref), body); });
+      const auto j = send_job(body, [&](const nlohmann::json& b) { return client.patch(job_path(ref), b); });
       ctx.json() ? print_json(j) : print_job(j, ref.project_name);
     });
   }

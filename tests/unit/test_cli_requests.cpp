@@ -525,6 +525,13 @@ TEST_F(CliRequestsTest, JobErrorsNameTheFlags) {
     EXPECT_EQ(outcome.exit_code, 2);
     EXPECT_EQ(outcome.err, "dagctl: error: " + cli_says + "\n");
   }
+  // A message that names no field, about the one flag given, gets that flag in front.
+  daemon_.on("PATCH", "/api/v1/projects/prj-shop/jobs/job-nightly",
+             {{"error", {{"code", "invalid_request"}, {"message", "unknown time zone 'Mars/Base'"}}}}, 400);
+  EXPECT_EQ(dagctl({"job", "update", "shop/nightly", "--timezone", "Mars/Base"}).err,
+            "dagctl: error: --timezone: unknown time zone 'Mars/Base'\n");
+  EXPECT_EQ(dagctl({"job", "update", "shop/nightly", "--timezone", "Mars/Base", "--enabled", "true"}).err,
+            "dagctl: error: unknown time zone 'Mars/Base'\n");
 }
 
 TEST_F(CliRequestsTest, EveryCommandPrintsOneJsonDocument) {

@@ -393,7 +393,8 @@ Answer get_with_query(const api::Router& router, const std::string& path, const 
 
 std::vector<std::string> run_ids(const Answer& answer) {
   std::vector<std::string> out;
-  for (const auto& r : answer.body_json()["runs"]) out.push_back(r["id"].get<std::string>());
+  const json page = answer.body_json();  // held: a range-for over a temporary's member would dangle
+  for (const auto& r : page["runs"]) out.push_back(r["id"].get<std::string>());
   return out;
 }
 
@@ -410,7 +411,8 @@ TEST_F(RouterTest, RunsAreListedByStatusesAgeAndIdPrefixWithTheirNames) {
   const auto all = list({{"status", "queued,failed"}});
   ASSERT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(run_ids(all), both);
-  for (const auto& r : all.body_json()["runs"]) {
+  const json page = all.body_json();
+  for (const auto& r : page["runs"]) {
     EXPECT_EQ(r["project_name"], "shop");
     EXPECT_EQ(r["job_current_name"], "default");
   }
