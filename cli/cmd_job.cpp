@@ -1,6 +1,8 @@
 // job list|show|create|update|delete.
 #include <fmt/format.h>
 
+#include <cctype>
+#include <functional>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -105,27 +107,90 @@ struct JobFlags {
   }
 };
 
+// The flag that sets each of a job's JSON fields, for messages.
+struct FieldFlag {
+  const char* api_field;
+  const char* flag;
+};
+const FieldFlag kFieldFlags[] = {
+    {"webhook_auth field 'token_url'", "--webhook-auth-token-url"},
+    {"webhook_auth field 'username'", "--webhook-auth-username"},
+    {"webhook_auth field 'password'", "--webhook-auth-password"},
+    {"timeout_seconds", "--timeout"},       {"webhook_enabled", "--webhook-enabled"},
+    {"webhook_headers", "--webhook-header"}, {"webhook_events", "--webhook-events"},
+    {"webhook_auth", "--webhook-auth"},      {"webhook_url", "--webhook-url"},
+    {"name", "--name"},                      {"command", "--command"},
+    {"schedule", "--schedule"},              {"timezone", "--timezone"},
+    {"enabled", "--enabled"},                {"catchup", "--catchup"},
+};
+
+// The daemon names a job's JSON fields in its 400s; the CLI user typed flags. The daemon's
+// message is kept, with each field it names said as the flag that sets it; a message that
+// names none about a body of one field gets that field's flag in front.
+std::string in_flag_words(std::string message, const nlohmann::json& body) {
+  auto replace_all = [&message](const std::string& from, const std::string& to) {
+    for (size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size())) {
+      message.replace(at, from.size(), to);
+    }
+  };
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  for (const auto& [api_field, flag] : kFieldFlags) {
+    const std::string f = api_field;
+    replace_all("field '" + f + "'", flag);
+    replace_all("'" + f + "'", flag);
+    if (f.find('_') != std::string::npos && f.find(' ') == std::string::npos) {
+      // snake_case is never English: every whole-word use is the field.
+      for (size_t at = message.find(f); at != std::string::npos; at = message.find(f, at + 1)) {
+        const bool whole = (at == 0 || !is_word(message[at - 1])) &&
+                           (at + f.size() == message.size() || !is_word(message[at + f.size()]));
+        if (whole) message.replace(at, f.size(), flag);
+      }
+    } else if (message.rfind(f + ":", 0) == 0 || message.rfind(f + " ", 0) == 0) {
+      message.replace(0, f.size(), flag);  // "command: ...", "schedule '...' never fires"
+    }
+  }
+  replace_all("job name '", "--name '");
+  if (message.find("--") == std::string::npos && body.is_object() && body.size() == 1) {
+    for (const auto& [api_field, flag] : kFieldFlags) {
+      if (body.begin().key() == api_field) return std::string(flag) + ": " + message;
+    }
+  }
+  return message;
+}
+
+// A create or update whose refusal is said in flags.
+nlohmann::json send_job(const nlohmann::json& body, const std::function<nlohmann::json(const nlohmann::json&)>& request) {
+  try {
+    return request(body);
+  } catch (const CliError& e) {
+    throw CliError(in_flag_words(e.what(), body), e.exit_code());
+  }
+}
+
 void print_job(const nlohmann::json& job, const std::string& project_name) {
-  std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, job["name"].get<std::string>());
+  std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, text_field(job, "name"));
   for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled", "catchup",
                           "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "created_at",
                           "updated_at"}) {
-    std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_of(job[key]));
+    std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_field(job, key));
   }
   std::string headers;
-  for (const auto& [name, value] : job["webhook_headers"].items()) headers += (headers.empty() ? "" : ", ") + name;
-  std::cout << fmt::format("{:<16} {}\n", "webhook_headers:", headers.empty() ? "-" : headers + " (values hidden)");
-  const auto& info = job["schedule_info"];
-  if (!info.is_object()) return;
-  std::cout << fmt::format("\nschedule: {} ({}, {})\n", job["schedule"].get<std::string>(),
-                           info.value("description", ""), info.value("timezone", ""));
-  if (!job["last_fire_at"].is_null()) {
-    std::cout << fmt::format("last fire: {}: {}\n", text_of(job["last_fire_at"]), text_of(job["last_fire_outcome"]));
+  const auto& header_map = field(job, "webhook_headers");
+  if (header_map.is_object()) {
+    for (const auto& [name, value] : header_map.items()) headers += (headers.empty() ? "" : ", ") + name;
   }
-  if (!job["enabled"].get<bool>()) std::cout << "the job is disabled: it will not fire\n";
+  std::cout << fmt::format("{:<16} {}\n", "webhook_headers:", headers.empty() ? "-" : headers + " (values hidden)");
+  const auto& info = field(job, "schedule_info");
+  if (!info.is_object()) return;
+  std::cout << fmt::format("\nschedule: {} ({}, {})\n", text_field(job, "schedule"), info.value("description", ""),
+                           info.value("timezone", ""));
+  if (!field(job, "last_fire_at").is_null()) {
+    std::cout << fmt::format("last fire: {}: {}\n", text_field(job, "last_fire_at"), text_field(job, "last_fire_outcome"));
+  }
+  if (field(job, "enabled") == false) std::cout << "the job is disabled: it will not fire\n";
   std::cout << "next fire times:\n";
   std::vector<std::vector<std::string>> rows = {{"  JOB ZONE", "LOCAL"}};
-  for (const auto& f : info["next_fire_times"]) rows.push_back({"  " + f["job_zone"].get<std::string>(), f["local"]});
+  for (const auto& f : field(info, "next_fire_times")) rows.push_back({"  " + text_field(f, "job_zone"), text_field(f, "local")});
   print_table(rows);
 }
 
@@ -145,16 +210,17 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       // Each answer is held in a variable: a range-for over a member of a temporary would
       // iterate a destroyed object.
       const nlohmann::json projects = client.get("/api/v1/projects");
-      for (const auto& p : projects.at("projects")) {
-        if (!project->empty() && p["id"] != *project && p["name"] != *project) continue;
-        const nlohmann::json answer = client.get("/api/v1/projects/" + url_encode(p["id"]) + "/jobs");
-        for (auto j : answer.at("jobs")) {
-          rows.push_back({p["name"].get<std::string>() + "/" + j["name"].get<std::string>(), j["id"],
-                          j["command"], text_of(j["schedule"]), j["enabled"].dump()});
+      for (const auto& p : field(projects, "projects")) {
+        const std::string id = text_field(p, "id"), name = text_field(p, "name");
+        if (!project->empty() && id != *project && name != *project) continue;
+        const nlohmann::json answer = client.get("/api/v1/projects/" + url_encode(id) + "/jobs");
+        for (const auto& j : field(answer, "jobs")) {
+          rows.push_back({name + "/" + text_field(j, "name"), text_field(j, "id"), text_field(j, "command"),
+                          text_field(j, "schedule"), text_field(j, "enabled")});
           jobs.push_back(j);
         }
       }
-      ctx.json() ? print_json({{"jobs", jobs}}) : print_table(rows);
+      ctx.json() ? print_json({{"jobs", jobs}}) : print_table(rows, {2});
     });
   }
   {
@@ -177,8 +243,11 @@ void add_job_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, project, flags, cmd] {
       const Client client = ctx.client();
       const auto p = client.get("/api/v1/projects/" + url_encode(*project));
-      const auto j = client.post("/api/v1/projects/" + url_encode(p["id"]) + "/jobs", flags->body(cmd));
-      ctx.json() ? print_json(j) : print_job(j, p["name"]);
+      const std::string project_id = text_field(p, "id");
+      const auto j = send_job(flags->body(cmd), [&](const nlohmann::json& body) {
+        return client.post("/api/v1/projects/" + url_encode(project_id) + "/jobs", body);
+      });
+      ctx.json() ? print_json(j) : print_job(j, text_field(p, "name"));
     });
   }
   {
@@ -192,7 +261,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const auto ref = resolve_job(client, *job);
       const auto body = flags->body(cmd);
       if (body.empty()) throw CliError("nothing to change; pass at least one flag (see dagctl job update --help)");
-      const auto j = client.patch(job_path(ref), body);
+      const auto j = send_job(body, [&](const nlohmann::json& b) { return client.patch(job_path(ref), b); });
       ctx.json() ? print_json(j) : print_job(j, ref.project_name);
     });
   }

@@ -2,6 +2,10 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
@@ -11,20 +15,92 @@ namespace dagctl::cli {
 namespace {
 
 void print_run(const nlohmann::json& run) {
+  auto line = [](const std::string& label, const std::string& value) {
+    std::cout << fmt::format("{:<13} {}\n", label + ":", value);
+  };
+  line("id", text_field(run, "id"));
+  line("project", text_field(run, "project_name"));
+  line("job", run_job_label(run));
+  line("name", text_field(run, "job_name"));
   const std::vector<std::pair<const char*, const char*>> fields = {
-      {"id", "id"},          {"job", "job_name"},           {"status", "status"},
-      {"triggered by", "triggered_by"}, {"command", "command"}, {"created", "created_at"},
-      {"started", "start_time"}, {"ended", "end_time"},     {"exit code", "exit_code"},
-      {"error", "error_message"}};
+      {"status", "status"},       {"triggered by", "triggered_by"}, {"command", "command"},
+      {"retry of", "retry_of"},   {"created", "created_at"},        {"started", "start_time"},
+      {"ended", "end_time"},      {"exit code", "exit_code"},       {"error", "error_message"}};
   for (const auto& [label, key] : fields) {
-    std::cout << fmt::format("{:<13} {}\n", std::string(label) + ":", text_of(run[key]));
+    if (std::string(key) == "retry_of" && field(run, key).is_null()) continue;
+    line(label, text_field(run, key));
   }
-  std::cout << fmt::format("{:<13} {}\n", "duration:", format_duration(run["duration_seconds"]));
-  if (run.contains("progress")) {
-    std::cout << fmt::format("{:<13} {}/{} nodes\n", "progress:", run["progress"]["done"].dump(),
-                             run["progress"]["total"].dump());
+  line("duration", format_duration(field(run, "duration_seconds")));
+  const auto& progress = field(run, "progress");
+  if (progress.is_object()) {
+    line("progress", fmt::format("{}/{} nodes", text_field(progress, "done"), text_field(progress, "total")));
   }
-  if (!run["results"].empty()) std::cout << fmt::format("{:<13} {}\n", "results:", run["results"].dump());
+  const auto& results = field(run, "results");
+  if (results.is_object() && !results.empty()) line("results", results.dump());
+}
+
+// What `dagctl runs` was asked for, to build the query and to repeat it in hints.
+struct RunsArgs {
+  std::string project, job, since, before;
+  std::vector<std::string> statuses;
+  int limit = 20;
+
+  bool filtered() const { return !project.empty() || !job.empty() || !statuses.empty() || !since.empty(); }
+
+  // The same command with `before` set: the next page.
+  std::string command_for_page(const std::string& before_id) const {
+    std::string out = "dagctl runs";
+    if (!project.empty()) out += " --project " + project;
+    if (!job.empty()) out += " --job " + job;
+    if (!statuses.empty()) out += " --status " + join(statuses);
+    if (!since.empty()) out += " --since " + since;
+    if (limit != 20) out += " --limit " + std::to_string(limit);
+    return out + " --before " + before_id;
+  }
+
+  static std::string join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : ",") + w;
+    return out;
+  }
+};
+
+std::string runs_query(const Client& client, const RunsArgs& a) {
+  std::string query = "?limit=" + std::to_string(a.limit);
+  if (!a.job.empty()) {
+    // --project shop --job nightly means shop/nightly.
+    const bool bare = a.job.find('/') == std::string::npos && !a.project.empty();
+    query += "&job_id=" + url_encode(resolve_job(client, bare ? a.project + "/" + a.job : a.job).job_id);
+  }
+  if (!a.project.empty()) query += "&project_id=" + url_encode(a.project);
+  if (!a.statuses.empty()) query += "&status=" + url_encode(RunsArgs::join(a.statuses));
+  if (!a.since.empty()) query += "&since=" + url_encode(resolve_since(a.since, common::now()));
+  if (!a.before.empty()) query += "&before=" + url_encode(text_field(resolve_run(client, a.before), "id"));
+  return query;
+}
+
+void print_runs(const nlohmann::json& answer, const RunsArgs& a) {
+  const auto& runs = field(answer, "runs");
+  if (runs.empty()) {
+    if (!a.before.empty()) {
+      std::cerr << "no older runs" << (a.filtered() ? " match" : "") << "\n";
+    } else if (a.filtered()) {
+      std::cerr << "no runs match; leave out --project, --job, --status or --since to see more\n";
+    } else {
+      std::cerr << "no runs yet; start one with: dagctl trigger PROJECT/JOB (dagctl job list shows the jobs)\n";
+    }
+    return;
+  }
+  const auto now = common::now();
+  std::vector<std::vector<std::string>> rows = {{"RUN", "PROJECT", "JOB", "STATUS", "BY", "CREATED", "DURATION"}};
+  for (const auto& r : runs) {
+    rows.push_back({short_id(text_field(r, "id")), text_field(r, "project_name"), run_job_label(r),
+                    text_field(r, "status"), text_field(r, "triggered_by"), format_when(field(r, "created_at"), now),
+                    format_duration(field(r, "duration_seconds"))});
+  }
+  print_table(rows, {1, 2});
+  const auto& next = field(answer, "next");
+  if (next.is_string()) std::cerr << "more: " << a.command_for_page(short_id(next.get<std::string>())) << "\n";
 }
 
 }  // namespace
@@ -32,26 +108,21 @@ void print_run(const nlohmann::json& run) {
 void add_run_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = app.add_subcommand("runs", "Run history, newest first");
-    auto job = std::make_shared<std::string>();
-    auto status = std::make_shared<std::string>();
-    auto limit = std::make_shared<int>(20);
-    cmd->add_option("--job", *job, "Only runs of this job");
-    cmd->add_option("--status", *status, "Only runs with this status")
+    auto a = std::make_shared<RunsArgs>();
+    cmd->add_option("--project", a->project, "Only runs of this project (id or name)");
+    cmd->add_option("--job", a->job, "Only runs of this job (id, PROJECT/JOB, or a name with --project)");
+    cmd->add_option("--status", a->statuses, "Only runs with these statuses: a comma list, e.g. failed,error")
+        ->delimiter(',')
         ->check(CLI::IsMember({"queued", "running", "success", "partial", "failed", "error", "cancelled"}));
-    cmd->add_option("--limit", *limit, "How many (1-1000)")->check(CLI::Range(1, 1000));
-    cmd->callback([&ctx, job, status, limit] {
+    cmd->add_option("--since", a->since,
+                    "Only runs created since: an age (90m, 24h, 7d, 2w), a local date or time "
+                    "(2026-12-01, '2026-12-01 14:00') or RFC 3339");
+    cmd->add_option("--limit", a->limit, "How many (1-1000, default 20)")->check(CLI::Range(1, 1000));
+    cmd->add_option("--before", a->before, "Only runs older than this run (the page after it)");
+    cmd->callback([&ctx, a] {
       const Client client = ctx.client();
-      std::string query = "?limit=" + std::to_string(*limit);
-      if (!job->empty()) query += "&job_id=" + url_encode(resolve_job(client, *job).job_id);
-      if (!status->empty()) query += "&status=" + url_encode(*status);
-      const auto answer = client.get("/api/v1/runs" + query);
-      if (ctx.json()) return print_json(answer);
-      std::vector<std::vector<std::string>> rows = {{"RUN", "JOB", "STATUS", "BY", "CREATED", "DURATION"}};
-      for (const auto& r : answer["runs"]) {
-        rows.push_back({r["id"], r["job_name"], r["status"], r["triggered_by"], r["created_at"],
-                        format_duration(r["duration_seconds"])});
-      }
-      print_table(rows);
+      const auto answer = client.get("/api/v1/runs" + runs_query(client, *a));
+      ctx.json() ? print_json(answer) : print_runs(answer, *a);
     });
   }
   {
@@ -59,9 +130,9 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     group->require_subcommand(1);
     auto* cmd = group->add_subcommand("show", "A run's status, times, command and results");
     auto id = std::make_shared<std::string>();
-    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->callback([&ctx, id] {
-      const auto run = ctx.client().get("/api/v1/runs/" + url_encode(*id));
+      const auto run = resolve_run(ctx.client(), *id);
       ctx.json() ? print_json(run) : print_run(run);
     });
   }
@@ -69,10 +140,12 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("logs", "A run's dbt output");
     auto id = std::make_shared<std::string>();
     auto follow = std::make_shared<bool>(false);
-    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends");
     cmd->callback([&ctx, id, follow] {
-      ctx.client().stream("/api/v1/runs/" + url_encode(*id) + "/logs" + (*follow ? "?follow=true" : ""),
+      const Client client = ctx.client();
+      const std::string run_id = text_field(resolve_run(client, *id), "id");
+      client.stream("/api/v1/runs/" + url_encode(run_id) + "/logs" + (*follow ? "?follow=true" : ""),
                           [](std::string_view chunk) {
                             std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
                             std::cout.flush();
@@ -82,13 +155,15 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = app.add_subcommand("cancel", "Cancel a queued or running run (dbt gets SIGINT first)");
     auto id = std::make_shared<std::string>();
-    cmd->add_option("RUN", *id, "Run id")->required();
+    cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->callback([&ctx, id] {
-      const auto run = ctx.client().post("/api/v1/runs/" + url_encode(*id) + "/cancel");
+      const Client client = ctx.client();
+      const std::string run_id = text_field(resolve_run(client, *id), "id");
+      const auto run = client.post("/api/v1/runs/" + url_encode(run_id) + "/cancel");
       if (ctx.json()) return print_json(run);
-      const std::string status = run["status"];
-      std::cout << (status == "running" ? fmt::format("stopping run {}: dbt was asked to cancel\n", *id)
-                                        : fmt::format("run {} is {}\n", *id, status));
+      const std::string status = text_field(run, "status");
+      std::cout << (status == "running" ? fmt::format("stopping run {}: dbt was asked to cancel\n", run_id)
+                                        : fmt::format("run {} is {}\n", run_id, status));
     });
   }
 }

@@ -27,23 +27,24 @@ void add_token_commands(CLI::App& app, Context& ctx) {
       if (!scope->empty()) body["scope"] = *scope;
       const auto t = ctx.client().post("/api/v1/tokens", body);
       if (ctx.json()) {
-        return print_json({{"id", t["id"]}, {"name", t["name"]}, {"scope", t["scope"]}, {"token", t["token"]}});
+        return print_json({{"id", field(t, "id")}, {"name", field(t, "name")}, {"scope", field(t, "scope")},
+                           {"token", field(t, "token")}});
       }
-      std::cout << fmt::format("{}\n", t["token"].get<std::string>());
+      std::cout << fmt::format("{}\n", text_field(t, "token"));
       std::cerr << fmt::format("token {} ({}, scope {}) created{}; the secret above is shown only now: store it\n",
-                               t["id"].get<std::string>(), t["name"].get<std::string>(), text_of(t["scope"]),
-                               t["expires_at"].is_null() ? "" : ", expires " + t["expires_at"].get<std::string>());
+                               text_field(t, "id"), text_field(t, "name"), text_field(t, "scope"),
+                               field(t, "expires_at").is_null() ? "" : ", expires " + text_field(t, "expires_at"));
     });
   }
   group->add_subcommand("list", "Tokens (never their secrets)")->callback([&ctx] {
     const auto answer = ctx.client().get("/api/v1/tokens");
     if (ctx.json()) return print_json(answer);
     std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}};
-    for (const auto& t : answer["tokens"]) {
-      rows.push_back({t["id"], t["name"], text_of(t["scope"]), t["created_at"], text_of(t["expires_at"]),
-                      text_of(t["last_used_at"]), text_of(t["revoked_at"])});
+    for (const auto& t : field(answer, "tokens")) {
+      rows.push_back({text_field(t, "id"), text_field(t, "name"), text_field(t, "scope"), text_field(t, "created_at"),
+                      text_field(t, "expires_at"), text_field(t, "last_used_at"), text_field(t, "revoked_at")});
     }
-    print_table(rows);
+    print_table(rows, {1});
   });
   {
     auto* cmd = group->add_subcommand("revoke", "Stop a token from working, at once");
@@ -52,7 +53,7 @@ void add_token_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, id] {
       const auto t = ctx.client().del_json("/api/v1/tokens/" + url_encode(*id));
       if (ctx.json()) return print_json(t);
-      std::cout << fmt::format("token {} ({}) revoked\n", t["id"].get<std::string>(), t["name"].get<std::string>());
+      std::cout << fmt::format("token {} ({}) revoked\n", text_field(t, "id"), text_field(t, "name"));
     });
   }
 }

@@ -96,17 +96,19 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("retry", "Re-run only what failed in a run (dbt retry)");
     auto id = std::make_shared<std::string>();
     auto wait = std::make_shared<bool>(false);
-    cmd->add_option("RUN", *id, "The failed run's id")->required();
+    cmd->add_option("RUN", *id, "The failed run's id, or 6 or more of its first characters")->required();
     cmd->add_flag("--wait", *wait, "Follow the retry to its end (exit codes as for trigger --wait)");
     cmd->callback([&ctx, id, wait] {
-      const auto answer = ctx.client().post("/api/v1/runs/" + url_encode(*id) + "/retry");
-      const std::string run_id = answer["job_run_id"];
+      const Client client = ctx.client();
+      const std::string source = text_field(resolve_run(client, *id), "id");
+      const auto answer = client.post("/api/v1/runs/" + url_encode(source) + "/retry");
+      const std::string run_id = text_field(answer, "job_run_id");
       if (*wait) {
         ctx.exit_code = wait_for_run(ctx, run_id, {});
       } else if (ctx.json()) {
         print_json(answer);
       } else {
-        std::cout << fmt::format("retrying as {} (run {})\n", answer["job_name"].get<std::string>(), run_id);
+        std::cout << fmt::format("retrying as {} (run {})\n", text_field(answer, "job_name"), run_id);
       }
     });
   }

@@ -14,16 +14,15 @@ std::string job_path(const JobRef& ref) {
 }
 
 void print_delivery_line(const nlohmann::json& d) {
-  const auto& attempts = d["attempts"];
+  const auto& attempts = field(d, "attempts");
   std::string last = "-";
-  if (!attempts.empty()) {
+  if (attempts.is_array() && !attempts.empty()) {
     const auto& a = attempts.back();
-    last = a["status_code"].is_null() ? text_of(a["error"]) : "HTTP " + a["status_code"].dump();
-    last += fmt::format(" in {} ms", a["latency_ms"].dump());
+    last = field(a, "status_code").is_null() ? text_field(a, "error") : "HTTP " + text_field(a, "status_code");
+    last += fmt::format(" in {} ms", text_field(a, "latency_ms"));
   }
-  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", d["id"].get<std::string>(),
-                           d["event"].get<std::string>(), d["status"].get<std::string>(),
-                           d["attempt_count"].dump(), last, text_of(d["run_id"]));
+  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", text_field(d, "id"), text_field(d, "event"),
+                           text_field(d, "status"), text_field(d, "attempt_count"), last, text_field(d, "run_id"));
 }
 }  // namespace
 
@@ -37,7 +36,7 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, job] {
       const Client client = ctx.client();
       const auto answer = client.get(job_path(resolve_job(client, *job)) + "/webhook/secret");
-      ctx.json() ? print_json(answer) : void(std::cout << answer["secret"].get<std::string>() << "\n");
+      ctx.json() ? print_json(answer) : void(std::cout << text_field(answer, "secret") << "\n");
     });
   }
   {
@@ -50,8 +49,9 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
       const Client client = ctx.client();
       const auto answer = client.get(job_path(resolve_job(client, *job)) + "/deliveries?limit=" + std::to_string(*limit));
       if (ctx.json()) return print_json(answer);
-      if (answer["deliveries"].empty()) std::cout << "no deliveries yet\n";
-      for (const auto& d : answer["deliveries"]) print_delivery_line(d);
+      const auto& deliveries = field(answer, "deliveries");
+      if (deliveries.empty()) std::cout << "no deliveries yet\n";
+      for (const auto& d : deliveries) print_delivery_line(d);
     });
   }
   {
@@ -61,7 +61,7 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, id] {
       const auto d = ctx.client().post("/api/v1/deliveries/" + url_encode(*id) + "/redeliver");
       if (ctx.json()) return print_json(d);
-      std::cout << fmt::format("delivery {} queued again; see dagctl webhook deliveries JOB\n", d["id"].get<std::string>());
+      std::cout << fmt::format("delivery {} queued again; see dagctl webhook deliveries JOB\n", text_field(d, "id"));
     });
   }
   {
@@ -73,7 +73,7 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
       const auto d = client.post(job_path(resolve_job(client, *job)) + "/webhook/test");
       if (ctx.json()) return print_json(d);
       std::cout << fmt::format("test delivery {} queued to {}; see dagctl webhook deliveries {}\n",
-                               d["id"].get<std::string>(), d["url"].get<std::string>(), *job);
+                               text_field(d, "id"), text_field(d, "url"), *job);
     });
   }
 }

@@ -13,7 +13,7 @@ _dagctl_value_options=" --socket -o --output --data-dir --listen --dbt --max-par
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
-  --exclude --job --status --limit --expires-in --scope --path --unset-env "
+  --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -46,7 +46,7 @@ _dagctl_options() {
         "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password"
       ;;
     trigger) echo "-s --select --exclude --command --wait -q --quiet" ;;
-    runs) echo "--job --status --limit" ;;
+    runs) echo "--project --job --status --since --limit --before" ;;
     logs) echo "-f --follow" ;;
     retry) echo "--wait" ;;
     "token create") echo "--name --expires-in --scope" ;;
@@ -144,7 +144,17 @@ _dagctl_timezones() {
 _dagctl_values() {
   case $1 in
     -o | --output) _dagctl_add text json ;;
-    --status) _dagctl_add queued running success partial failed error cancelled ;;
+    --status)
+      # A comma list, as --webhook-events.
+      local sprefix="" sword=$cur s
+      case $cur in *,*) sprefix=${cur%,*}, sword=${cur##*,} ;; esac
+      for s in queued running success partial failed error cancelled; do
+        [[ $s == "$sword"* ]] && COMPREPLY+=("$sprefix$s")
+      done
+      compopt -o nospace 2>/dev/null
+      ;;
+    --since) _dagctl_add 1h 24h 7d 30d ;;
+    --before) _dagctl_add_from run ;;
     --scope) _dagctl_add read trigger admin ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
     --webhook-auth) _dagctl_add none airflow_jwt basic ;;

@@ -13,7 +13,7 @@ set -g __dagctl_value_options --socket -o --output --data-dir --listen --dbt --m
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
-    -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env
+    -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
@@ -221,8 +221,11 @@ complete -c dagctl -n '__dagctl_at trigger' -s q -l quiet -d 'With --wait: print
 
 # runs, run show, logs, cancel, retry
 complete -c dagctl -n '__dagctl_at runs' -l job -x -a '(__dagctl_ask job)' -d 'Only runs of this job'
-complete -c dagctl -n '__dagctl_at runs' -l status -x -a 'queued running success partial failed error cancelled' -d 'Only runs with this status'
+complete -c dagctl -n '__dagctl_at runs' -l project -x -a '(__dagctl_ask project)' -d 'Only runs of this project'
+complete -c dagctl -n '__dagctl_at runs' -l status -x -a 'queued running success partial failed error cancelled' -d 'Only runs with these statuses (a comma list)'
+complete -c dagctl -n '__dagctl_at runs' -l since -x -a '1h 24h 7d 30d' -d 'Only runs created since (24h, 7d, 2026-12-01, RFC 3339)'
 complete -c dagctl -n '__dagctl_at runs' -l limit -x -d 'How many (1-1000)'
+complete -c dagctl -n '__dagctl_at runs' -l before -x -a '(__dagctl_ask run)' -d 'Only runs older than this run (the next page)'
 complete -c dagctl -n '__dagctl_at run' -a show -d "A run's status, times, command and results"
 complete -c dagctl -n '__dagctl_at run show; or __dagctl_at logs; or __dagctl_at cancel; or __dagctl_at retry' -a '(__dagctl_ask run)' -d Run
 complete -c dagctl -n '__dagctl_at logs' -s f -l follow -d 'Keep printing until the run ends'

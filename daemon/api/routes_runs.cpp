@@ -1,12 +1,16 @@
 // Runs: list and page, show, cancel, retry, and a run's log and artifacts.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <ios>
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/limits.hpp"
+#include "common/since.hpp"
 #include "daemon/api/artifacts.hpp"
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/log_stream.hpp"
@@ -18,6 +22,44 @@ namespace dagctl::daemon::api {
 
 using nlohmann::json;
 
+namespace {
+
+// "failed,error" -> both; an unknown word is a 400 that names it.
+std::vector<common::RunStatus> status_list(const std::string& text) {
+  std::vector<common::RunStatus> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    const auto word = text.substr(start, comma - start);
+    const auto status = common::parse_run_status(word);
+    if (!status) {
+      throw service::bad_request("unknown status " + common::quote(word) +
+                                 "; use queued, running, success, partial, failed, error or cancelled "
+                                 "(several: status=failed,error)");
+    }
+    if (std::find(out.begin(), out.end(), *status) == out.end()) out.push_back(*status);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Run ids are URL-safe; a prefix names a run only from 6 characters on (docs/api.md).
+std::string id_prefix(const std::string& text) {
+  constexpr size_t kMinPrefix = 6;
+  constexpr size_t kMaxPrefix = 64;
+  const bool url_safe = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '~';
+  });
+  if (text.size() < kMinPrefix || text.size() > kMaxPrefix || !url_safe) {
+    throw service::bad_request("'id_prefix' must be 6 to 64 characters of a run id (letters, digits, - _ . ~); got " +
+                               common::quote(text));
+  }
+  return text;
+}
+
+}  // namespace
+
 void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir) {
   const std::string run = "/api/v1/runs/{run_id}";
   table.add("GET", "/api/v1/runs", Scope::read, [&service](const Call& call, httplib::Response& res, const PathParams&) {
@@ -25,13 +67,15 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
     filter.job_id = query_param(call, "job_id");
     filter.project_id = query_param(call, "project_id");
     if (filter.project_id) filter.project_id = service.get_project(*filter.project_id).id;
-    if (auto status = query_param(call, "status")) {
-      filter.status = common::parse_run_status(*status);
-      if (!filter.status) {
-        throw service::bad_request("unknown status '" + *status +
-                          "'; use queued, running, success, partial, failed, error or cancelled");
+    if (auto status = query_param(call, "status")) filter.statuses = status_list(*status);
+    if (auto since = query_param(call, "since")) {
+      filter.created_since = common::parse_since(*since, common::now());
+      if (!filter.created_since) {
+        throw service::bad_request("'since' must be an RFC 3339 time such as 2026-12-06T10:00:00Z or an age such "
+                                   "as 90m, 24h or 7d; got " + common::quote(*since));
       }
     }
+    if (auto prefix = query_param(call, "id_prefix")) filter.id_prefix = id_prefix(*prefix);
     filter.limit = limit_param(call);
     if (auto before = query_param(call, "before")) {
       const auto cursor = service.get_run(*before);

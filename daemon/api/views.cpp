@@ -139,6 +139,8 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"job_id", r.job_id},
       {"project_id", r.project_id},
       {"job_name", r.job_name},
+      {"project_name", r.project_name},
+      {"job_current_name", opt(r.job_current_name)},
       {"status", common::to_string(r.status)},
       {"triggered_by", r.triggered_by},
       {"command", r.command},

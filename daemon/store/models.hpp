@@ -65,7 +65,7 @@ struct Run {
   std::int64_t seq = 0;  // insertion order: the queue's order and "newest first"
   std::string job_id;
   std::string project_id;
-  std::string job_name;
+  std::string job_name;  // the run's own name: "<job>-<triggered_by>-<stamp>"
   RunStatus status = RunStatus::queued;
   std::string triggered_by = "manual";
   std::string command;
@@ -80,6 +80,9 @@ struct Run {
   // The dbt process while running, so a restarted daemon can stop a left-over one.
   int pid = 0;
   std::int64_t pid_start_ticks = 0;
+  // Read with the run, never written: the names its project and job have now.
+  std::string project_name;
+  std::optional<std::string> job_current_name;  // nullopt once the job is deleted
 };
 
 // What a token may do over TCP (docs/api.md, Token scopes). Ordered: each scope includes
@@ -143,7 +146,9 @@ struct DeliveryAttempt {
 struct RunFilter {
   std::optional<std::string> job_id;
   std::optional<std::string> project_id;
-  std::optional<RunStatus> status;
+  std::vector<RunStatus> statuses;       // any of these; empty: every status
+  std::optional<TimePoint> created_since;  // created at or after
+  std::optional<std::string> id_prefix;  // ids that start with it
   std::optional<std::int64_t> before_seq;
   int limit = 20;
 };

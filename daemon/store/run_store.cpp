@@ -11,7 +11,9 @@ namespace {
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
-    "pid_start_ticks FROM runs";
+    "pid_start_ticks, "
+    "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
+    "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
 
 Run read_run(SQLite::Statement& s) {
   Run r;
@@ -33,6 +35,8 @@ Run read_run(SQLite::Statement& s) {
   r.results = nlohmann::json::parse(s.getColumn("results_json").getString());
   r.pid = s.getColumn("pid").getInt();
   r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
+  r.project_name = s.getColumn("project_name").getString();
+  r.job_current_name = sql::opt_text(s.getColumn("job_current_name"));
   return r;
 }
 
@@ -95,13 +99,24 @@ std::vector<Run> RunStore::list(const RunFilter& f) {
   std::string where = " WHERE 1=1";
   if (f.job_id) where += " AND job_id = :job";
   if (f.project_id) where += " AND project_id = :project";
-  if (f.status) where += " AND status = :status";
+  if (!f.statuses.empty()) {
+    where += " AND status IN (";
+    for (size_t i = 0; i < f.statuses.size(); ++i) where += (i ? ", :status" : ":status") + std::to_string(i);
+    where += ")";
+  }
+  if (f.created_since) where += " AND created_at >= :since";
+  if (f.id_prefix) where += " AND substr(id, 1, length(:prefix)) = :prefix";
   if (f.before_seq) where += " AND seq < :before";
   ReadLock lock(db_);
   auto s = lock.statement(kSelect + where + " ORDER BY seq DESC LIMIT :limit");
   if (f.job_id) s->bind(":job", *f.job_id);
   if (f.project_id) s->bind(":project", *f.project_id);
-  if (f.status) s->bind(":status", std::string(common::to_string(*f.status)));
+  for (size_t i = 0; i < f.statuses.size(); ++i) {
+    const std::string name = ":status" + std::to_string(i);
+    s->bind(name.c_str(), std::string(common::to_string(f.statuses[i])));
+  }
+  if (f.created_since) s->bind(":since", common::to_millis(*f.created_since));
+  if (f.id_prefix) s->bind(":prefix", *f.id_prefix);
   if (f.before_seq) s->bind(":before", *f.before_seq);
   s->bind(":limit", f.limit);
   return read_runs(*s);

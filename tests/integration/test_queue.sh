@@ -92,7 +92,7 @@ assert_eq "[\"$a2\", \"$a1\"]" "$(dagctl -o json runs --job A/default | json '[r
 assert_eq "[\"$b1\", \"$a2\"]" "$(dagctl -o json runs --limit 2 | json '[r["id"] for r in d["runs"]]')" \
   "dagctl runs --limit 2 shows the 2 newest"
 table=$(dagctl runs)
-assert_contains "$(echo "$table" | sed -n 2p)" "$b1" "dagctl runs (text) shows the newest run first"
+assert_contains "$(echo "$table" | sed -n 2p)" "${b1:0:12}" "dagctl runs (text) shows the newest run first, by its short id"
 assert_contains "$(echo "$table" | sed -n 2p)" "running" "and its status"
 
 release "$a1"

@@ -320,7 +320,7 @@ TEST_F(CliRequestsTest, ADaemonErrorIsOneLineAndExitCode2) {
              400);
   const auto bad = dagctl({"job", "update", "shop/nightly", "--schedule", "every day"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "dagctl: error: schedule 'every day' is not a cron expression\n");
+  EXPECT_EQ(bad.err, "dagctl: error: --schedule 'every day' is not a cron expression\n");  // said in flags
   EXPECT_EQ(bad.out, "");
 
   const auto missing = dagctl({"project", "show", "nope"});  // the fake answers 404 with its error JSON
@@ -344,6 +344,256 @@ TEST_F(CliRequestsTest, NoDaemonOnTheSocketSaysHowToStartOne) {
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_NE(outcome.err.find("cannot reach dagctld"), std::string::npos) << outcome.err;
   EXPECT_NE(outcome.err.find("dagctl daemon start"), std::string::npos) << outcome.err;
+}
+
+// --- history: dagctl runs, RUN prefixes, did-you-mean, errors in flags, -o json ---------
+
+const std::string kRunA = "7490eda2-674d-4ffa-972a-75f38dfcff6e";
+const std::string kRunB = "7490eda2-9999-4ffa-972a-75f38dfcff6e";  // shares kRunA's first 8 characters
+const std::string kRunC = "edadfd47-a51c-4299-bbc5-426e42939b14";
+
+json sample_run(const std::string& id, const std::string& status, const std::string& job = "nightly") {
+  return {{"id", id},
+          {"job_id", "job-" + job},
+          {"project_id", "prj-shop"},
+          {"project_name", "shop"},
+          {"job_name", job + "-manual-20261206-100000"},
+          {"job_current_name", job},
+          {"status", status},
+          {"triggered_by", "manual"},
+          {"command", "dbt build"},
+          {"command_override", nullptr},
+          {"retry_of", nullptr},
+          {"created_at", "2026-12-06T10:00:00Z"},
+          {"start_time", "2026-12-06T10:00:01Z"},
+          {"end_time", "2026-12-06T10:01:16Z"},
+          {"duration_seconds", 75.3},
+          {"exit_code", 1},
+          {"error_message", nullptr},
+          {"results", json::object()}};
+}
+
+// The one GET of the runs list a command made ("" when none).
+std::string runs_query(const std::vector<Recorded>& requests) {
+  std::string out;
+  for (const auto& r : requests) {
+    if (r.method == "GET" && r.path.rfind("/api/v1/runs?", 0) == 0) {
+      EXPECT_EQ(out, "") << "two list requests";
+      out = r.path;
+    }
+  }
+  return out;
+}
+
+TEST_F(CliRequestsTest, RunsSendsTheFiltersAndShowsNamesShortIdsAndTheNextPage) {
+  daemon_.on("GET", "/api/v1/runs",
+             {{"runs", json::array({sample_run(kRunA, "failed"), sample_run(kRunC, "error", "default")})},
+              {"next", kRunC}});
+  const auto outcome = dagctl({"runs", "--project", "shop", "--job", "nightly", "--status", "failed,error",
+                               "--since", "24h", "--limit", "2"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(runs_query(daemon_.requests()),
+            "/api/v1/runs?job_id=job-nightly&limit=2&project_id=shop&since=24h&status=failed,error");
+  const auto header = outcome.out.substr(0, outcome.out.find('\n'));
+  EXPECT_EQ(header.substr(0, 14), "RUN           ") << outcome.out;  // 12-character ids
+  for (const char* column : {"PROJECT", "JOB", "STATUS", "BY", "CREATED", "DURATION"}) {
+    EXPECT_NE(header.find(column), std::string::npos) << column;
+  }
+  EXPECT_NE(outcome.out.find("7490eda2-674  shop"), std::string::npos) << outcome.out;
+  EXPECT_EQ(outcome.out.find(kRunA), std::string::npos) << "the whole id in a table";
+  EXPECT_NE(outcome.out.find("nightly"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("1m15s"), std::string::npos) << outcome.out;
+  EXPECT_EQ(count_lines(outcome.out), 3u) << outcome.out;  // piped: no line is cut or wrapped
+  EXPECT_EQ(outcome.err,
+            "more: dagctl runs --project shop --job nightly --status failed,error --since 24h --limit 2 "
+            "--before edadfd47-a51\n");
+}
+
+TEST_F(CliRequestsTest, RunsWithoutRunsSaysSo) {
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array()}, {"next", nullptr}});
+  auto outcome = dagctl({"runs"});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_NE(outcome.err.find("no runs yet; start one with: dagctl trigger"), std::string::npos) << outcome.err;
+  outcome = dagctl({"runs", "--status", "failed"});
+  EXPECT_NE(outcome.err.find("no runs match"), std::string::npos) << outcome.err;
+  EXPECT_EQ(dagctl({"runs", "--since", "last week"}).exit_code, 2);
+  EXPECT_EQ(dagctl({"runs", "--status", "broken"}).exit_code, 2);
+}
+
+TEST_F(CliRequestsTest, ARunIsNamedByAUniquePrefix) {
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunA, "running")})}, {"next", nullptr}});
+  daemon_.on("POST", "/api/v1/runs/" + kRunA + "/cancel", sample_run(kRunA, "running"));
+  const auto show = dagctl({"run", "show", "7490eda2-6"});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(runs_query(daemon_.requests()), "/api/v1/runs?id_prefix=7490eda2-6&limit=10");
+  EXPECT_NE(show.out.find("id:           " + kRunA), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("project:      shop"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("job:          nightly"), std::string::npos) << show.out;
+
+  const auto cancel = dagctl({"cancel", "7490eda2"});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_EQ(only_change().path, "/api/v1/runs/" + kRunA + "/cancel");
+  EXPECT_NE(cancel.out.find("stopping run " + kRunA), std::string::npos) << cancel.out;
+}
+
+TEST_F(CliRequestsTest, AnAmbiguousPrefixListsTheCandidatesAndChangesNothing) {
+  daemon_.on("GET", "/api/v1/runs",
+             {{"runs", json::array({sample_run(kRunB, "failed"), sample_run(kRunA, "failed")})}, {"next", nullptr}});
+  for (const auto& args : std::vector<std::vector<std::string>>{{"cancel", "7490eda2"}, {"retry", "7490eda2"}}) {
+    const auto outcome = dagctl(args);
+    EXPECT_EQ(outcome.exit_code, 2);
+    EXPECT_EQ(count_lines(outcome.err), 1u) << outcome.err;
+    EXPECT_NE(outcome.err.find("'7490eda2' is ambiguous"), std::string::npos) << outcome.err;
+    EXPECT_NE(outcome.err.find(kRunA), std::string::npos) << outcome.err;
+    EXPECT_NE(outcome.err.find(kRunB), std::string::npos) << outcome.err;
+  }
+  EXPECT_TRUE(daemon_.changes().empty());
+  // A whole id wins over the ids it is a prefix of.
+  daemon_.on("GET", "/api/v1/runs",
+             {{"runs", json::array({sample_run(kRunA + "-2", "failed"), sample_run(kRunA, "failed")})},
+              {"next", nullptr}});
+  const auto exact = dagctl({"-o", "json", "run", "show", kRunA});
+  EXPECT_EQ(exact.exit_code, 0) << exact.err;
+  EXPECT_EQ(json::parse(exact.out)["id"], kRunA);
+}
+
+TEST_F(CliRequestsTest, AShortOrUnknownRunIdIsRefused) {
+  const auto short_id = dagctl({"run", "show", "7490e"});
+  EXPECT_EQ(short_id.exit_code, 2);
+  EXPECT_NE(short_id.err.find("too short: give at least 6 characters"), std::string::npos) << short_id.err;
+  EXPECT_TRUE(daemon_.requests().empty());
+  // A daemon that ignored id_prefix answers other runs: none of them is taken.
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunC, "failed")})}, {"next", nullptr}});
+  const auto unknown = dagctl({"cancel", "7490eda2"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no run '7490eda2'"), std::string::npos) << unknown.err;
+  EXPECT_TRUE(daemon_.changes().empty());
+}
+
+TEST_F(CliRequestsTest, AMistypedCommandOrFlagGetsASuggestion) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::vector<Case> cases = {
+      {{"trgger"}, "dagctl: error: unknown command 'trgger'; did you mean 'trigger'?\n"},
+      {{"run", "shwo", "abcdef"}, "dagctl: error: unknown command 'shwo' for 'dagctl run'; did you mean 'show'?\n"},
+      {{"job", "lsit"}, "dagctl: error: unknown command 'lsit' for 'dagctl job'; did you mean 'list'?\n"},
+      {{"runs", "--limt", "5"}, "dagctl: error: unknown flag '--limt' for 'dagctl runs'; did you mean '--limit'?\n"},
+      {{"deploy"}, "dagctl: error: unknown command 'deploy'; see dagctl --help\n"},
+  };
+  for (const auto& c : cases) {
+    const auto outcome = dagctl(c.args);
+    EXPECT_EQ(outcome.exit_code, 2) << c.args[0];
+    EXPECT_EQ(outcome.err, c.err);
+    EXPECT_EQ(outcome.out, "");
+  }
+  EXPECT_TRUE(daemon_.requests().empty());
+}
+
+TEST_F(CliRequestsTest, ABareCommandPrintsItsHelp) {
+  const auto bare = dagctl({});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.out.find("Subcommands:"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("trigger"), std::string::npos) << bare.out;
+  EXPECT_EQ(bare.err, "");
+  const auto group = dagctl({"job"});
+  EXPECT_EQ(group.exit_code, 2);
+  EXPECT_NE(group.out.find("update"), std::string::npos) << group.out;
+  // A missing argument still names the command to ask for help.
+  const auto missing = dagctl({"run", "show"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("see dagctl run show --help"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliRequestsTest, JobErrorsNameTheFlags) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"field 'timeout_seconds' must be between 1 and 604800 (a week), or null for none",
+       "--timeout must be between 1 and 604800 (a week), or null for none"},
+      {"webhook_events may hold only completed, failed, partial and cancelled; got 'x'",
+       "--webhook-events may hold only completed, failed, partial and cancelled; got 'x'"},
+      {"command: the character ';' is not allowed (no shell runs here; pass one dbt command)",
+       "--command: the character ';' is not allowed (no shell runs here; pass one dbt command)"},
+      {"job name 'a b' is not valid: use 1-64 letters", "--name 'a b' is not valid: use 1-64 letters"},
+      {"webhook_auth of type basic needs 'password'", "--webhook-auth of type basic needs 'password'"},
+  };
+  for (const auto& [daemon_says, cli_says] : cases) {
+    daemon_.on("PATCH", "/api/v1/projects/prj-shop/jobs/job-nightly",
+               {{"error", {{"code", "invalid_request"}, {"message", daemon_says}}}}, 400);
+    const auto outcome = dagctl({"job", "update", "shop/nightly", "--enabled", "true"});
+    EXPECT_EQ(outcome.exit_code, 2);
+    EXPECT_EQ(outcome.err, "dagctl: error: " + cli_says + "\n");
+  }
+  // A message that names no field, about the one flag given, gets that flag in front.
+  daemon_.on("PATCH", "/api/v1/projects/prj-shop/jobs/job-nightly",
+             {{"error", {{"code", "invalid_request"}, {"message", "unknown time zone 'Mars/Base'"}}}}, 400);
+  EXPECT_EQ(dagctl({"job", "update", "shop/nightly", "--timezone", "Mars/Base"}).err,
+            "dagctl: error: --timezone: unknown time zone 'Mars/Base'\n");
+  EXPECT_EQ(dagctl({"job", "update", "shop/nightly", "--timezone", "Mars/Base", "--enabled", "true"}).err,
+            "dagctl: error: unknown time zone 'Mars/Base'\n");
+}
+
+TEST_F(CliRequestsTest, EveryCommandPrintsOneJsonDocument) {
+  const std::string job = "/api/v1/projects/prj-shop/jobs/job-nightly";
+  const json shop = {{"id", "prj-shop"}, {"name", "shop"}, {"path", "/home/ana/shop"}, {"jobs", json::array()}};
+  const json delivery = {{"id", "dlv_1"}, {"event", "job.test"}, {"status", "pending"}, {"url", "http://x/"},
+                         {"attempts", json::array()}, {"attempt_count", 0}, {"run_id", nullptr}};
+  const json token = {{"id", "tok_1"}, {"name", "ci"}, {"scope", "read"}, {"token", "dctl_x"}, {"expires_at", nullptr}};
+  daemon_.on("GET", "/api/v1/daemon", {{"version", "test"}});
+  daemon_.on("GET", "/api/v1/org", {{"id", "org_1"}, {"name", "default"}});
+  daemon_.on("GET", "/api/v1/projects/shop", shop);
+  daemon_.on("POST", "/api/v1/projects", shop, 201);
+  daemon_.on("DELETE", "/api/v1/projects/shop", nullptr, 204);
+  daemon_.on("GET", "/api/v1/projects/prj-shop/jobs", {{"jobs", json::array({job_json("job-nightly", "nightly", "dbt build")})}});
+  daemon_.on("POST", "/api/v1/projects/prj-shop/jobs", job_json("job-weekly", "weekly", "dbt build"), 201);
+  daemon_.on("DELETE", job, nullptr, 204);
+  daemon_.on("GET", job + "/webhook/secret", {{"secret", "whsec_x"}});
+  daemon_.on("GET", job + "/deliveries", {{"deliveries", json::array({delivery})}});
+  daemon_.on("POST", job + "/webhook/test", delivery);
+  daemon_.on("POST", "/api/v1/deliveries/dlv_1/redeliver", delivery);
+  daemon_.on("GET", "/api/v1/tokens", {{"tokens", json::array({token})}});
+  daemon_.on("POST", "/api/v1/tokens", token, 201);
+  daemon_.on("DELETE", "/api/v1/tokens/tok_1", token);
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunA, "failed")})}, {"next", nullptr}});
+  daemon_.on("POST", "/api/v1/runs/" + kRunA + "/cancel", sample_run(kRunA, "cancelled"));
+  daemon_.on("POST", "/api/v1/runs/" + kRunA + "/retry",
+             {{"job_run_id", kRunC}, {"job_id", "job-nightly"}, {"job_name", "nightly-retry-20261206-100000"}});
+  const std::vector<std::vector<std::string>> commands = {
+      {"status"},
+      {"org", "show"},
+      {"project", "add", dir_.file("shop")},
+      {"project", "list"},
+      {"project", "show", "shop"},
+      {"project", "remove", "shop"},
+      {"job", "list"},
+      {"job", "show", "shop/nightly"},
+      {"job", "create", "shop", "--name", "weekly", "--command", "dbt build"},
+      {"job", "update", "shop/nightly", "--enabled", "false"},
+      {"job", "delete", "shop/nightly"},
+      {"trigger", "shop/nightly"},
+      {"retry", "7490eda2"},
+      {"runs"},
+      {"run", "show", "7490eda2"},
+      {"cancel", "7490eda2"},
+      {"token", "create", "--name", "ci"},
+      {"token", "list"},
+      {"token", "revoke", "tok_1"},
+      {"webhook", "secret", "shop/nightly"},
+      {"webhook", "deliveries", "shop/nightly"},
+      {"webhook", "redeliver", "dlv_1"},
+      {"webhook", "test", "shop/nightly"},
+  };
+  for (auto args : commands) {
+    const std::string name = args[0] + (args.size() > 1 ? " " + args[1] : "");
+    args.insert(args.begin(), {"-o", "json"});
+    const auto outcome = dagctl(args);
+    EXPECT_EQ(outcome.exit_code, 0) << name << ": " << outcome.err;
+    json document;
+    EXPECT_NO_THROW(document = json::parse(outcome.out)) << name << ": " << outcome.out;
+    EXPECT_TRUE(document.is_object()) << name << ": " << outcome.out;
+    EXPECT_EQ(outcome.err, "") << name;
+  }
 }
 
 }  // namespace

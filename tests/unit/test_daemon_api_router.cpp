@@ -380,3 +380,62 @@ TEST_F(RouterTest, ArtifactsAreStreamedFromTheRunsTargetFolder) {
 }
 
 }  // namespace
+
+namespace {
+
+// GET `path` on the socket with query parameters, as httplib hands them over parsed.
+Answer get_with_query(const api::Router& router, const std::string& path, const httplib::Params& params) {
+  httplib::Request req;
+  req.method = "GET";
+  req.path = path;
+  req.params = params;
+  httplib::Response res;
+  router.handle(req, res, Listener::unix_socket);
+  return {res.status, res.body, res.headers};
+}
+
+std::vector<std::string> run_ids(const Answer& answer) {
+  std::vector<std::string> out;
+  const json page = answer.body_json();  // held: a range-for over a temporary's member would dangle
+  for (const auto& r : page["runs"]) out.push_back(r["id"].get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_F(RouterTest, RunsAreListedByStatusesAgeAndIdPrefixWithTheirNames) {
+  const auto [project_id, job_id] = add_project();
+  const std::string trigger = "/api/v1/projects/" + project_id + "/jobs/" + job_id + "/trigger";
+  const auto first = socket({"POST", trigger}).body_json()["job_run_id"].get<std::string>();
+  const auto second = socket({"POST", trigger}).body_json()["job_run_id"].get<std::string>();
+  const std::vector<std::string> both = {second, first};
+
+  auto list = [this](const httplib::Params& params) { return get_with_query(router_, "/api/v1/runs", params); };
+  const auto all = list({{"status", "queued,failed"}});
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(run_ids(all), both);
+  const json page = all.body_json();
+  for (const auto& r : page["runs"]) {
+    EXPECT_EQ(r["project_name"], "shop");
+    EXPECT_EQ(r["job_current_name"], "default");
+  }
+  EXPECT_TRUE(run_ids(list({{"status", "failed,error"}})).empty());
+  const auto bad_status = list({{"status", "queued,bogus"}});
+  EXPECT_EQ(bad_status.status, 400);
+  EXPECT_NE(bad_status.error_message().find("'bogus'"), std::string::npos) << bad_status.body;
+
+  EXPECT_EQ(run_ids(list({{"since", "1h"}})), both);
+  EXPECT_EQ(run_ids(list({{"since", "2000-01-01T00:00:00Z"}})), both);
+  EXPECT_TRUE(run_ids(list({{"since", "2999-01-01T00:00:00+01:00"}})).empty());
+  const auto bad_since = list({{"since", "yesterday"}});
+  EXPECT_EQ(bad_since.status, 400);
+  EXPECT_NE(bad_since.error_message().find("24h"), std::string::npos) << bad_since.body;
+
+  EXPECT_EQ(run_ids(list({{"id_prefix", first}})), std::vector<std::string>{first});
+  const auto prefixed = run_ids(list({{"id_prefix", first.substr(0, 6)}}));
+  EXPECT_NE(std::find(prefixed.begin(), prefixed.end(), first), prefixed.end());
+  const auto short_prefix = list({{"id_prefix", first.substr(0, 5)}});
+  EXPECT_EQ(short_prefix.status, 400);
+  EXPECT_NE(short_prefix.error_message().find("6"), std::string::npos) << short_prefix.body;
+  EXPECT_EQ(list({{"id_prefix", "abc%_*"}}).status, 400);
+}

@@ -105,7 +105,7 @@ TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
   EXPECT_TRUE(store().runs().list(by_project).empty());
 
   RunFilter by_status;
-  by_status.status = RunStatus::queued;
+  by_status.statuses = {RunStatus::queued};
   EXPECT_EQ(ids(store().runs().list(by_status)), (std::vector<std::string>{"n3", "n1", "d5", "d4", "d3", "d2"}));
   by_status.job_id = "job-default";
   by_status.limit = 2;
@@ -128,6 +128,56 @@ TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
   job_page.job_id = "job-default";
   job_page.before_seq = store().runs().find("d4")->seq;
   EXPECT_EQ(ids(store().runs().list(job_page)), (std::vector<std::string>{"d3", "d2", "d1"}));
+}
+
+TEST_F(RunStore, ListFiltersBySeveralStatusesAgeAndIdPrefix) {
+  add_shop();
+  const Job dflt = job("job-default");
+  const auto now = dagctl::common::now();
+  const std::vector<std::pair<std::string, std::int64_t>> runs = {
+      {"abcdef-old", 48 * 3600}, {"abcdef-1", 3600}, {"abcxyz-2", 60}, {"ffffff-3", 1}};
+  for (const auto& [id, age_seconds] : runs) {
+    auto r = make_run(id, dflt);
+    r.created_at = now - std::chrono::seconds(age_seconds);
+    store().runs().insert(r, 100);
+  }
+  ASSERT_TRUE(store().runs().finish("abcdef-1", RunStatus::failed, now, 1, "boom", json::object()));
+  ASSERT_TRUE(store().runs().finish("abcxyz-2", RunStatus::error, now, 2, "boom", json::object()));
+  ASSERT_TRUE(store().runs().finish("abcdef-old", RunStatus::failed, now, 1, "boom", json::object()));
+
+  RunFilter failing;
+  failing.statuses = {RunStatus::failed, RunStatus::error};
+  EXPECT_EQ(ids(store().runs().list(failing)), (std::vector<std::string>{"abcxyz-2", "abcdef-1", "abcdef-old"}));
+
+  RunFilter recent = failing;
+  recent.created_since = now - std::chrono::hours(24);
+  EXPECT_EQ(ids(store().runs().list(recent)), (std::vector<std::string>{"abcxyz-2", "abcdef-1"}));
+
+  RunFilter prefix;
+  prefix.id_prefix = "abcdef";
+  EXPECT_EQ(ids(store().runs().list(prefix)), (std::vector<std::string>{"abcdef-1", "abcdef-old"}));
+  prefix.id_prefix = "abc";
+  EXPECT_EQ(store().runs().list(prefix).size(), 3u);
+  prefix.id_prefix = "abcdef-1";  // a whole id is its own prefix
+  EXPECT_EQ(ids(store().runs().list(prefix)), (std::vector<std::string>{"abcdef-1"}));
+  prefix.id_prefix = "abc%";  // no LIKE wildcards
+  EXPECT_TRUE(store().runs().list(prefix).empty());
+}
+
+TEST_F(RunStore, ARunCarriesItsProjectsNameAndItsJobsCurrentName) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-nightly")), 100);
+  auto found = store().runs().find("r1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->project_name, "shop");
+  EXPECT_EQ(found->job_current_name, "nightly");
+  ASSERT_TRUE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  store().jobs().remove("job-nightly");
+  found = store().runs().find("r1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->project_name, "shop");
+  EXPECT_FALSE(found->job_current_name.has_value());  // the run stays; its job is gone
+  EXPECT_EQ(store().runs().list(RunFilter{}).front().project_name, "shop");
 }
 
 TEST_F(RunStore, RunsWithStatusAreInQueueOrder) {
