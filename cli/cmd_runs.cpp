@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/wait.hpp"
 
 namespace dagctl::cli {
 
@@ -70,13 +71,29 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     auto id = std::make_shared<std::string>();
     auto follow = std::make_shared<bool>(false);
     cmd->add_option("RUN", *id, "Run id")->required();
-    cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends");
+    cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends (Ctrl-C stops following)");
     cmd->callback([&ctx, id, follow] {
-      ctx.client().stream("/api/v1/runs/" + url_encode(*id) + "/logs" + (*follow ? "?follow=true" : ""),
-                          [](std::string_view chunk) {
-                            std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-                            std::cout.flush();
-                          });
+      // -o json: one document at the end, {"run_id", "log"} (docs/cli.md).
+      std::string log;
+      const auto collect = [&log](std::string_view chunk) { log.append(chunk); };
+      if (*follow) {
+        FollowOptions options;
+        options.whole_log = true;
+        options.on_interrupt = OnInterrupt::stop_following;
+        if (ctx.json()) options.collect = collect;
+        if (!follow_run(ctx, *id, options)) {
+          ctx.exit_code = kExitInterrupted;
+          return;
+        }
+      } else if (ctx.json()) {
+        ctx.client().stream("/api/v1/runs/" + url_encode(*id) + "/logs", collect);
+      } else {
+        ctx.client().stream("/api/v1/runs/" + url_encode(*id) + "/logs", [](std::string_view chunk) {
+          std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+          std::cout.flush();
+        });
+      }
+      if (ctx.json()) print_json({{"run_id", *id}, {"log", log}});
     });
   }
   {

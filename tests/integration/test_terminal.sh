@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The watch mode in a real terminal (docs/cli.md#watch-mode, #ctrl-c): `dagctl trigger
+# --wait` runs in detached tmux panes of 80 and 60 columns against a daemon with the real
+# dbt, on a copy of examples/shop plus a Python model that sleeps 6 s (added to the copy
+# only). While it runs, the pane shows the running node with its elapsed time and no row
+# is a stray status line; at the end every line fits the width. Then Ctrl-C: once cancels
+# the run (exit 2), twice stops waiting (exit 130, the run still ends cancelled), and with
+# --detach the run goes on. Needs tmux (scripts/install-deps).
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "SKIP: tmux is not installed (scripts/install-deps installs it): the terminal suite did not run"
+  finish
+  exit 0
+fi
+if [ -z "${DAGCTL_TEST_DBT:-}" ] || [ ! -x "$DAGCTL_TEST_DBT" ]; then
+  fail "DAGCTL_TEST_DBT ('${DAGCTL_TEST_DBT:-}') is not an executable dbt: run scripts/test, or configure with -DDAGCTL_TEST_DBT=\$(scripts/setup-dbt)"
+fi
+
+shop=$(copy_example shop)
+mkdir -p "$shop/models/slow"
+cat >"$shop/models/slow/slow_model.py" <<'PY'
+"""Sleeps long enough for the terminal suite to look at the status line."""
+import time
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    time.sleep(6)
+    return session.sql("select 1 as id")
+PY
+start_daemon --dbt "$DAGCTL_TEST_DBT" --stop-grace 1
+add_project "$shop" shop --env "SHOP_DUCKDB_PATH=$TEST_TMP/shop.duckdb" >/dev/null
+
+# A private tmux server (its socket in TEST_TMP: lib.sh's cleanup ends it with the rest).
+TMUX_SOCKET=$TEST_TMP/tmux.sock
+tmx() { tmux -S "$TMUX_SOCKET" -f /dev/null "$@"; }
+
+# The pane runs this: dagctl with the given arguments, then its exit code, then it stays
+# open so its screen can be read.
+cat >"$TEST_TMP/in-pane.sh" <<EOF2
+#!/usr/bin/env bash
+unset NO_COLOR
+export DAGCTL_SOCKET='$SOCK' TERM=tmux-256color LANG=C.UTF-8
+'$DAGCTL_BIN_DIR/dagctl' "\$@"
+echo "EXIT=\$?"
+exec sleep 600
+EOF2
+chmod +x "$TEST_TMP/in-pane.sh"
+
+SESSION=""
+# pane COLUMNS ARGS...: a new detached session of COLUMNS x 40 running dagctl ARGS.
+pane() {
+  local columns=$1
+  shift
+  SESSION="s$((++PANES))"
+  tmx new-session -d -s "$SESSION" -x "$columns" -y 40 "$TEST_TMP/in-pane.sh $(printf '%q ' "$@")"
+}
+PANES=0
+screen() { tmx capture-pane -p -t "$SESSION"; }          # the rows as shown
+screen_joined() { tmx capture-pane -p -J -t "$SESSION"; }  # wrapped rows joined: the lines printed
+screen_text() { screen_joined | tr '\n' ' ' | tr -s ' '; }  # as one line: messages wrapped at spaces read whole
+screen_has() { screen_text | grep -qE -- "$1"; }           # REGEX
+wait_screen() {  # REGEX WHAT [SECONDS]
+  wait_for "$2" "${3:-60}" screen_has "$1" || fail "$2; the pane shows:
+$(screen)"
+}
+pane_exit() { screen | sed -n 's/^EXIT=\([0-9]*\)$/\1/p'; }
+# The run a pane triggered: the newest (the pane's line names it too, wrapped at 60 columns).
+pane_run() { dagctl -o json runs --limit 1 | json 'd["runs"][0]["id"]'; }
+
+# A status line looks like "running 3/12 · slow_model 2s · 9s"; only the bottom row may be one.
+STATUS_ROW='^(queued|starting dbt|dbt is parsing|running|finishing)( [0-9]+/[0-9]+)?( · |$)'
+check_rows() {  # COLUMNS SNAPSHOT WHAT: no stray status rows, no line wider than the pane
+  local columns=$1 snapshot=$2 what=$3 strays long
+  # ($(...) dropped the empty rows below the last one.)
+  strays=$(head -n -1 <<<"$snapshot" | grep -cE "$STATUS_ROW" || true)
+  [ "$strays" == 0 ] || fail "$what: $strays status rows above the bottom one:
+$snapshot"
+  long=$(PYTHONIOENCODING=utf-8 python3 -c 'import sys; w = int(sys.argv[1]); [print(l) for l in sys.stdin.read().splitlines() if len(l) > w]' \
+    "$columns" <<<"$snapshot")
+  [ -z "$long" ] || fail "$what: lines wider than $columns columns (they wrapped):
+$long"
+  pass "$what: one status line at most, at the bottom ('$(tail -n 1 <<<"$snapshot")'), nothing wider than $columns columns"
+}
+
+watch_build() {  # COLUMNS: a whole build with the slow model, watched in a pane that wide
+  local columns=$1 during after run
+  pane "$columns" trigger shop/default --wait --command "dbt build"
+  wait_screen 'slow_model [0-9]+s' "the $columns-column pane to show the running slow_model with its time"
+  during=$(screen_joined)
+  assert_contains "$(screen)" "slow_model" "$columns columns: the running node is on the status line"
+  grep -qE "$STATUS_ROW" <<<"$(screen)" || fail "$columns columns: no status line while the slow model runs:
+$(screen)"
+  pass "$columns columns: the status line shows the phase while the slow model runs"
+  [ -z "${DAGCTL_TEST_SCREENS:-}" ] || printf '%s\n' "--- $columns columns, during:" "$during" >>"$DAGCTL_TEST_SCREENS"
+  check_rows "$columns" "$during" "$columns columns, while the slow model runs"
+  wait_screen 'EXIT=[0-9]' "the $columns-column run to end" 120
+  after=$(screen_joined)
+  [ -z "${DAGCTL_TEST_SCREENS:-}" ] || printf '%s\n' "--- $columns columns, after:" "$after" >>"$DAGCTL_TEST_SCREENS"
+  assert_eq 0 "$(pane_exit)" "$columns columns: trigger --wait exits 0"
+  assert_contains "$after" " success in " "$columns columns: the summary is shown"
+  grep -qE '[0-9]+ of [0-9]+ (OK|PASS) ' <<<"$after" || fail "$columns columns: no node lines as dbt prints them:
+$after"
+  pass "$columns columns: finished nodes are printed as dbt prints them"
+  check_rows "$columns" "$after" "$columns columns, after the end"
+  assert_not_contains "$after" "·" "$columns columns: the status line is gone after the end"
+  run=$(pane_run)
+  wait_status "$run" success
+}
+
+watch_build 80
+watch_build 60
+
+# --- Ctrl-C once: the run is cancelled, the wait follows it to its end, exit 2 --------------
+SLOW_ONLY="dbt run --select slow_model"
+pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
+wait_screen 'slow_model [0-9]+s' "the slow model to run"
+run=$(pane_run)
+[ -n "$run" ] || fail "the pane does not name its run: $(screen)"
+tmx send-keys -t "$SESSION" C-c
+wait_screen "cancelling run $run" "the pane to say it cancels the run" 10
+pass "Ctrl-C says it cancels the run"
+assert_contains "$(screen_text)" "press Ctrl-C again to stop waiting" "it says what a second Ctrl-C does"
+wait_screen 'EXIT=[0-9]' "the cancelled run's wait to end" 60
+assert_eq 2 "$(pane_exit)" "trigger --wait exits 2 after a Ctrl-C cancelled the run"
+assert_eq cancelled "$(status_of "$run")" "the run ended cancelled"
+assert_contains "$(screen_joined)" " cancelled in " "the summary says cancelled"
+check_rows 80 "$(screen_joined)" "after a Ctrl-C"
+
+# --- Ctrl-C twice: stop waiting at once (130); the run still ends cancelled ----------------
+pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
+wait_screen 'slow_model [0-9]+s' "the slow model to run (second time)"
+run=$(pane_run)
+tmx send-keys -t "$SESSION" C-c
+wait_screen "cancelling run $run" "the first Ctrl-C to cancel" 10
+tmx send-keys -t "$SESSION" C-c
+wait_screen 'EXIT=[0-9]' "the second Ctrl-C to stop waiting" 10
+assert_eq 130 "$(pane_exit)" "a second Ctrl-C exits 130"
+assert_contains "$(screen_text)" "still being cancelled" "it says the run is still being cancelled"
+wait_status "$run" cancelled 60
+pass "the run ends cancelled without anyone waiting"
+
+# --- --detach: Ctrl-C only stops waiting; the run goes on ----------------------------------
+pane 80 trigger shop/default --wait --detach --command "$SLOW_ONLY"
+wait_screen 'slow_model [0-9]+s' "the slow model to run (detach)"
+run=$(pane_run)
+tmx send-keys -t "$SESSION" C-c
+wait_screen 'EXIT=[0-9]' "Ctrl-C to stop waiting with --detach" 10
+assert_eq 130 "$(pane_exit)" "Ctrl-C with --detach exits 130"
+assert_contains "$(screen_text)" "dagctl watch $run" "it says how to follow the run again"
+assert_eq running "$(status_of "$run")" "the run goes on after Ctrl-C with --detach"
+wait_status "$run" success 60
+
+tmx kill-server 2>/dev/null || true
+finish
