@@ -1,5 +1,5 @@
 // What the CLI knows of its terminal: is stdout one, how wide it is, whether to colour
-// (NO_COLOR and --color: docs/cli.md#colour).
+// (NO_COLOR and --color: docs/cli.md).
 #pragma once
 
 #include <cstdio>

@@ -87,7 +87,7 @@ $long"
 watch_build() {  # COLUMNS: a whole build with the slow model, watched in a pane that wide
   local columns=$1 during after run
   pane "$columns" trigger shop/default --wait --command "dbt build"
-  wait_screen 'slow_model [0-9]+s' "the $columns-column pane to show the running slow_model with its time"
+  wait_screen 'slow_model [2-9]s' "the $columns-column pane to show the running slow_model with its time"
   during=$(screen_joined)
   assert_contains "$(screen)" "slow_model" "$columns columns: the running node is on the status line"
   grep -qE "$STATUS_ROW" <<<"$(screen)" || fail "$columns columns: no status line while the slow model runs:
@@ -115,7 +115,7 @@ watch_build 60
 # --- Ctrl-C once: the run is cancelled, the wait follows it to its end, exit 2 --------------
 SLOW_ONLY="dbt run --select slow_model"
 pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
-wait_screen 'slow_model [0-9]+s' "the slow model to run"
+wait_screen 'slow_model [1-9]s' "the slow model to run"
 run=$(pane_run)
 [ -n "$run" ] || fail "the pane does not name its run: $(screen)"
 tmx send-keys -t "$SESSION" C-c
@@ -130,7 +130,7 @@ check_rows 80 "$(screen_joined)" "after a Ctrl-C"
 
 # --- Ctrl-C twice: stop waiting at once (130); the run still ends cancelled ----------------
 pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
-wait_screen 'slow_model [0-9]+s' "the slow model to run (second time)"
+wait_screen 'slow_model [1-9]s' "the slow model to run (second time)"
 run=$(pane_run)
 tmx send-keys -t "$SESSION" C-c
 wait_screen "cancelling run $run" "the first Ctrl-C to cancel" 10
@@ -143,13 +143,28 @@ pass "the run ends cancelled without anyone waiting"
 
 # --- --detach: Ctrl-C only stops waiting; the run goes on ----------------------------------
 pane 80 trigger shop/default --wait --detach --command "$SLOW_ONLY"
-wait_screen 'slow_model [0-9]+s' "the slow model to run (detach)"
+wait_screen 'slow_model [1-9]s' "the slow model to run (detach)"
 run=$(pane_run)
 tmx send-keys -t "$SESSION" C-c
 wait_screen 'EXIT=[0-9]' "Ctrl-C to stop waiting with --detach" 10
 assert_eq 130 "$(pane_exit)" "Ctrl-C with --detach exits 130"
 assert_contains "$(screen_text)" "dagctl watch $run" "it says how to follow the run again"
 assert_eq running "$(status_of "$run")" "the run goes on after Ctrl-C with --detach"
+
+# --- watch and logs -f follow a run they did not start; Ctrl-C only stops following ---------
+pane 80 watch "$run"
+wait_screen 'slow_model [0-9]+s' "dagctl watch to show the running slow model" 20
+tmx send-keys -t "$SESSION" C-c
+wait_screen 'EXIT=[0-9]' "Ctrl-C to stop dagctl watch" 10
+assert_eq 130 "$(pane_exit)" "Ctrl-C stops dagctl watch with 130"
+assert_contains "$(screen_text)" "stopped following run $run" "dagctl watch says it stopped following"
+assert_not_contains "$(status_of "$run")" cancelled "Ctrl-C in dagctl watch does not cancel the run"
+pane 80 logs -f "$run"
+wait_screen 'EXIT=[0-9]' "logs -f to follow the run to its end" 60
+assert_eq 0 "$(pane_exit)" "logs -f exits 0 at the run's end"
+assert_contains "$(screen_text)" "Completed successfully" "logs -f prints dbt's whole output"
+strays=$(head -n -1 <<<"$(screen_joined)" | grep -cE "$STATUS_ROW" || true)
+assert_eq 0 "$strays" "logs -f leaves no status rows behind"
 wait_status "$run" success 60
 
 tmx kill-server 2>/dev/null || true
