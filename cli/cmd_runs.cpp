@@ -80,6 +80,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
         FollowOptions options;
         options.whole_log = true;
         options.on_interrupt = OnInterrupt::stop_following;
+        options.until_ended = false;
         if (ctx.json()) options.collect = collect;
         if (!follow_run(ctx, *id, options)) {
           ctx.exit_code = kExitInterrupted;

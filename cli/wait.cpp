@@ -134,6 +134,7 @@ std::optional<nlohmann::json> follow_run(const Context& ctx, const std::string& 
     }
     if (follower.done()) {
       follower.rethrow();
+      if (!options.until_ended) break;
       // The stream ends with the run, or early when the daemon stopped: then wait for the
       // status to be final anyway.
       run = client.get(run_path);

@@ -36,6 +36,9 @@ struct FollowOptions {
   bool whole_log = false;  // print every line of dbt's output (logs -f), not only node results
   bool print = true;
   OnInterrupt on_interrupt = OnInterrupt::stop_following;
+  // After the stream ended early (the daemon stopped), poll until the run's status is final;
+  // `logs -f` does not: it prints what the daemon streams, and ends with the stream.
+  bool until_ended = true;
   // When set, dbt's output goes here instead of the screen (-o json logs -f).
   std::function<void(std::string_view)> collect;
 };
