@@ -84,6 +84,12 @@ $long"
   pass "$what: one status line at most, at the bottom ('$(tail -n 1 <<<"$snapshot")'), nothing wider than $columns columns"
 }
 
+status_fits() {  # COLUMNS: the bottom row is a status line narrower than COLUMNS
+  local last
+  last=$(tail -n 1 <<<"$(screen)")  # ($(...) drops the empty rows below it)
+  grep -qE "$STATUS_ROW" <<<"$last" && [ "$(PYTHONIOENCODING=utf-8 python3 -c 'import sys; print(len(sys.argv[1]))' "$last")" -lt "$1" ]
+}
+
 watch_build() {  # COLUMNS: a whole build with the slow model, watched in a pane that wide
   local columns=$1 during after run
   pane "$columns" trigger shop/default --wait --command "dbt build"
@@ -105,6 +111,7 @@ $after"
   pass "$columns columns: finished nodes are printed as dbt prints them"
   check_rows "$columns" "$after" "$columns columns, after the end"
   assert_not_contains "$after" "·" "$columns columns: the status line is gone after the end"
+  assert_contains "$(tmx capture-pane -p -e -t "$SESSION")" $'\033[32mOK' "$columns columns: OK is green on a terminal"
   run=$(pane_run)
   wait_status "$run" success
 }
@@ -118,6 +125,11 @@ pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
 wait_screen 'slow_model [1-9]s' "the slow model to run"
 run=$(pane_run)
 [ -n "$run" ] || fail "the pane does not name its run: $(screen)"
+# A narrower terminal (SIGWINCH): the status line is drawn again within the new width.
+tmx resize-window -t "$SESSION" -x 50
+wait_for "the status line to fit 50 columns" 10 status_fits 50 || fail "after a resize to 50 columns:
+$(screen)"
+check_rows 50 "$(screen_joined)" "resized to 50 columns while the slow model runs"
 tmx send-keys -t "$SESSION" C-c
 wait_screen "cancelling run $run" "the pane to say it cancels the run" 10
 pass "Ctrl-C says it cancels the run"
@@ -126,7 +138,7 @@ wait_screen 'EXIT=[0-9]' "the cancelled run's wait to end" 60
 assert_eq 2 "$(pane_exit)" "trigger --wait exits 2 after a Ctrl-C cancelled the run"
 assert_eq cancelled "$(status_of "$run")" "the run ended cancelled"
 assert_contains "$(screen_joined)" " cancelled in " "the summary says cancelled"
-check_rows 80 "$(screen_joined)" "after a Ctrl-C"
+check_rows 50 "$(screen_joined)" "after a Ctrl-C"
 
 # --- Ctrl-C twice: stop waiting at once (130); the run still ends cancelled ----------------
 pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
@@ -166,6 +178,13 @@ assert_contains "$(screen_text)" "Completed successfully" "logs -f prints dbt's 
 strays=$(head -n -1 <<<"$(screen_joined)" | grep -cE "$STATUS_ROW" || true)
 assert_eq 0 "$strays" "logs -f leaves no status rows behind"
 wait_status "$run" success 60
+
+# --- -o json logs, with and without -f: one document {"run_id", "log"} -----------------------
+for follow in "" -f; do
+  doc=$(dagctl -o json logs $follow "$run")
+  assert_eq '["log", "run_id"]' "$(json 'sorted(d)' <<<"$doc")" "-o json logs $follow is one document {run_id, log}"
+  assert_contains "$(json 'd["log"]' <<<"$doc")" "Completed successfully" "-o json logs $follow holds dbt's output"
+done
 
 tmx kill-server 2>/dev/null || true
 finish
