@@ -1,14 +1,17 @@
-// The watch mode's pure parts (docs/cli.md#watch-mode): the status line fitted to 80, 60
-// and 20 columns, text widths in UTF-8, dbt's node lines fitted to the terminal, the
-// summary wrapped at word boundaries.
+// The watch mode (docs/cli.md#watch-mode): the status line fitted to 80, 60 and 20
+// columns, text widths in UTF-8, dbt's node lines fitted to the terminal, the summary
+// wrapped at word boundaries, and the display's output read back as a terminal shows it.
 #include "cli/status_line.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 #include "cli/dbt_lines.hpp"
 #include "cli/run_summary.hpp"
 #include "cli/text_width.hpp"
+#include "cli/watch_display.hpp"
 
 namespace {
 
@@ -307,6 +310,91 @@ TEST(RunSummary, SaysNothingSelectedAndFallsBackToTheErrorMessage) {
   for (const auto& line : run_summary_lines(run, nullptr, {})) all += line + "\n";
   EXPECT_NE(all.find("  dbt exited with code 2: Could not find profile"), std::string::npos) << all;
   EXPECT_EQ(all.find("nothing selected"), std::string::npos) << all;
+}
+
+// --- the display, on a simulated terminal --------------------------------------------------
+
+// What a terminal shows for `output`: "\r\033[K" clears the cursor's row, "\n" ends it.
+// Returns the finished rows and, last, the row the cursor is on.
+std::vector<std::string> terminal_rows(const std::string& output) {
+  std::vector<std::string> rows;
+  std::string row;
+  for (size_t i = 0; i < output.size(); ++i) {
+    if (output.compare(i, 4, "\r\033[K") == 0) {
+      row.clear();
+      i += 3;
+    } else if (output[i] == '\n') {
+      rows.push_back(row);
+      row.clear();
+    } else {
+      row += output[i];
+    }
+  }
+  rows.push_back(row);
+  return rows;
+}
+
+std::string display_output(DisplayOptions options, const std::vector<std::string>& chunks) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  {
+    WatchDisplay display(options, out);
+    display.set_run({{"status", "running"},
+                     {"progress",
+                      {{"phase", "running"},
+                       {"done", 0},
+                       {"total", 30},
+                       {"running", {{{"name", "stg_orders"}, {"elapsed_seconds", 3}},
+                                    {{"name", "a_very_long_model_name_that_takes_room"}, {"elapsed_seconds", 1}}}}}}});
+    display.tick();
+    for (const auto& chunk : chunks) {
+      display.feed(chunk);
+      display.tick();
+    }
+    display.finish();
+  }
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  return text;
+}
+
+TEST(WatchDisplay, OnATerminalNoRowIsWiderAndNoStatusLineIsLeft) {
+  DisplayOptions options;
+  options.terminal = true;
+  options.colour = true;
+  options.columns = 40;
+  const std::string output = display_output(
+      options, {"02:15:19  1 of 30 START sql view model main.stg_orders ...... [RUN]\n", std::string(kSeedLine) + "\n",
+                std::string(kTestLine).substr(0, 30), std::string(kTestLine).substr(30) + "\n"});
+  const auto rows = terminal_rows(output);
+  ASSERT_EQ(rows.size(), 3u) << output;  // two node lines, then the cleared status row
+  for (const auto& row : rows) EXPECT_LE(display_width(row), 39) << row;
+  EXPECT_NE(rows[0].find("4 of 30"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[1].find("17 of 30"), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[2], "");
+  EXPECT_NE(output.find("running 0/30 · stg_orders"), std::string::npos) << output;
+}
+
+TEST(WatchDisplay, PipedPrintsPlainLinesOnly) {
+  DisplayOptions options;  // not a terminal
+  const std::string output =
+      display_output(options, {"02:15:18  Found 7 models\n02:15:19  1 of 30 START x .... [RUN]\n", std::string(kSeedLine) + "\n"});
+  EXPECT_EQ(output, "[1/30] OK loaded seed file main.stores [INSERT 3 in 0.16s]\n");
+}
+
+TEST(WatchDisplay, WholeLogOnATerminalKeepsEveryLineAboveTheStatus) {
+  DisplayOptions options;
+  options.terminal = true;
+  options.whole_log = true;
+  options.columns = 60;
+  const auto rows = terminal_rows(display_output(options, {"Running with dbt=1.9\n", std::string(kSeedLine) + "\n", "Done."}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], "Running with dbt=1.9");
+  EXPECT_EQ(rows[1], kSeedLine);  // dbt's own line, whole: printed before the status line is drawn again
+  EXPECT_EQ(rows[2], "Done.");    // the unfinished last line, at the end
+  EXPECT_EQ(rows[3], "");
 }
 
 }  // namespace
