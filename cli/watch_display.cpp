@@ -117,11 +117,17 @@ void WatchDisplay::tick() {
 
 void WatchDisplay::resize(int columns) {
   std::lock_guard lock(mutex_);
+  const int old_width = display_width(drawn_);
   options_.columns = columns;
   if (!options_.terminal || !options_.print) return;
-  // The old line may be wider than the terminal now: clear it and draw it again.
-  std::fputs(kClearLine, out_);
-  drawn_.clear();
+  if (!drawn_.empty()) {
+    // A terminal that reflows its lines (tmux, VTE, kitty, iTerm2...) has wrapped a line
+    // wider than its new width onto more rows: clear from the first of them down.
+    const int rows_up = columns > 0 && old_width > 0 ? (old_width - 1) / columns : 0;
+    if (rows_up > 0) std::fputs(("\033[" + std::to_string(rows_up) + "A").c_str(), out_);
+    std::fputs("\r\033[J", out_);
+    drawn_.clear();
+  }
   draw_status();
 }
 

@@ -84,6 +84,14 @@ $long"
   pass "$what: one status line at most, at the bottom ('$(tail -n 1 <<<"$snapshot")'), nothing wider than $columns columns"
 }
 
+no_stray_rows() {  # SNAPSHOT WHAT: no status row above the bottom one
+  local strays
+  strays=$(head -n -1 <<<"$1" | grep -cE "$STATUS_ROW" || true)
+  [ "$strays" == 0 ] || fail "$2: $strays status rows above the bottom one:
+$1"
+  pass "$2: no stray status rows"
+}
+
 status_fits() {  # COLUMNS: the bottom row is a status line narrower than COLUMNS
   local last
   last=$(tail -n 1 <<<"$(screen)")  # ($(...) drops the empty rows below it)
@@ -125,11 +133,13 @@ pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
 wait_screen 'slow_model [1-9]s' "the slow model to run"
 run=$(pane_run)
 [ -n "$run" ] || fail "the pane does not name its run: $(screen)"
-# A narrower terminal (SIGWINCH): the status line is drawn again within the new width.
-tmx resize-window -t "$SESSION" -x 50
-wait_for "the status line to fit 50 columns" 10 status_fits 50 || fail "after a resize to 50 columns:
+# A terminal narrower (SIGWINCH) than the status line: tmux reflows the line onto two rows;
+# it is cleared from its first row and drawn again within the new width.
+tmx resize-window -t "$SESSION" -x 25
+wait_for "the status line to fit 25 columns" 10 status_fits 25 || fail "after a resize to 25 columns:
 $(screen)"
-check_rows 50 "$(screen_joined)" "resized to 50 columns while the slow model runs"
+no_stray_rows "$(screen)" "resized to 25 columns while the slow model runs"
+tmx resize-window -t "$SESSION" -x 80
 tmx send-keys -t "$SESSION" C-c
 wait_screen "cancelling run $run" "the pane to say it cancels the run" 10
 pass "Ctrl-C says it cancels the run"
@@ -138,7 +148,7 @@ wait_screen 'EXIT=[0-9]' "the cancelled run's wait to end" 60
 assert_eq 2 "$(pane_exit)" "trigger --wait exits 2 after a Ctrl-C cancelled the run"
 assert_eq cancelled "$(status_of "$run")" "the run ended cancelled"
 assert_contains "$(screen_joined)" " cancelled in " "the summary says cancelled"
-check_rows 50 "$(screen_joined)" "after a Ctrl-C"
+no_stray_rows "$(screen_joined)" "after a Ctrl-C"
 
 # --- Ctrl-C twice: stop waiting at once (130); the run still ends cancelled ----------------
 pane 80 trigger shop/default --wait --command "$SLOW_ONLY"
