@@ -104,11 +104,14 @@ int run(int argc, char** argv) {
   app.fallthrough();  // global options may follow the subcommand
   app.add_option("--socket", ctx.socket, "dagctld's Unix socket")->envname("DAGCTL_SOCKET");
   app.add_option("-o,--output", ctx.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--color", ctx.color, "Colour on a terminal: auto (unless NO_COLOR is set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   add_daemon_commands(app, ctx);
   add_project_commands(app, ctx);
   add_job_commands(app, ctx);
   add_trigger_commands(app, ctx);
   add_run_commands(app, ctx);
+  add_watch_command(app, ctx);
   add_token_commands(app, ctx);
   add_webhook_commands(app, ctx);
   add_doctor_commands(app, ctx);

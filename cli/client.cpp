@@ -77,10 +77,39 @@ nlohmann::json Client::patch(const std::string& path, const nlohmann::json& body
 void Client::del(const std::string& path) const { request("DELETE", path, std::nullopt); }
 nlohmann::json Client::del_json(const std::string& path) const { return request("DELETE", path, std::nullopt); }
 
+void StreamStop::stop() {
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  if (client_) client_->stop();
+}
+
+bool StreamStop::stopped() const {
+  std::lock_guard lock(mutex_);
+  return stopped_;
+}
+
 void Client::stream(const std::string& path, const std::function<void(std::string_view)>& sink) const {
+  StreamStop never;
+  stream(path, sink, never);
+}
+
+void Client::stream(const std::string& path, const std::function<void(std::string_view)>& sink,
+                    StreamStop& stop) const {
   auto client = connect(socket_);
   // A dbt model can be silent for a long time; the stream ends when the run does.
   client->set_read_timeout(24 * 3600);
+  {
+    std::lock_guard lock(stop.mutex_);
+    if (stop.stopped_) return;
+    stop.client_ = client.get();
+  }
+  struct Forget {  // the client dies with this call: stop() must not reach it afterwards
+    StreamStop& stop;
+    ~Forget() {
+      std::lock_guard lock(stop.mutex_);
+      stop.client_ = nullptr;
+    }
+  } forget{stop};
   std::string error_body;
   int status = 0;
   auto res = client->Get(
@@ -95,8 +124,9 @@ void Client::stream(const std::string& path, const std::function<void(std::strin
         } else {
           sink(std::string_view(data, size));
         }
-        return true;
+        return !stop.stopped();
       });
+  if (stop.stopped()) return;
   if (!res) throw unreachable(socket_, res.error());
   if (status >= 400) {
     httplib::Response r;

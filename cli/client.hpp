@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+namespace httplib {
+class Client;
+}
 
 namespace dagctl::cli {
 
@@ -23,6 +28,20 @@ private:
   int exit_code_;
 };
 
+// Lets another thread end a Client::stream at once (Ctrl-C while a run is followed):
+// stop() closes the stream's connection, and stream() then returns without an error.
+class StreamStop {
+public:
+  void stop();
+  bool stopped() const;
+
+private:
+  friend class Client;
+  mutable std::mutex mutex_;
+  httplib::Client* client_ = nullptr;  // the stream's, while it runs
+  bool stopped_ = false;
+};
+
 class Client {
 public:
   explicit Client(std::string socket_path) : socket_(std::move(socket_path)) {}
@@ -35,6 +54,8 @@ public:
   nlohmann::json del_json(const std::string& path) const;
   // Streams a text body (logs) to `sink` as it arrives; returns when the server ends it.
   void stream(const std::string& path, const std::function<void(std::string_view)>& sink) const;
+  // The same, ended early by `stop` (from another thread).
+  void stream(const std::string& path, const std::function<void(std::string_view)>& sink, StreamStop& stop) const;
   // True when a daemon answers on the socket.
   bool reachable() const;
 

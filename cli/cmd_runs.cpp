@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/wait.hpp"
 
 namespace dagctl::cli {
 
@@ -141,15 +142,31 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     auto id = std::make_shared<std::string>();
     auto follow = std::make_shared<bool>(false);
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
-    cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends");
+    cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends (Ctrl-C stops following)");
     cmd->callback([&ctx, id, follow] {
-      const Client client = ctx.client();
-      const std::string run_id = text_field(resolve_run(client, *id), "id");
-      client.stream("/api/v1/runs/" + url_encode(run_id) + "/logs" + (*follow ? "?follow=true" : ""),
-                          [](std::string_view chunk) {
-                            std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-                            std::cout.flush();
-                          });
+      const std::string run_id = text_field(resolve_run(ctx.client(), *id), "id");
+      // -o json: one document at the end, {"run_id", "log"} (docs/cli.md).
+      std::string log;
+      const auto collect = [&log](std::string_view chunk) { log.append(chunk); };
+      if (*follow) {
+        FollowOptions options;
+        options.whole_log = true;
+        options.on_interrupt = OnInterrupt::stop_following;
+        options.until_ended = false;
+        if (ctx.json()) options.collect = collect;
+        if (!follow_run(ctx, run_id, options)) {
+          ctx.exit_code = kExitInterrupted;
+          return;
+        }
+      } else if (ctx.json()) {
+        ctx.client().stream("/api/v1/runs/" + url_encode(run_id) + "/logs", collect);
+      } else {
+        ctx.client().stream("/api/v1/runs/" + url_encode(run_id) + "/logs", [](std::string_view chunk) {
+          std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+          std::cout.flush();
+        });
+      }
+      if (ctx.json()) print_json({{"run_id", run_id}, {"log", log}});
     });
   }
   {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/terminal.hpp"
 #include "cli/wait.hpp"
 #include "common/dbt_command.hpp"
 
@@ -49,6 +50,37 @@ std::optional<std::string> build_override(const Client& client, const JobRef& jo
   return common::join_command_words(argv);
 }
 
+// --wait and the flags that shape it, shared by trigger and retry (docs/cli.md#watch-mode).
+struct WaitFlags {
+  bool wait = false;
+  bool quiet = false;
+  bool allow_empty = false;
+  bool detach = false;
+
+  WaitOptions options() const {
+    WaitOptions o;
+    o.quiet = quiet;
+    o.allow_empty = allow_empty;
+    o.on_interrupt = detach ? OnInterrupt::detach : OnInterrupt::cancel;
+    return o;
+  }
+};
+
+void add_wait_flags(CLI::App* cmd, WaitFlags& flags, const std::string& wait_help) {
+  cmd->add_flag("--wait", flags.wait, wait_help);
+  cmd->add_flag("-q,--quiet", flags.quiet, "With --wait: print nothing on success, a summary on stderr otherwise");
+  cmd->add_flag("--allow-empty", flags.allow_empty, "With --wait: exit 0, not 1, when the run selected no node");
+  cmd->add_flag("--detach", flags.detach,
+                "With --wait: Ctrl-C stops waiting and leaves the run going (without it, Ctrl-C cancels the run)");
+}
+
+// A line on stdout, wrapped at spaces to a terminal's width, so that the watch mode's
+// status line below it is never pushed into stray rows.
+void print_fitted(const std::string& text) {
+  std::cout.flush();
+  print_wrapped(stdout, text);
+}
+
 }  // namespace
 
 void add_trigger_commands(CLI::App& app, Context& ctx) {
@@ -58,15 +90,14 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
     auto selects = std::make_shared<std::vector<std::string>>();
     auto excludes = std::make_shared<std::vector<std::string>>();
     auto command = std::make_shared<std::string>();
-    auto wait = std::make_shared<bool>(false);
-    auto quiet = std::make_shared<bool>(false);
+    auto wait = std::make_shared<WaitFlags>();
     cmd->add_option("JOB", *job, "Job id, PROJECT/JOB, or a job name used by one project");
     cmd->add_option("-s,--select", *selects, "dbt selector appended to the job's command (repeatable)");
     cmd->add_option("--exclude", *excludes, "dbt exclusion appended to the job's command (repeatable)");
     cmd->add_option("--command", *command, "Run this dbt command instead of the job's, e.g. 'dbt run'");
-    cmd->add_flag("--wait", *wait, "Follow the run to its end; exit 0 success, 1 failed/partial, 2 error/cancelled");
-    cmd->add_flag("-q,--quiet", *quiet, "With --wait: print nothing on success, a summary on stderr otherwise");
-    cmd->callback([&ctx, cmd, job, selects, excludes, command, wait, quiet] {
+    add_wait_flags(cmd, *wait,
+                   "Follow the run to its end; exit 0 success, 1 failed/partial/nothing selected, 2 error/cancelled");
+    cmd->callback([&ctx, cmd, job, selects, excludes, command, wait] {
       const Client client = ctx.client();
       const JobRef ref = resolve_job(client, job->empty() ? std::nullopt : std::optional(*job));
       nlohmann::json body = nlohmann::json::object();
@@ -77,34 +108,37 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
                                           url_encode(ref.job_id) + "/trigger",
                                       body);
       const std::string run_id = answer["job_run_id"];
-      if (!*wait) {
+      if (!wait->wait) {
         if (ctx.json()) {
           print_json(answer);
         } else {
-          std::cout << fmt::format("triggered {} (run {}); follow it with: dagctl logs -f {}\n",
+          std::cout << fmt::format("triggered {} (run {}); follow it with: dagctl watch {}\n",
                                    answer["job_name"].get<std::string>(), run_id, run_id);
         }
         return;
       }
-      if (!ctx.json() && !*quiet) {
-        std::cout << fmt::format("triggered {}/{}: run {}", ref.project_name, ref.job_name, run_id) << std::endl;
+      if (!ctx.json() && !wait->quiet) {
+        print_fitted(fmt::format("triggered {}/{}: run {}", ref.project_name, ref.job_name, run_id));
       }
-      ctx.exit_code = wait_for_run(ctx, run_id, {*quiet});
+      ctx.exit_code = wait_for_run(ctx, run_id, wait->options());
     });
   }
   {
     auto* cmd = app.add_subcommand("retry", "Re-run only what failed in a run (dbt retry)");
     auto id = std::make_shared<std::string>();
-    auto wait = std::make_shared<bool>(false);
+    auto wait = std::make_shared<WaitFlags>();
     cmd->add_option("RUN", *id, "The failed run's id, or 6 or more of its first characters")->required();
-    cmd->add_flag("--wait", *wait, "Follow the retry to its end (exit codes as for trigger --wait)");
+    add_wait_flags(cmd, *wait, "Follow the retry to its end (exit codes as for trigger --wait)");
     cmd->callback([&ctx, id, wait] {
       const Client client = ctx.client();
       const std::string source = text_field(resolve_run(client, *id), "id");
       const auto answer = client.post("/api/v1/runs/" + url_encode(source) + "/retry");
       const std::string run_id = text_field(answer, "job_run_id");
-      if (*wait) {
-        ctx.exit_code = wait_for_run(ctx, run_id, {});
+      if (wait->wait) {
+        if (!ctx.json() && !wait->quiet) {
+          print_fitted(fmt::format("retrying as {}: run {}", text_field(answer, "job_name"), run_id));
+        }
+        ctx.exit_code = wait_for_run(ctx, run_id, wait->options());
       } else if (ctx.json()) {
         print_json(answer);
       } else {

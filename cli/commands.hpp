@@ -12,6 +12,7 @@ void add_project_commands(CLI::App& app, Context& ctx);  // project add|list|sho
 void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create|update|delete
 void add_trigger_commands(CLI::App& app, Context& ctx);  // trigger, retry
 void add_run_commands(CLI::App& app, Context& ctx);      // runs, run show, logs, cancel
+void add_watch_command(CLI::App& app, Context& ctx);     // watch
 void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke
 void add_webhook_commands(CLI::App& app, Context& ctx);  // webhook secret|deliveries|redeliver|test
 void add_doctor_commands(CLI::App& app, Context& ctx);   // doctor

@@ -17,6 +17,7 @@ namespace dagctl::cli {
 struct Context {
   std::string socket;
   std::string output = "text";  // or "json"
+  std::string color = "auto";   // --color: auto, always or never (docs/cli.md)
   int exit_code = 0;
 
   bool json() const { return output == "json"; }

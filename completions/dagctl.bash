@@ -9,7 +9,7 @@
 # checks that every command and option of the --help output is offered here.
 
 # Options that take a value (everything else that starts with - is a flag).
-_dagctl_value_options=" --socket -o --output --data-dir --listen --dbt --max-parallel --name
+_dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt --max-parallel --name
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
@@ -19,7 +19,7 @@ _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
 _dagctl_subcommands() {
   case $1 in
-    "") echo "status org daemon project job trigger runs run logs cancel retry token webhook doctor" ;;
+    "") echo "status org daemon project job trigger runs run logs watch cancel retry token webhook doctor" ;;
     org) echo "show" ;;
     daemon) echo "start stop" ;;
     project) echo "add list show update remove" ;;
@@ -45,10 +45,11 @@ _dagctl_options() {
       echo "$job_flags --webhook-url --webhook-header --webhook-events --webhook-enabled" \
         "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password"
       ;;
-    trigger) echo "-s --select --exclude --command --wait -q --quiet" ;;
+    trigger) echo "-s --select --exclude --command --wait -q --quiet --allow-empty --detach" ;;
     runs) echo "--project --job --status --since --limit --before" ;;
     logs) echo "-f --follow" ;;
-    retry) echo "--wait" ;;
+    retry) echo "--wait -q --quiet --allow-empty --detach" ;;
+    watch) echo "--allow-empty -q --quiet" ;;
     "token create") echo "--name --expires-in --scope" ;;
     "webhook deliveries") echo "--limit" ;;
   esac
@@ -60,7 +61,7 @@ _dagctl_positional() {
     "project add") echo path ;;
     "project show" | "project update" | "project remove" | "job create") echo project ;;
     "job show" | "job update" | "job delete" | trigger | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
-    "run show" | logs | cancel | retry) echo run ;;
+    "run show" | logs | watch | cancel | retry) echo run ;;
     "token revoke") echo token ;;
     "webhook redeliver") echo delivery ;;
   esac
@@ -144,6 +145,7 @@ _dagctl_timezones() {
 _dagctl_values() {
   case $1 in
     -o | --output) _dagctl_add text json ;;
+    --color) _dagctl_add auto always never ;;
     --status)
       # A comma list, as --webhook-events.
       local sprefix="" sword=$cur s
@@ -249,7 +251,7 @@ _dagctl() {
   fi
   # Options; the global ones are valid after any command too.
   # shellcheck disable=SC2046 # a word list
-  _dagctl_add $(_dagctl_options "$path") --socket -o --output -h --help
+  _dagctl_add $(_dagctl_options "$path") --socket -o --output --color -h --help
   return 0
 }
 

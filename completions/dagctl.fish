@@ -9,7 +9,7 @@
 # checks that every command and option of the --help output is named here.
 
 # Options that take a value: their next word is not a command.
-set -g __dagctl_value_options --socket -o --output --data-dir --listen --dbt --max-parallel \
+set -g __dagctl_value_options --socket -o --output --color --data-dir --listen --dbt --max-parallel \
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
@@ -18,7 +18,7 @@ set -g __dagctl_value_options --socket -o --output --data-dir --listen --dbt --m
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
         case ''
-            echo status org daemon project job trigger runs run logs cancel retry token webhook doctor
+            echo status org daemon project job trigger runs run logs watch cancel retry token webhook doctor
         case org run
             echo show
         case daemon
@@ -132,6 +132,7 @@ complete -c dagctl -f
 # Global options (CLI11 takes them after any command too).
 complete -c dagctl -l socket -r -F -d "dagctld's Unix socket (DAGCTL_SOCKET)"
 complete -c dagctl -s o -l output -x -a 'text json' -d 'Output format'
+complete -c dagctl -l color -x -a 'auto always never' -d 'Colour on a terminal (NO_COLOR)'
 complete -c dagctl -s h -l help -d 'Print help and exit'
 complete -c dagctl -n '__dagctl_at ""' -l version -d 'Print version and exit'
 
@@ -145,6 +146,7 @@ complete -c dagctl -n '__dagctl_at ""' -a trigger -d 'Start a run of a job'
 complete -c dagctl -n '__dagctl_at ""' -a runs -d 'Run history, newest first'
 complete -c dagctl -n '__dagctl_at ""' -a run -d 'One run'
 complete -c dagctl -n '__dagctl_at ""' -a logs -d "A run's dbt output"
+complete -c dagctl -n '__dagctl_at ""' -a watch -d 'Follow a run to its end'
 complete -c dagctl -n '__dagctl_at ""' -a cancel -d 'Cancel a queued or running run'
 complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a run (dbt retry)'
 complete -c dagctl -n '__dagctl_at ""' -a token -d 'API tokens for the REST API'
@@ -218,6 +220,8 @@ complete -c dagctl -n '__dagctl_at trigger' -l exclude -x -d "dbt exclusion appe
 complete -c dagctl -n '__dagctl_at trigger' -l command -x -d "Run this dbt command instead of the job's"
 complete -c dagctl -n '__dagctl_at trigger' -l wait -d 'Follow the run to its end; exit status per run status'
 complete -c dagctl -n '__dagctl_at trigger' -s q -l quiet -d 'With --wait: print nothing on success'
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at retry' -l allow-empty -d 'With --wait: exit 0 when nothing was selected'
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at retry' -l detach -d 'With --wait: Ctrl-C stops waiting, the run goes on'
 
 # runs, run show, logs, cancel, retry
 complete -c dagctl -n '__dagctl_at runs' -l job -x -a '(__dagctl_ask job)' -d 'Only runs of this job'
@@ -227,9 +231,11 @@ complete -c dagctl -n '__dagctl_at runs' -l since -x -a '1h 24h 7d 30d' -d 'Only
 complete -c dagctl -n '__dagctl_at runs' -l limit -x -d 'How many (1-1000)'
 complete -c dagctl -n '__dagctl_at runs' -l before -x -a '(__dagctl_ask run)' -d 'Only runs older than this run (the next page)'
 complete -c dagctl -n '__dagctl_at run' -a show -d "A run's status, times, command and results"
-complete -c dagctl -n '__dagctl_at run show; or __dagctl_at logs; or __dagctl_at cancel; or __dagctl_at retry' -a '(__dagctl_ask run)' -d Run
+complete -c dagctl -n '__dagctl_at run show; or __dagctl_at logs; or __dagctl_at watch; or __dagctl_at cancel; or __dagctl_at retry' -a '(__dagctl_ask run)' -d Run
 complete -c dagctl -n '__dagctl_at logs' -s f -l follow -d 'Keep printing until the run ends'
 complete -c dagctl -n '__dagctl_at retry' -l wait -d 'Follow the retry to its end'
+complete -c dagctl -n '__dagctl_at retry; or __dagctl_at watch' -s q -l quiet -d 'Print nothing on success'
+complete -c dagctl -n '__dagctl_at watch' -l allow-empty -d 'Exit 0 when nothing was selected'
 
 # token create|list|revoke
 complete -c dagctl -n '__dagctl_at token' -a create -d 'A new token; its secret is shown once'
