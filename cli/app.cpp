@@ -11,7 +11,6 @@ namespace dagctl::cli {
 
 int run(int argc, char** argv) {
   Context ctx;
-  ctx.socket = common::default_socket_path();  // --socket or DAGCTL_SOCKET replace it
   CLI::App app("dagctl: trigger and follow dbt runs through the dagctld daemon", "dagctl");
   app.set_version_flag("--version", DAGCTL_VERSION);
   app.require_subcommand(1);
@@ -26,6 +25,7 @@ int run(int argc, char** argv) {
   add_token_commands(app, ctx);
   add_webhook_commands(app, ctx);
   try {
+    ctx.socket = common::default_socket_path();  // docs/cli.md; --socket replaces it
     app.parse(argc, argv);
     return ctx.exit_code;
   } catch (const CLI::CallForHelp& e) {

@@ -40,6 +40,10 @@ struct DaemonInfo {
   std::string sandbox_mode = "off";
   bool sandbox_active = false;
   std::string sandbox_detail = "";
+  // Every setting by its flag's name, and where each came from (docs/daemon.md).
+  nlohmann::json settings = nlohmann::json::object();
+  nlohmann::json settings_from = nlohmann::json::object();
+  std::string config_file = "";  // empty when none was read
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.
