@@ -138,8 +138,6 @@ int serve(const Config& config) {
   }
   const common::DataDir layout(config.data_dir);
   LockFile lock(layout.lock_file());
-  // What `dagctl daemon start` passes on next time (docs/daemon.md#remembered-settings).
-  write_json_file(layout.settings_file(), remembered_settings(config), /*private_file=*/true);
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
   store::Store store(layout.database());
@@ -208,6 +206,10 @@ int serve(const Config& config) {
   });
   api::Router router(service, tokens, config.data_dir);
 
+  // What `dagctl daemon start` passes on next time (docs/daemon.md#remembered-settings):
+  // written once the listeners are bound, so a start that failed is not repeated, and
+  // before they answer, so whoever reached the daemon can read it.
+  write_json_file(layout.settings_file(), remembered_settings(config), /*private_file=*/true);
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
     if (!l) continue;
     router.install(*l, l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
