@@ -97,7 +97,6 @@ std::optional<std::string> unknown_word(const Walk& w) {
 
 int run(int argc, char** argv) {
   Context ctx;
-  ctx.socket = common::default_socket_path();  // --socket or DAGCTL_SOCKET replace it
   CLI::App app("dagctl: trigger and follow dbt runs through the dagctld daemon", "dagctl");
   app.set_version_flag("--version", DAGCTL_VERSION);
   app.require_subcommand(1);
@@ -116,6 +115,7 @@ int run(int argc, char** argv) {
   add_webhook_commands(app, ctx);
   add_doctor_commands(app, ctx);
   try {
+    ctx.socket = common::default_socket_path();  // docs/cli.md; --socket replaces it
     app.parse(argc, argv);
     return ctx.exit_code;
   } catch (const CLI::CallForHelp& e) {

@@ -16,6 +16,7 @@ public:
   std::string lock_file() const { return root_ + "/dagctld.lock"; }   // one daemon per data dir
   std::string ready_file() const { return root_ + "/dagctld.json"; }  // written once dagctld serves
   std::string daemon_log() const { return root_ + "/dagctld.log"; }   // `dagctl daemon start`'s log
+  std::string settings_file() const { return root_ + "/settings.json"; }  // the settings dagctld last started with
   std::string webhook_ca_bundle() const { return root_ + "/webhook-ca-bundle.pem"; }  // --webhook-ca-file + the system's
 
   // runs/<run id>/: one folder per run, removed with the run by retention.

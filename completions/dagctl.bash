@@ -13,7 +13,8 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
-  --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before "
+  --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
+  --sandbox --keep-days --keep-runs "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -35,7 +36,7 @@ _dagctl_options() {
   local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup"
   case $1 in
     "") echo "--version" ;;
-    "daemon start") echo "--data-dir --listen --dbt --max-parallel" ;;
+    "daemon start") echo "--data-dir --listen --dbt --max-parallel --sandbox --keep-days --keep-runs" ;;
     "project add") echo "--name --profiles-dir --target --dbt --env --no-check" ;;
     "project update") echo "--path --name --profiles-dir --target --dbt --env --unset-env --no-check" ;;
     "project remove") echo "-y --yes" ;;
@@ -176,6 +177,7 @@ _dagctl_values() {
     --project) _dagctl_add_from project ;;
     --job) _dagctl_add_from job ;;
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none ;;
+    --sandbox) _dagctl_add auto on off ;;
     *) case $_dagctl_value_options in *" $1 "*) ;; *) return 1 ;; esac ;;
   esac
   return 0
@@ -268,7 +270,7 @@ _dagctld() {
   fi
   case $prev in
     --data-dir) _dagctl_files -d; return 0 ;;
-    --socket | --dbt | --webhook-ca-file) _dagctl_files -f; return 0 ;;
+    --socket | --dbt | --webhook-ca-file | --config) _dagctl_files -f; return 0 ;;
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
     --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
     --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
@@ -278,7 +280,7 @@ _dagctld() {
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --config -h --help --version
   return 0
 }
 

@@ -13,7 +13,8 @@ set -g __dagctl_value_options --socket -o --output --color --data-dir --listen -
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
-    -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
+    -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before \
+    --sandbox --keep-days --keep-runs
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
@@ -163,6 +164,9 @@ complete -c dagctl -n '__dagctl_at daemon start' -l data-dir -x -a '(__fish_comp
 complete -c dagctl -n '__dagctl_at daemon start' -l listen -x -a '127.0.0.1:8780 127.0.0.1:0 none' -d 'HOST:PORT for the REST API, or none'
 complete -c dagctl -n '__dagctl_at daemon start' -l dbt -r -F -d 'dbt executable'
 complete -c dagctl -n '__dagctl_at daemon start' -l max-parallel -x -d 'Runs at once'
+complete -c dagctl -n '__dagctl_at daemon start' -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox'
+complete -c dagctl -n '__dagctl_at daemon start' -l keep-days -x -d 'Prune finished runs older than this many days'
+complete -c dagctl -n '__dagctl_at daemon start' -l keep-runs -x -d 'Runs kept per job, newest first'
 
 # project add|list|show|update|remove
 complete -c dagctl -n '__dagctl_at project' -a add -d 'Register a dbt project folder'
@@ -276,3 +280,4 @@ complete -c dagctld -l keep-runs -x -d 'Runs kept per job, newest first (DAGCTL_
 complete -c dagctld -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox (DAGCTL_SANDBOX)'
 complete -c dagctld -l sandbox-writable -x -a '(__fish_complete_directories)' -d 'A folder sandboxed runs may write (DAGCTL_SANDBOX_WRITABLE)'
 complete -c dagctld -l pass-env -x -a '(set -xn)' -d 'A variable of the daemon that dbt gets too (DAGCTL_PASS_ENV)'
+complete -c dagctld -l config -r -F -d 'Config file of key = value lines (DAGCTL_CONFIG)'

@@ -34,7 +34,9 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
                          {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
                          {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
                          {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},
-                                      {"detail", info.sandbox_detail}}}});
+                                      {"detail", info.sandbox_detail}}},
+                         {"settings", info.settings}, {"settings_from", info.settings_from},
+                         {"config_file", info.config_file.empty() ? json(nullptr) : json(info.config_file)}});
   });
   table.add("GET", "/api/v1/org", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
     const auto org = service.organization();

@@ -3,8 +3,15 @@
 #include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string_view>
 #include <thread>
 
+#include "common/config_file.hpp"
 #include "common/paths.hpp"
 
 namespace dagctl::daemon::app {
@@ -46,8 +53,98 @@ ListenAddress listen_address(const Config& config) {
   return address;
 }
 
-Config parse_config(int argc, char** argv) {
+namespace {
+
+// Where the file's own names stop: these say which file and how to read the help.
+bool is_reserved_key(const std::string& key) { return key == "help" || key == "version" || key == "config"; }
+
+ConfigExit usage_error(const std::string& message) { return ConfigExit{2, "", "dagctld: error: " + message + "\n"}; }
+
+// True when argv names --NAME (or --NAME=VALUE) before a "--".
+bool given_on_command_line(int argc, char** argv, const std::string& name) {
+  const std::string flag = "--" + name;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--") break;
+    if (arg == flag || (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=')) return true;
+  }
+  return false;
+}
+
+// The config file's entries into the options that neither a flag nor a variable set,
+// through the same conversions and checks as a flag (docs/daemon.md#the-config-file).
+std::optional<ConfigExit> apply_config_file(CLI::App& app, const std::vector<common::ConfigEntry>& entries,
+                                            const std::string& path, std::set<std::string>& from_file) {
+  const auto at = [&path](const common::ConfigEntry& e, const std::string& message) {
+    return usage_error(path + ":" + std::to_string(e.line) + ": " + message);
+  };
+  std::map<std::string, const common::ConfigEntry*> first;
+  for (const auto& e : entries) {
+    CLI::Option* opt = is_reserved_key(e.key) ? nullptr : app.get_option_no_throw("--" + e.key);
+    if (!opt) {
+      return at(e, "unknown key '" + e.key + "'; the keys are dagctld's long flags without -- (dagctld --help)");
+    }
+    const auto [seen, fresh] = first.emplace(e.key, &e);
+    if (!fresh && opt->get_items_expected_max() <= 1) {
+      return at(e, e.key + " is already set on line " + std::to_string(seen->second->line));
+    }
+  }
+  for (const auto& [key, entry] : first) {
+    CLI::Option* opt = app.get_option_no_throw("--" + key);
+    if (opt->count() > 0) continue;  // a flag or a variable wins
+    for (const auto& e : entries) {
+      if (e.key == key) opt->add_result(e.value);
+    }
+    try {
+      opt->run_callback();
+    } catch (const CLI::Error& error) {
+      return at(*entry, error.what());
+    }
+    from_file.insert(key);
+  }
+  return std::nullopt;
+}
+
+nlohmann::json path_or_null(const std::string& path) { return path.empty() ? nlohmann::json(nullptr) : nlohmann::json(path); }
+
+// Every setting's effective value, by its flag's name; checked against the flags below.
+nlohmann::json setting_values(const Config& c) {
+  return {{"data-dir", c.data_dir},
+          {"socket", c.socket_path},
+          {"listen", c.listen},
+          {"allow-remote", c.allow_remote},
+          {"dbt", c.dbt},
+          {"max-parallel", c.max_parallel},
+          {"log-level", c.log_level},
+          {"stop-grace", c.stop_grace_seconds},
+          {"webhook-ca-file", path_or_null(c.webhook_ca_file)},
+          {"webhook-retries", c.webhook_retries},
+          {"webhook-retry-delay", c.webhook_retry_delay_seconds},
+          {"webhook-timeout", c.webhook_timeout_seconds},
+          {"allow-webhook-link-local", c.allow_webhook_link_local},
+          {"keep-days", c.keep_days},
+          {"keep-runs", c.keep_runs},
+          {"sandbox", c.sandbox},
+          {"sandbox-writable", c.sandbox_writable},
+          {"pass-env", c.pass_env}};
+}
+
+}  // namespace
+
+nlohmann::json remembered_settings(const Config& config) {
+  nlohmann::json settings = nlohmann::json::object();
+  nlohmann::json from = nlohmann::json::object();
+  for (const auto& [name, source] : config.settings_from.items()) {
+    if (source == "default" || name == "data-dir" || name == "socket") continue;
+    settings[name] = config.settings.at(name);
+    from[name] = source;
+  }
+  return {{"settings", settings}, {"from", from}};
+}
+
+std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
   Config c;
+  std::string config_flag;
   CLI::App app("dagctld: runs dbt jobs for dagctl, its REST API and its schedules", "dagctld");
   app.set_version_flag("--version", DAGCTL_VERSION);
   app.add_option("--data-dir", c.data_dir, "Where the database and run folders live")
@@ -105,11 +202,26 @@ Config parse_config(int argc, char** argv) {
                  "A variable of dagctld's environment that dbt gets too (it gets PATH, HOME, LANG... only); repeatable")
       ->envname("DAGCTL_PASS_ENV")
       ->delimiter(',');
+  app.add_option("--config", config_flag,
+                 "Config file of 'key = value' lines, keys as these flags (default: ~/.config/dagctl/dagctld.conf)")
+      ->envname("DAGCTL_CONFIG");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; bad usage exits 2, like the CLI.
-    std::exit(app.exit(e) == 0 ? 0 : 2);
+    std::ostringstream out, err;
+    const int code = app.exit(e, out, err);
+    return ConfigExit{code == 0 ? 0 : 2, out.str(), err.str()};
+  }
+  std::set<std::string> from_file;
+  const std::string config_path = config_flag.empty() ? common::config_file_path() : config_flag;
+  if (!config_path.empty()) {
+    // A file named by --config or DAGCTL_CONFIG must exist; the default one need not.
+    const auto entries = common::read_config_file(config_path, !config_flag.empty());
+    if (!entries) return usage_error(entries.error());
+    if (auto exit = apply_config_file(app, *entries, config_path, from_file)) return *exit;
+    std::error_code ec;
+    if (std::filesystem::exists(config_path, ec)) c.config_file = config_path;
   }
   for (const auto& path : c.sandbox_writable) {
     if (path.empty() || path.front() != '/') {
@@ -130,9 +242,22 @@ Config parse_config(int argc, char** argv) {
     if (!dir) throw std::runtime_error(dir.error());
     c.data_dir = std::move(dir).value();
   }
-  if (c.socket_path.empty()) c.socket_path = common::default_socket_path();
+  if (c.socket_path.empty()) c.socket_path = common::socket_in(c.data_dir);
+  if (const auto fits = common::check_socket_path(c.socket_path); !fits) throw std::runtime_error(fits.error());
   if (c.listen.empty()) c.listen = "127.0.0.1:" + std::to_string(kDefaultPort);
   if (c.max_parallel <= 0) c.max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  c.settings = setting_values(c);
+  for (const CLI::Option* opt : app.get_options()) {
+    const auto& names = opt->get_lnames();
+    if (names.empty() || is_reserved_key(names.front())) continue;
+    const std::string& name = names.front();
+    if (!c.settings.contains(name)) throw std::logic_error("setting_values() lacks --" + name);
+    c.settings_from[name] = from_file.count(name) ? "config"
+                            : opt->count() == 0   ? "default"
+                            : given_on_command_line(argc, argv, name) ? "flag"
+                                                                       : "env";
+  }
   return c;
 }
 

@@ -1,8 +1,11 @@
-// dagctld's settings: flags, each also from an environment variable (docs/daemon.md,
-// man/dagctld.8).
+// dagctld's settings: flags, each also from an environment variable and from the config
+// file, in that order of precedence (docs/daemon.md, man/dagctld.8).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace dagctl::daemon::app {
@@ -29,6 +32,25 @@ struct Config {
   std::string sandbox = "auto";  // auto, on, off: run dbt under bubblewrap (docs/sandbox.md)
   std::vector<std::string> sandbox_writable;  // folders runs may write beside the project
   std::vector<std::string> pass_env;  // daemon variables passed to dbt beside the allowlist
+
+  std::string config_file;  // the config file read; empty when there was none
+  // Every setting by its long flag's name ("max-parallel": 4), effective values, and where
+  // each came from ("flag", "env", "config" or "default"): GET /api/v1/daemon shows both.
+  nlohmann::json settings = nlohmann::json::object();
+  nlohmann::json settings_from = nlohmann::json::object();
+};
+
+// The settings a later `dagctl daemon start` passes on (docs/daemon.md#remembered-settings):
+// {"settings": {...}, "from": {...}} for those not from a default, without data-dir and
+// socket (the settings file lives in the data dir, beside the socket).
+nlohmann::json remembered_settings(const Config& config);
+
+// Nothing to run: print `out` on stdout and `err` on stderr, then exit with `code`
+// (0 for --help and --version; 2 for bad usage and a bad config file).
+struct ConfigExit {
+  int code = 0;
+  std::string out;
+  std::string err;
 };
 
 struct ListenAddress {
@@ -43,9 +65,9 @@ bool is_loopback_host(const std::string& host);
 // --allow-remote (docs/security.md). Throws with what to pass instead.
 ListenAddress listen_address(const Config& config);
 
-// Parses argv and the environment. Bad usage (and --help, --version) ends the process:
-// CLI11 prints the message and the exit code is 2 (0 for help and version). Throws
-// std::runtime_error for values that cannot work.
-Config parse_config(int argc, char** argv);
+// Parses argv, the environment and the config file (--config, DAGCTL_CONFIG, else
+// common::config_file_path()). Bad usage, --help and --version give a ConfigExit. Throws
+// std::runtime_error for values that cannot work (the caller exits 1).
+std::variant<Config, ConfigExit> parse_config(int argc, char** argv);
 
 }  // namespace dagctl::daemon::app

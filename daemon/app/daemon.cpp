@@ -69,14 +69,21 @@ void prepare_socket_path(const std::string& path) {
   fs::remove(path);
 }
 
-void write_ready_file(const std::string& path, const nlohmann::json& content) {
+// Written whole to a temporary file, then renamed: readers never see half a file.
+// `private_file`: 0600 before anything is written.
+void write_json_file(const std::string& path, const nlohmann::json& content, bool private_file) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
+    if (private_file) fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
     out << content.dump() << "\n";
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
   }
-  fs::rename(tmp, path);  // atomic: readers never see half a file
+  fs::rename(tmp, path);
+}
+
+void write_ready_file(const std::string& path, const nlohmann::json& content) {
+  write_json_file(path, content, /*private_file=*/false);
 }
 
 // httplib trusts one CA file, so the extra CA is appended to a copy of the system bundle.
@@ -187,6 +194,9 @@ int serve(const Config& config) {
   info.sandbox_detail = sandbox.detail;
   info.default_dbt = config.dbt;
   info.pass_env = config.pass_env;
+  info.settings = config.settings;
+  info.settings_from = config.settings_from;
+  info.config_file = config.config_file;
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service);
@@ -198,6 +208,10 @@ int serve(const Config& config) {
   });
   api::Router router(service, tokens, config.data_dir);
 
+  // What `dagctl daemon start` passes on next time (docs/daemon.md#remembered-settings):
+  // written once the listeners are bound, so a start that failed is not repeated, and
+  // before they answer, so whoever reached the daemon can read it.
+  write_json_file(layout.settings_file(), remembered_settings(config), /*private_file=*/true);
   for (Listener* l : {&unix_listener, tcp_listener.get()}) {
     if (!l) continue;
     router.install(*l, l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
@@ -251,7 +265,13 @@ int run(int argc, char** argv) {
   // hold megabytes each. Two arenas are plenty for this daemon's allocation rate.
   mallopt(M_ARENA_MAX, 2);
   try {
-    const Config config = parse_config(argc, argv);
+    auto parsed = parse_config(argc, argv);
+    if (const auto* exit = std::get_if<ConfigExit>(&parsed)) {
+      std::fputs(exit->out.c_str(), stdout);
+      std::fputs(exit->err.c_str(), stderr);
+      return exit->code;
+    }
+    const Config& config = std::get<Config>(parsed);
     auto logger = spdlog::stderr_color_mt("dagctld");
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(config.log_level));

@@ -53,6 +53,10 @@ struct DaemonInfo {
   // What project checks run as a run would: the daemon's --dbt and --pass-env.
   std::string default_dbt = "dbt";
   std::vector<std::string> pass_env{};
+  // Every setting by its flag's name, and where each came from (docs/daemon.md).
+  nlohmann::json settings = nlohmann::json::object();
+  nlohmann::json settings_from = nlohmann::json::object();
+  std::string config_file = "";  // empty when none was read
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.

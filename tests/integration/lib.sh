@@ -21,7 +21,8 @@ CHECKS=0
 export DAGCTL_TEST_TMP="$TEST_TMP"
 # Isolate from the user's own daemon and dbt settings.
 export DAGCTL_SOCKET="$SOCK"
-unset DAGCTL_DATA_DIR DAGCTL_LISTEN DAGCTL_DBT DBT_PROFILES_DIR DBT_TARGET_PATH DBT_LOG_PATH || true
+unset DAGCTL_DATA_DIR DAGCTL_LISTEN DAGCTL_DBT DAGCTL_CONFIG DBT_PROFILES_DIR DBT_TARGET_PATH DBT_LOG_PATH || true
+export XDG_CONFIG_HOME="$TEST_TMP/config"  # no dagctld.conf there (docs/daemon.md)
 
 cleanup() {
   local rc=$?

@@ -1,19 +1,26 @@
 // Tests for daemon/app/config: dagctld's settings as docs/daemon.md describes them —
-// defaults, a flag beating its environment variable, --listen and --allow-remote, and the
-// values refused. Bad usage ends the process with exit code 2 and CLI11's message (death
-// tests); values that cannot work throw std::runtime_error, printed by the caller.
+// defaults, a flag beating its environment variable beating the config file, --listen and
+// --allow-remote, and the values refused. Bad usage and a bad config file give a
+// ConfigExit with code 2 and the message; values that cannot work throw
+// std::runtime_error, printed by the caller.
 #include "daemon/app/config.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "tests/unit/test_util.hpp"
+
 namespace {
+
+using dagctl::daemon::app::ConfigExit;
 
 using dagctl::daemon::app::Config;
 using dagctl::daemon::app::kDefaultPort;
@@ -61,7 +68,7 @@ const char* const kVariables[] = {
     "DAGCTL_MAX_PARALLEL", "DAGCTL_LOG_LEVEL", "DAGCTL_STOP_GRACE", "DAGCTL_WEBHOOK_CA_FILE",
     "DAGCTL_WEBHOOK_RETRIES", "DAGCTL_WEBHOOK_RETRY_DELAY", "DAGCTL_WEBHOOK_TIMEOUT",
     "DAGCTL_ALLOW_WEBHOOK_LINK_LOCAL", "DAGCTL_KEEP_DAYS", "DAGCTL_KEEP_RUNS", "DAGCTL_SANDBOX",
-    "DAGCTL_SANDBOX_WRITABLE", "DAGCTL_PASS_ENV",
+    "DAGCTL_SANDBOX_WRITABLE", "DAGCTL_PASS_ENV", "DAGCTL_CONFIG",
 };
 
 class ConfigTest : public ::testing::Test {
@@ -70,15 +77,44 @@ protected:
     for (const char* name : kVariables) env_.unset(name);
     env_.set("XDG_STATE_HOME", "/home/ana/.state");
     env_.set("XDG_RUNTIME_DIR", "/run/user/1000");
+    env_.set("XDG_CONFIG_HOME", dir_.file("config"));  // no dagctld.conf there: the tester's own stays out
   }
 
-  // parse_config over "dagctld" followed by `args`.
-  static Config parse(std::vector<std::string> args) {
+  // parse_config over "dagctld" followed by `args`: the config, or what it would exit with.
+  static std::variant<Config, ConfigExit> outcome(std::vector<std::string> args) {
     args.insert(args.begin(), "dagctld");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     return parse_config(static_cast<int>(args.size()), argv.data());
+  }
+
+  static Config parse(std::vector<std::string> args) {
+    auto result = outcome(std::move(args));
+    if (const auto* exit = std::get_if<ConfigExit>(&result)) {
+      ADD_FAILURE() << "exit " << exit->code << ": " << exit->err;
+      return Config{};
+    }
+    return std::get<Config>(result);
+  }
+
+  // What parse_config says on stderr when it refuses `args` with exit code 2.
+  static std::string usage_error(std::vector<std::string> args) {
+    auto result = outcome(std::move(args));
+    const auto* exit = std::get_if<ConfigExit>(&result);
+    if (!exit) {
+      ADD_FAILURE() << "expected exit code 2";
+      return "";
+    }
+    EXPECT_EQ(exit->code, 2) << exit->err;
+    return exit->err;
+  }
+
+  // Writes `text` as a config file; returns its path.
+  std::string config_file(const std::string& text, const std::string& name = "dagctld.conf") const {
+    const std::string path = dir_.file(name);
+    std::ofstream(path) << text;
+    return path;
   }
 
   // The message of the std::runtime_error parse() throws; fails the test when none.
@@ -92,20 +128,14 @@ protected:
     return "";
   }
 
+  dagctl::test::TempDir dir_;
   EnvGuard env_;
-};
-
-// Bad usage exits the process: each death test runs in a child that re-executes this
-// test alone, so the child sees the same environment the fixture sets.
-class ConfigDeathTest : public ConfigTest {
-protected:
-  ConfigDeathTest() { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
 };
 
 TEST_F(ConfigTest, DefaultsWhenNothingIsSaid) {
   const Config c = parse({});
   EXPECT_EQ(c.data_dir, "/home/ana/.state/dagctl");
-  EXPECT_EQ(c.socket_path, "/run/user/1000/dagctl/dagctl.sock");
+  EXPECT_EQ(c.socket_path, "/home/ana/.state/dagctl/dagctl.sock");  // in the data dir, whatever XDG_RUNTIME_DIR says
   EXPECT_EQ(c.listen, "127.0.0.1:" + std::to_string(kDefaultPort));
   EXPECT_EQ(kDefaultPort, 8780);
   EXPECT_FALSE(c.allow_remote);
@@ -238,21 +268,163 @@ TEST_F(ConfigTest, SandboxIsAutoOnOrOff) {
   EXPECT_EQ(parse({}).sandbox, "off");
 }
 
-TEST_F(ConfigDeathTest, AnotherSandboxValueIsBadUsage) {
-  EXPECT_EXIT(parse({"--sandbox", "maybe"}), ::testing::ExitedWithCode(2), "--sandbox");
+TEST_F(ConfigTest, AnotherSandboxValueIsBadUsage) {
+  EXPECT_NE(usage_error({"--sandbox", "maybe"}).find("--sandbox"), std::string::npos);
 }
 
-TEST_F(ConfigDeathTest, MaxParallelZeroIsBadUsage) {
-  EXPECT_EXIT(parse({"--max-parallel", "0"}), ::testing::ExitedWithCode(2), "--max-parallel");
+TEST_F(ConfigTest, MaxParallelZeroIsBadUsage) {
+  EXPECT_NE(usage_error({"--max-parallel", "0"}).find("--max-parallel"), std::string::npos);
 }
 
-TEST_F(ConfigDeathTest, AnUnknownFlagIsBadUsage) {
-  EXPECT_EXIT(parse({"--max-paralel", "2"}), ::testing::ExitedWithCode(2), "max-paralel");
+TEST_F(ConfigTest, AnUnknownFlagIsBadUsage) {
+  EXPECT_NE(usage_error({"--max-paralel", "2"}).find("max-paralel"), std::string::npos);
 }
 
-TEST_F(ConfigDeathTest, ABadVariableIsBadUsageToo) {
+TEST_F(ConfigTest, ABadVariableIsBadUsageToo) {
   env_.set("DAGCTL_MAX_PARALLEL", "0");
-  EXPECT_EXIT(parse({}), ::testing::ExitedWithCode(2), "max-parallel|MAX_PARALLEL");
+  EXPECT_NE(usage_error({}).find("max-parallel"), std::string::npos);
+}
+
+TEST_F(ConfigTest, HelpAndVersionExitZero) {
+  for (const char* flag : {"--help", "--version"}) {
+    auto result = outcome({flag});
+    const auto* exit = std::get_if<ConfigExit>(&result);
+    ASSERT_NE(exit, nullptr) << flag;
+    EXPECT_EQ(exit->code, 0) << flag;
+    EXPECT_FALSE(exit->out.empty()) << flag;
+  }
+  auto help = outcome({"--help"});
+  EXPECT_NE(std::get<ConfigExit>(help).out.find("--config"), std::string::npos);
+}
+
+// --- the config file (docs/daemon.md#the-config-file) -----------------------------------------
+
+TEST_F(ConfigTest, TheDefaultConfigFileIsReadWhenItExists) {
+  std::filesystem::create_directories(dir_.file("config/dagctl"));
+  const std::string path = dir_.file("config/dagctl/dagctld.conf");
+  std::ofstream(path) << "# where dbt lives\ndbt = /opt/dbt/bin/dbt\n\nmax-parallel = 3\nlisten = none\nsandbox = off\n";
+  const Config c = parse({});
+  EXPECT_EQ(c.dbt, "/opt/dbt/bin/dbt");
+  EXPECT_EQ(c.max_parallel, 3);
+  EXPECT_EQ(c.listen, "none");
+  EXPECT_EQ(c.sandbox, "off");
+  EXPECT_EQ(c.config_file, path);
+  EXPECT_EQ(c.settings_from["dbt"], "config");
+  EXPECT_EQ(c.settings_from["keep-days"], "default");
+  EXPECT_EQ(c.settings["max-parallel"], 3);
+}
+
+TEST_F(ConfigTest, NoConfigFileIsFine) {
+  const Config c = parse({});
+  EXPECT_EQ(c.config_file, "");
+  EXPECT_EQ(c.settings_from["dbt"], "default");
+}
+
+TEST_F(ConfigTest, AFlagBeatsAVariableBeatsTheConfigFile) {
+  env_.set("DAGCTL_CONFIG", config_file("dbt = /from/file\nkeep-days = 7\nkeep-runs = 5\n"));
+  env_.set("DAGCTL_KEEP_DAYS", "9");
+  const Config c = parse({"--keep-runs", "11"});
+  EXPECT_EQ(c.dbt, "/from/file");
+  EXPECT_EQ(c.keep_days, 9);
+  EXPECT_EQ(c.keep_runs, 11);
+  EXPECT_EQ(c.settings_from["dbt"], "config");
+  EXPECT_EQ(c.settings_from["keep-days"], "env");
+  EXPECT_EQ(c.settings_from["keep-runs"], "flag");
+  const Config with_equals = parse({"--keep-runs=12"});
+  EXPECT_EQ(with_equals.settings_from["keep-runs"], "flag");
+}
+
+TEST_F(ConfigTest, ConfigFlagNamesTheFile) {
+  const std::string path = config_file("data-dir = /srv/dagctl\n", "other.conf");
+  const Config c = parse({"--config", path});
+  EXPECT_EQ(c.data_dir, "/srv/dagctl");
+  EXPECT_EQ(c.socket_path, "/srv/dagctl/dagctl.sock");
+  EXPECT_EQ(c.config_file, path);
+}
+
+TEST_F(ConfigTest, ANamedConfigFileMustExist) {
+  const std::string missing = dir_.file("missing.conf");
+  EXPECT_NE(usage_error({"--config", missing}).find(missing), std::string::npos);
+  env_.set("DAGCTL_CONFIG", missing);
+  EXPECT_NE(usage_error({}).find(missing), std::string::npos);
+}
+
+TEST_F(ConfigTest, TheSocketAndDataDirComeFromTheFileToo) {
+  env_.set("DAGCTL_CONFIG", config_file("socket = /run/x.sock\ndata-dir = /srv/d\n"));
+  const Config c = parse({});
+  EXPECT_EQ(c.socket_path, "/run/x.sock");
+  EXPECT_EQ(c.data_dir, "/srv/d");
+}
+
+TEST_F(ConfigTest, AnUnknownKeyNamesTheFileAndLine) {
+  const std::string path = config_file("dbt = dbt\nmax-paralel = 2\n");
+  const std::string err = usage_error({"--config", path});
+  EXPECT_NE(err.find(path + ":2:"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key 'max-paralel'"), std::string::npos) << err;
+  for (const char* reserved : {"config = /x", "help = true", "version = true"}) {
+    EXPECT_NE(usage_error({"--config", config_file(reserved)}).find("unknown key"), std::string::npos) << reserved;
+  }
+}
+
+TEST_F(ConfigTest, ABadValueNamesTheFileLineAndKey) {
+  const std::string path = config_file("\n# x\nmax-parallel = 0\n");
+  const std::string err = usage_error({"--config", path});
+  EXPECT_NE(err.find(path + ":3:"), std::string::npos) << err;
+  EXPECT_NE(err.find("max-parallel"), std::string::npos) << err;
+  EXPECT_NE(usage_error({"--config", config_file("sandbox = maybe\n")}).find(":1:"), std::string::npos);
+  EXPECT_NE(usage_error({"--config", config_file("keep-days = many\n")}).find("keep-days"), std::string::npos);
+  EXPECT_NE(usage_error({"--config", config_file("allow-remote = perhaps\n")}).find(":1:"), std::string::npos);
+  EXPECT_NE(usage_error({"--config", config_file("no equals sign\n")}).find(":1:"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ABadValueOverriddenByAFlagIsNotRead) {
+  const std::string path = config_file("max-parallel = 0\n");
+  EXPECT_EQ(parse({"--config", path, "--max-parallel", "2"}).max_parallel, 2);
+}
+
+TEST_F(ConfigTest, FlagsWithoutValueTakeTrueOrFalse) {
+  EXPECT_TRUE(parse({"--config", config_file("allow-remote = true\n")}).allow_remote);
+  EXPECT_FALSE(parse({"--config", config_file("allow-remote = false\n")}).allow_remote);
+}
+
+TEST_F(ConfigTest, AKeySetTwiceIsRefusedUnlessItRepeatsAsAFlag) {
+  const std::string err = usage_error({"--config", config_file("dbt = a\ndbt = b\n")});
+  EXPECT_NE(err.find(":2: dbt is already set on line 1"), std::string::npos) << err;
+  const Config c = parse({"--config", config_file("pass-env = AWS_PROFILE\npass-env = PGPASSFILE\n")});
+  EXPECT_EQ(c.pass_env, (std::vector<std::string>{"AWS_PROFILE", "PGPASSFILE"}));
+}
+
+TEST_F(ConfigTest, ValuesFromTheFileAreCheckedAsFlagsAre) {
+  EXPECT_NE(refusal({"--config", config_file("pass-env = DAGCTL_TOKEN\n")}).find("secrets never reach dbt"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ASocketPathTooLongForUnixNamesSocket) {
+  const std::string message = refusal({"--data-dir", "/" + std::string(120, 'd')});
+  EXPECT_NE(message.find("--socket"), std::string::npos) << message;
+  EXPECT_NE(message.find("more than a Unix socket allows"), std::string::npos) << message;
+}
+
+// --- what GET /api/v1/daemon shows and settings.json remembers ---------------------------
+
+TEST_F(ConfigTest, EverySettingHasAValueAndASource) {
+  const Config c = parse({"--dbt", "/x/dbt"});
+  EXPECT_EQ(c.settings.size(), c.settings_from.size());
+  for (const auto& [name, from] : c.settings_from.items()) {
+    EXPECT_TRUE(c.settings.contains(name)) << name;
+  }
+  EXPECT_FALSE(c.settings.contains("config"));
+  EXPECT_FALSE(c.settings.contains("help"));
+  EXPECT_EQ(c.settings["dbt"], "/x/dbt");
+  EXPECT_EQ(c.settings["socket"], c.socket_path);
+}
+
+TEST_F(ConfigTest, RememberedSettingsAreThoseSaidSomewhereButWhereTheyLive) {
+  env_.set("DAGCTL_MAX_PARALLEL", "2");
+  env_.set("DAGCTL_CONFIG", config_file("keep-days = 5\n"));
+  const Config c = parse({"--dbt", "/x/dbt", "--data-dir", "/srv/d", "--socket", "/srv/s.sock", "--pass-env", "A"});
+  const auto r = dagctl::daemon::app::remembered_settings(c);
+  EXPECT_EQ(r["settings"], (nlohmann::json{{"dbt", "/x/dbt"}, {"max-parallel", 2}, {"keep-days", 5}, {"pass-env", {"A"}}}));
+  EXPECT_EQ(r["from"], (nlohmann::json{{"dbt", "flag"}, {"max-parallel", "env"}, {"keep-days", "config"}, {"pass-env", "flag"}}));
 }
 
 }  // namespace
