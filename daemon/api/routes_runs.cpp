@@ -83,17 +83,17 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
     }
     const auto runs = service.list_runs(filter);
     json list = json::array();
-    for (const auto& r : runs) list.push_back(run_json(r, service.progress(r.id)));
+    for (const auto& r : runs) list.push_back(run_json(r, service.progress(r)));
     json next = static_cast<int>(runs.size()) == filter.limit ? json(runs.back().id) : json(nullptr);
     send_json(res, 200, {{"runs", list}, {"next", next}});
   });
   table.add("GET", run, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
-    const auto& id = params.get("run_id");
-    send_json(res, 200, run_json(service.get_run(id), service.progress(id)));
+    const auto r = service.get_run(params.get("run_id"));
+    send_json(res, 200, run_json(r, service.progress(r)));
   });
   table.add("POST", run + "/cancel", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
-    const auto& id = params.get("run_id");
-    send_json(res, 200, run_json(service.cancel_run(id), service.progress(id)));
+    const auto r = service.cancel_run(params.get("run_id"));
+    send_json(res, 200, run_json(r, service.progress(r)));
   });
   table.add("POST", run + "/retry", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     const auto retried = service.retry_run(params.get("run_id"));

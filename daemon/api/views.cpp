@@ -2,6 +2,9 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "daemon/schedule/cron.hpp"
 
 namespace dagctl::daemon::api {
@@ -128,6 +131,24 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
           {"attempts", list}};
 }
 
+json progress_json(const runner::Progress& p, common::TimePoint now) {
+  json running = json::array();
+  for (const auto& n : p.running) {
+    const auto elapsed_ms = std::max<std::int64_t>(0, common::to_millis(now) - common::to_millis(n.started_at));
+    running.push_back({{"unique_id", n.unique_id},
+                       {"name", n.name},
+                       {"resource_type", n.resource_type},
+                       {"started_at", common::to_rfc3339(n.started_at)},
+                       {"elapsed_seconds", static_cast<double>(elapsed_ms) / 1000.0}});
+  }
+  return {{"phase", runner::to_string(p.phase)},
+          {"done", p.done},
+          {"total", p.total},
+          {"running", running},
+          {"waiting_for", opt(p.waiting_for)},
+          {"queued_behind", opt(p.queued_behind)}};
+}
+
 json run_json(const store::Run& r, const std::optional<runner::Progress>& progress) {
   json duration = nullptr;
   if (r.start_time) {
@@ -154,9 +175,8 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"error_message", opt(r.error_message)},
       {"results", r.results},
   };
-  if (r.status == common::RunStatus::running) {
-    const auto p = progress.value_or(runner::Progress{});
-    out["progress"] = {{"done", p.done}, {"total", p.total}};
+  if (progress && (r.status == common::RunStatus::queued || r.status == common::RunStatus::running)) {
+    out["progress"] = progress_json(*progress, common::now());
   }
   return out;
 }

@@ -19,6 +19,8 @@ nlohmann::json job_json(const store::Job& job);
 // the URL may be anything the job's owner chose, so its answer may be anything too.
 nlohmann::json delivery_json(const store::Delivery& delivery, const std::vector<store::DeliveryAttempt>& attempts,
                              bool with_responses);
+// A queued or running run's `progress` (docs/runs.md, Progress); nodes' elapsed_seconds count to `now`.
+nlohmann::json progress_json(const runner::Progress& progress, common::TimePoint now);
 nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progress>& progress);
 
 }  // namespace dagctl::daemon::api

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/store/retry.hpp"
@@ -59,6 +60,29 @@ std::optional<Progress> Dispatcher::progress(const std::string& run_id) const {
   const auto it = active_.find(run_id);
   if (it == active_.end()) return std::nullopt;
   return it->second.progress;
+}
+
+Progress Dispatcher::queued_progress(const store::Run& run) const {
+  Progress p;
+  p.phase = Phase::queued;
+  std::lock_guard lock(mutex_);
+  if (active_.count(run.id)) return p;  // started since the caller read it
+  int running = 0;
+  for (const auto& [id, a] : active_) {
+    if (a.finished) continue;  // its slot is free already
+    ++running;
+    if (a.project_id == run.project_id) {
+      p.queued_behind = id;
+      p.waiting_for = a.label.empty() ? fmt::format("run {} to finish", id)
+                                      : fmt::format("run {} ({}) to finish", id, a.label);
+      return p;
+    }
+  }
+  if (running >= max_parallel_) {
+    p.waiting_for =
+        fmt::format("a free slot ({} of {} running, --max-parallel {})", running, max_parallel_, max_parallel_);
+  }
+  return p;
 }
 
 void Dispatcher::shutdown() {
@@ -182,6 +206,10 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
     if (!read) throw std::runtime_error("dagctld stopped before the run could start");
     if (!run || !job || !project) throw std::runtime_error("the run's job or project was deleted");
     spdlog::info("run {} started: {} ({})", run_id, run->command, project->name);
+    {
+      std::lock_guard lock(mutex_);
+      active_[run_id].label = project->name + "/" + job->name;
+    }
     RunCallbacks callbacks;
     callbacks.on_started = [&](int pid, std::int64_t ticks) {
       // Only a help for a later start's recovery, which also finds dbt by DAGCTL_RUN_ID:

@@ -37,7 +37,11 @@ public:
   // Queued: ends `cancelled` at once. Running: dbt is stopped (docs/runs.md) and the run ends
   // `cancelled` when it has exited. False when the run is not active.
   bool cancel(const std::string& run_id);
+  // A started run's progress; nullopt when it is not running here.
   std::optional<Progress> progress(const std::string& run_id) const;
+  // What a queued run waits for (docs/runs.md, Progress): the running run of its project,
+  // a free slot, or nothing when it is about to start.
+  Progress queued_progress(const store::Run& run) const;
   // Notified whenever a run reaches its terminal status.
   RunEnds& run_ends() { return run_ends_; }
   // Stops starting runs, stops running ones (they end `error`, "daemon stopped"), waits
@@ -47,6 +51,7 @@ public:
 private:
   struct Active {
     std::string project_id;
+    std::string label;  // "project/job", once the run's thread has read them
     std::unique_ptr<RunControl> control;
     Progress progress;
     std::thread thread;

@@ -274,6 +274,8 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   if (!spawned) return fail(spawned.error());
   ChildProcess child = std::move(spawned).value();
   if (callbacks.on_started) callbacks.on_started(child.pid(), process_start_ticks(child.pid()));
+  ProgressTracker tracker;  // phase `starting`: dbt is spawned and has logged nothing yet
+  if (callbacks.on_progress) callbacks.on_progress(tracker.current());
 
   using SteadyClock = std::chrono::steady_clock;
   const auto started = SteadyClock::now();
@@ -285,9 +287,8 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   int stop_stage = 0;
   SteadyClock::time_point next_escalation{};
 
-  ProgressTracker tracker;
   LogFollower follower(layout.run_dbt_logs(c.run.id) + "/dbt.log");
-  Progress last_progress;
+  Progress last_progress = tracker.current();
   std::optional<ExitStatus> exit;
 
   while (!(exit = child.try_reap())) {
@@ -316,8 +317,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     ::poll(fds, count, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
 
     follower.poll(tracker);
-    const Progress p = tracker.current();
-    if ((p.done != last_progress.done || p.total != last_progress.total) && callbacks.on_progress) {
+    if (const Progress& p = tracker.current(); p != last_progress && callbacks.on_progress) {
       callbacks.on_progress(p);
       last_progress = p;
     }

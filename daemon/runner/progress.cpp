@@ -3,27 +3,131 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 
 namespace dagctl::daemon::runner {
 
-void ProgressTracker::feed_line(std::string_view line) {
-  // Cheap filter first: most lines are debug chatter we do not need to parse.
-  if (line.find("\"total\"") == std::string_view::npos &&
-      line.find("NodeFinished") == std::string_view::npos) {
+const char* to_string(Phase phase) {
+  switch (phase) {
+    case Phase::queued: return "queued";
+    case Phase::starting: return "starting";
+    case Phase::parsing: return "parsing";
+    case Phase::running: return "running";
+    case Phase::finishing: return "finishing";
+  }
+  return "starting";
+}
+
+namespace {
+
+using nlohmann::json;
+
+// The dbt events (dbt/events/types.py) that move a run along, each quoted as it appears in a
+// JSON line. "total" is the node count of LogStartLine and the Log*Result events.
+constexpr std::array<std::string_view, 9> kWanted = {
+    R"("total")",           R"("NodeStart")",          R"("NodeFinished")",
+    R"("FoundStats")",      R"("ConcurrencyLine")",    R"("FinishedRunningStats")",
+    R"("EndRunResult")",    R"("NothingToDo")",        R"("CommandCompleted")"};
+
+bool wanted(std::string_view line) {
+  return std::any_of(kWanted.begin(), kWanted.end(),
+                     [&](std::string_view w) { return line.find(w) != std::string_view::npos; });
+}
+
+// dbt's times: info.ts "2026-12-06T21:25:41.897326Z", node_started_at
+// "2026-12-06T21:25:41.897160" (UTC without the Z). Milliseconds are kept.
+std::optional<common::TimePoint> parse_dbt_time(const json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.size() < 19) return std::nullopt;
+  auto t = common::parse_rfc3339(text.substr(0, 19) + "Z");
+  if (!t) return std::nullopt;
+  if (text.size() >= 23 && text[19] == '.') {
+    int ms = 0;
+    for (size_t i = 20; i < 23; ++i) {
+      if (text[i] < '0' || text[i] > '9') return t;
+      ms = ms * 10 + (text[i] - '0');
+    }
+    *t += std::chrono::milliseconds(ms);
+  }
+  return t;
+}
+
+std::string string_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json* object_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? &*it : nullptr;
+}
+
+}  // namespace
+
+void ProgressTracker::advance(Phase phase) {
+  if (phase > progress_.phase) progress_.phase = phase;
+}
+
+void ProgressTracker::node_started(RunningNode node) {
+  if (progress_.phase == Phase::finishing) return;
+  auto& running = progress_.running;
+  if (std::any_of(running.begin(), running.end(), [&](const RunningNode& n) { return n.unique_id == node.unique_id; })) {
     return;
   }
-  const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const auto at = std::upper_bound(running.begin(), running.end(), node.started_at,
+                                   [](common::TimePoint t, const RunningNode& n) { return t < n.started_at; });
+  running.insert(at, std::move(node));
+}
+
+void ProgressTracker::node_finished(const std::string& unique_id) {
+  std::erase_if(progress_.running, [&](const RunningNode& n) { return n.unique_id == unique_id; });
+}
+
+void ProgressTracker::feed_line(std::string_view line) {
+  // Cheap filter first: most lines are debug chatter (SQL, connections) we do not need to
+  // parse. Until dbt has logged anything, any line says it started.
+  if (progress_.phase != Phase::starting && !wanted(line)) return;
+  const auto event = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!event.is_object()) return;
-  const auto info = event.contains("info") ? event["info"] : nlohmann::json::object();
-  const auto data = event.contains("data") ? event["data"] : nlohmann::json::object();
-  if (!info.is_object() || !data.is_object()) return;
-  if (data.contains("total") && data["total"].is_number_integer()) {
-    progress_.total = std::max(progress_.total, data["total"].get<int>());
+  const json* info = object_at(event, "info");
+  const json* data = object_at(event, "data");
+  if (!info || !data) return;
+  const auto name_it = info->find("name");
+  if (name_it == info->end() || !name_it->is_string()) return;
+  const auto& name = name_it->get_ref<const std::string&>();
+  advance(Phase::parsing);
+
+  if (const auto total = data->find("total"); total != data->end() && total->is_number_integer()) {
+    progress_.total = std::max(progress_.total, total->get<int>());
   }
-  const auto name = info.find("name");
-  if (name != info.end() && name->is_string() && name->get<std::string>() == "NodeFinished") {
-    ++progress_.done;
-    progress_.total = std::max(progress_.total, progress_.done);
+  if (name == "FoundStats") {
+    advance(Phase::running);
+  } else if (name == "ConcurrencyLine") {
+    advance(Phase::running);
+    if (const auto n = data->find("node_count"); n != data->end() && n->is_number_integer()) {
+      progress_.total = std::max(progress_.total, n->get<int>());
+    }
+  } else if (name == "NodeStart" || name == "NodeFinished") {
+    const json* node = object_at(*data, "node_info");
+    const std::string unique_id = node ? string_at(*node, "unique_id") : std::string();
+    if (name == "NodeFinished") {
+      ++progress_.done;
+      progress_.total = std::max(progress_.total, progress_.done);
+      node_finished(unique_id);
+      return;
+    }
+    advance(Phase::running);
+    if (unique_id.empty()) return;
+    auto started = parse_dbt_time(info->value("ts", json()));
+    if (!started) started = parse_dbt_time(node->value("node_started_at", json()));
+    node_started({unique_id, string_at(*node, "node_name"), string_at(*node, "resource_type"),
+                  started.value_or(common::now())});
+  } else if (name == "FinishedRunningStats" || name == "EndRunResult" || name == "NothingToDo" ||
+             name == "CommandCompleted") {
+    advance(Phase::finishing);
+    progress_.running.clear();  // a node cut short by an exception never logs NodeFinished
   }
 }
 

@@ -1,26 +1,54 @@
-// Reads dbt's structured (JSON lines) log file as it grows and counts finished nodes,
-// which is what `progress: {done, total}` shows while a run is running.
+// What a run is doing (docs/runs.md, Progress): its phase, the nodes done and in flight,
+// read from dbt's structured (JSON lines) log file as it grows, and for a queued run what
+// it waits for.
 #pragma once
 
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/time.hpp"
 
 namespace dagctl::daemon::runner {
 
+// In order: a run only moves forward.
+enum class Phase { queued, starting, parsing, running, finishing };
+const char* to_string(Phase phase);
+
+// A node dbt started and has not finished.
+struct RunningNode {
+  std::string unique_id;      // "model.shop.stg_orders"
+  std::string name;           // "stg_orders"
+  std::string resource_type;  // "model", "test", "seed"...
+  common::TimePoint started_at{};
+  bool operator==(const RunningNode&) const = default;
+};
+
 struct Progress {
   int done = 0;
-  int total = 0;
+  int total = 0;  // 0 until dbt has said
+  Phase phase = Phase::starting;
+  std::vector<RunningNode> running{};  // oldest first
+  // Queued runs only.
+  std::optional<std::string> waiting_for{};
+  std::optional<std::string> queued_behind{};  // the run that holds the project
+  bool operator==(const Progress&) const = default;
 };
 
 // Pure line parser: feed it dbt JSON log lines in order.
 class ProgressTracker {
 public:
   void feed_line(std::string_view line);
-  Progress current() const { return progress_; }
+  const Progress& current() const { return progress_; }
 
 private:
+  void advance(Phase phase);
+  void node_started(RunningNode node);
+  void node_finished(const std::string& unique_id);
+
   Progress progress_;
 };
 

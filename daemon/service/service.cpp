@@ -174,6 +174,15 @@ store::Run Service::get_run(const std::string& run_id) {
   return *run;
 }
 
+std::optional<runner::Progress> Service::progress(const store::Run& run) {
+  if (run.status == common::RunStatus::queued) return dispatcher_.queued_progress(run);
+  if (run.status != common::RunStatus::running) return std::nullopt;
+  if (auto p = dispatcher_.progress(run.id)) return p;
+  runner::Progress ended;  // it ended since the caller read it
+  ended.phase = runner::Phase::finishing;
+  return ended;
+}
+
 store::Run Service::cancel_run(const std::string& run_id) {
   const auto run = get_run(run_id);
   if (!common::is_terminal(run.status)) store_call([&] { dispatcher_.cancel(run_id); });

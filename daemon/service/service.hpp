@@ -116,8 +116,11 @@ public:
 
   // nullopt when there is no such run (get_run throws 404 instead).
   std::optional<store::Run> find_run(const std::string& run_id) { return store_.runs().find(run_id); }
-  std::optional<runner::Progress> progress(const std::string& run_id) const {
-    return dispatcher_.progress(run_id);
+  // What a queued or running run is doing (docs/runs.md, Progress); nullopt once it ended.
+  std::optional<runner::Progress> progress(const store::Run& run);
+  std::optional<runner::Progress> progress(const std::string& run_id) {
+    const auto run = store_.runs().find(run_id);
+    return run ? progress(*run) : std::nullopt;
   }
   // For log followers: how many runs have ended, and a wait for the next one to end.
   runner::RunEnds& run_ends() {

@@ -67,10 +67,10 @@ read -r s1 s2 s3 <<<"$(statuses "$a1" "$b1" "$a2")"
 assert_eq running "$s1" "A's first run is running"
 assert_eq running "$s2" "B's run is running at the same time (another project)"
 assert_eq queued "$s3" "A's second run stays queued while A's first runs"
-fields "$(dagctl -o json run show "$a2")" 'd["start_time"]' 'd["status"]' '"progress" in d'
+fields "$(dagctl -o json run show "$a2")" 'd["start_time"]' 'd["status"]' 'd["progress"]["phase"]' 'd["progress"]["queued_behind"]'
 assert_eq null "${F[0]}" "a queued run has no start_time"
 assert_eq queued "${F[1]}" "dagctl run show says queued too"
-assert_eq false "${F[2]}" "a queued run shows no progress"
+assert_eq "queued $a1" "${F[2]} ${F[3]}" "a queued run's progress says it is queued behind the project's running run"
 fields "$(dagctl -o json run show "$a1")" '"progress" in d' 'd["start_time"] is not None'
 assert_eq true "${F[0]}" "a running run shows progress"
 assert_eq true "${F[1]}" "a running run has a start_time"

@@ -492,6 +492,38 @@ TEST_F(Dispatcher, ProgressIsVisibleWhileRunning) {
   EXPECT_FALSE(d.progress("r1").has_value()) << "finished: no progress";
 }
 
+TEST_F(Dispatcher, QueuedRunSaysWhatItWaitsFor) {
+  add_project("shop");
+  add_project("other");
+  queue("r1", "shop");
+  queue("r2", "shop");
+  queue("o1", "other");
+  runner::Dispatcher d(*store_, executor_, 1);
+  const auto queued = [&](const std::string& id) { return d.queued_progress(*store_->runs().find(id)); };
+  auto p = queued("r2");
+  EXPECT_EQ(p.phase, runner::Phase::queued);
+  EXPECT_FALSE(p.waiting_for.has_value()) << "nothing runs yet: it is about to start";
+  EXPECT_FALSE(p.queued_behind.has_value());
+
+  start(d);
+  ASSERT_TRUE(executor_.wait_started("r1"));
+  EXPECT_EQ(d.progress("r1")->phase, runner::Phase::starting);
+  p = queued("r2");
+  EXPECT_EQ(p.phase, runner::Phase::queued);
+  EXPECT_EQ(p.queued_behind, "r1");
+  EXPECT_EQ(p.waiting_for, "run r1 (shop/default) to finish");
+  p = queued("o1");
+  EXPECT_FALSE(p.queued_behind.has_value()) << "its project is free";
+  EXPECT_EQ(p.waiting_for, "a free slot (1 of 1 running, --max-parallel 1)");
+
+  ASSERT_TRUE(executor_.finish("r1"));
+  ASSERT_TRUE(executor_.wait_started("r2"));
+  EXPECT_EQ(queued("o1").waiting_for, "a free slot (1 of 1 running, --max-parallel 1)");
+  ASSERT_TRUE(executor_.finish("r2"));
+  ASSERT_TRUE(executor_.finish("o1"));
+  d.shutdown();
+}
+
 TEST_F(Dispatcher, ExecutorFailureEndsTheRunErrorAndTheQueueGoesOn) {
   add_project("shop");
   queue("r1", "shop");
