@@ -36,8 +36,6 @@ std::vector<std::string> fit_table(const std::vector<std::vector<std::string>>& 
                                    const std::vector<size_t>& elastic, std::optional<size_t> width);
 // stdout's width in columns when it is a terminal; nullopt when piped.
 std::optional<size_t> terminal_width();
-// How many terminal columns UTF-8 text takes (one per code point).
-size_t display_width(std::string_view text);
 
 // The daemon's JSON, read without undefined behaviour: operator[] on a const json with a
 // missing key is UB, so every read of an answer goes through these. A missing key (or a

@@ -1,5 +1,4 @@
 #include <fmt/format.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +7,8 @@
 #include <iostream>
 
 #include "cli/context.hpp"
+#include "cli/terminal.hpp"
+#include "cli/text_width.hpp"
 
 namespace dagctl::cli {
 
@@ -15,27 +16,13 @@ void print_json(const nlohmann::json& value) {
   std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-size_t display_width(std::string_view text) {
-  // Continuation bytes (10xxxxxx) add no column.
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
 namespace {
+
+size_t columns_of(std::string_view text) { return static_cast<size_t>(display_width(text)); }
 
 // The first `columns` columns of `text`, ending in "…" when it was longer.
 std::string cut(const std::string& text, size_t columns) {
-  if (display_width(text) <= columns) return text;
-  if (columns == 0) return "";
-  std::string out;
-  size_t used = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-    if (starts_char && ++used > columns - 1) break;
-    out += text[i];
-  }
-  return out + "…";
+  return fit_to_width(text, static_cast<int>(columns));
 }
 
 }  // namespace
@@ -45,14 +32,14 @@ std::vector<std::string> fit_table(const std::vector<std::vector<std::string>>& 
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], columns_of(row[i]));
   }
   if (width && !widths.empty()) {
     size_t total = 2 * (widths.size() - 1);
     for (auto w : widths) total += w;
     // An elastic column shrinks to its header's width (at least 4) and no further.
     auto floor_of = [&](size_t col) {
-      return std::max<size_t>(4, rows.empty() || col >= rows[0].size() ? 0 : display_width(rows[0][col]));
+      return std::max<size_t>(4, rows.empty() || col >= rows[0].size() ? 0 : columns_of(rows[0][col]));
     };
     while (total > *width) {
       size_t widest = widths.size();
@@ -72,7 +59,7 @@ std::vector<std::string> fit_table(const std::vector<std::vector<std::string>>& 
     for (size_t i = 0; i < row.size(); ++i) {
       const std::string cell = cut(row[i], widths[i]);
       line += cell;
-      if (i + 1 < row.size()) line += std::string(widths[i] - display_width(cell) + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(widths[i] - columns_of(cell) + 2, ' ');
     }
     lines.push_back(line);
   }
@@ -80,10 +67,8 @@ std::vector<std::string> fit_table(const std::vector<std::vector<std::string>>& 
 }
 
 std::optional<size_t> terminal_width() {
-  if (!::isatty(STDOUT_FILENO)) return std::nullopt;
-  winsize ws{};
-  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  return std::nullopt;
+  if (!is_terminal(STDOUT_FILENO)) return std::nullopt;
+  return static_cast<size_t>(terminal_columns(STDOUT_FILENO));
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows, const std::vector<size_t>& elastic) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/context.hpp"
+#include "cli/text_width.hpp"
 
 namespace {
 
@@ -30,7 +31,7 @@ TEST(CliOutput, AnUnboundedTableKeepsEveryValueWhole) {
 
 TEST(CliOutput, ANarrowTerminalCutsTheWidestElasticColumnFirst) {
   const auto lines = cli::fit_table(kRuns, {1, 2}, 56);
-  for (const auto& line : lines) EXPECT_LE(cli::display_width(line), 56u) << line;
+  for (const auto& line : lines) EXPECT_LE(cli::display_width(line), 56) << line;
   EXPECT_EQ(lines[1], "7490eda2-674  analytics-ware…  nightly-full-re…  success");
   EXPECT_EQ(lines[2], "edadfd47-a51  shop             default           failed");
 }
@@ -44,7 +45,7 @@ TEST(CliOutput, ColumnsShrinkNoFurtherThanTheirHeaders) {
 }
 
 TEST(CliOutput, WidthsCountCharactersNotBytes) {
-  EXPECT_EQ(cli::display_width("café"), 4u);
+  EXPECT_EQ(cli::display_width("café"), 4);
   const auto lines = cli::fit_table({{"NAME", "X"}, {"ünïcödé-name", "1"}}, {0}, 9);
   EXPECT_EQ(lines[1], "ünïcö…  1");
 }
