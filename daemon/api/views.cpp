@@ -151,6 +151,7 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"exit_code", opt(r.exit_code)},
       {"error_message", opt(r.error_message)},
       {"results", r.results},
+      {"nothing_selected", r.nothing_selected},
   };
   if (r.status == common::RunStatus::running) {
     const auto p = progress.value_or(runner::Progress{});

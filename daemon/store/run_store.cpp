@@ -10,8 +10,8 @@ namespace {
 
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
-    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
-    "pid_start_ticks FROM runs";
+    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, "
+    "nothing_selected, pid, pid_start_ticks FROM runs";
 
 Run read_run(SQLite::Statement& s) {
   Run r;
@@ -31,6 +31,7 @@ Run read_run(SQLite::Statement& s) {
   r.exit_code = sql::opt_int(s.getColumn("exit_code"));
   r.error_message = sql::opt_text(s.getColumn("error_message"));
   r.results = nlohmann::json::parse(s.getColumn("results_json").getString());
+  r.nothing_selected = s.getColumn("nothing_selected").getInt() != 0;
   r.pid = s.getColumn("pid").getInt();
   r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
   return r;
@@ -185,20 +186,21 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
 
 bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
                       std::optional<std::string> error_message, const nlohmann::json& results,
-                      const DeliveryOwed& owed) {
+                      const DeliveryOwed& owed, bool nothing_selected) {
   WriteTx tx(db_);
   bool changed = false;
   {
     auto s = tx.statement(
         "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
-        "results_json = ?, pid = 0, pid_start_ticks = 0 "
+        "results_json = ?, nothing_selected = ?, pid = 0, pid_start_ticks = 0 "
         "WHERE id = ? AND status IN ('queued','running')");
     s->bind(1, std::string(common::to_string(status)));
     s->bind(2, common::to_millis(end_time));
     sql::bind_opt(*s, 3, exit_code);
     sql::bind_opt(*s, 4, error_message);
     s->bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    s->bind(6, id);
+    s->bind(6, nothing_selected ? 1 : 0);
+    s->bind(7, id);
     changed = s->exec() == 1;
   }
   if (changed && owed) {

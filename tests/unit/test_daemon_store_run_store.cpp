@@ -86,7 +86,9 @@ TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
   for (int i = 1; i <= 5; ++i) store().runs().insert(make_run("d" + std::to_string(i), dflt), 100);
   for (int i = 1; i <= 3; ++i) store().runs().insert(make_run("n" + std::to_string(i), nightly), 100);
   ASSERT_TRUE(store().runs().mark_running("d1", dagctl::common::now()));
-  ASSERT_TRUE(store().runs().finish("d1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  ASSERT_TRUE(store().runs().finish("d1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object(),
+                                    {}, /*nothing_selected=*/true));
+  EXPECT_TRUE(store().runs().find("d1")->nothing_selected);
   ASSERT_TRUE(store().runs().finish("n2", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
                                     "cancelled by request before it started", json::object()));
 
