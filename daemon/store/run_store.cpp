@@ -158,7 +158,12 @@ bool RunStore::has_active(const std::string& job_id) {
 
 std::optional<std::string> RunStore::newest_successful(const std::string& job_id) {
   ReadLock lock(db_);
-  auto s = lock.statement("SELECT id FROM runs WHERE job_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1");
+  // A run that built nothing leaves no state worth deferring to: one that selected nothing,
+  // or a listing (dagctl ls runs dbt ls as a run of the job).
+  auto s = lock.statement(
+      "SELECT id FROM runs WHERE job_id = ? AND status = 'success' AND nothing_selected = 0 "
+      "AND command NOT IN ('dbt ls', 'dbt list') AND command NOT LIKE 'dbt ls %' AND command NOT LIKE 'dbt list %' "
+      "ORDER BY seq DESC LIMIT 1");
   s->bind(1, job_id);
   if (!s->executeStep()) return std::nullopt;
   return s->getColumn("id").getString();

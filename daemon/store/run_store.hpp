@@ -41,7 +41,8 @@ public:
   std::vector<Run> next_queued(const std::set<std::string>& skip_projects, int limit);
   RunCounts count_active();
   bool has_active(const std::string& job_id);
-  // The id of the job's newest run that ended `success` (--defer's state).
+  // The id of the job's newest run that ended `success` having run nodes (--defer's state):
+  // not one that selected nothing, nor a `dbt ls`.
   std::optional<std::string> newest_successful(const std::string& job_id);
 
   // queued -> running. False when the run is no longer queued (cancelled meanwhile).
