@@ -109,6 +109,7 @@ int run(int argc, char** argv) {
   add_project_commands(app, ctx);
   add_job_commands(app, ctx);
   add_trigger_commands(app, ctx);
+  add_ls_commands(app, ctx);
   add_run_commands(app, ctx);
   add_watch_command(app, ctx);
   add_token_commands(app, ctx);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/dbt_flags.hpp"
 #include "cli/resolve.hpp"
 
 namespace dagctl::cli {
@@ -238,14 +239,19 @@ void add_job_commands(CLI::App& app, Context& ctx) {
     auto* cmd = group->add_subcommand("create", "A new job on a project");
     auto project = std::make_shared<std::string>();
     auto flags = std::make_shared<JobFlags>();
+    auto dbt = std::make_shared<DbtFlags>();
     cmd->add_option("PROJECT", *project, "Project id or name")->required();
     flags->add_to(cmd, /*update=*/false);
-    cmd->callback([&ctx, project, flags, cmd] {
+    dbt->add_to(cmd);
+    cmd->callback([&ctx, project, flags, dbt, cmd] {
       const Client client = ctx.client();
       const auto p = client.get("/api/v1/projects/" + url_encode(*project));
       const std::string project_id = text_field(p, "id");
-      const auto j = send_job(flags->body(cmd), [&](const nlohmann::json& body) {
-        return client.post("/api/v1/projects/" + url_encode(project_id) + "/jobs", body);
+      auto body = flags->body(cmd);
+      if (dbt->change_command(cmd, true)) body["command"] = *build_command(cmd, *dbt, true, flags->command, {}, true);
+      const auto j = send_job(body, [&](const nlohmann::json& b) {
+        return naming_flags("command", dbt->typed(cmd, true),
+                            [&] { return client.post("/api/v1/projects/" + url_encode(project_id) + "/jobs", b); });
       });
       ctx.json() ? print_json(j) : print_job(j, text_field(p, "name"));
     });
@@ -254,14 +260,23 @@ void add_job_commands(CLI::App& app, Context& ctx) {
     auto* cmd = group->add_subcommand("update", "Change a job's fields");
     auto job = std::make_shared<std::string>();
     auto flags = std::make_shared<JobFlags>();
+    auto dbt = std::make_shared<DbtFlags>();
     cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
     flags->add_to(cmd, /*update=*/true);
-    cmd->callback([&ctx, job, flags, cmd] {
+    dbt->add_to(cmd);
+    cmd->callback([&ctx, job, flags, dbt, cmd] {
       const Client client = ctx.client();
       const auto ref = resolve_job(client, *job);
-      const auto body = flags->body(cmd);
+      auto body = flags->body(cmd);
+      if (dbt->change_command(cmd, true)) {
+        // The options change the job's command: the one typed, else the stored one.
+        const auto stored = [&] { return client.get(job_path(ref))["command"].get<std::string>(); };
+        body["command"] = *build_command(cmd, *dbt, cmd->count("--command") > 0, flags->command, stored, true);
+      }
       if (body.empty()) throw CliError("nothing to change; pass at least one flag (see dagctl job update --help)");
-      const auto j = send_job(body, [&](const nlohmann::json& b) { return client.patch(job_path(ref), b); });
+      const auto j = send_job(body, [&](const nlohmann::json& b) {
+        return naming_flags("command", dbt->typed(cmd, true), [&] { return client.patch(job_path(ref), b); });
+      });
       ctx.json() ? print_json(j) : print_job(j, ref.project_name);
     });
   }

@@ -4,51 +4,14 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/dbt_flags.hpp"
 #include "cli/resolve.hpp"
 #include "cli/terminal.hpp"
 #include "cli/wait.hpp"
-#include "common/dbt_command.hpp"
 
 namespace dagctl::cli {
 
 namespace {
-
-// An empty value is refused rather than dropped: `--command "$UNSET"` in a crontab must not
-// quietly run the job's whole default command.
-void refuse_blank(const std::string& flag, const std::string& value, const std::string& example) {
-  if (value.find_first_not_of(" \t\n\r\v\f") == std::string::npos) {
-    throw CliError(flag + " is empty; pass " + example + ", or leave " + flag +
-                   " out to run the job's own command");
-  }
-}
-
-// The override that --select/--exclude/--command describe, or nullopt for the job's own.
-// `command_given`: --command was on the command line (even as "").
-std::optional<std::string> build_override(const Client& client, const JobRef& job,
-                                          bool command_given, const std::string& command,
-                                          const std::vector<std::string>& selects,
-                                          const std::vector<std::string>& excludes) {
-  if (command_given) refuse_blank("--command", command, "a dbt command such as 'dbt build --select my_model+'");
-  for (const auto& s : selects) refuse_blank("--select", s, "a dbt selector such as 'my_model+'");
-  for (const auto& e : excludes) refuse_blank("--exclude", e, "a dbt selector such as 'my_model+'");
-  if (!command_given && selects.empty() && excludes.empty()) return std::nullopt;
-  std::string base = command;
-  if (!command_given) {
-    base = client.get("/api/v1/projects/" + url_encode(job.project_id) + "/jobs/" + url_encode(job.job_id))["command"];
-  }
-  auto words = common::split_command_words(base);
-  if (!words) throw CliError("--command: " + words.error());
-  std::vector<std::string> argv = std::move(words).value();
-  for (const auto& s : selects) {
-    argv.push_back("--select");
-    argv.push_back(s);
-  }
-  for (const auto& e : excludes) {
-    argv.push_back("--exclude");
-    argv.push_back(e);
-  }
-  return common::join_command_words(argv);
-}
 
 // --wait and the flags that shape it, shared by trigger and retry (docs/cli.md#watch-mode).
 struct WaitFlags {
@@ -87,33 +50,35 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = app.add_subcommand("trigger", "Start a run of a job (the default job of the project here)");
     auto job = std::make_shared<std::string>();
-    auto selects = std::make_shared<std::vector<std::string>>();
-    auto excludes = std::make_shared<std::vector<std::string>>();
+    auto flags = std::make_shared<DbtFlags>();
     auto command = std::make_shared<std::string>();
     auto wait = std::make_shared<WaitFlags>();
     cmd->add_option("JOB", *job, "Job id, PROJECT/JOB, or a job name used by one project");
-    cmd->add_option("-s,--select", *selects, "dbt selector appended to the job's command (repeatable)");
-    cmd->add_option("--exclude", *excludes, "dbt exclusion appended to the job's command (repeatable)");
+    flags->add_to(cmd);
     cmd->add_option("--command", *command, "Run this dbt command instead of the job's, e.g. 'dbt run'");
     add_wait_flags(cmd, *wait,
                    "Follow the run to its end; exit 0 success, 1 failed/partial/nothing selected, 2 error/cancelled");
-    cmd->callback([&ctx, cmd, job, selects, excludes, command, wait] {
+    cmd->callback([&ctx, cmd, job, flags, command, wait] {
       const Client client = ctx.client();
       const JobRef ref = resolve_job(client, job->empty() ? std::nullopt : std::optional(*job));
+      const std::string path = "/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" + url_encode(ref.job_id);
       nlohmann::json body = nlohmann::json::object();
-      if (auto o = build_override(client, ref, cmd->count("--command") > 0, *command, *selects, *excludes)) {
+      const auto job_command = [&] { return text_field(client.get(path), "command"); };
+      if (auto o = build_command(cmd, *flags, cmd->count("--command") > 0, *command, job_command, false)) {
         body["command_override"] = *o;
       }
-      const auto answer = client.post("/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" +
-                                          url_encode(ref.job_id) + "/trigger",
-                                      body);
-      const std::string run_id = answer["job_run_id"];
+      if (flags->defer_to_last_success) body["defer_to_last_success"] = true;
+      const auto answer = naming_flags("command_override", flags->typed(cmd, true), [&] {
+        return naming_flags("defer_to_last_success", "--defer-to-last-success",
+                            [&] { return client.post(path + "/trigger", body); });
+      });
+      const std::string run_id = text_field(answer, "job_run_id");
       if (!wait->wait) {
         if (ctx.json()) {
           print_json(answer);
         } else {
           std::cout << fmt::format("triggered {} (run {}); follow it with: dagctl watch {}\n",
-                                   answer["job_name"].get<std::string>(), run_id, run_id);
+                                   text_field(answer, "job_name"), run_id, run_id);
         }
         return;
       }

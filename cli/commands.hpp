@@ -11,6 +11,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx);   // status, daemon start
 void add_project_commands(CLI::App& app, Context& ctx);  // project add|list|show|update|remove
 void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create|update|delete
 void add_trigger_commands(CLI::App& app, Context& ctx);  // trigger, retry
+void add_ls_commands(CLI::App& app, Context& ctx);       // ls
 void add_run_commands(CLI::App& app, Context& ctx);      // runs, run show, logs, cancel
 void add_watch_command(CLI::App& app, Context& ctx);     // watch
 void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke

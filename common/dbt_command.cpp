@@ -30,13 +30,14 @@ enum Sub : unsigned {
   kShow = 1u << 12,
   kRunOperation = 1u << 13,
   kDeps = 1u << 14,
+  kDebug = 1u << 15,
 };
-constexpr unsigned kAll = (1u << 15) - 1;
+constexpr unsigned kAll = (1u << 16) - 1;
 constexpr unsigned kSelecting = kBuild | kRun | kTest | kSeed | kSnapshot | kCompile | kList |
                                 kFreshness | kDocsGenerate | kClone | kShow;
 constexpr unsigned kResourceTypes = kBuild | kClone | kList | kTest;
 constexpr unsigned kFullRefresh = kBuild | kClone | kCompile | kRetry | kRun | kSeed | kShow;
-constexpr unsigned kThreads = kAll & ~(kList | kDeps);
+constexpr unsigned kThreads = kAll & ~(kList | kDeps | kDebug);
 
 struct SubcommandSpec {
   std::string_view name;
@@ -46,7 +47,7 @@ struct SubcommandSpec {
   bool takes_macro;               // one positional word: run-operation MACRO
 };
 
-constexpr std::array<SubcommandSpec, 16> kSubcommands = {{
+constexpr std::array<SubcommandSpec, 17> kSubcommands = {{
     {"build", "", kBuild, "", false},
     {"run", "", kRun, "", false},
     {"test", "", kTest, "", false},
@@ -61,6 +62,9 @@ constexpr std::array<SubcommandSpec, 16> kSubcommands = {{
     {"retry", "", kRetry, "", false},
     {"clone", "", kClone, "", false},
     {"show", "", kShow, "", false},
+    // The project's own check of its connection and files. It names no path here: its
+    // --config-dir, --profiles-dir and --project-dir are refused like everywhere.
+    {"debug", "", kDebug, "", false},
     {"run-operation", "", kRunOperation,
      "it runs any macro with any arguments, and dbt's own macros run any SQL", true},
     {"deps", "", kDeps, "it installs packages into the project folder, fetching code", false},
@@ -68,7 +72,7 @@ constexpr std::array<SubcommandSpec, 16> kSubcommands = {{
 
 constexpr std::string_view kTokenSubcommands =
     "build, run, test, seed, snapshot, compile, ls, list, parse, source freshness, docs generate, "
-    "retry, clone, show";
+    "retry, clone, show, debug";
 
 struct Refusal {
   std::string_view name;
@@ -76,10 +80,9 @@ struct Refusal {
 };
 
 // Subcommands nobody may run through the daemon, and why.
-constexpr std::array<Refusal, 3> kRefusedSubcommands = {{
+constexpr std::array<Refusal, 2> kRefusedSubcommands = {{
     {"init", "creates a new project; register an existing one with 'dagctl project add'"},
     {"clean", "deletes folders of the project"},
-    {"debug", "prints the connection settings dbt would use; run it yourself in the project"},
 }};
 
 enum class Arity {
@@ -167,6 +170,7 @@ constexpr FlagSpec kFlags[] = {
     {"--no-compile", Arity::none, kDocsGenerate},
     {"--static", Arity::none, kDocsGenerate},
     {"--empty-catalog", Arity::none, kDocsGenerate},
+    {"--connection", Arity::none, kDebug},
     // The socket owner only.
     {"--inline", Arity::one, kCompile | kShow, false, "", kInlineReason},
     {"--inline-direct", Arity::one, kShow, false, "", kInlineReason},

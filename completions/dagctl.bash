@@ -14,13 +14,13 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
-  --sandbox --keep-days --keep-runs "
+  --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
 _dagctl_subcommands() {
   case $1 in
-    "") echo "status org daemon project job trigger runs run logs watch cancel retry token webhook doctor" ;;
+    "") echo "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor" ;;
     org) echo "show" ;;
     daemon) echo "start stop" ;;
     project) echo "add list show update remove" ;;
@@ -34,6 +34,7 @@ _dagctl_subcommands() {
 # _dagctl_options PATH: the options of the command PATH, besides the global ones.
 _dagctl_options() {
   local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup"
+  local dbt_flags="-s --select --exclude --selector --vars --target --threads --full-refresh --defer-to-last-success"
   case $1 in
     "") echo "--version" ;;
     "daemon start") echo "--data-dir --listen --dbt --max-parallel --sandbox --keep-days --keep-runs" ;;
@@ -41,12 +42,13 @@ _dagctl_options() {
     "project update") echo "--path --name --profiles-dir --target --dbt --env --unset-env --no-check" ;;
     "project remove") echo "-y --yes" ;;
     "job list") echo "--project" ;;
-    "job create") echo "$job_flags" ;;
+    "job create") echo "$job_flags $dbt_flags" ;;
     "job update")
-      echo "$job_flags --webhook-url --webhook-header --webhook-events --webhook-enabled" \
+      echo "$job_flags $dbt_flags --webhook-url --webhook-header --webhook-events --webhook-enabled" \
         "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password"
       ;;
-    trigger) echo "-s --select --exclude --command --wait -q --quiet --allow-empty --detach" ;;
+    trigger) echo "$dbt_flags --command --wait -q --quiet --allow-empty --detach" ;;
+    ls) echo "-s --select --exclude --selector --resource-type" ;;
     runs) echo "--project --job --status --since --limit --before" ;;
     logs) echo "-f --follow" ;;
     retry) echo "--wait -q --quiet --allow-empty --detach" ;;
@@ -61,7 +63,7 @@ _dagctl_positional() {
   case $1 in
     "project add") echo path ;;
     "project show" | "project update" | "project remove" | "job create") echo project ;;
-    "job show" | "job update" | "job delete" | trigger | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
+    "job show" | "job update" | "job delete" | trigger | ls | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
     "run show" | logs | watch | cancel | retry) echo run ;;
     "token revoke") echo token ;;
     "webhook redeliver") echo delivery ;;

@@ -14,12 +14,12 @@ set -g __dagctl_value_options --socket -o --output --color --data-dir --listen -
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
     -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before \
-    --sandbox --keep-days --keep-runs
+    --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
         case ''
-            echo status org daemon project job trigger runs run logs watch cancel retry token webhook doctor
+            echo status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor
         case org run
             echo show
         case daemon
@@ -144,6 +144,7 @@ complete -c dagctl -n '__dagctl_at ""' -a daemon -d 'Start or stop dagctld in th
 complete -c dagctl -n '__dagctl_at ""' -a project -d 'Register and inspect dbt projects'
 complete -c dagctl -n '__dagctl_at ""' -a job -d 'Create, change and inspect jobs'
 complete -c dagctl -n '__dagctl_at ""' -a trigger -d 'Start a run of a job'
+complete -c dagctl -n '__dagctl_at ""' -a ls -d 'List the nodes a trigger of the job would run'
 complete -c dagctl -n '__dagctl_at ""' -a runs -d 'Run history, newest first'
 complete -c dagctl -n '__dagctl_at ""' -a run -d 'One run'
 complete -c dagctl -n '__dagctl_at ""' -a logs -d "A run's dbt output"
@@ -219,8 +220,16 @@ complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-password -x -d 'A
 
 # trigger
 complete -c dagctl -n '__dagctl_at trigger' -a '(__dagctl_ask job)' -d Job
-complete -c dagctl -n '__dagctl_at trigger' -s s -l select -x -d "dbt selector appended to the job's command"
-complete -c dagctl -n '__dagctl_at trigger' -l exclude -x -d "dbt exclusion appended to the job's command"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at ls; or __dagctl_at job create; or __dagctl_at job update' -s s -l select -x -d "dbt selector appended to the job's command"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at ls; or __dagctl_at job create; or __dagctl_at job update' -l exclude -x -d "dbt exclusion appended to the job's command"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at ls; or __dagctl_at job create; or __dagctl_at job update' -l selector -x -d "A selector of the project's selectors.yml"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l vars -x -d "dbt --vars: YAML such as '{days: 7}'"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l target -x -d "dbt --target: a target of the project's profile"
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l threads -x -d 'dbt --threads: nodes run at once'
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l full-refresh -d 'dbt --full-refresh'
+complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l defer-to-last-success -d "dbt --defer with the state of the job's newest successful run"
+complete -c dagctl -n '__dagctl_at ls' -a '(__dagctl_ask job)' -d Job
+complete -c dagctl -n '__dagctl_at ls' -l resource-type -x -a 'model test unit_test seed snapshot source analysis exposure metric semantic_model saved_query function' -d 'Only nodes of this dbt resource type'
 complete -c dagctl -n '__dagctl_at trigger' -l command -x -d "Run this dbt command instead of the job's"
 complete -c dagctl -n '__dagctl_at trigger' -l wait -d 'Follow the run to its end; exit status per run status'
 complete -c dagctl -n '__dagctl_at trigger' -s q -l quiet -d 'With --wait: print nothing on success'

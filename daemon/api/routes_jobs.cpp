@@ -47,8 +47,15 @@ void register_job_routes(RouteTable& table, service::Service& service) {
   table.add("POST", job + "/trigger", Scope::trigger,
             [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     std::optional<std::string> override_command;
+    bool defer_to_last_success = false;
     if (auto body = json_body(call, false)) {
-      reject_unknown_fields(*body, {"command_override"});
+      reject_unknown_fields(*body, {"command_override", "defer_to_last_success"});
+      if (body->contains("defer_to_last_success") && !(*body)["defer_to_last_success"].is_null()) {
+        if (!(*body)["defer_to_last_success"].is_boolean()) {
+          throw service::bad_request("field 'defer_to_last_success' must be true or false");
+        }
+        defer_to_last_success = (*body)["defer_to_last_success"].get<bool>();
+      }
       if (body->contains("command_override") && !(*body)["command_override"].is_null()) {
         if (!(*body)["command_override"].is_string()) {
           throw service::bad_request("field 'command_override' must be a string such as \"dbt build --select my_model+\"");
@@ -56,7 +63,8 @@ void register_job_routes(RouteTable& table, service::Service& service) {
         override_command = (*body)["command_override"].get<std::string>();
       }
     }
-    const auto run = service.trigger(params.get("id"), params.get("job_id"), override_command, "manual", trust_of(call));
+    const auto run = service.trigger(params.get("id"), params.get("job_id"), override_command, "manual", trust_of(call),
+                                     defer_to_last_success);
     send_json(res, 200, {{"message", "DBT job run triggered successfully"},
                          {"job_run_id", run.id},
                          {"job_id", run.job_id},

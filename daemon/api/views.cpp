@@ -174,6 +174,7 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"exit_code", opt(r.exit_code)},
       {"error_message", opt(r.error_message)},
       {"results", r.results},
+      {"nothing_selected", r.nothing_selected},
   };
   if (progress && (r.status == common::RunStatus::queued || r.status == common::RunStatus::running)) {
     out["progress"] = progress_json(*progress, common::now());

@@ -332,8 +332,9 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
       return fail("the run's sandbox could not be set up: " + *why + " (docs/sandbox.md)");
     }
   }
+  const DbtLogFacts log_facts = read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + "/dbt.log");
   Outcome outcome = classify(*exit, control.reason(),
-                             {read_run_results(target), find_fatal_error(layout.run_dbt_logs(c.run.id) + "/dbt.log")},
+                             {read_run_results(target), log_facts.fatal_error, log_facts.nothing_to_do},
                              c.job.timeout_seconds.value_or(0));
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;

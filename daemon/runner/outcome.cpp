@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <set>
+#include <vector>
 
 namespace dagctl::daemon::runner {
 
@@ -32,14 +33,60 @@ nlohmann::json results_array(const nlohmann::json& run_results) {
 
 std::string node_name(const nlohmann::json& result) { return string_member(result, "unique_id", "a node"); }
 
-// "2 nodes failed: model.shop.orders (Division by zero), test.shop.x (Got 3 results)".
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence: the text ends up in
+// JSON bodies.
+std::string truncate_utf8(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+// Runs of spaces, tabs and line breaks become one space; no space at either end.
+std::string collapse_whitespace(const std::string& text) {
+  std::string flat;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+      space = !flat.empty();
+      continue;
+    }
+    if (space) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  return flat;
+}
+
+// dbt's message for a failed node, on one line. Its first line says where ("Runtime Error in
+// model orders (models/orders.sql)") and the next ones why ("Catalog Error: Table with name x
+// does not exist!"), so the first few non-blank lines are kept; the SQL excerpt dbt shows
+// from "LINE n:" on is left out.
+std::string failure_text(const std::string& message) {
+  constexpr size_t kMaxLines = 3;
+  constexpr size_t kMaxBytes = 300;
+  std::vector<std::string> lines;
+  for (size_t start = 0; lines.size() < kMaxLines;) {
+    const size_t nl = message.find('\n', start);
+    const std::string line =
+        collapse_whitespace(message.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (line.rfind("LINE ", 0) == 0) break;
+    if (!line.empty()) lines.push_back(line);
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) out += (i == 0 ? "" : i == 1 ? ": " : " ") + lines[i];
+  return truncate_utf8(out, kMaxBytes);
+}
+
+// "2 nodes failed: model.shop.orders (Runtime Error in model orders (models/orders.sql):
+// Division by zero), test.shop.x (Got 3 results)".
 std::string describe_failures(const nlohmann::json& run_results) {
   std::vector<std::string> parts;
   for (const auto& r : results_array(run_results)) {
     if (!kFailed.count(string_member(r, "status"))) continue;
-    std::string message = string_member(r, "message");
-    if (const auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-    if (message.size() > 200) message = message.substr(0, 200) + "...";
+    const std::string message = failure_text(string_member(r, "message"));
     parts.push_back(message.empty() ? node_name(r) : node_name(r) + " (" + message + ")");
   }
   if (parts.empty()) return "dbt finished with failures";
@@ -47,6 +94,16 @@ std::string describe_failures(const nlohmann::json& run_results) {
   for (size_t i = 0; i < parts.size() && i < 5; ++i) out += (i ? ", " : "") + parts[i];
   if (parts.size() > 5) out += fmt::format(" and {} more", parts.size() - 5);
   return out;
+}
+
+// run_results.json of a node-selecting command with no results: dbt found nothing to run.
+// (Commands that select nothing by nature write no results either, hence the list.)
+bool selected_nothing(const nlohmann::json& run_results) {
+  static const std::set<std::string> kSelecting = {"build", "run", "test", "seed", "snapshot",
+                                                   "compile", "list", "ls", "freshness", "clone"};
+  const auto args = run_results.is_object() ? run_results.value("args", nlohmann::json::object())
+                                            : nlohmann::json::object();
+  return kSelecting.count(string_member(args, "which")) > 0 && results_array(run_results).empty();
 }
 
 }  // namespace
@@ -62,33 +119,31 @@ nlohmann::json count_results(const nlohmann::json& run_results) {
   return counts;
 }
 
-std::optional<std::string> find_fatal_error(const std::string& json_log_path) {
+DbtLogFacts read_dbt_log_facts(const std::string& json_log_path) {
   std::ifstream in(json_log_path);
-  std::optional<std::string> found;
+  DbtLogFacts facts;
   for (std::string line; std::getline(in, line);) {
+    // dbt 1.11: "NothingToDo" (Q035) after run/build/test/...; "NoNodesSelected" (Q038)
+    // after ls. A cheap find first: the log holds thousands of other events.
+    if (line.find("NothingToDo") != std::string::npos || line.find("NoNodesSelected") != std::string::npos) {
+      const auto event = nlohmann::json::parse(line, nullptr, false);
+      const auto name = event.is_object() ? string_member(event.value("info", nlohmann::json::object()), "name") : "";
+      if (name == "NothingToDo" || name == "NoNodesSelected") facts.nothing_to_do = true;
+      continue;
+    }
     if (line.find("MainEncounteredError") == std::string::npos) continue;
     const auto event = nlohmann::json::parse(line, nullptr, false);
     if (!event.is_object() || !event.contains("data") || !event["data"].is_object()) continue;
     const auto& data = event["data"];
-    if (data.contains("exc") && data["exc"].is_string()) found = data["exc"].get<std::string>();
+    if (data.contains("exc") && data["exc"].is_string()) facts.fatal_error = data["exc"].get<std::string>();
   }
-  if (found) {
+  if (facts.fatal_error) {
     // dbt's text spans lines with indentation; one line reads better in a status.
-    std::string flat;
-    bool space = false;
-    for (char c : *found) {
-      if (c == '\n' || c == ' ' || c == '\t') {
-        space = !flat.empty();
-        continue;
-      }
-      if (space) flat += ' ';
-      space = false;
-      flat += c;
-    }
+    std::string flat = collapse_whitespace(*facts.fatal_error);
     if (flat.size() > 500) flat = flat.substr(0, 500) + "...";
-    found = flat;
+    facts.fatal_error = flat;
   }
-  return found;
+  return facts;
 }
 
 Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
@@ -102,6 +157,7 @@ Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& rep
   if (clean_exit) {
     // dbt finished all its work before a stop took effect: the work is done, say so.
     out.status = common::RunStatus::success;
+    out.nothing_selected = report.nothing_to_do || (run_results && selected_nothing(*run_results));
     return out;
   }
   switch (reason) {

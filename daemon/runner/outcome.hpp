@@ -20,19 +20,30 @@ struct Outcome {
   std::optional<int> exit_code;
   std::optional<std::string> error_message;  // nullopt on success
   nlohmann::json results = nlohmann::json::object();  // node status -> count
+  bool nothing_selected = false;  // success having selected no nodes (docs/runs.md)
 };
 
 // What dbt left behind that says how it went.
 struct DbtReport {
   std::optional<nlohmann::json> run_results;  // target/run_results.json, when written
   std::optional<std::string> fatal_error;     // its "Encountered an error" text, if any
+  bool nothing_to_do = false;                 // its log said it selected no nodes
 };
+
+// What dbt's JSON log file says about the run's end.
+struct DbtLogFacts {
+  std::optional<std::string> fatal_error;  // event MainEncounteredError's text, flattened
+  bool nothing_to_do = false;              // event NothingToDo or NoNodesSelected
+};
+DbtLogFacts read_dbt_log_facts(const std::string& json_log_path);
 
 Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
                  int timeout_seconds);
 
 // The text of dbt's fatal error (event MainEncounteredError) in its JSON log file, if any.
-std::optional<std::string> find_fatal_error(const std::string& json_log_path);
+inline std::optional<std::string> find_fatal_error(const std::string& json_log_path) {
+  return read_dbt_log_facts(json_log_path).fatal_error;
+}
 
 // {"success": 5, "error": 1, ...} from run_results.json's results[].status.
 nlohmann::json count_results(const nlohmann::json& run_results);

@@ -140,13 +140,29 @@ void Service::delete_job(const std::string& project_id, const std::string& job_i
 
 store::Run Service::trigger(const std::string& project_id, const std::string& job_id,
                             const std::optional<std::string>& command_override,
-                            const std::string& triggered_by, common::Trust trust) {
+                            const std::string& triggered_by, common::Trust trust, bool defer_to_last_success) {
   const auto job = get_job(project_id, job_id);
-  if (command_override) {
-    auto words = common::validate_dbt_command(*command_override, "command_override", trust);
+  std::optional<std::string> command = command_override;
+  if (command) {
+    auto words = common::validate_dbt_command(*command, "command_override", trust);
     if (!words) throw bad_request(words.error());
   }
-  return enqueue(job, triggered_by, command_override.value_or(job.command), command_override, std::nullopt);
+  if (defer_to_last_success) command = with_defer(job, command);
+  return enqueue(job, triggered_by, command.value_or(job.command), command, std::nullopt);
+}
+
+// The command plus --defer; the executor follows it with --state and the folder of the
+// job's newest successful run (docs/commands.md, "--defer").
+std::string Service::with_defer(const store::Job& job, const std::optional<std::string>& command_override) {
+  if (!store_call([&] { return store_.runs().newest_successful(job.id); })) {
+    throw conflict("defer_to_last_success: job " + common::quote(job.name) +
+                   " has no successful run to defer to; run it once without it first");
+  }
+  auto words = common::split_command_words(command_override.value_or(job.command));
+  if (!words) throw bad_request("command: " + words.error());
+  std::vector<std::string> argv = std::move(words).value();
+  if (std::find(argv.begin(), argv.end(), "--defer") == argv.end()) argv.push_back("--defer");
+  return common::join_command_words(argv);
 }
 
 store::Run Service::enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,

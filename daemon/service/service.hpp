@@ -95,10 +95,12 @@ public:
   void delete_job(const std::string& project_id, const std::string& job_id);
 
   // Queues a run durably and wakes the dispatcher. Throws UserError 400 on a bad override,
-  // 429 when the job's queue is full.
+  // 429 when the job's queue is full. `defer_to_last_success` adds --defer to the command
+  // (the executor passes the newest successful run's state); 409 when the job has none.
   store::Run trigger(const std::string& project_id, const std::string& job_id,
                      const std::optional<std::string>& command_override,
-                     const std::string& triggered_by, common::Trust trust = common::Trust::token);
+                     const std::string& triggered_by, common::Trust trust = common::Trust::token,
+                     bool defer_to_last_success = false);
   store::Run get_run(const std::string& run_id);
   std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.runs().list(filter); }
   store::Run cancel_run(const std::string& run_id);
@@ -134,6 +136,7 @@ private:
   void require_checks(const store::Project& project, bool check, const std::string& skip_hint) const;
 
   // Stores a queued run of `job` (429 when its queue is full) and wakes the dispatcher.
+  std::string with_defer(const store::Job& job, const std::optional<std::string>& command_override);
   store::Run enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
                      const std::optional<std::string>& command_override,
                      const std::optional<std::string>& retry_of);

@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 7> kMigrations = {
+constexpr std::array<std::string_view, 8> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -175,6 +175,11 @@ CREATE INDEX runs_by_job ON runs(job_id, seq);
 CREATE INDEX runs_by_project ON runs(project_id, seq);
 CREATE INDEX runs_by_retry_of ON runs(retry_of) WHERE retry_of IS NOT NULL;
 CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'queued';
+)sql",
+    // A run that selected no nodes (docs/runs.md, "Nothing selected"); runs ended before
+    // it was recorded read false.
+    R"sql(
+ALTER TABLE runs ADD COLUMN nothing_selected INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -77,6 +77,7 @@ struct Run {
   std::optional<int> exit_code;
   std::optional<std::string> error_message;
   nlohmann::json results = nlohmann::json::object();
+  bool nothing_selected = false;  // ended having selected no nodes (docs/runs.md)
   // The dbt process while running, so a restarted daemon can stop a left-over one.
   int pid = 0;
   std::int64_t pid_start_ticks = 0;

@@ -10,7 +10,7 @@ namespace {
 
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
-    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, pid, "
+    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, pid, "
     "pid_start_ticks, "
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
@@ -33,6 +33,7 @@ Run read_run(SQLite::Statement& s) {
   r.exit_code = sql::opt_int(s.getColumn("exit_code"));
   r.error_message = sql::opt_text(s.getColumn("error_message"));
   r.results = nlohmann::json::parse(s.getColumn("results_json").getString());
+  r.nothing_selected = s.getColumn("nothing_selected").getInt() != 0;
   r.pid = s.getColumn("pid").getInt();
   r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
   r.project_name = s.getColumn("project_name").getString();
@@ -172,7 +173,12 @@ bool RunStore::has_active(const std::string& job_id) {
 
 std::optional<std::string> RunStore::newest_successful(const std::string& job_id) {
   ReadLock lock(db_);
-  auto s = lock.statement("SELECT id FROM runs WHERE job_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1");
+  // A run that built nothing leaves no state worth deferring to: one that selected nothing,
+  // or a listing (dagctl ls runs dbt ls as a run of the job).
+  auto s = lock.statement(
+      "SELECT id FROM runs WHERE job_id = ? AND status = 'success' AND nothing_selected = 0 "
+      "AND command NOT IN ('dbt ls', 'dbt list') AND command NOT LIKE 'dbt ls %' AND command NOT LIKE 'dbt list %' "
+      "ORDER BY seq DESC LIMIT 1");
   s->bind(1, job_id);
   if (!s->executeStep()) return std::nullopt;
   return s->getColumn("id").getString();
@@ -200,20 +206,21 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
 
 bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
                       std::optional<std::string> error_message, const nlohmann::json& results,
-                      const DeliveryOwed& owed) {
+                      const DeliveryOwed& owed, bool nothing_selected) {
   WriteTx tx(db_);
   bool changed = false;
   {
     auto s = tx.statement(
         "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
-        "results_json = ?, pid = 0, pid_start_ticks = 0 "
+        "results_json = ?, nothing_selected = ?, pid = 0, pid_start_ticks = 0 "
         "WHERE id = ? AND status IN ('queued','running')");
     s->bind(1, std::string(common::to_string(status)));
     s->bind(2, common::to_millis(end_time));
     sql::bind_opt(*s, 3, exit_code);
     sql::bind_opt(*s, 4, error_message);
     s->bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    s->bind(6, id);
+    s->bind(6, nothing_selected ? 1 : 0);
+    s->bind(7, id);
     changed = s->exec() == 1;
   }
   if (changed && owed) {

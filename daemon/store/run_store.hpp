@@ -41,7 +41,8 @@ public:
   std::vector<Run> next_queued(const std::set<std::string>& skip_projects, int limit);
   RunCounts count_active();
   bool has_active(const std::string& job_id);
-  // The id of the job's newest run that ended `success` (--defer's state).
+  // The id of the job's newest run that ended `success` having run nodes (--defer's state):
+  // not one that selected nothing, nor a `dbt ls`.
   std::optional<std::string> newest_successful(const std::string& job_id);
 
   // queued -> running. False when the run is no longer queued (cancelled meanwhile).
@@ -49,10 +50,10 @@ public:
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
-  // a terminal status); then nothing is owed again.
+  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md.
   bool finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
               std::optional<std::string> error_message, const nlohmann::json& results,
-              const DeliveryOwed& owed = {});
+              const DeliveryOwed& owed = {}, bool nothing_selected = false);
 
   // Retention (docs/architecture.md): deletes up to `limit` finished runs that ended
   // before `ended_before` (when set) or are beyond the newest `keep_per_job` runs of their

@@ -67,7 +67,8 @@ json build_body(const std::string& event, const store::Run& run, const store::Jo
                    {"duration_seconds", duration},
                    {"command_override", run.command_override ? json(*run.command_override) : json(nullptr)},
                    {"error_message", run.error_message ? json(*run.error_message) : json(nullptr)},
-                   {"results", run.results}}},
+                   {"results", run.results},
+                   {"nothing_selected", run.nothing_selected}}},
                  {"project", {{"id", project.id}, {"name", project.name}, {"type", project.type}}},
                  {"organization", {{"id", org.id}, {"name", org.name}}}}}};
   return retarget_body(std::move(body), url);

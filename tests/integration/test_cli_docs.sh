@@ -241,11 +241,11 @@ complete_line() (
 sorted() { tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
 
 # Hand-picked cases.
-assert_eq "status org daemon project job trigger runs run logs watch cancel retry token webhook doctor" \
+assert_eq "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor" \
   "$(complete_line dagctl "" | tr '\n' ' ' | sed 's/ $//')" "bash: dagctl <TAB> lists the commands"
 assert_eq "update" "$(complete_line dagctl job up)" "bash: dagctl job up<TAB> completes update"
-assert_eq "--select --socket" "$(complete_line dagctl trigger --s | sort | tr '\n' ' ' | sed 's/ $//')" \
-  "bash: dagctl trigger --s<TAB> offers --select and the global --socket"
+assert_eq "--select --selector --socket" "$(complete_line dagctl trigger --s | sort | tr '\n' ' ' | sed 's/ $//')" \
+  "bash: dagctl trigger --s<TAB> offers --select, --selector and the global --socket"
 assert_eq "json" "$(complete_line dagctl -o j)" "bash: -o j<TAB> completes json"
 assert_eq "cancelled" "$(complete_line dagctl runs --status c)" "bash: runs --status c<TAB>"
 assert_eq "airflow_jwt" "$(complete_line dagctl job update x --webhook-auth a)" "bash: --webhook-auth a<TAB>"

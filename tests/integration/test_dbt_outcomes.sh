@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every run outcome with the real dbt on the example project (examples/shop/README.md has
 # the scenario commands): exit codes, summaries, the run object, artifacts, logs, partial
-# parsing, retry, JSON and quiet output, following a running log, an unstartable dbt.
+# parsing, retry, JSON and quiet output, following a running log, an unstartable dbt;
+# failures that name their cause, nothing selected, dbt's flags, --defer-to-last-success,
+# dbt debug and dagctl ls.
 # A real dbt build costs seconds: each run below is asserted on from several sides.
 source "$(dirname "$0")/lib.sh"
 
@@ -222,6 +224,112 @@ assert_eq 0 "$rc" "logs -f of a queued run returns by itself when that run ends"
 followq=$(cat "$TEST_TMP/followq.out")
 assert_contains "$followq" "does_not_exist" "logs -f started while the run was queued shows its output"
 assert_eq "$(dagctl logs "$rune")" "$followq" "logs -f started while queued printed exactly the run's log"
+
+# --- issue 13: failures name their cause; nothing selected; dbt's flags; defer; dagctl ls -
+# On a copy of shop with a broken model and a selector, so that shop's folder stays as it was.
+broken=$(copy_example broken)
+echo "select * from raw_orders_missing" >"$broken/models/broken_model.sql"
+cat >"$broken/selectors.yml" <<'YAML'
+selectors:
+  - name: staging_only
+    definition:
+      method: path
+      value: models/staging
+YAML
+add_project "$broken" broken --env "SHOP_DUCKDB_PATH=$TEST_TMP/broken.duckdb" >/dev/null
+mkdir -p "$TEST_TMP/hooks"
+python3 "$DAGCTL_SOURCE_DIR/tests/integration/webhook_receiver.py" --dir "$TEST_TMP/hooks" >>"$TEST_TMP/hooks/log" 2>&1 &
+wait_for "the webhook receiver" 10 test -s "$TEST_TMP/hooks/port" || fail "the webhook receiver did not start"
+dagctl job update broken/default --webhook-enabled true \
+  --webhook-url "http://127.0.0.1:$(cat "$TEST_TMP/hooks/port")/hook" >/dev/null
+hooks_received() { [ -f "$TEST_TMP/hooks/requests.jsonl" ] && [ "$(wc -l <"$TEST_TMP/hooks/requests.jsonl")" -ge "$1" ]; }
+hook() {  # N EXPR: EXPR over the job_run of webhook N (1-based), bound to r
+  sed -n "${1}p" "$TEST_TMP/hooks/requests.jsonl" |
+    python3 -c 'import json,sys; r=json.loads(json.load(sys.stdin)["body"])["conf"]["job_run"]; v=eval(sys.argv[1]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$2"
+}
+
+# A model reading a missing table: error_message names the node and dbt's cause.
+runb=$(trigger broken/default --select broken_model)
+wait_for "run $runb to end" 120 run_is_terminal "$runb"
+assert_eq failed "$(status_of "$runb")" "a model reading a missing table fails"
+msg=$(run_field "$runb" 'd["error_message"]')
+assert_contains "$msg" "model.shop.broken_model (Runtime Error in model broken_model (models/broken_model.sql): " \
+  "error_message names the node and where it failed"
+assert_contains "$msg" "Catalog Error: Table with name raw_orders_missing does not exist!" "error_message has dbt's cause"
+assert_not_contains "$msg" "LINE " "error_message leaves dbt's SQL excerpt out"
+assert_contains "$(dagctl run show "$runb")" "raw_orders_missing does not exist" "run show prints the cause"
+assert_eq false "$(run_field "$runb" 'd["nothing_selected"]')" "a failed run selected something"
+wait_for "the failed run's webhook" 30 hooks_received 1 || fail "no webhook for run $runb"
+assert_eq "$msg" "$(hook 1 'r["error_message"]')" "the webhook's error_message is the run's, cause included"
+
+# Nothing selected: success, and nothing_selected says so (run JSON and webhook).
+runn=$(trigger broken/default --select does_not_exist)
+wait_for "run $runn to end" 120 run_is_terminal "$runn"
+assert_eq success "$(status_of "$runn")" "a build that selects nothing succeeds (dbt exits 0)"
+assert_eq true "$(run_field "$runn" 'd["nothing_selected"]')" "and its nothing_selected is true"
+wait_for "the empty run's webhook" 30 hooks_received 2 || fail "no webhook for run $runn"
+assert_eq true "$(hook 2 'r["nothing_selected"]')" "the webhook says nothing_selected too"
+runs_seed=$(trigger broken/default --select books)
+wait_for "run $runs_seed to end" 120 run_is_terminal "$runs_seed"
+assert_eq success "$(status_of "$runs_seed")" "a build of the books seed succeeds"
+assert_eq false "$(run_field "$runs_seed" 'd["nothing_selected"]')" "a run that selected nodes has nothing_selected false"
+wait_for "the seed run's webhook" 30 hooks_received 3 || fail "no webhook for run $runs_seed"
+assert_eq false "$(hook 3 'r["nothing_selected"]')" "its webhook says nothing_selected false"
+
+# dbt's flags on job create/update: appended to the job's command.
+dagctl job create broken --name deferjob --command "dbt run" --select stg_books --threads 2 >/dev/null
+assert_eq "dbt run --select stg_books --threads 2" "$(dagctl -o json job show broken/deferjob | json 'd["command"]')" \
+  "job create appends --select and --threads to --command"
+dagctl job update broken/deferjob --target dev >/dev/null
+assert_eq "dbt run --select stg_books --threads 2 --target dev" \
+  "$(dagctl -o json job show broken/deferjob | json 'd["command"]')" "job update appends --target to the stored command"
+rc=0
+err=$(dagctl job update broken/deferjob --command "dbt ls" --full-refresh 2>&1) || rc=$?
+assert_eq 2 "$rc" "a job command dbt refuses exits 2"
+assert_contains "$err" "--command/--full-refresh: 'dbt ls' does not take '--full-refresh'" \
+  "the refusal names the flags typed, not the API's field"
+
+# --defer-to-last-success: 409 without a successful run, --defer --state DIR with one.
+before_runs=$(dagctl -o json runs --limit 1000 | json 'len(d["runs"])')
+rc=0
+err=$(dagctl trigger broken/deferjob --defer-to-last-success 2>&1) || rc=$?
+assert_eq 2 "$rc" "--defer-to-last-success without a successful run exits 2"
+assert_contains "$err" "--defer-to-last-success: job 'deferjob' has no successful run" "and says the job has no successful run"
+assert_eq "$before_runs" "$(dagctl -o json runs --limit 1000 | json 'len(d["runs"])')" "and queues nothing"
+rund1=$(trigger broken/deferjob)
+wait_for "run $rund1 to end" 120 run_is_terminal "$rund1"
+assert_eq success "$(status_of "$rund1")" "the job's first run succeeds"
+rund2=$(trigger broken/deferjob --defer-to-last-success --vars '{scenario: ok}' --full-refresh)
+wait_for "run $rund2 to end" 120 run_is_terminal "$rund2"
+assert_eq success "$(status_of "$rund2")" "the deferred run succeeds"
+assert_eq "dbt run --select stg_books --threads 2 --target dev --vars '{scenario: ok}' --full-refresh --defer" \
+  "$(run_field "$rund2" 'd["command_override"]')" "trigger appends --vars and --full-refresh, and --defer for --defer-to-last-success"
+assert_contains "$(cat "$DATA/runs/$rund2/logs/dbt.log")" "runs/$rund1/target" \
+  "dbt got the first run's target folder as its state"
+rc=0
+err=$(dagctl trigger broken/deferjob --select stg_books --threads 0 2>&1) || rc=$?
+assert_eq 2 "$rc" "--threads 0 is refused"
+rc=0
+err=$(dagctl trigger broken/default --command "dbt ls" --threads 3 2>&1) || rc=$?
+assert_eq 2 "$rc" "an override dbt refuses exits 2"
+assert_contains "$err" "--command/--threads: 'dbt ls' does not take '--threads'" "the trigger's refusal names the flags typed"
+
+# dbt debug is the project's own check: allowed as a command.
+rundbg=$(trigger broken/default --command "dbt debug")
+wait_for "run $rundbg to end" 120 run_is_terminal "$rundbg"
+assert_contains "$(dagctl logs "$rundbg")" "Connection test: [OK" "dbt debug runs and tests the connection"
+
+# dagctl ls: what a trigger would run, listed by the daemon.
+assert_eq "shop.staging.stg_books" "$(dagctl ls broken/deferjob)" "ls lists the job's selection (dbt run: models only)"
+listed=$(dagctl ls broken/default --selector staging_only --resource-type model)
+assert_eq "shop.staging.stg_books shop.staging.stg_sales shop.staging.stg_stores" "$(echo $listed | tr '\n' ' ' | sed 's/ $//')" \
+  "ls --selector --resource-type lists the selector's models"
+doc=$(dagctl -o json ls broken/default --select stg_books --exclude stg_books)
+assert_eq "[]" "$(echo "$doc" | json 'd["nodes"]')" "-o json ls: an empty selection is an empty list"
+assert_eq success "$(echo "$doc" | json 'd["run"]["status"]')" "-o json ls carries the listing run"
+rc=0
+err=$(dagctl ls broken/default --select '' 2>&1) || rc=$?
+assert_eq 2 "$rc" "ls --select '' is refused"
 
 # --- a dbt that cannot be started: error, says so ------------------------------------------
 add_project "$(copy_example nodbt)" nodbt --dbt /nonexistent/dbt \

@@ -77,7 +77,7 @@ refused_override "dbt build --profile other" "'--profile' is for the socket owne
 refused_override "dbt build -r /tmp/timing" "'-r' names a path" "--record-timing-info as -r"
 refused_override "dbt init evil" "'dbt init' is not allowed" "init"
 refused_override "dbt clean" "'dbt clean' is not allowed" "clean"
-refused_override "dbt debug" "'dbt debug' is not allowed" "debug"
+refused_override "dbt debug --config-dir" "'--config-dir' is not an allowed flag" "debug --config-dir"
 refused_override "dbt docs serve --port 8781" "'dbt docs serve' is not allowed" "docs serve"
 refused_override "dbt build --frobnicate" "'--frobnicate' is not an allowed flag" "an unknown flag"
 refused_override "dbt build --exclude a -r /tmp/x" "'-r'" "a short flag after --exclude"

@@ -96,8 +96,9 @@ assert_eq "$run" "$(request main 1 'b["conf"]["job_run"]["id"]')" "the body name
 assert_eq "success job.completed manual" "$(request main 1 'b["conf"]["job_run"]["status"] + " " + b["conf"]["event"] + " " + b["conf"]["job_run"]["triggered_by"]')" "status, event and trigger are in the body"
 assert_eq '["conf"]' "$(request main 1 'sorted(b)')" "a non-Airflow URL gets exactly the seed's shape"
 assert_eq '["event", "job", "job_run", "organization", "project", "timestamp"]' "$(request main 1 'sorted(b["conf"])')" "conf has the seed's keys"
-assert_eq '["command_override", "duration_seconds", "end_time", "error_message", "id", "results", "start_time", "status", "triggered_by"]' \
-  "$(request main 1 'sorted(b["conf"]["job_run"])')" "job_run has the seed's keys plus results"
+assert_eq '["command_override", "duration_seconds", "end_time", "error_message", "id", "nothing_selected", "results", "start_time", "status", "triggered_by"]' \
+  "$(request main 1 'sorted(b["conf"]["job_run"])')" "job_run has the seed's keys plus results and nothing_selected"
+assert_eq false "$(request main 1 'b["conf"]["job_run"]["nothing_selected"]')" "a run that built nodes has nothing_selected false"
 assert_eq "dbt build --select +book_revenue" "$(request main 1 'b["conf"]["job_run"]["command_override"]')" "the override is in the body"
 assert_eq "real dbt dbt build" "$(request main 1 'b["conf"]["project"]["name"] + " " + b["conf"]["project"]["type"] + " " + b["conf"]["job"]["command"]')" "project and job are in the body"
 assert_eq "$(dagctl -o json org show | json 'd["id"]')" "$(request main 1 'b["conf"]["organization"]["id"]')" "the organization is in the body"

@@ -264,6 +264,37 @@ TEST_F(CliRequestsTest, SelectAndExcludeAreAppendedToTheJobsCommand) {
   EXPECT_NE(outcome.out.find("run-1"), std::string::npos) << outcome.out;
 }
 
+TEST_F(CliRequestsTest, DbtFlagsAreAppendedAndDeferIsAField) {
+  const auto outcome = dagctl({"trigger", "shop/nightly", "--vars", "{days: 7}", "--threads", "2", "--full-refresh",
+                               "--target", "prod", "--selector", "daily", "--defer-to-last-success"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(only_change().body_json(),
+            (json{{"command_override",
+                   "dbt build --select tag:nightly --selector daily --vars '{days: 7}' --target prod --threads 2 "
+                   "--full-refresh"},
+                  {"defer_to_last_success", true}}));
+}
+
+TEST_F(CliRequestsTest, DeferToLastSuccessAloneKeepsTheJobsCommand) {
+  EXPECT_EQ(dagctl({"trigger", "shop/nightly", "--defer-to-last-success"}).exit_code, 0);
+  EXPECT_EQ(only_change().body_json(), (json{{"defer_to_last_success", true}}));
+}
+
+TEST_F(CliRequestsTest, ARefusedOverrideIsNamedByTheFlagsTyped) {
+  daemon_.on("POST", "/api/v1/projects/prj-shop/jobs/job-nightly/trigger",
+             {{"error", {{"code", "invalid_request"}, {"message", "command_override: 'dbt ls' does not take '--threads'"}}}},
+             400);
+  const auto outcome = dagctl({"trigger", "shop/nightly", "--command", "dbt ls", "--threads", "3"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(outcome.err, "dagctl: error: --command/--threads: 'dbt ls' does not take '--threads'\n");
+}
+
+TEST_F(CliRequestsTest, JobUpdateAppendsDbtFlagsToTheStoredCommand) {
+  const auto outcome = dagctl({"job", "update", "shop/nightly", "--threads", "4", "--defer-to-last-success"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(only_change().body_json(), (json{{"command", "dbt build --select tag:nightly --threads 4 --defer"}}));
+}
+
 TEST_F(CliRequestsTest, APlainTriggerSendsNoOverride) {
   EXPECT_EQ(dagctl({"trigger", "shop/nightly"}).exit_code, 0);
   EXPECT_EQ(only_change().body_json(), json::object());

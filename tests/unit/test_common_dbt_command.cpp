@@ -293,7 +293,16 @@ TEST(DbtCommand, Subcommands) {
   cases.push_back(reject("init", "dbt init", {"'dbt init' is not allowed: it creates a new project"}));
   cases.push_back(reject("init with a name", "dbt init evil", {"'dbt init'"}));
   cases.push_back(reject("clean", "dbt clean", {"'dbt clean' is not allowed: it deletes"}));
-  cases.push_back(reject("debug", "dbt debug", {"'dbt debug' is not allowed"}));
+  // dbt debug is the project's own check; only its path-naming flags are refused.
+  cases.push_back(accept("debug", "dbt debug", {"dbt", "debug"}));
+  cases.push_back(accept("debug with flags", "dbt debug --connection --target prod --vars '{a: 1}'",
+                         {"dbt", "debug", "--connection", "--target", "prod", "--vars", "{a: 1}"}));
+  cases.push_back(reject("debug --config-dir", "dbt debug --config-dir", {"'--config-dir' is not an allowed flag"}));
+  cases.push_back(reject("debug --project-dir", "dbt debug --project-dir /tmp", {"'--project-dir' names a path"}));
+  cases.push_back(reject("debug --profiles-dir", "dbt debug --profiles-dir=/etc", {"'--profiles-dir' names a path"}));
+  cases.push_back(reject("debug --threads", "dbt debug --threads 4", {"'dbt debug' does not take '--threads'"}));
+  cases.push_back(reject("debug --select", "dbt debug --select x", {"'dbt debug' does not take '--select'"}));
+  cases.push_back(reject("--connection elsewhere", "dbt run --connection", {"'dbt run' does not take '--connection'"}));
   cases.push_back(reject("case matters", "dbt BUILD", {"'dbt BUILD'"}));
   cases.push_back(reject("empty subcommand", "dbt '' build", {"'dbt '"}));
   cases.push_back(reject("dbt alone", "dbt", {"'dbt' has no subcommand"}));

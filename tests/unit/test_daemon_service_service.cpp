@@ -268,6 +268,25 @@ TEST_F(ServiceTest, AnOverrideIsRunInsteadOfTheJobsCommand) {
   EXPECT_EQ(run.command_override, "dbt run --select orders+");
 }
 
+TEST_F(ServiceTest, DeferToLastSuccessNeedsASuccessfulRun) {
+  add_shop();
+  const auto e = refusal([&] { service_.trigger(project_, "nightly", std::nullopt, "api", Trust::token, true); });
+  EXPECT_EQ(e.http_status(), 409);
+  EXPECT_TRUE(says(e.what(), "defer_to_last_success: job 'nightly' has no successful run")) << e.what();
+  EXPECT_EQ(service_.run_counts().queued, 0);
+}
+
+TEST_F(ServiceTest, DeferToLastSuccessAddsDeferToTheCommand) {
+  add_shop();
+  end_run(service_.trigger(project_, "nightly", std::nullopt, "api").id, RunStatus::success);
+  const auto plain = service_.trigger(project_, "nightly", std::nullopt, "api", Trust::token, true);
+  EXPECT_EQ(plain.command, "dbt build --select tag:nightly --defer");
+  EXPECT_EQ(plain.command_override, "dbt build --select tag:nightly --defer");
+  const auto with_override =
+      service_.trigger(project_, "nightly", std::string("dbt run --defer --select a"), "api", Trust::token, true);
+  EXPECT_EQ(with_override.command, "dbt run --defer --select a") << "--defer once";
+}
+
 TEST_F(ServiceTest, ABadOverrideIs400AndQueuesNothing) {
   add_shop();
   const auto e = refusal([&] { service_.trigger(project_, "nightly", std::string("python evil.py"), "api"); });

@@ -79,6 +79,27 @@ TEST_F(RunStore, InsertedRunRoundTrips) {
   EXPECT_FALSE(store().runs().find("run-2").has_value());
 }
 
+TEST_F(RunStore, TheStateToDeferToComesFromARunThatBuiltSomething) {
+  add_shop();
+  const Job dflt = job("job-default");
+  const auto ended = [&](const std::string& id, const std::string& command, bool nothing_selected) {
+    auto r = make_run(id, dflt);
+    r.command = command;
+    store().runs().insert(r, 100);
+    ASSERT_TRUE(store().runs().mark_running(id, dagctl::common::now()));
+    ASSERT_TRUE(store().runs().finish(id, RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object(),
+                                      {}, nothing_selected));
+  };
+  EXPECT_EQ(store().runs().newest_successful("job-default"), std::nullopt);
+  ended("built", "dbt build", false);
+  ended("empty", "dbt build --select nothing", true);
+  ended("listed", "dbt ls --quiet --select a", false);
+  ended("listed2", "dbt list", false);
+  EXPECT_EQ(store().runs().newest_successful("job-default"), "built");
+  ended("built2", "dbt run --select lsx", false);
+  EXPECT_EQ(store().runs().newest_successful("job-default"), "built2");
+}
+
 TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
   add_shop();
   const Job dflt = job("job-default");
@@ -86,7 +107,9 @@ TEST_F(RunStore, ListRunsIsNewestFirstWithFiltersAndACursor) {
   for (int i = 1; i <= 5; ++i) store().runs().insert(make_run("d" + std::to_string(i), dflt), 100);
   for (int i = 1; i <= 3; ++i) store().runs().insert(make_run("n" + std::to_string(i), nightly), 100);
   ASSERT_TRUE(store().runs().mark_running("d1", dagctl::common::now()));
-  ASSERT_TRUE(store().runs().finish("d1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  ASSERT_TRUE(store().runs().finish("d1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object(),
+                                    {}, /*nothing_selected=*/true));
+  EXPECT_TRUE(store().runs().find("d1")->nothing_selected);
   ASSERT_TRUE(store().runs().finish("n2", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
                                     "cancelled by request before it started", json::object()));
 

@@ -94,6 +94,8 @@ TEST(WebhookPayload, BodyHasTheSeedShapeAndAirflowExtras) {
   EXPECT_EQ(conf["job_run"]["status"], "partial");
   EXPECT_EQ(conf["job_run"]["results"]["error"], 1);
   EXPECT_TRUE(conf["job_run"]["command_override"].is_null());
+  EXPECT_EQ(conf["job_run"]["error_message"], "1 node failed");
+  EXPECT_EQ(conf["job_run"]["nothing_selected"], false);
   EXPECT_EQ(conf["project"]["type"], "dbt");
   EXPECT_EQ(conf["organization"]["id"], "org-x");
 
