@@ -110,7 +110,7 @@ curl -sS --max-time 60 --unix-socket "$SOCK" --limit-rate 500k -o "$TEST_TMP/fol
 follower=$!
 streaming() { [ "$(stat -c %s "$TEST_TMP/followed.log" 2>/dev/null || echo 0)" -gt 0 ]; }
 wait_for "the log stream to start" 20 streaming || fail "the followed log never started"
-dagctl project remove doomed >/dev/null
+dagctl project remove doomed --yes >/dev/null
 wait_for "the deleted run's folder to go" 20 test ! -e "$(run_dir "$d1")" || fail "run $d1's folder is still there"
 rc=0
 wait "$follower" || rc=$?
