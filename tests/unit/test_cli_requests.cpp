@@ -596,7 +596,7 @@ TEST_F(CliRequestsTest, EveryCommandPrintsOneJsonDocument) {
       {"project", "add", dir_.file("shop")},
       {"project", "list"},
       {"project", "show", "shop"},
-      {"project", "remove", "shop"},
+      {"project", "remove", "shop", "--yes"},
       {"job", "list"},
       {"job", "show", "shop/nightly"},
       {"job", "create", "shop", "--name", "weekly", "--command", "dbt build"},
