@@ -34,7 +34,10 @@ void print_run(const nlohmann::json& run) {
   line("duration", format_duration(field(run, "duration_seconds")));
   const auto& progress = field(run, "progress");
   if (progress.is_object()) {
-    line("progress", fmt::format("{}/{} nodes", text_field(progress, "done"), text_field(progress, "total")));
+    const std::string phase = text_field(progress, "phase");
+    line("progress", fmt::format("{}{}/{} nodes", phase == "-" ? "" : phase + ", ", text_field(progress, "done"),
+                                 text_field(progress, "total")));
+    if (field(progress, "waiting_for").is_string()) line("waiting for", text_field(progress, "waiting_for"));
   }
   const auto& results = field(run, "results");
   if (results.is_object() && !results.empty()) line("results", results.dump());

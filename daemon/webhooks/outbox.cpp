@@ -1,5 +1,6 @@
 #include "daemon/webhooks/outbox.hpp"
 
+#include "common/dbt_command.hpp"
 #include "common/random.hpp"
 #include "daemon/webhooks/payload.hpp"
 
@@ -17,6 +18,14 @@ store::Delivery new_delivery(const store::Job& job, const std::string& event, st
   return d;
 }
 
+// `dagctl ls` previews a job's selection with a `dbt ls` override: it builds nothing, so it
+// tells no one (docs/webhooks.md, When a delivery is owed).
+bool is_preview(const store::Run& run) {
+  if (!run.command_override) return false;
+  const auto words = common::split_command_words(*run.command_override);
+  return words && words->size() >= 2 && ((*words)[1] == "ls" || (*words)[1] == "list");
+}
+
 std::string render(const nlohmann::json& body) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -25,7 +34,7 @@ std::string render(const nlohmann::json& body) {
 store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
   auto job = store_.jobs().find(run.job_id);
   auto project = store_.projects().find(run.project_id);
-  if (!job || !project || !job->webhook_enabled || !job->webhook_url) return {};
+  if (!job || !project || !job->webhook_enabled || !job->webhook_url || is_preview(run)) return {};
   return [job = *job, project = *project, org = org_](const store::Run& finished) -> std::optional<store::Delivery> {
     const auto event = event_for(finished.status);
     if (!event || !job_wants(job, *event)) return std::nullopt;

@@ -144,7 +144,7 @@ json_commands=(
   "job delete shop/weekly" "trigger shop/default" "retry ${partial:0:8}" "runs" "runs --status failed,error"
   "runs --since 2999-01-01T00:00:00Z" "run show ${ok:0:8}" "cancel ${ok:0:8}" "token list" "token revoke $token"
   "webhook secret shop/default" "webhook test shop/default" "webhook deliveries shop/default"
-  "project remove extra"
+  "project remove extra --yes"
 )
 for c in "${json_commands[@]}"; do
   rc=0

@@ -269,6 +269,14 @@ assert_eq success "$(status_of "$runn")" "a build that selects nothing succeeds 
 assert_eq true "$(run_field "$runn" 'd["nothing_selected"]')" "and its nothing_selected is true"
 wait_for "the empty run's webhook" 30 hooks_received 2 || fail "no webhook for run $runn"
 assert_eq true "$(hook 2 'r["nothing_selected"]')" "the webhook says nothing_selected too"
+# --wait: a run that selected nothing is a failure for cron unless --allow-empty says not.
+rc=0
+out=$(dagctl trigger shop/default --select does_not_exist --wait 2>&1) || rc=$?
+assert_eq 1 "$rc" "trigger --wait exits 1 when the selection matched nothing"
+assert_contains "$out" "nothing selected" "and the summary says nothing was selected"
+rc=0
+dagctl trigger shop/default --select does_not_exist --wait --allow-empty --quiet >/dev/null 2>&1 || rc=$?
+assert_eq 0 "$rc" "--allow-empty accepts an empty selection"
 runs_seed=$(trigger broken/default --select books)
 wait_for "run $runs_seed to end" 120 run_is_terminal "$runs_seed"
 assert_eq success "$(status_of "$runs_seed")" "a build of the books seed succeeds"
@@ -320,6 +328,8 @@ wait_for "run $rundbg to end" 120 run_is_terminal "$rundbg"
 assert_contains "$(dagctl logs "$rundbg")" "Connection test: [OK" "dbt debug runs and tests the connection"
 
 # dagctl ls: what a trigger would run, listed by the daemon.
+deliveries() { dagctl -o json webhook deliveries broken/default | json 'len(d["deliveries"])'; }
+owed_before=$(deliveries)
 assert_eq "shop.staging.stg_books" "$(dagctl ls broken/deferjob)" "ls lists the job's selection (dbt run: models only)"
 listed=$(dagctl ls broken/default --selector staging_only --resource-type model)
 assert_eq "shop.staging.stg_books shop.staging.stg_sales shop.staging.stg_stores" "$(echo $listed | tr '\n' ' ' | sed 's/ $//')" \
@@ -327,6 +337,8 @@ assert_eq "shop.staging.stg_books shop.staging.stg_sales shop.staging.stg_stores
 doc=$(dagctl -o json ls broken/default --select stg_books --exclude stg_books)
 assert_eq "[]" "$(echo "$doc" | json 'd["nodes"]')" "-o json ls: an empty selection is an empty list"
 assert_eq success "$(echo "$doc" | json 'd["run"]["status"]')" "-o json ls carries the listing run"
+# Deliveries are stored with the run's end, so a preview's would be there already.
+assert_eq "$owed_before" "$(deliveries)" "previews (dbt ls overrides) owe no webhook"
 rc=0
 err=$(dagctl ls broken/default --select '' 2>&1) || rc=$?
 assert_eq 2 "$rc" "ls --select '' is refused"
