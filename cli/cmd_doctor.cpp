@@ -1,6 +1,7 @@
 // doctor: one line per thing dagctl needs, from the daemon's socket to each project's
 // dbt, profile and target (docs/cli.md, dagctl doctor).
 #include <fmt/format.h>
+#include <unistd.h>
 #include <httplib.h>
 
 #include <iostream>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/terminal.hpp"
+#include "cli/text_width.hpp"
 
 namespace dagctl::cli {
 
@@ -35,7 +38,15 @@ public:
   explicit Findings(bool json) : json_(json) {}
 
   void add(std::string name, Level level, std::string detail) {
-    if (!json_) std::cout << fmt::format("{:<4}  {:<30} {}\n", label(level), name, detail) << std::flush;
+    if (!json_) {
+      // "ok    daemon: ...", wrapped at spaces to a terminal's width under the name.
+      const int columns = is_terminal(STDOUT_FILENO) ? terminal_columns(STDOUT_FILENO) : 0;
+      const auto lines = wrap_words(name + ": " + detail, columns > 0 ? columns - 6 : 0, "", "  ");
+      for (size_t i = 0; i < lines.size(); ++i) {
+        std::cout << fmt::format("{:<4}  {}\n", i == 0 ? label(level) : "", lines[i]);
+      }
+      std::cout << std::flush;
+    }
     items_.push_back({std::move(name), level, std::move(detail)});
   }
   bool failed() const {

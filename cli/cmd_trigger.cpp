@@ -78,7 +78,7 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
           print_json(answer);
         } else {
           std::cout << fmt::format("triggered {} (run {}); follow it with: dagctl watch {}\n",
-                                   text_field(answer, "job_name"), run_id, run_id);
+                                   text_field(answer, "job_name"), run_id, short_id(run_id));
         }
         return;
       }

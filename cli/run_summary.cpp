@@ -94,7 +94,7 @@ std::vector<std::string> run_summary_lines(const nlohmann::json& run, const nloh
     add(lines, "nothing selected: dbt found no node matching the selection", style, "  ", "    ");
   }
   const std::string id = run.value("id", "");
-  add(lines, fmt::format("run {}; output: dagctl logs {}", id, id), style, "  ", "    ");
+  add(lines, fmt::format("run {}; output: dagctl logs {}", id, short_id(id)), style, "  ", "    ");
   return lines;
 }
 

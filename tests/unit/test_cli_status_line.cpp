@@ -280,7 +280,7 @@ TEST(RunSummary, ListsEachFailedNodeWithItsError) {
   EXPECT_EQ(lines[2], "    Catalog Error: Table with name stg_salez does not exist!");
   EXPECT_EQ(lines[3], "    Did you mean \"stg_sales\"?");
   EXPECT_EQ(lines[4], "    LINE 1: select * from stg_salez");
-  EXPECT_EQ(lines.back(), "  run 0123456789abcdef0123456789abcdef; output: dagctl logs 0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(lines.back(), "  run 0123456789abcdef0123456789abcdef; output: dagctl logs 0123456789ab");
 }
 
 TEST(RunSummary, WrapsWithinTheWidth) {
