@@ -62,7 +62,7 @@ assert_contains "$summary" "20 pass" "the summary counts the passing tests"
 run1=$(printf '%s\n' "$out" | sed -n 's/^triggered shop\/default: run \(.*\)$/\1/p')
 [ -n "$run1" ] || fail "trigger --wait did not name its run: $out"
 pass "trigger --wait names its run"
-assert_contains "$out" "dagctl logs $run1" "the summary says how to see the output"
+assert_contains "$out" "run $run1; output: dagctl logs ${run1:0:12}" "the summary names the run and how to see its output (by its short id)"
 
 shown=$(dagctl -o json run show "$run1")
 assert_eq success "$(echo "$shown" | json 'd["status"]')" "the run's status is success"
