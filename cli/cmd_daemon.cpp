@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "cli/commands.hpp"
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
+#include "common/limits.hpp"
 #include "common/paths.hpp"
 
 extern char** environ;
@@ -56,6 +58,19 @@ std::vector<std::string> daemon_environment() {
     out.emplace_back(entry);
   }
   return out;
+}
+
+// The last "error" line dagctld wrote to its log after `offset`: why a start failed, said
+// where the user looks (a bad config file line, a port in use).
+std::string last_error_line(const std::string& log_path, std::uintmax_t offset) {
+  std::ifstream in(log_path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string found;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("error") != std::string::npos) found = line;
+  }
+  if (const auto at = found.find("dagctld: error: "); at != std::string::npos) found = found.substr(at + 16);
+  return found.size() > 400 ? found.substr(0, 400) + "..." : found;
 }
 
 // Waits for `done` with a deadline; the daemon needs a moment to bind or to stop.
@@ -130,10 +145,20 @@ std::vector<std::string> remembered_flags(const std::string& settings_file, cons
   if (!remembered.is_object() || !remembered.contains("settings") || !remembered["settings"].is_object()) return {};
   const auto from = remembered.value("from", nlohmann::json::object());
   std::vector<std::string> out;
+  // dagctld writes the file; a hand edit gets only what dagctld could have written: a
+  // setting by its flag's name that came from a flag or a variable, of a sane size.
+  static const std::set<std::string> kRemembered = {
+      "listen", "allow-remote", "dbt", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
+      "webhook-retries", "webhook-retry-delay", "webhook-timeout", "allow-webhook-link-local", "keep-days",
+      "keep-runs", "sandbox", "sandbox-writable", "pass-env"};
   for (const auto& [name, value] : remembered["settings"].items()) {
     const std::string source = from.is_object() ? from.value(name, "") : "";
     if (source == "config" || asked.count(name) || common::find_entry(config, name)) continue;
-    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos) continue;
+    if (!kRemembered.count(name) || (source != "flag" && source != "env") || value.dump().size() > 4096) {
+      std::cerr << fmt::format("dagctl: ignoring '{}' in {}: not a setting dagctld remembers\n",
+                               common::quote(name), settings_file);
+      continue;
+    }
     if (const char* env = std::getenv(variable_of(name).c_str()); env && *env) continue;
     const auto flags = setting_flags(name, value);
     out.insert(out.end(), flags.begin(), flags.end());
@@ -276,6 +301,8 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       const auto reused = remembered_flags(layout.settings_file(), a->asked, where->config);
       args.insert(args.end(), reused.begin(), reused.end());
 
+      std::error_code size_error;
+      const auto log_start = fs::file_size(log_path, size_error);  // what this start writes comes after
       posix_spawn_file_actions_t actions;
       posix_spawn_file_actions_init(&actions);
       posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -302,7 +329,8 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
         return client.reachable();
       }, 15s);
       if (!up || !client.reachable()) {
-        throw CliError("dagctld did not start; see " + log_path);
+        const std::string why = last_error_line(log_path, size_error ? 0 : log_start);
+        throw CliError("dagctld did not start" + (why.empty() ? "" : ": " + why) + "; see " + log_path);
       }
       if (ctx.json()) {
         return print_json({{"already_running", false}, {"pid", pid}, {"socket", socket}, {"data_dir", data_dir},

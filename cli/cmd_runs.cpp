@@ -123,7 +123,14 @@ void add_run_commands(CLI::App& app, Context& ctx) {
                     "(2026-12-01, '2026-12-01 14:00') or RFC 3339");
     cmd->add_option("--limit", a->limit, "How many (1-1000, default 20)")->check(CLI::Range(1, 1000));
     cmd->add_option("--before", a->before, "Only runs older than this run (the page after it)");
-    cmd->callback([&ctx, a] {
+    cmd->callback([&ctx, cmd, a] {
+      // `--since "$UNSET"` in a script must not quietly list everything.
+      for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--project", &a->project},
+                                        {"--job", &a->job}, {"--since", &a->since}, {"--before", &a->before}}) {
+        if (cmd->count(flag) > 0 && value->find_first_not_of(" \t") == std::string::npos) {
+          throw CliError(std::string(flag) + " is empty; give it a value or leave it out");
+        }
+      }
       const Client client = ctx.client();
       const auto answer = client.get("/api/v1/runs" + runs_query(client, *a));
       ctx.json() ? print_json(answer) : print_runs(answer, *a);

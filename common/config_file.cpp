@@ -64,13 +64,30 @@ Result<std::vector<ConfigEntry>> parse_config_text(std::string_view text) {
     if (!is_key(key)) {
       return at(number, quote(key) + " is not a key (lowercase letters, digits and -, as dagctld's long flags)");
     }
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    const bool quoted = !value.empty() && (value.front() == '"' || value.front() == '\'');
+    if (quoted && (value.size() < 2 || value.back() != value.front())) {
+      return at(number, std::string(key) + ": the quote " + std::string(1, value.front()) +
+                            " is never closed; end the value with it");
+    }
+    if (quoted) {
       value = value.substr(1, value.size() - 2);
     } else if (value.find(" #") != std::string_view::npos || value.find("\t#") != std::string_view::npos) {
       // Would a '#' start a comment or belong to the value? Neither guess is safe.
       return at(number, std::string(key) + ": a comment goes on its own line (or quote the value)");
     }
     if (value.empty()) return at(number, std::string(key) + " has no value");
+    // dagctl reads these two itself; dagctld refuses every other key that cannot repeat.
+    for (const auto& earlier : out) {
+      if (earlier.key == key && (key == "data-dir" || key == "socket")) {
+        return at(number, std::string(key) + " is already set on line " + std::to_string(earlier.line));
+      }
+    }
+    // Paths the daemon and the CLI must agree on whatever their working directory; a shell
+    // would expand ~, this file does not.
+    if ((key == "data-dir" || key == "socket" || key == "webhook-ca-file") && value.front() != '/') {
+      return at(number, std::string(key) + " must be an absolute path (from /; ~ is not expanded); got " +
+                            quote(value));
+    }
     out.push_back({std::string(key), std::string(value), number});
   }
   return out;

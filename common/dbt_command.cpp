@@ -679,6 +679,9 @@ Result<std::vector<std::string>> validate_dbt_command(std::string_view command,
                     "): dbt renders string vars as templates, so this would run code; a token "
                     "holder passes plain values only");
     }
+    if (name == "--threads" && (value.size() > 4 || value.find_first_not_of("0123456789") != std::string::npos ||
+                                value.front() == '0' || std::stoi(std::string(value)) > 1024))
+      return fail("'--threads' takes a whole number from 1 to 1024; got " + quoted(value));
     if (!flag->choices.empty() && !is_choice(flag->choices, value))
       return fail(quoted(name) + " of " + quoted(sub_name) + " takes one of " +
                   comma_list(flag->choices) + "; got " + quoted(value));

@@ -51,9 +51,18 @@ std::optional<TimePoint> parse_rfc3339(const std::string& text) {
   } else if (rest != "Z") {
     return std::nullopt;
   }
+  // timegm would normalise 2026-02-30 into March: a date that does not exist is refused.
+  const int year = tm.tm_year;
+  const int month = tm.tm_mon;
+  const int day = tm.tm_mday;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
+  if (month < 1 || month > 12 || day < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_hour < 0 ||
+      tm.tm_min < 0 || tm.tm_sec < 0 || rest.find_first_not_of(".0123456789Z") != std::string::npos) {
+    return std::nullopt;
+  }
   const std::time_t secs = timegm(&tm);
+  if (tm.tm_year != year - 1900 || tm.tm_mon != month - 1 || tm.tm_mday != day) return std::nullopt;
   return from_millis(static_cast<std::int64_t>(secs) * 1000 + ms);
 }
 

@@ -72,7 +72,7 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
       filter.created_since = common::parse_since(*since, common::now());
       if (!filter.created_since) {
         throw service::bad_request("'since' must be an RFC 3339 time such as 2026-12-06T10:00:00Z or an age such "
-                                   "as 90m, 24h or 7d; got " + common::quote(*since));
+                                   "as 90m, 24h or 7d (at most 10 years back); got " + common::quote(*since));
       }
     }
     if (auto prefix = query_param(call, "id_prefix")) filter.id_prefix = id_prefix(*prefix);

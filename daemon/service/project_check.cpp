@@ -1,20 +1,24 @@
 #include "daemon/service/project_check.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
+#include "common/fd.hpp"
 #include "daemon/runner/process.hpp"
 
 namespace dagctl::daemon::service {
@@ -48,9 +52,42 @@ std::string joined_keys(const YAML::Node& map) {
   return out.empty() ? "none" : out;
 }
 
+// dbt's YAML files are read only when they are regular files of a sane size: a FIFO or a
+// device in their place would block the request's thread (and with enough of them every
+// listener) until someone writes into it.
+std::optional<std::string> read_regular_file(const std::string& path, std::string& error) {
+  constexpr off_t kMaxYamlBytes = 4 * 1024 * 1024;
+  common::Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    error = std::string("cannot open it: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = "it is not a regular file";
+    return std::nullopt;
+  }
+  if (st.st_size > kMaxYamlBytes) {
+    error = "it is larger than 4 MiB";
+    return std::nullopt;
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
 std::optional<YAML::Node> load_yaml(const std::string& file, std::string& error) {
+  const auto text = read_regular_file(file, error);
+  if (!text) return std::nullopt;
   try {
-    return YAML::LoadFile(file);
+    return YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     error = e.what();
     return std::nullopt;
@@ -181,7 +218,7 @@ common::Result<std::string> project_profile(const std::string& project_dir,
   if (!fs::exists(file, ec)) return common::make_error("no dbt_project.yml in " + project_dir + "; pass the folder of a dbt project");
   std::string error;
   const auto doc = load_yaml(file, error);
-  if (!doc) return common::make_error(file + " is not valid YAML: " + error);
+  if (!doc) return common::make_error(file + " cannot be read as YAML: " + error);
   if (auto forced = value_of(env, "DBT_PROFILE"); !forced.empty()) return forced;
   const YAML::Node profile = doc->IsMap() ? (*doc)["profile"] : YAML::Node();
   if (!profile || !profile.IsScalar() || profile.Scalar().empty()) {
@@ -204,7 +241,7 @@ std::vector<CheckResult> check_profiles(const CheckSubject& s, const std::string
   }
   std::string error;
   const auto doc = load_yaml(file, error);
-  if (!doc) return {{"profiles.yml", false, source + " is not valid YAML: " + error}};
+  if (!doc) return {{"profiles.yml", false, source + " cannot be read as YAML: " + error}};
   const YAML::Node entry = doc->IsMap() ? (*doc)[profile] : YAML::Node();
   if (!entry || !entry.IsMap()) {
     return {{"profiles.yml", false,

@@ -301,6 +301,11 @@ TEST(DbtCommand, Subcommands) {
   cases.push_back(reject("debug --project-dir", "dbt debug --project-dir /tmp", {"'--project-dir' names a path"}));
   cases.push_back(reject("debug --profiles-dir", "dbt debug --profiles-dir=/etc", {"'--profiles-dir' names a path"}));
   cases.push_back(reject("debug --threads", "dbt debug --threads 4", {"'dbt debug' does not take '--threads'"}));
+  for (const char* n : {"0", "1025", "99999999999", "x", "1.5", "04"}) {
+    cases.push_back(reject(std::string("--threads ") + n, std::string("dbt run --threads ") + n,
+                           {"'--threads' takes a whole number from 1 to 1024"}));
+  }
+  cases.push_back(accept("--threads 1024", "dbt run --threads 1024", {"dbt", "run", "--threads", "1024"}));
   cases.push_back(reject("debug --select", "dbt debug --select x", {"'dbt debug' does not take '--select'"}));
   cases.push_back(reject("--connection elsewhere", "dbt run --connection", {"'dbt run' does not take '--connection'"}));
   cases.push_back(reject("case matters", "dbt BUILD", {"'dbt BUILD'"}));

@@ -86,6 +86,14 @@ TEST(ConfigFileGrammar, EachRefusalNamesTheLine) {
   // A '#' inside a word belongs to the value; quoted, a " #" does too.
   EXPECT_EQ(common::parse_config_text("dbt = /a#b").value()[0].value, "/a#b");
   EXPECT_EQ(common::parse_config_text("dbt = '/a #b'").value()[0].value, "/a #b");
+  // An unclosed quote, a key given twice and paths that depend on the working directory.
+  EXPECT_NE(error_of("dbt = \"/x").find("never closed"), std::string::npos);
+  EXPECT_NE(error_of("dbt = '").find("never closed"), std::string::npos);
+  EXPECT_EQ(error_of("socket = /a\nsocket = /b"), "line 2: socket is already set on line 1");
+  EXPECT_NE(error_of("data-dir = relative/dir").find("absolute path"), std::string::npos);
+  EXPECT_NE(error_of("data-dir = ~/data").find("absolute path"), std::string::npos);
+  EXPECT_NE(error_of("socket = relsock").find("absolute path"), std::string::npos);
+  EXPECT_EQ(common::parse_config_text("dbt = dbt").value()[0].value, "dbt");  // a name found in PATH
 }
 
 TEST(ConfigFile, ErrorsNameThePathAndLine) {

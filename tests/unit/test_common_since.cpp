@@ -31,7 +31,10 @@ TEST(Since, IsAnAgeBackFromNowOrAnRfc3339Time) {
   EXPECT_EQ(parse_since("2026-12-01T10:00:00+01:00", now), parse_rfc3339("2026-12-01T09:00:00Z"));
   EXPECT_EQ(parse_since("2026-12-01T10:00:00-05:30", now), parse_rfc3339("2026-12-01T15:30:00Z"));
   for (const char* bad : {"yesterday", "2026-12-01", "2026-12-01T10:00:00", "2026-12-01T10:00:00+1:00",
-                          "2026-12-01T10:00:00+24:00", "2026-12-01T10:00:00Z+01:00"}) {
+                          "2026-12-01T10:00:00+24:00", "2026-12-01T10:00:00Z+01:00",
+                          // dates and times that do not exist (timegm would move them)
+                          "2026-13-45T99:99:99Z", "2026-02-30T00:00:00Z", "2026-12-01T24:00:00Z",
+                          "2026-00-10T00:00:00Z", "2026-12-01T10:00:00.2x5Z"}) {
     EXPECT_FALSE(parse_since(bad, now).has_value()) << bad;
   }
 }

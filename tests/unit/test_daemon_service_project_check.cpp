@@ -152,7 +152,17 @@ TEST_F(ProjectCheckTest, DbtProjectYmlMustNameAProfile) {
   write(project_ / "dbt_project.yml", "name: [shop\n");
   profile = service::project_profile(project_.string(), {});
   ASSERT_FALSE(profile);
-  EXPECT_NE(profile.error().find("not valid YAML"), std::string::npos);
+  EXPECT_NE(profile.error().find("cannot be read as YAML"), std::string::npos);
+}
+
+// A FIFO in place of dbt_project.yml would block the request's thread until someone wrote
+// to it; enough such requests would take every listener thread.
+TEST_F(ProjectCheckTest, AFifoInPlaceOfAYamlFileIsRefusedWithoutBlocking) {
+  std::filesystem::remove(project_ / "dbt_project.yml");
+  ASSERT_EQ(::mkfifo((project_ / "dbt_project.yml").c_str(), 0600), 0);
+  const auto profile = service::project_profile(project_.string(), {});
+  ASSERT_FALSE(profile);
+  EXPECT_NE(profile.error().find("not a regular file"), std::string::npos) << profile.error();
 }
 
 TEST_F(ProjectCheckTest, AMissingOrBrokenDbtFailsTheDbtCheck) {
