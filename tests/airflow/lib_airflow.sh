@@ -161,6 +161,13 @@ except (ValueError, SyntaxError):
 '
 }
 
+# message_head TEXT: TEXT's first line up to its first '"': Airflow 3's task log holds an
+# exception as JSON, where a quote in dbt's message reads \", so only this much compares.
+message_head() {
+  local head=${1%%$'\n'*}
+  printf '%s' "${head%%\"*}"
+}
+
 # af_task_log DAG RUN_ID TASK: the text of the task's first try's log (its events).
 af_task_log() {
   af_api GET "/dags/$1/dagRuns/$2/taskInstances/$3/logs/1?full_content=true"

@@ -52,7 +52,7 @@ error=$(run_field "$partial_run" 'd["error_message"]')
 poll "the partial run's downstream DAG run" 180 af_dag_run_ended dagctl_downstream "dagctl__$partial_run"
 assert_eq "failed job.partial" "$(af_dag_run_state dagctl_downstream "dagctl__$partial_run") $(af_get "/dags/dagctl_downstream/dagRuns/dagctl__$partial_run" 'd["conf"]["event"]')" \
   "the webhook of a partial run (job.partial) makes dagctl_downstream fail"
-assert_contains "$(af_task_log dagctl_downstream "dagctl__$partial_run" check_dagctl_result)" "ended partial: ${error%%$'\n'*}" \
+assert_contains "$(af_task_log dagctl_downstream "dagctl__$partial_run" check_dagctl_result)" "ended partial: $(message_head "$error")" \
   "the downstream task failed with the run's error_message"
 
 # --- A redelivery gets 409 and creates no second DAG run ----------------------------------------
