@@ -79,7 +79,7 @@ std::string runs_query(const Client& client, const RunsArgs& a) {
   if (!a.project.empty()) query += "&project_id=" + url_encode(a.project);
   if (!a.statuses.empty()) query += "&status=" + url_encode(RunsArgs::join(a.statuses));
   if (!a.since.empty()) query += "&since=" + url_encode(resolve_since(a.since, common::now()));
-  if (!a.before.empty()) query += "&before=" + url_encode(text_field(resolve_run(client, a.before), "id"));
+  if (!a.before.empty()) query += "&before=" + url_encode(resolve_run_id(client, a.before));
   return query;
 }
 
@@ -154,7 +154,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->add_flag("-f,--follow", *follow, "Keep printing until the run ends (Ctrl-C stops following)");
     cmd->callback([&ctx, id, follow] {
-      const std::string run_id = text_field(resolve_run(ctx.client(), *id), "id");
+      const std::string run_id = resolve_run_id(ctx.client(), *id);
       // -o json: one document at the end, {"run_id", "log"} (docs/cli.md).
       std::string log;
       const auto collect = [&log](std::string_view chunk) { log.append(chunk); };
@@ -185,7 +185,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->callback([&ctx, id] {
       const Client client = ctx.client();
-      const std::string run_id = text_field(resolve_run(client, *id), "id");
+      const std::string run_id = resolve_run_id(client, *id);
       const auto run = client.post("/api/v1/runs/" + url_encode(run_id) + "/cancel");
       if (ctx.json()) return print_json(run);
       const std::string status = text_field(run, "status");

@@ -96,7 +96,7 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
     add_wait_flags(cmd, *wait, "Follow the retry to its end (exit codes as for trigger --wait)");
     cmd->callback([&ctx, id, wait] {
       const Client client = ctx.client();
-      const std::string source = text_field(resolve_run(client, *id), "id");
+      const std::string source = resolve_run_id(client, *id);
       const auto answer = client.post("/api/v1/runs/" + url_encode(source) + "/retry");
       const std::string run_id = text_field(answer, "job_run_id");
       if (wait->wait) {

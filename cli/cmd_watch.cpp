@@ -19,7 +19,7 @@ void add_watch_command(CLI::App& app, Context& ctx) {
     options.quiet = *quiet;
     options.allow_empty = *allow_empty;
     options.on_interrupt = OnInterrupt::stop_following;
-    ctx.exit_code = wait_for_run(ctx, text_field(resolve_run(ctx.client(), *id), "id"), options);
+    ctx.exit_code = wait_for_run(ctx, resolve_run_id(ctx.client(), *id), options);
   });
 }
 

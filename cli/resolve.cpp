@@ -160,4 +160,8 @@ JobRef resolve_job(const Client& client, const std::optional<std::string>& arg) 
   throw CliError("'" + *arg + "' names a job in several projects; say which: " + choices(matches));
 }
 
+std::string resolve_run_id(const Client& client, const std::string& arg) {
+  return text_field(resolve_run(client, arg), "id");
+}
+
 }  // namespace dagctl::cli

@@ -36,5 +36,7 @@ constexpr size_t kMinRunPrefix = 6;
 // whose id starts with it (at least kMinRunPrefix characters). An ambiguous prefix is an
 // error that lists the candidates.
 nlohmann::json resolve_run(const Client& client, const std::string& arg);
+// resolve_run's id: what commands that act on a run send to the API.
+std::string resolve_run_id(const Client& client, const std::string& arg);
 
 }  // namespace dagctl::cli

@@ -17,33 +17,6 @@ namespace {
 
 namespace common = dagctl::common;
 
-// Sets and unsets variables for one test, restoring each as it was.
-class Env {
-public:
-  ~Env() {
-    for (const auto& [name, value] : saved_) {
-      if (value) ::setenv(name.c_str(), value->c_str(), 1);
-      else ::unsetenv(name.c_str());
-    }
-  }
-  void set(const std::string& name, const std::string& value) {
-    save(name);
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  void unset(const std::string& name) {
-    save(name);
-    ::unsetenv(name.c_str());
-  }
-
-private:
-  void save(const std::string& name) {
-    if (saved_.count(name)) return;
-    const char* value = std::getenv(name.c_str());
-    saved_[name] = value ? std::optional<std::string>(value) : std::nullopt;
-  }
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
 std::string error_of(std::string_view text) {
   const auto parsed = common::parse_config_text(text);
   EXPECT_FALSE(parsed.ok()) << text;
@@ -122,7 +95,7 @@ protected:
     std::ofstream(dir_.file("config/dagctl/dagctld.conf")) << text;
   }
   dagctl::test::TempDir dir_;
-  Env env_;
+  dagctl::test::EnvGuard env_;
 };
 
 TEST_F(Locations, TheSocketLivesInTheDataDirWhateverXdgRuntimeDirSays) {

@@ -28,39 +28,6 @@ using dagctl::daemon::app::listen_address;
 using dagctl::daemon::app::parse_config;
 using dagctl::daemon::app::parse_listen;
 
-// Sets and unsets environment variables for one test, restoring each as it was.
-class EnvGuard {
-public:
-  EnvGuard() = default;
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-  ~EnvGuard() {
-    for (const auto& [name, value] : saved_) {
-      if (value) {
-        ::setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        ::unsetenv(name.c_str());
-      }
-    }
-  }
-  void set(const std::string& name, const std::string& value) {
-    save(name);
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  void unset(const std::string& name) {
-    save(name);
-    ::unsetenv(name.c_str());
-  }
-
-private:
-  void save(const std::string& name) {
-    if (saved_.count(name)) return;
-    const char* value = std::getenv(name.c_str());
-    saved_[name] = value ? std::optional<std::string>(value) : std::nullopt;
-  }
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
 // Every variable parse_config reads, so that the environment of whoever runs the tests
 // (a DAGCTL_LISTEN in their shell) changes nothing.
 const char* const kVariables[] = {
@@ -129,7 +96,7 @@ protected:
   }
 
   dagctl::test::TempDir dir_;
-  EnvGuard env_;
+  dagctl::test::EnvGuard env_;
 };
 
 TEST_F(ConfigTest, DefaultsWhenNothingIsSaid) {
