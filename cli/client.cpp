@@ -32,9 +32,9 @@ CliError unreachable(const std::string& socket, httplib::Error error) {
 CliError api_error(const httplib::Response& res) {
   const auto body = nlohmann::json::parse(res.body, nullptr, false);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    return CliError(body["error"].value("message", "the daemon answered " + std::to_string(res.status)));
+    return CliError(body["error"].value("message", "the daemon answered " + std::to_string(res.status)), 2, res.status);
   }
-  return CliError(fmt::format("the daemon answered HTTP {}", res.status));
+  return CliError(fmt::format("the daemon answered HTTP {}", res.status), 2, res.status);
 }
 
 }  // namespace

@@ -20,12 +20,15 @@ namespace dagctl::cli {
 // An error the CLI reports as "dagctl: error: <message>" and exits with `exit_code`.
 class CliError : public std::runtime_error {
 public:
-  explicit CliError(const std::string& message, int exit_code = 2)
-      : std::runtime_error(message), exit_code_(exit_code) {}
+  explicit CliError(const std::string& message, int exit_code = 2, int http_status = 0)
+      : std::runtime_error(message), exit_code_(exit_code), http_status_(http_status) {}
   int exit_code() const { return exit_code_; }
+  // The daemon's answer when it refused the request (404, 409, ...); 0 otherwise.
+  int http_status() const { return http_status_; }
 
 private:
   int exit_code_;
+  int http_status_;
 };
 
 // Lets another thread end a Client::stream at once (Ctrl-C while a run is followed):

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/run_nodes.hpp"
 #include "cli/wait.hpp"
 
 namespace dagctl::cli {
@@ -41,15 +42,29 @@ void print_run(const nlohmann::json& run) {
   }
   const auto& results = field(run, "results");
   if (results.is_object() && !results.empty()) line("results", results.dump());
+  for (const auto& [label, value] : node_summary(run)) line(label, value);
+}
+
+// run show --nodes: the run's node table (docs/cli.md, Run details).
+void print_nodes(const nlohmann::json& answer, const std::string& run_id, bool filtered) {
+  const auto lines = node_table(answer, terminal_width());
+  if (lines.empty()) {
+    std::cerr << (filtered ? fmt::format("no nodes of run {} match; leave out --status to see all\n", run_id)
+                           : fmt::format("run {} has no node records yet (dbt has not started a node)\n", run_id));
+  }
+  for (const auto& l : lines) std::cout << l << "\n";
 }
 
 // What `dagctl runs` was asked for, to build the query and to repeat it in hints.
 struct RunsArgs {
-  std::string project, job, since, before;
-  std::vector<std::string> statuses;
+  std::string project, job, since, until, before;
+  std::vector<std::string> statuses, triggers;
   int limit = 20;
 
-  bool filtered() const { return !project.empty() || !job.empty() || !statuses.empty() || !since.empty(); }
+  bool filtered() const {
+    return !project.empty() || !job.empty() || !statuses.empty() || !since.empty() || !until.empty() ||
+           !triggers.empty();
+  }
 
   // The same command with `before` set: the next page.
   std::string command_for_page(const std::string& before_id) const {
@@ -57,7 +72,9 @@ struct RunsArgs {
     if (!project.empty()) out += " --project " + project;
     if (!job.empty()) out += " --job " + job;
     if (!statuses.empty()) out += " --status " + join(statuses);
+    if (!triggers.empty()) out += " --trigger " + join(triggers);
     if (!since.empty()) out += " --since " + since;
+    if (!until.empty()) out += " --until " + until;
     if (limit != 20) out += " --limit " + std::to_string(limit);
     return out + " --before " + before_id;
   }
@@ -78,7 +95,9 @@ std::string runs_query(const Client& client, const RunsArgs& a) {
   }
   if (!a.project.empty()) query += "&project_id=" + url_encode(a.project);
   if (!a.statuses.empty()) query += "&status=" + url_encode(RunsArgs::join(a.statuses));
+  if (!a.triggers.empty()) query += "&triggered_by=" + url_encode(RunsArgs::join(a.triggers));
   if (!a.since.empty()) query += "&since=" + url_encode(resolve_since(a.since, common::now()));
+  if (!a.until.empty()) query += "&until=" + url_encode(resolve_since(a.until, common::now(), "--until"));
   if (!a.before.empty()) query += "&before=" + url_encode(resolve_run_id(client, a.before));
   return query;
 }
@@ -89,7 +108,7 @@ void print_runs(const nlohmann::json& answer, const RunsArgs& a) {
     if (!a.before.empty()) {
       std::cerr << "no older runs" << (a.filtered() ? " match" : "") << "\n";
     } else if (a.filtered()) {
-      std::cerr << "no runs match; leave out --project, --job, --status or --since to see more\n";
+      std::cerr << "no runs match; leave out --project, --job, --status, --trigger, --since or --until to see more\n";
     } else {
       std::cerr << "no runs yet; start one with: dagctl trigger PROJECT/JOB (dagctl job list shows the jobs)\n";
     }
@@ -121,12 +140,19 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--since", a->since,
                     "Only runs created since: an age (90m, 24h, 7d, 2w), a local date or time "
                     "(2026-12-01, '2026-12-01 14:00') or RFC 3339");
+    cmd->add_option("--until", a->until,
+                    "Only runs created before: an age (2h: created over 2 hours ago), a local date or time, "
+                    "or RFC 3339");
+    cmd->add_option("--trigger", a->triggers, "Only runs started this way: a comma list of manual, schedule, retry")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"manual", "schedule", "retry"}));
     cmd->add_option("--limit", a->limit, "How many (1-1000, default 20)")->check(CLI::Range(1, 1000));
     cmd->add_option("--before", a->before, "Only runs older than this run (the page after it)");
     cmd->callback([&ctx, cmd, a] {
       // `--since "$UNSET"` in a script must not quietly list everything.
       for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--project", &a->project},
-                                        {"--job", &a->job}, {"--since", &a->since}, {"--before", &a->before}}) {
+                                        {"--job", &a->job}, {"--since", &a->since}, {"--until", &a->until},
+                                        {"--before", &a->before}}) {
         if (cmd->count(flag) > 0 && value->find_first_not_of(" \t") == std::string::npos) {
           throw CliError(std::string(flag) + " is empty; give it a value or leave it out");
         }
@@ -141,11 +167,27 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     group->require_subcommand(1);
     auto* cmd = group->add_subcommand("show", "A run's status, times, command and results");
     auto id = std::make_shared<std::string>();
+    auto nodes = std::make_shared<bool>(false);
+    auto statuses = std::make_shared<std::vector<std::string>>();
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
-    cmd->callback([&ctx, id] {
-      const auto run = resolve_run(ctx.client(), *id);
-      ctx.json() ? print_json(run) : print_run(run);
+    cmd->add_flag("--nodes", *nodes, "The run's dbt nodes: status, duration, thread and message's first line");
+    cmd->add_option("--status", *statuses, "With --nodes: only nodes with these dbt statuses, e.g. error,fail")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"success", "error", "fail", "warn", "pass", "skipped", "no-op", "running", "interrupted"}));
+    cmd->callback([&ctx, cmd, id, nodes, statuses] {
+      if (!*nodes) {
+        if (cmd->count("--status") > 0) throw CliError("--status filters nodes: use it with --nodes");
+        const auto run = resolve_run(ctx.client(), *id);
+        return ctx.json() ? print_json(run) : print_run(run);
+      }
+      const Client client = ctx.client();
+      const std::string run_id = resolve_run_id(client, *id);
+      std::string path = "/api/v1/runs/" + url_encode(run_id) + "/nodes";
+      if (!statuses->empty()) path += "?status=" + url_encode(RunsArgs::join(*statuses));
+      const auto answer = client.get(path);
+      ctx.json() ? print_json(answer) : print_nodes(answer, run_id, !statuses->empty());
     });
+    add_run_artifacts_command(*group, ctx);
   }
   {
     auto* cmd = app.add_subcommand("logs", "A run's dbt output");

@@ -32,11 +32,16 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = group->add_subcommand("secret", "The job's signing secret (whsec_...), to verify signatures");
     auto job = std::make_shared<std::string>();
+    auto rotate = std::make_shared<bool>(false);
     cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
-    cmd->callback([&ctx, job] {
+    cmd->add_flag("--rotate", *rotate, "Replace it with a new secret (the old one stops verifying) and print that");
+    cmd->callback([&ctx, job, rotate] {
       const Client client = ctx.client();
-      const auto answer = client.get(job_path(resolve_job(client, *job)) + "/webhook/secret");
-      ctx.json() ? print_json(answer) : void(std::cout << text_field(answer, "secret") << "\n");
+      const auto path = job_path(resolve_job(client, *job)) + "/webhook/secret";
+      const auto answer = *rotate ? client.post(path + "/rotate") : client.get(path);
+      if (ctx.json()) return print_json(answer);
+      if (*rotate) std::cerr << "a new secret: deliveries from now on are signed with it; give it to the receiver\n";
+      std::cout << text_field(answer, "secret") << "\n";
     });
   }
   {

@@ -13,6 +13,7 @@ void add_job_commands(CLI::App& app, Context& ctx);      // job list|show|create
 void add_trigger_commands(CLI::App& app, Context& ctx);  // trigger, retry
 void add_ls_commands(CLI::App& app, Context& ctx);       // ls
 void add_run_commands(CLI::App& app, Context& ctx);      // runs, run show, logs, cancel
+void add_run_artifacts_command(CLI::App& run_group, Context& ctx);  // run artifacts
 void add_watch_command(CLI::App& app, Context& ctx);     // watch
 void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke
 void add_webhook_commands(CLI::App& app, Context& ctx);  // webhook secret|deliveries|redeliver|test

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ std::string text_field(const nlohmann::json& object, std::string_view key);
 std::string text_of(const nlohmann::json& value);
 // 75.3 -> "1m15s"; null -> "-".
 std::string format_duration(const nlohmann::json& seconds);
+// 12345 -> "12.1 KiB"; under 1 KiB in bytes ("512 B").
+std::string format_size(std::uint64_t bytes);
 // An RFC 3339 time for a table: "45s ago", "12m ago", "3h ago" within a day; this
 // machine's local time after that ("Dec 04 14:02"; "2025-06-01" beyond half a year).
 // Anything unreadable is shown as given.

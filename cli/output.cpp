@@ -101,6 +101,15 @@ std::string format_duration(const nlohmann::json& seconds) {
   return fmt::format("{}h{:02}m{:02}s", total / 3600, (total % 3600) / 60, total % 60);
 }
 
+std::string format_size(std::uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  const double kib = static_cast<double>(bytes) / 1024.0;
+  if (kib < 1024) return fmt::format("{:.1f} KiB", kib);
+  const double mib = kib / 1024.0;
+  if (mib < 1024) return fmt::format("{:.1f} MiB", mib);
+  return fmt::format("{:.1f} GiB", mib / 1024.0);
+}
+
 std::string format_when(const nlohmann::json& rfc3339, common::TimePoint now) {
   if (!rfc3339.is_string()) return text_of(rfc3339);
   const std::string text = rfc3339.get<std::string>();

@@ -85,10 +85,10 @@ std::optional<common::TimePoint> parse_local_time(const std::string& text) {
 
 }  // namespace
 
-std::string resolve_since(const std::string& arg, common::TimePoint now) {
+std::string resolve_since(const std::string& arg, common::TimePoint now, const std::string& flag) {
   if (common::parse_since(arg, now)) return arg;  // the daemon reads these itself
   if (auto local = parse_local_time(arg)) return common::to_rfc3339(*local);
-  throw CliError("--since takes an age (90m, 24h, 7d, 2w), a local date or time (2026-12-01, '2026-12-01 14:00') "
+  throw CliError(flag + " takes an age (90m, 24h, 7d, 2w), a local date or time (2026-12-01, '2026-12-01 14:00') "
                  "or an RFC 3339 time (2026-12-01T14:00:00Z); got '" + arg + "'");
 }
 

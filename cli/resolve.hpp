@@ -27,8 +27,8 @@ std::string resolve_project_id(const Client& client, const std::string& arg);
 // --since as typed -> the daemon's since= (docs/api.md): an age (90m, 24h, 7d, 2w) or an
 // RFC 3339 time as given; a local date ("2026-12-01", its midnight here) or local time
 // ("2026-12-01 14:00", "2026-12-01T14:00:30") -> RFC 3339 UTC. Anything else is an error
-// that says what --since takes.
-std::string resolve_since(const std::string& arg, common::TimePoint now);
+// that says what `flag` takes.
+std::string resolve_since(const std::string& arg, common::TimePoint now, const std::string& flag = "--since");
 
 // The shortest prefix that names a run.
 constexpr size_t kMinRunPrefix = 6;

@@ -627,4 +627,122 @@ TEST_F(CliRequestsTest, EveryCommandPrintsOneJsonDocument) {
   }
 }
 
+// --- issue 14: runs --trigger/--until, run show --nodes, run artifacts, secret --rotate ---
+
+TEST_F(CliRequestsTest, RunsSendsTriggerAndUntilAndRepeatsThemForTheNextPage) {
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunA, "failed")})}, {"next", kRunA}});
+  const auto outcome = dagctl({"runs", "--trigger", "manual,schedule", "--until", "2h", "--limit", "1"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(runs_query(daemon_.requests()), "/api/v1/runs?limit=1&triggered_by=manual,schedule&until=2h");
+  EXPECT_EQ(outcome.err, "more: dagctl runs --trigger manual,schedule --until 2h --limit 1 --before 7490eda2-674\n");
+  const auto wrong = dagctl({"runs", "--trigger", "cron"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  const auto until = dagctl({"runs", "--until", "soon"});
+  EXPECT_EQ(until.exit_code, 2);
+  EXPECT_NE(until.err.find("--until takes"), std::string::npos) << until.err;
+  EXPECT_EQ(dagctl({"runs", "--until", ""}).exit_code, 2);
+}
+
+json nodes_answer() {
+  const auto node = [](const std::string& name, const std::string& status, json seconds, json message) {
+    return json{{"unique_id", "model.shop." + name}, {"name", name}, {"resource_type", "model"},
+                {"status", status}, {"execution_time", seconds}, {"thread", "Thread-1"}, {"message", message}};
+  };
+  return {{"run_id", kRunA},
+          {"nodes", json::array({node("stg_books", "success", 0.4, "OK"),
+                                 node("fct_sales", "error", 1.5,
+                                      "Runtime Error in model fct_sales (models/fct_sales.sql)\n  Binder Error: x")})}};
+}
+
+TEST_F(CliRequestsTest, RunShowNodesPrintsTheNodeTable) {
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunA, "partial")})}, {"next", nullptr}});
+  daemon_.on("GET", "/api/v1/runs/" + kRunA + "/nodes", nodes_answer());
+  const auto table = dagctl({"run", "show", "7490eda2", "--nodes"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(count_lines(table.out), 3u) << table.out;
+  EXPECT_EQ(table.out.rfind("STATUS", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("error    fct_sales  1.5s      Thread-1  Runtime Error in model fct_sales (models/fct_sales.sql)\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_EQ(table.out.find("Binder"), std::string::npos) << table.out;
+  const auto filtered = dagctl({"run", "show", "7490eda2", "--nodes", "--status", "error,fail"});
+  EXPECT_EQ(filtered.exit_code, 0) << filtered.err;
+  EXPECT_EQ(daemon_.requests().back().path, "/api/v1/runs/" + kRunA + "/nodes?status=error,fail");
+  const auto as_json = dagctl({"-o", "json", "run", "show", "7490eda2", "--nodes"});
+  EXPECT_EQ(json::parse(as_json.out), nodes_answer());
+  EXPECT_EQ(dagctl({"run", "show", "7490eda2", "--status", "error"}).exit_code, 2);  // --status needs --nodes
+  EXPECT_EQ(dagctl({"run", "show", "7490eda2", "--nodes", "--status", "broken"}).exit_code, 2);
+}
+
+TEST_F(CliRequestsTest, RunShowAddsNodeCountsAndTheSlowestNodesWhenTheRunHasThem) {
+  auto run = sample_run(kRunA, "partial");
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({run})}, {"next", nullptr}});
+  EXPECT_EQ(dagctl({"run", "show", "7490eda2"}).out.find("nodes:"), std::string::npos);  // an older daemon
+  run["node_counts"] = {{"success", 20}, {"error", 1}};
+  run["slowest_nodes"] = json::array({{{"unique_id", "model.shop.fct_sales"}, {"name", "fct_sales"},
+                                       {"resource_type", "model"}, {"execution_time", 3.5}}});
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({run})}, {"next", nullptr}});
+  const auto shown = dagctl({"run", "show", "7490eda2"});
+  EXPECT_NE(shown.out.find("nodes:        21 (20 success, 1 error)\n"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("slowest:      fct_sales 3.5s\n"), std::string::npos) << shown.out;
+}
+
+TEST_F(CliRequestsTest, RunArtifactsListsAndWritesOneOut) {
+  const std::string base = "/api/v1/runs/" + kRunA + "/artifacts";
+  daemon_.on("GET", "/api/v1/runs", {{"runs", json::array({sample_run(kRunA, "success")})}, {"next", nullptr}});
+  daemon_.on("GET", base,
+             {{"run_id", kRunA},
+              {"artifacts", json::array({{{"name", "manifest.json"}, {"size", 482113}, {"modified_at", "2026-12-06T10:01:00Z"}},
+                                         {{"name", "run_results.json"}, {"size", 900}, {"modified_at", "2026-12-06T10:01:16Z"}}})}});
+  const json manifest = {{"metadata", {{"dbt_version", "1.11.0"}}}, {"nodes", json::object()}};
+  daemon_.on("GET", base + "/manifest.json", manifest);
+  daemon_.on("GET", base + "/compiled/shop/models/x.sql", "select 1");
+
+  const auto list = dagctl({"run", "artifacts", "7490eda2"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out.rfind("NAME", 0), 0u) << list.out;
+  EXPECT_NE(list.out.find("manifest.json     470.8 KiB"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("run_results.json  900 B"), std::string::npos) << list.out;
+
+  const auto out = dagctl({"run", "artifacts", "7490eda2", "manifest.json"});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(out.out, manifest.dump());
+  EXPECT_EQ(dagctl({"run", "artifacts", "7490eda2", "compiled/shop/models/x.sql", "-O", "-"}).out, "\"select 1\"");
+
+  const std::string file = dir_.file("m.json");
+  auto to_file = dagctl({"run", "artifacts", "7490eda2", "manifest.json", "-O", file});
+  EXPECT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(read_all(file), manifest.dump());
+  EXPECT_EQ(to_file.out, "");
+  { std::ofstream(file) << "mine"; }
+  to_file = dagctl({"run", "artifacts", "7490eda2", "manifest.json", "-O", file});
+  EXPECT_EQ(to_file.exit_code, 2);
+  EXPECT_NE(to_file.err.find("--force"), std::string::npos) << to_file.err;
+  EXPECT_EQ(read_all(file), "mine");
+  EXPECT_EQ(dagctl({"run", "artifacts", "7490eda2", "manifest.json", "-O", file, "--force"}).exit_code, 0);
+  EXPECT_EQ(read_all(file), manifest.dump());
+
+  // A missing artifact: exit 1, one line that names what the run has, no file left.
+  const auto missing = dagctl({"run", "artifacts", "7490eda2", "catalog.json", "-O", dir_.file("c.json")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "dagctl: error: run " + kRunA +
+                             " has no artifact catalog.json; it has: manifest.json, run_results.json\n");
+  EXPECT_FALSE(std::ifstream(dir_.file("c.json")).good());
+  EXPECT_EQ(dagctl({"run", "artifacts", "7490eda2", "-O", file}).exit_code, 2);  // -O needs a NAME
+  EXPECT_EQ(json::parse(dagctl({"-o", "json", "run", "artifacts", "7490eda2"}).out)["artifacts"].size(), 2u);
+}
+
+TEST_F(CliRequestsTest, WebhookSecretRotatePostsAndPrintsTheNewSecret) {
+  const std::string job = "/api/v1/projects/prj-shop/jobs/job-nightly";
+  daemon_.on("POST", job + "/webhook/secret/rotate", {{"secret", "whsec_new"}});
+  const auto text = dagctl({"webhook", "secret", "shop/nightly", "--rotate"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(only_change().path, job + "/webhook/secret/rotate");
+  EXPECT_EQ(text.out, "whsec_new\n");
+  EXPECT_NE(text.err.find("new secret"), std::string::npos) << text.err;
+  const auto as_json = dagctl({"-o", "json", "webhook", "secret", "shop/nightly", "--rotate"});
+  EXPECT_EQ(json::parse(as_json.out), (json{{"secret", "whsec_new"}}));
+  EXPECT_EQ(as_json.err, "");
+}
+
 }  // namespace
