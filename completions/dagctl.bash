@@ -14,7 +14,8 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
-  --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type "
+  --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --until --trigger
+  -O --output-file "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -25,7 +26,7 @@ _dagctl_subcommands() {
     daemon) echo "start stop" ;;
     project) echo "add list show update remove" ;;
     job) echo "list show create update delete" ;;
-    run) echo "show" ;;
+    run) echo "show artifacts" ;;
     token) echo "create list revoke" ;;
     webhook) echo "secret deliveries redeliver test" ;;
   esac
@@ -49,7 +50,10 @@ _dagctl_options() {
       ;;
     trigger) echo "$dbt_flags --command --wait -q --quiet --allow-empty --detach" ;;
     ls) echo "-s --select --exclude --selector --resource-type" ;;
-    runs) echo "--project --job --status --since --limit --before" ;;
+    runs) echo "--project --job --status --trigger --since --until --limit --before" ;;
+    "run show") echo "--nodes --status" ;;
+    "run artifacts") echo "-O --output-file --force" ;;
+    "webhook secret") echo "--rotate" ;;
     logs) echo "-f --follow" ;;
     retry) echo "--wait -q --quiet --allow-empty --detach" ;;
     watch) echo "--allow-empty -q --quiet" ;;
@@ -64,7 +68,7 @@ _dagctl_positional() {
     "project add") echo path ;;
     "project show" | "project update" | "project remove" | "job create") echo project ;;
     "job show" | "job update" | "job delete" | trigger | ls | "webhook secret" | "webhook deliveries" | "webhook test") echo job ;;
-    "run show" | logs | watch | cancel | retry) echo run ;;
+    "run show" | "run artifacts" | logs | watch | cancel | retry) echo run ;;
     "token revoke") echo token ;;
     "webhook redeliver") echo delivery ;;
   esac
@@ -153,12 +157,24 @@ _dagctl_values() {
       # A comma list, as --webhook-events.
       local sprefix="" sword=$cur s
       case $cur in *,*) sprefix=${cur%,*}, sword=${cur##*,} ;; esac
-      for s in queued running success partial failed error cancelled; do
+      local -a statuses=(queued running success partial failed error cancelled)
+      # run show --nodes --status: dbt's node statuses (docs/cli.md, Run details).
+      [ "$path" == "run show" ] && statuses=(success error fail warn pass skipped no-op running interrupted)
+      for s in "${statuses[@]}"; do
         [[ $s == "$sword"* ]] && COMPREPLY+=("$sprefix$s")
       done
       compopt -o nospace 2>/dev/null
       ;;
-    --since) _dagctl_add 1h 24h 7d 30d ;;
+    --since | --until) _dagctl_add 1h 24h 7d 30d ;;
+    --trigger)
+      local tprefix="" tword=$cur t
+      case $cur in *,*) tprefix=${cur%,*}, tword=${cur##*,} ;; esac
+      for t in manual schedule retry; do
+        [[ $t == "$tword"* ]] && COMPREPLY+=("$tprefix$t")
+      done
+      compopt -o nospace 2>/dev/null
+      ;;
+    -O | --output-file) _dagctl_files -f ;;
     --before) _dagctl_add_from run ;;
     --scope) _dagctl_add read trigger admin ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;

@@ -9,7 +9,7 @@
 # checks that every command and option of the --help output is named here.
 
 # Options that take a value: their next word is not a command.
-set -g __dagctl_value_options --socket -o --output --color --data-dir --listen --dbt --max-parallel \
+set -g __dagctl_value_options --socket -o --output --color --until --trigger -O --output-file --data-dir --listen --dbt --max-parallel \
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
@@ -20,8 +20,10 @@ function __dagctl_subcommands --description 'Subcommands under a dagctl command 
     switch "$argv"
         case ''
             echo status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor
-        case org run
+        case org
             echo show
+        case run
+            echo show artifacts
         case daemon
             echo start stop
         case project
@@ -241,10 +243,17 @@ complete -c dagctl -n '__dagctl_at runs' -l job -x -a '(__dagctl_ask job)' -d 'O
 complete -c dagctl -n '__dagctl_at runs' -l project -x -a '(__dagctl_ask project)' -d 'Only runs of this project'
 complete -c dagctl -n '__dagctl_at runs' -l status -x -a 'queued running success partial failed error cancelled' -d 'Only runs with these statuses (a comma list)'
 complete -c dagctl -n '__dagctl_at runs' -l since -x -a '1h 24h 7d 30d' -d 'Only runs created since (24h, 7d, 2026-12-01, RFC 3339)'
+complete -c dagctl -n '__dagctl_at runs' -l until -x -a '1h 24h 7d 30d' -d 'Only runs created before (2h, 7d, 2026-12-01, RFC 3339)'
+complete -c dagctl -n '__dagctl_at runs' -l trigger -x -a 'manual schedule retry' -d 'Only runs started this way (a comma list)'
 complete -c dagctl -n '__dagctl_at runs' -l limit -x -d 'How many (1-1000)'
 complete -c dagctl -n '__dagctl_at runs' -l before -x -a '(__dagctl_ask run)' -d 'Only runs older than this run (the next page)'
 complete -c dagctl -n '__dagctl_at run' -a show -d "A run's status, times, command and results"
-complete -c dagctl -n '__dagctl_at run show; or __dagctl_at logs; or __dagctl_at watch; or __dagctl_at cancel; or __dagctl_at retry' -a '(__dagctl_ask run)' -d Run
+complete -c dagctl -n '__dagctl_at run' -a artifacts -d "List a run's dbt artifacts, or write one out"
+complete -c dagctl -n '__dagctl_at run show' -l nodes -d "The run's dbt nodes: status, duration, thread, message"
+complete -c dagctl -n '__dagctl_at run show' -l status -x -a 'success error fail warn pass skipped no-op running interrupted' -d 'With --nodes: only nodes with these statuses (a comma list)'
+complete -c dagctl -n '__dagctl_at run artifacts' -s O -l output-file -r -F -d 'Write NAME to this file (- for stdout)'
+complete -c dagctl -n '__dagctl_at run artifacts' -l force -d 'Replace the -O file when it exists'
+complete -c dagctl -n '__dagctl_at run show; or __dagctl_at run artifacts; or __dagctl_at logs; or __dagctl_at watch; or __dagctl_at cancel; or __dagctl_at retry' -a '(__dagctl_ask run)' -d Run
 complete -c dagctl -n '__dagctl_at logs' -s f -l follow -d 'Keep printing until the run ends'
 complete -c dagctl -n '__dagctl_at retry' -l wait -d 'Follow the retry to its end'
 complete -c dagctl -n '__dagctl_at retry; or __dagctl_at watch' -s q -l quiet -d 'Print nothing on success'
@@ -266,6 +275,7 @@ complete -c dagctl -n '__dagctl_at webhook' -a redeliver -d 'Send a delivery aga
 complete -c dagctl -n '__dagctl_at webhook' -a test -d 'Send a job.test event'
 complete -c dagctl -n '__dagctl_at webhook secret; or __dagctl_at webhook deliveries; or __dagctl_at webhook test' -a '(__dagctl_ask job)' -d Job
 complete -c dagctl -n '__dagctl_at webhook deliveries' -l limit -x -d 'How many (1-1000)'
+complete -c dagctl -n '__dagctl_at webhook secret' -l rotate -d 'Replace it with a new secret and print that'
 
 # dagctld
 complete -c dagctld -f
