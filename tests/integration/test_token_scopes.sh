@@ -52,6 +52,7 @@ GET /api/v1/projects/{id}/jobs/{job_id} read
 GET /api/v1/projects/{id}/jobs/{job_id}/deliveries read
 GET /api/v1/runs read
 GET /api/v1/runs/{run_id} read
+GET /api/v1/runs/{run_id}/artifacts read
 GET /api/v1/runs/{run_id}/artifacts/{path} read
 GET /api/v1/runs/{run_id}/logs read
 PATCH /api/v1/projects/{id}/jobs/{job_id} admin
@@ -123,6 +124,7 @@ for s in read trigger admin; do
   can "$s" 200 GET /api/v1/runs
   can "$s" 200 GET "/api/v1/runs/$RUN"
   can "$s" 200 GET "/api/v1/runs/$RUN/logs"
+  can "$s" 200 GET "/api/v1/runs/$RUN/artifacts"
   can "$s" 200 GET "/api/v1/runs/$RUN/artifacts/run_results.json"
   can "$s" 200 GET "/api/v1/projects/$P/jobs/$J/deliveries"
 done

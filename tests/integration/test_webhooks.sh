@@ -80,6 +80,10 @@ tcp_token=$(dagctl -o json token create --name hooks | json 'd["token"]')
 assert_eq 404 "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tcp_token" \
   "http://$(http_address)/api/v1/projects/$(dagctl -o json project show real | json 'd["id"]')/jobs/default/webhook/secret")" \
   "the secret route does not exist over TCP"
+assert_eq 404 "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $(dagctl -o json token create --name rotate --scope admin | json 'd["token"]')" \
+  "http://$(http_address)/api/v1/projects/$(dagctl -o json project show real | json 'd["id"]')/jobs/default/webhook/secret/rotate")" \
+  "nor does rotating it, even for an admin token"
+assert_eq "$secret" "$(dagctl webhook secret real/default)" "and the secret is unchanged"
 run=$(trigger real/default --command 'dbt build --select +book_revenue')
 wait_for "the real run's webhook" 180 has_requests main 1
 assert_eq success "$(run_field "$run" 'd["status"]')" "the real dbt run succeeded"
