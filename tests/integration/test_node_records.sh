@@ -76,9 +76,12 @@ finished_before=$(api "runs/$slow/nodes?status=success,pass" | json '[n["unique_
 
 stop_daemon KILL
 assert_eq 137 "$DAEMON_RC" "dagctld died of SIGKILL mid-run"
+# dbt too, as an out-of-memory kill would: it writes no run_results.json (after the SIGINT
+# that recovery sends, dbt would write one).
+for p in $(run_processes "$slow"); do kill -KILL "$p" 2>/dev/null || true; done
+wait_for "no process of run $slow" 30 no_process_of_run "$slow" || fail "dbt of $slow still runs"
 start_daemon --dbt "$DAGCTL_TEST_DBT" --stop-grace 2
 assert_eq error "$(status_of "$slow")" "recovery ended the run error"
-wait_for "no process of run $slow" 30 no_process_of_run "$slow" || fail "dbt of $slow still runs"
 [ ! -e "$DATA/runs/$slow/target/run_results.json" ] && pass "the killed run left no run_results.json" ||
   fail "the killed run wrote run_results.json: the retry below would not test node records"
 after=$(api "runs/$slow/nodes")
