@@ -125,6 +125,20 @@ assert_eq '["success", "success"] true partial' "${F[3]} ${F[4]} ${F[5]}" "each 
 assert_eq 1 "$(api "projects/shop/nodes/model.shop.stg_books/history?limit=1" | json 'len(d["runs"])')" \
   "?limit=1, and the project by name"
 
+# --- fake-dbt's 500 nodes (the web UI's tests use them): stored in full, in seconds ----------
+mkdir -p "$TEST_TMP/fake-dir"
+add_project "$(copy_example fake)" fake --dbt "$FAKE_DBT" --env "FAKE_DBT_DIR=$TEST_TMP/fake-dir" >/dev/null
+started=$(date +%s%N)
+big=$(trigger fake/default --command "dbt build --select nodes500")
+wait_for "run $big to end" 30 run_is_terminal "$big" || fail "the 500-node run did not end"
+took=$((($(date +%s%N) - started) / 1000000))
+fields "$(api "runs/$big/nodes")" 'len(d["nodes"])' 'len({n["thread"] for n in d["nodes"]})' \
+  'sorted({n["status"] for n in d["nodes"]})' 'all(n["finished_at"] for n in d["nodes"])'
+assert_eq "500 4" "${F[0]} ${F[1]}" "fake-dbt nodes500: 500 nodes over 4 threads"
+assert_eq '["error", "fail", "pass", "skipped", "success"] true' "${F[2]} ${F[3]}" "its statuses, every node finished"
+[ "$took" -lt 10000 ] && pass "the 500-node run took ${took} ms" || fail "the 500-node run took ${took} ms"
+assert_eq partial "$(status_of "$big")" "the 500-node run is partial"
+
 # --- refusals --------------------------------------------------------------------------------------
 assert_eq 404 "$(api_code "runs/nope-nope/nodes")" "nodes of an unknown run: 404"
 assert_eq 404 "$(api_code "projects/$PROJECT/nodes/model.shop.nope/history")" "history of an unknown node: 404"
