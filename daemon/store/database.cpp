@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 9> kMigrations = {
+constexpr std::array<std::string_view, 10> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -180,6 +180,29 @@ CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'que
     // it was recorded read false.
     R"sql(
 ALTER TABLE runs ADD COLUMN nothing_selected INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // Node records (docs/runs.md, Node records): one row per dbt node of a run, removed
+    // with the run (so a migration that rebuilds `runs` must keep these rows aside first).
+    // run_seq is the run's seq: a node's history reads run_nodes_by_node newest run first.
+    R"sql(
+CREATE TABLE run_nodes (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  run_seq INTEGER NOT NULL,
+  unique_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  execution_time REAL,
+  thread TEXT,
+  rows_affected INTEGER,
+  adapter_response TEXT,
+  message TEXT,
+  failures INTEGER,
+  PRIMARY KEY (run_id, unique_id)
+) WITHOUT ROWID;
+CREATE INDEX run_nodes_by_node ON run_nodes(unique_id, run_seq);
 )sql",
     // The runs list's triggered_by= and until= (docs/api.md, Listing runs and paging).
     R"sql(

@@ -211,7 +211,8 @@ TEST_F(RouterTest, TheRouteListGivesOpenApiPathsAndScopes) {
   EXPECT_TRUE(has("POST /api/v1/projects/{id}/check local"));
   EXPECT_TRUE(has("GET /api/v1/runs/{run_id}/artifacts read"));
   EXPECT_TRUE(has("POST /api/v1/projects/{id}/jobs/{job_id}/webhook/secret/rotate local"));
-  EXPECT_EQ(lines.size(), 31u);  // the operations of docs/openapi.yaml
+  EXPECT_TRUE(has("GET /api/v1/runs/{run_id}/nodes read"));
+  EXPECT_EQ(lines.size(), 33u);  // the operations of docs/openapi.yaml
 }
 
 TEST_F(RouterTest, TcpNeedsATokenExceptForHealth) {
