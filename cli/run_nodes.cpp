@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/context.hpp"
+#include "cli/text_width.hpp"
 
 namespace dagctl::cli {
 
@@ -22,6 +23,33 @@ std::string trim(std::string_view text) {
   if (begin == std::string_view::npos) return "";
   const auto end = text.find_last_not_of(" \t\r");
   return std::string(text.substr(begin, end - begin + 1));
+}
+
+// dbt names its threads "Thread-1 (worker)": the number is what tells rows apart.
+std::string thread_label(const nlohmann::json& thread) {
+  const std::string text = text_of(thread);
+  return text.substr(0, text.find(" ("));
+}
+
+// The narrowest a node name gets before the message is cut too.
+constexpr size_t kMinNameColumns = 16;
+
+// On a narrow terminal the node names give way first, down to kMinNameColumns, so that
+// the message (the reason a node failed) keeps the room there is; fit_table then cuts the
+// wider of the two.
+void shorten_names(std::vector<std::vector<std::string>>& rows, size_t width) {
+  const size_t name = 1, message = rows.front().size() - 1;
+  std::vector<size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], static_cast<size_t>(display_width(row[i])));
+  }
+  size_t others = 2 * (widths.size() - 1);
+  for (size_t i = 0; i < widths.size(); ++i) others += (i == name || i == message) ? 0 : widths[i];
+  if (others + widths[name] + widths[message] <= width) return;
+  const size_t room = width > others ? width - others : 0;
+  const size_t names = std::max(kMinNameColumns, room > widths[message] ? room - widths[message] : 0);
+  if (names >= widths[name]) return;
+  for (size_t r = 1; r < rows.size(); ++r) rows[r][name] = fit_to_width(rows[r][name], static_cast<int>(names));
 }
 
 }  // namespace
@@ -50,11 +78,12 @@ std::vector<std::string> node_table(const nlohmann::json& answer, std::optional<
   for (const auto& n : nodes) {
     std::vector<std::string> row = {text_field(n, "status"), text_field(n, "name"),
                                     format_duration(field(n, "execution_time"))};
-    if (threads) row.push_back(text_field(n, "thread"));
+    if (threads) row.push_back(thread_label(field(n, "thread")));
     row.push_back(first_message_line(field(n, "message")));
     rows.push_back(std::move(row));
   }
-  // The node's name and its message give way, widest first; status, time and thread stay.
+  // The node's name and its message give way; status, time and thread stay.
+  if (width) shorten_names(rows, *width);
   const size_t message = rows.front().size() - 1;
   return fit_table(rows, {1, message}, width);
 }

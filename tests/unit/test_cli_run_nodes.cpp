@@ -77,6 +77,24 @@ TEST(CliRunNodes, At60ColumnsEveryLineFitsAndStatusDurationThreadStayWhole) {
   EXPECT_NE(lines[1].find("0.5s      Thread-1  CREATE"), std::string::npos) << lines[1];
 }
 
+TEST(CliRunNodes, At80ColumnsTheMessageKeepsItsRoomBeforeTheNameDoes) {
+  // As dbt names things: "Thread-1 (worker)", a long first line of an error.
+  json a = {{"run_id", "r"},
+            {"nodes", json::array({node("stg_books", "success", 0.2, "Thread-1 (worker)", "OK"),
+                                   node("fct_sales_with_a_long_name", "error", 0.4, "Thread-2 (worker)",
+                                        "Runtime Error in model fct_sales (models/marts/fct_sales.sql)\n  Binder")})}};
+  const auto lines = cli::node_table(a, 80);
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& l : lines) EXPECT_LE(cli::display_width(l), 80) << l;
+  EXPECT_EQ(lines[0].find("(worker)"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[2].find("0.4s      Thread-2  Runtime Error in model fct_sales"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("fct_sales_with_…"), std::string::npos) << lines[2];  // 16 columns of the name
+  // Wide enough: nothing is cut.
+  const auto wide = cli::node_table(a, 200);
+  EXPECT_NE(wide[2].find("fct_sales_with_a_long_name"), std::string::npos) << wide[2];
+  EXPECT_NE(wide[2].find("(models/marts/fct_sales.sql)"), std::string::npos) << wide[2];
+}
+
 TEST(CliRunNodes, WithoutThreadsThereIsNoThreadColumn) {
   json a = {{"run_id", "r"}, {"nodes", json::array({node("stg_books", "running", nullptr, nullptr, nullptr)})}};
   const auto lines = cli::node_table(a, 80);
