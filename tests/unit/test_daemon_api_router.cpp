@@ -209,7 +209,9 @@ TEST_F(RouterTest, TheRouteListGivesOpenApiPathsAndScopes) {
   EXPECT_TRUE(has("DELETE /api/v1/projects/{id} local"));
   EXPECT_TRUE(has("PATCH /api/v1/projects/{id} local"));
   EXPECT_TRUE(has("POST /api/v1/projects/{id}/check local"));
-  EXPECT_EQ(lines.size(), 29u);  // the operations of docs/openapi.yaml
+  EXPECT_TRUE(has("GET /api/v1/runs/{run_id}/nodes read"));
+  EXPECT_TRUE(has("GET /api/v1/projects/{id}/nodes/{unique_id}/history read"));
+  EXPECT_EQ(lines.size(), 31u);  // the operations of docs/openapi.yaml
 }
 
 TEST_F(RouterTest, TcpNeedsATokenExceptForHealth) {
