@@ -41,11 +41,8 @@ std::optional<std::int64_t> whole_at(const json& object, const char* key) {
   return static_cast<std::int64_t>(std::llround(*n));
 }
 
-std::optional<std::string> message_of(const json& object, const char* key) {
-  auto text = text_at(object, key);
-  if (text && text->size() > store::kMaxNodeMessage) text->resize(store::kMaxNodeMessage);
-  return text;
-}
+// Capped where it is stored (NodeStore::upsert).
+std::optional<std::string> message_of(const json& object, const char* key) { return text_at(object, key); }
 
 // The adapter's answer as dbt gave it, and the rows it says it affected.
 void set_adapter_response(store::NodeRecord& r, const json& run_result) {

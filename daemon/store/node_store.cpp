@@ -78,7 +78,12 @@ void NodeStore::upsert(const std::string& run_id, const std::vector<NodeRecord>&
     sql::bind_opt(*s, 10, n.rows_affected);
     sql::bind_opt(*s, 11, n.adapter_response);
     std::optional<std::string> message = n.message;
-    if (message && message->size() > kMaxNodeMessage) message->resize(kMaxNodeMessage);
+    if (message && message->size() > kMaxNodeMessage) {
+      // Cut before a UTF-8 continuation byte's character, never inside it.
+      size_t end = kMaxNodeMessage;
+      while (end > 0 && (static_cast<unsigned char>((*message)[end]) & 0xC0) == 0x80) --end;
+      message->resize(end);
+    }
     sql::bind_opt(*s, 12, message);
     sql::bind_opt(*s, 13, n.failures);
     s->exec();

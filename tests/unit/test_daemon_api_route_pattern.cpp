@@ -44,6 +44,10 @@ TEST(RoutePattern, SegmentParametersCaptureOneNonEmptySegmentByName) {
   EXPECT_EQ(match(job, "/api/v1/projects/shop/jobs"), std::nullopt);
   EXPECT_EQ(match(job, "/api/v1/projects/shop/jobs/a/b"), std::nullopt);
   EXPECT_EQ(match(job, "/api/v1/projects/shop/tasks/nightly"), std::nullopt);
+  // dbt's unique ids have dots (docs/api.md, A node's history).
+  EXPECT_EQ(match("/api/v1/projects/{id}/nodes/{unique_id}/history",
+                  "/api/v1/projects/shop/nodes/test.shop.not_null_stg_books_book_id.1a2b3c/history"),
+            (Params{{"id", "shop"}, {"unique_id", "test.shop.not_null_stg_books_book_id.1a2b3c"}}));
 }
 
 TEST(RoutePattern, ARestParameterCapturesTheRestWithSlashes) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,14 @@ TEST_F(NodeStore, BatchUpsertMergesAndKeepsOrder) {
   EXPECT_EQ(b.execution_time, 1.25);
   EXPECT_EQ(b.rows_affected, 3);
   EXPECT_EQ(b.message->size(), 64u * 1024u);
+  NodeRecord accented = node("model.shop.d", "warn");
+  accented.message = "x";
+  for (int i = 0; i < 40 * 1024; ++i) *accented.message += "\xC3\xA9";  // "é", two bytes
+  store().nodes().upsert("r1", {accented});
+  const auto d = store().nodes().list("r1", {"warn"});
+  const auto cut = std::find_if(d.begin(), d.end(), [](const NodeRecord& n) { return n.unique_id == "model.shop.d"; });
+  ASSERT_NE(cut, d.end());
+  EXPECT_EQ(cut->message->size(), 64u * 1024u - 1);  // an "é" is never cut in half
   EXPECT_EQ(uids(store().nodes().list("r1", {"error", "skipped"})),
             (std::vector<std::string>{"model.shop.b", "model.shop.c"}));
   EXPECT_TRUE(store().nodes().list("r1", {"fail"}).empty());
