@@ -125,6 +125,19 @@ assert_eq '["success", "success"] true partial' "${F[3]} ${F[4]} ${F[5]}" "each 
 assert_eq 1 "$(api "projects/shop/nodes/model.shop.stg_books/history?limit=1" | json 'len(d["runs"])')" \
   "?limit=1, and the project by name"
 
+# --- cancel mid-run: the finished nodes stay, nothing is left running -------------------------
+cancelled=$(trigger shop/default --command "dbt build --vars '{slow_seconds: 30}'")
+wait_for "calendar to run in $cancelled" 180 node_has_status "$cancelled" model.shop.calendar running ||
+  fail "calendar never showed as running: $(api "runs/$cancelled/nodes")"
+wait_for "stg_books to finish in $cancelled" 60 node_has_status "$cancelled" model.shop.stg_books success ||
+  fail "stg_books never finished: $(api "runs/$cancelled/nodes")"
+dagctl cancel "$cancelled" >/dev/null
+wait_status "$cancelled" cancelled 60
+fields "$(api "runs/$cancelled/nodes")" "[n['unique_id'] for n in d['nodes'] if n['status'] == 'running']" \
+  "[n['status'] for n in d['nodes'] if n['unique_id'] == 'model.shop.stg_books'][0]" \
+  "[n['status'] for n in d['nodes'] if n['unique_id'] == 'model.shop.calendar'][0] in ('interrupted', 'error')"
+assert_eq "[] success true" "${F[0]} ${F[1]} ${F[2]}" "after a cancel: finished nodes kept, none left running"
+
 # --- fake-dbt's 500 nodes (the web UI's tests use them): stored in full, in seconds ----------
 mkdir -p "$TEST_TMP/fake-dir"
 add_project "$(copy_example fake)" fake --dbt "$FAKE_DBT" --env "FAKE_DBT_DIR=$TEST_TMP/fake-dir" >/dev/null
