@@ -17,7 +17,7 @@ Router::Router(service::Service& service, service::Tokens& tokens, const std::st
     : tokens_(tokens), browser_(ui_sessions_, tokens, http_address) {
   register_daemon_routes(routes_, service);
   // Before the web UI's pages: /ui/login.css is served without a session.
-  register_ui_auth_routes(routes_, browser_);
+  register_ui_auth_routes(routes_, browser_, login_links_);
   register_project_routes(routes_, service);
   register_job_routes(routes_, service);
   register_webhook_routes(routes_, service);
@@ -158,7 +158,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
           break;
         }
       }
-      // The login pages check their own way (an Origin for POST /login; logout the token).
+      // The login pages check for themselves: POST /login its Origin, /logout the CSRF token.
       if (session && !route.login && is_change(req)) browser_.require_csrf(req, *session);
       // Socket callers are the owner; over TCP the token's scope must cover the route.
       if (token) service::Tokens::require_scope(*token, route.scope);

@@ -13,6 +13,7 @@
 
 #include "daemon/api/browser_auth.hpp"
 #include "daemon/api/route_table.hpp"
+#include "daemon/service/login_links.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
 
@@ -52,7 +53,8 @@ private:
   Caller identify(const httplib::Request& req) const;
 
   service::Tokens& tokens_;
-  service::UiSessions ui_sessions_;  // in memory: a restart logs every browser out
+  service::LoginLinks login_links_;  // in memory: a restart logs every browser out
+  service::UiSessions ui_sessions_;
   BrowserAuth browser_;
   RouteTable routes_;
 };

@@ -37,14 +37,14 @@ void send_form(httplib::Response& res, int status, const std::string& problem) {
 
 }  // namespace
 
-void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser) {
-  table.add_local_only("POST", "/api/v1/ui/login", [&browser](const Call&, httplib::Response& res, const PathParams&) {
+void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser, service::LoginLinks& links) {
+  table.add_local_only("POST", "/api/v1/ui/login", [&browser, &links](const Call&, httplib::Response& res, const PathParams&) {
     if (!browser.names().has_listener()) {
       throw service::UserError(409, "no_listener",
                                "dagctld has no TCP listener (--listen none), so a browser cannot reach it; "
                                "restart it with --listen 127.0.0.1:8780");
     }
-    const auto link = browser.sessions().create_link();
+    const auto link = links.create();
     send_json(res, 201, {{"url", browser.names().base_url() + "/login?code=" + link.code},
                          {"expires_at", common::to_rfc3339(link.expires_at)}});
   });
@@ -58,15 +58,14 @@ void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser) {
                          {"csrf_token", s.csrf_token},
                          {"expires_at", common::to_rfc3339(s.expires_at)}});
   });
-  table.add_login_page("GET", "/login", [&browser](const Call& call, httplib::Response& res, const PathParams&) {
+  table.add_login_page("GET", "/login", [&browser, &links](const Call& call, httplib::Response& res, const PathParams&) {
     if (!call.http.has_param("code")) return send_form(res, 200, "");
-    const auto session = browser.sessions().redeem_link(call.http.get_param_value("code"));
-    if (!session) {
+    if (!links.redeem(call.http.get_param_value("code"))) {
       res.status = 401;
       res.set_content(invalid_link_page(), kHtml);
       return;
     }
-    start_session(res, session->id);
+    start_session(res, browser.sessions().create_local_session().id);
   });
   table.add_login_page("POST", "/login", [&browser](const Call& call, httplib::Response& res, const PathParams&) {
     browser.require_same_origin(call.http);

@@ -1,8 +1,9 @@
-// The web UI's one-time login links and browser sessions (docs/security.md#web-ui), held in
-// memory only: a daemon restart logs everyone out. Links, session ids and nothing else that
-// grants access are kept as SHA-256 and compared in constant time; both expire, both are
-// capped (the oldest goes first) so that a flood of logins cannot grow memory. Thread-safe:
-// listeners answer on many threads.
+// The web UI's browser sessions (docs/security.md#web-ui), held in memory only: a daemon
+// restart logs everyone out. A session's id (the cookie's value) is kept as its SHA-256 and
+// compared in constant time; sessions expire after 12 hours, and at most 1,000 live at a
+// time (a new one drops the oldest) so that a flood of logins cannot grow memory.
+// Thread-safe: listeners answer on many threads. The links that start local sessions are
+// login_links.hpp's.
 #pragma once
 
 #include <chrono>
@@ -38,40 +39,29 @@ struct NewSession {
   UiSession session;
 };
 
-struct LoginLink {
-  std::string code;  // for the URL; exists only in this answer
-  common::TimePoint expires_at;
-};
-
 class UiSessions {
 public:
   using Now = std::function<common::TimePoint()>;
   static constexpr std::chrono::hours kSessionLifetime{12};
-  static constexpr std::chrono::minutes kLinkLifetime{2};
   static constexpr std::size_t kMaxSessions = 1000;
-  static constexpr std::size_t kMaxLinks = 100;
 
   explicit UiSessions(Now now = common::now) : now_(std::move(now)) {}
 
-  LoginLink create_link();
-  // A local session for a live link's code; the link is spent whatever follows. nullopt
-  // for a code that is unknown, used or expired.
-  std::optional<NewSession> redeem_link(std::string_view code);
+  // The socket owner's, for a login link that was redeemed.
+  NewSession create_local_session();
   NewSession create_token_session(store::TokenScope scope, std::string token_sha256);
   // The live session a cookie value names.
   std::optional<UiSession> find(std::string_view id);
   void end(const std::string& key);
 
   std::size_t live_sessions();
-  std::size_t live_links();
 
 private:
   NewSession add_session(SessionKind kind, store::TokenScope scope, std::string token_sha256);
 
   Now now_;
   std::mutex mutex_;
-  std::map<std::string, UiSession> sessions_;          // by key
-  std::map<std::string, common::TimePoint> links_;     // SHA-256 of the code → expiry
+  std::map<std::string, UiSession> sessions_;  // by key
 };
 
 }  // namespace dagctl::daemon::service
