@@ -4,7 +4,9 @@
 
 #include <string>
 
+#include "daemon/api/browser_auth.hpp"
 #include "daemon/api/route_table.hpp"
+#include "daemon/service/login_links.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
 
@@ -19,5 +21,7 @@ void register_webhook_routes(RouteTable& table, service::Service& service);
 // Runs, their logs and artifacts (files under `data_dir`).
 void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir);
 void register_token_routes(RouteTable& table, service::Tokens& tokens);
+// The web UI's login link, login pages, logout and session (docs/security.md#web-ui).
+void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser, service::LoginLinks& links);
 
 }  // namespace dagctl::daemon::api
