@@ -52,18 +52,18 @@ export async function render(ctx) {
   if (cursors.key !== key) cursors = { key, stack: [] };
 
   const t0 = performance.now();
-  const { projects } = await get('/api/v1/projects', { signal });
   const params = new URLSearchParams({ limit });
   for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
   if (before) params.set('before', before);
   let page = null;
   let failure = null;
-  try {
-    page = await get(`/api/v1/runs?${params}`, { signal });
-  } catch (err) {
-    if (err.name === 'AbortError') throw err;
-    failure = err;
-  }
+  const [{ projects }] = await Promise.all([
+    get('/api/v1/projects', { signal }),
+    get(`/api/v1/runs?${params}`, { signal }).then((p) => { page = p; }, (err) => {
+      if (err.name === 'AbortError') throw err;
+      failure = err;  // a bad filter: shown under the form, which stays usable
+    }),
+  ]);
   const t1 = performance.now();
 
   const jobs = projects.filter((p) => !filters.project_id || p.id === filters.project_id || p.name === filters.project_id)
