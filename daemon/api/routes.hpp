@@ -19,5 +19,7 @@ void register_webhook_routes(RouteTable& table, service::Service& service);
 // Runs, their logs and artifacts (files under `data_dir`).
 void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir);
 void register_token_routes(RouteTable& table, service::Tokens& tokens);
+// The web UI: `/` and its files under `/ui/` (docs/ui.md).
+void register_ui_routes(RouteTable& table);
 
 }  // namespace dagctl::daemon::api

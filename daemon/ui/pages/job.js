@@ -23,7 +23,7 @@ function scheduleCard(job) {
   const next = info && info.next_fire_times ? info.next_fire_times : [];
   if (next.length) {
     section.append(h('h3', {}, 'Next fire times'), h('ol', { class: 'fire-times', test: 'next-fire-times' },
-      next.map((f) => h('li', {}, h('time', { datetime: f.at, title: f.at }, f.job_zone), f.local !== f.job_zone ? h('span', { class: 'muted' }, ` (here: ${f.local})`) : null))));
+      next.map((f) => h('li', {}, h('time', { datetime: f.at, title: f.at }, f.job_zone), f.local !== f.job_zone ? h('span', { class: 'muted' }, ` (daemon's zone: ${f.local})`) : null))));
   }
   return section;
 }
