@@ -85,7 +85,10 @@ export async function render(ctx) {
     location.hash = `#/runs?${next}`;
   });
   // A project change narrows the job list at once.
-  form.elements.project_id.addEventListener('change', () => form.requestSubmit());
+  form.elements.project_id.addEventListener('change', () => {
+    form.elements.job_id.value = '';  // a job of the project left behind would match nothing
+    form.requestSubmit();
+  });
 
   const navigate = (cursor) => {
     const next = new URLSearchParams(query);

@@ -12,11 +12,12 @@ export async function render(ctx) {
     return;
   }
   const body = h('tbody');
+  const created = h('div', { 'aria-live': 'polite' });
   const load = async () => {
     const { tokens } = await get('/api/v1/tokens', { signal });
     body.replaceChildren(...(tokens.length ? tokens.map((t) => {
       const revoke = t.revoked_at ? h('span', { class: 'muted' }, 'revoked') : confirmButton('Revoke…', `Revoke ${t.name}`, async () => {
-        try { await del(`/api/v1/tokens/${enc(t.id)}`); toast(`Revoked ${t.name}`); await load(); } catch (err) { body.before(errorBox(err)); }
+        try { await del(`/api/v1/tokens/${enc(t.id)}`); toast(`Revoked ${t.name}`); await load(); } catch (err) { created.replaceChildren(errorBox(err, 'token-error')); }
       }, 'revoke');
       return h('tr', { test: 'token-row', 'data-token-id': t.id, class: t.revoked_at ? 'revoked' : null },
         h('th', { scope: 'row', 'data-label': 'Name' }, t.name),
@@ -29,7 +30,6 @@ export async function render(ctx) {
     }) : [emptyRow(7, 'No tokens.')]));
   };
 
-  const created = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'filters', test: 'token-form', 'aria-label': 'Create a token' },
     h('div', { class: 'field' }, h('label', { for: 't-name' }, 'Name'), h('input', { id: 't-name', name: 'name', required: true, maxlength: 64, test: 'token-name', autocomplete: 'off' })),
     h('div', { class: 'field' }, h('label', { for: 't-scope' }, 'Scope'), h('select', { id: 't-scope', name: 'scope', test: 'token-scope' },
