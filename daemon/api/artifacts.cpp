@@ -6,12 +6,32 @@
 #include <memory>
 #include <system_error>
 
+#include <sys/stat.h>
+
 #include "common/data_dir.hpp"
 #include "daemon/service/errors.hpp"
 
 namespace dagctl::daemon::api {
 
 namespace fs = std::filesystem;
+
+std::vector<ArtifactEntry> list_artifacts(const std::string& data_dir, const std::string& run_id) {
+  std::vector<ArtifactEntry> out;
+  const auto folder = common::DataDir(data_dir).run_target(run_id);
+  struct stat folder_info {};
+  // The folder itself must be one (not a symlink to elsewhere).
+  if (::lstat(folder.c_str(), &folder_info) != 0 || !S_ISDIR(folder_info.st_mode)) return out;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    // lstat, not the entry's cached type: a symlink is never followed, whatever it names.
+    struct stat info {};
+    if (::lstat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    const auto ms = std::int64_t{info.st_mtim.tv_sec} * 1000 + info.st_mtim.tv_nsec / 1000000;
+    out.push_back({it->path().filename().string(), static_cast<std::uint64_t>(info.st_size), common::from_millis(ms)});
+  }
+  std::sort(out.begin(), out.end(), [](const ArtifactEntry& a, const ArtifactEntry& b) { return a.name < b.name; });
+  return out;
+}
 
 void serve_artifact(const httplib::Request& req, httplib::Response& res, const std::string& data_dir,
                     const std::string& run_id, const std::string& rel) {

@@ -1,6 +1,7 @@
 // A project's jobs: list, create, show, change, delete, and trigger a run.
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,15 @@ namespace {
 // Socket callers are the owner; TCP callers hold a token (docs/commands.md, who may run what).
 common::Trust trust_of(const Call& call) { return call.owner ? common::Trust::owner : common::Trust::token; }
 
+std::optional<store::RunBrief> last_run_of(const std::map<std::string, store::RunBrief>& last, const std::string& job_id) {
+  const auto it = last.find(job_id);
+  return it == last.end() ? std::nullopt : std::optional<store::RunBrief>(it->second);
+}
+
+json with_last_run(service::Service& service, const store::Job& job) {
+  return job_json(job, last_run_of(service.last_runs(job.project_id, job.id), job.id));
+}
+
 }  // namespace
 
 void register_job_routes(RouteTable& table, service::Service& service) {
@@ -27,18 +37,21 @@ void register_job_routes(RouteTable& table, service::Service& service) {
   const std::string job = jobs + "/{job_id}";
   table.add("GET", jobs, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     json list = json::array();
-    for (const auto& j : service.list_jobs(params.get("id"))) list.push_back(job_json(j));
+    const auto found = service.list_jobs(params.get("id"));
+    const auto last = found.empty() ? std::map<std::string, store::RunBrief>{} : service.last_runs(found.front().project_id);
+    for (const auto& j : found) list.push_back(job_json(j, last_run_of(last, j.id)));
     send_json(res, 200, {{"jobs", list}});
   });
   table.add("POST", jobs, Scope::admin, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
-    send_json(res, 201, job_json(service.create_job(params.get("id"), *json_body(call, true), trust_of(call))));
+    const auto created = service.create_job(params.get("id"), *json_body(call, true), trust_of(call));
+    send_json(res, 201, job_json(created, std::nullopt));
   });
   table.add("GET", job, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
-    send_json(res, 200, job_json(service.get_job(params.get("id"), params.get("job_id"))));
+    send_json(res, 200, with_last_run(service, service.get_job(params.get("id"), params.get("job_id"))));
   });
   table.add("PATCH", job, Scope::admin, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
-    send_json(res, 200, job_json(service.update_job(params.get("id"), params.get("job_id"), *json_body(call, true),
-                                                    trust_of(call))));
+    send_json(res, 200, with_last_run(service, service.update_job(params.get("id"), params.get("job_id"),
+                                                                  *json_body(call, true), trust_of(call))));
   });
   table.add("DELETE", job, Scope::admin, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     service.delete_job(params.get("id"), params.get("job_id"));

@@ -15,6 +15,7 @@
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/log_stream.hpp"
 #include "daemon/api/routes.hpp"
+#include "daemon/api/run_list_params.hpp"
 #include "daemon/api/views.hpp"
 #include "daemon/service/errors.hpp"
 
@@ -75,6 +76,8 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
                                    "as 90m, 24h or 7d (at most 10 years back); got " + common::quote(*since));
       }
     }
+    if (auto triggers = query_param(call, "triggered_by")) filter.triggered_by = parse_trigger_list(*triggers);
+    if (auto until = query_param(call, "until")) filter.created_until = parse_until(*until, common::now());
     if (auto prefix = query_param(call, "id_prefix")) filter.id_prefix = id_prefix(*prefix);
     filter.limit = limit_param(call);
     if (auto before = query_param(call, "before")) {
@@ -114,6 +117,15 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
       offset = *n;
     }
     logs->serve(call, res, service.get_run(params.get("run_id")).id, offset, follow);
+  });
+  table.add("GET", run + "/artifacts", Scope::read,
+            [&service, data_dir](const Call&, httplib::Response& res, const PathParams& params) {
+    const auto id = service.get_run(params.get("run_id")).id;
+    json list = json::array();
+    for (const auto& a : list_artifacts(data_dir, id)) {
+      list.push_back({{"name", a.name}, {"size", a.size}, {"modified_at", common::to_rfc3339(a.modified_at)}});
+    }
+    send_json(res, 200, {{"run_id", id}, {"artifacts", list}});
   });
   table.add("GET", run + "/artifacts/{path...}", Scope::read,
             [&service, data_dir](const Call& call, httplib::Response& res, const PathParams& params) {

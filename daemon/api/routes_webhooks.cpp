@@ -32,6 +32,10 @@ void register_webhook_routes(RouteTable& table, service::Service& service) {
   table.add_local_only("GET", job + "/webhook/secret", [&service](const Call&, httplib::Response& res, const PathParams& params) {
     send_json(res, 200, {{"secret", service.webhook_secret(params.get("id"), params.get("job_id"))}});
   });
+  table.add_local_only("POST", job + "/webhook/secret/rotate",
+                       [&service](const Call&, httplib::Response& res, const PathParams& params) {
+    send_json(res, 200, {{"secret", service.rotate_webhook_secret(params.get("id"), params.get("job_id"))}});
+  });
   table.add("POST", "/api/v1/deliveries/{delivery_id}/redeliver", Scope::admin,
             [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const auto d = service.redeliver(params.get("delivery_id"));

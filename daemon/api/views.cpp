@@ -82,7 +82,14 @@ static json webhook_auth_view(const json& auth) {
   return view;
 }
 
-json job_json(const store::Job& j) {
+json job_json(const store::Job& j, const std::optional<store::RunBrief>& last_run) {
+  json last = nullptr;
+  if (last_run) {
+    last = {{"id", last_run->id},
+            {"status", common::to_string(last_run->status)},
+            {"created_at", common::to_rfc3339(last_run->created_at)},
+            {"finished_at", opt_time(last_run->end_time)}};
+  }
   return {
       {"id", j.id},
       {"project_id", j.project_id},
@@ -101,6 +108,7 @@ json job_json(const store::Job& j) {
       {"schedule_info", schedule_view(j)},
       {"last_fire_at", opt_time(j.last_fire_at)},
       {"last_fire_outcome", opt(j.last_fire_outcome)},
+      {"last_run", last},
       {"created_at", common::to_rfc3339(j.created_at)},
       {"updated_at", common::to_rfc3339(j.updated_at)},
   };

@@ -13,7 +13,8 @@
 namespace dagctl::daemon::api {
 
 nlohmann::json project_json(const store::Project& project, const std::vector<store::Job>& jobs);
-nlohmann::json job_json(const store::Job& job);
+// `last_run`: the job's newest run, or nullopt when it has none (docs/api.md, Jobs).
+nlohmann::json job_json(const store::Job& job, const std::optional<store::RunBrief>& last_run);
 // A delivery with its attempts (time, status code, latency, error, first 1 KiB of the answer).
 // The receiver's answer is shown only with `with_responses` (admin tokens and the socket):
 // the URL may be anything the job's owner chose, so its answer may be anything too.

@@ -51,6 +51,21 @@ std::string Service::webhook_secret(const std::string& project_id, const std::st
   return *job.webhook_secret;
 }
 
+std::string Service::rotate_webhook_secret(const std::string& project_id, const std::string& job_id) {
+  const auto job = get_job(project_id, job_id);
+  if (!job.webhook_url) {
+    throw not_found("job '" + job.name + "' has no webhook; set one with dagctl job update JOB --webhook-url URL");
+  }
+  const auto secret = webhooks::generate_secret();
+  // The sender reads the secret at each attempt: pending deliveries are signed with the new one.
+  const auto rotate = [&](store::Job& j) {
+    j.webhook_secret = secret;
+    j.updated_at = common::now();
+  };
+  store_call([&] { return store_.jobs().update(job.id, rotate); });
+  return secret;
+}
+
 std::vector<store::Delivery> Service::deliveries(const std::string& project_id, const std::string& job_id, int limit) {
   return store_.deliveries().list(get_job(project_id, job_id).id, limit);
 }

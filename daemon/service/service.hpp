@@ -86,6 +86,12 @@ public:
 
   std::vector<store::Job> list_jobs(const std::string& project_id);
   store::Job get_job(const std::string& project_id, const std::string& job_id);
+  // Each job's newest run by job id (docs/api.md, Jobs: last_run): every job of the
+  // project (a resolved id), or only `job_id`. One query, whatever the number of jobs.
+  std::map<std::string, store::RunBrief> last_runs(const std::string& project_id,
+                                                   const std::optional<std::string>& job_id = std::nullopt) {
+    return store_.runs().last_runs(project_id, job_id);
+  }
   // `fields` is a JSON object of job fields (docs/api.md); unknown fields are rejected.
   // `trust`: Trust::owner when the caller came over the Unix socket (docs/commands.md).
   store::Job create_job(const std::string& project_id, const nlohmann::json& fields,
@@ -107,6 +113,8 @@ public:
   store::Run retry_run(const std::string& run_id);
   // Webhooks (docs/webhooks.md).
   std::string webhook_secret(const std::string& project_id, const std::string& job_id);
+  // A new signing secret; signatures made with the old one stop verifying. 404 without a URL.
+  std::string rotate_webhook_secret(const std::string& project_id, const std::string& job_id);
   std::vector<store::Delivery> deliveries(const std::string& project_id, const std::string& job_id, int limit);
   std::vector<store::DeliveryAttempt> delivery_attempts(const std::string& delivery_id) {
     return store_.deliveries().attempts(delivery_id);

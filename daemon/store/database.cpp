@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 8> kMigrations = {
+constexpr std::array<std::string_view, 9> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -180,6 +180,11 @@ CREATE INDEX runs_queued_by_project ON runs(project_id, seq) WHERE status = 'que
     // it was recorded read false.
     R"sql(
 ALTER TABLE runs ADD COLUMN nothing_selected INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // The runs list's triggered_by= and until= (docs/api.md, Listing runs and paging).
+    R"sql(
+CREATE INDEX runs_by_trigger ON runs(triggered_by, seq);
+CREATE INDEX runs_by_created ON runs(created_at);
 )sql",
 };
 

@@ -151,7 +151,17 @@ struct RunFilter {
   std::optional<TimePoint> created_since;  // created at or after
   std::optional<std::string> id_prefix;  // ids that start with it
   std::optional<std::int64_t> before_seq;
+  std::vector<std::string> triggered_by;     // any of these; empty: every trigger
+  std::optional<TimePoint> created_until;    // created before
   int limit = 20;
+};
+
+// A job's newest run, as its job shows it (docs/api.md, Jobs: last_run).
+struct RunBrief {
+  std::string id;
+  RunStatus status = RunStatus::queued;
+  TimePoint created_at;
+  std::optional<TimePoint> end_time;
 };
 
 }  // namespace dagctl::daemon::store

@@ -96,7 +96,7 @@ std::optional<Run> RunStore::find(const std::string& id) {
   return read_run(*s);
 }
 
-std::vector<Run> RunStore::list(const RunFilter& f) {
+std::string RunStore::list_query(const RunFilter& f) {
   std::string where = " WHERE 1=1";
   if (f.job_id) where += " AND job_id = :job";
   if (f.project_id) where += " AND project_id = :project";
@@ -105,22 +105,65 @@ std::vector<Run> RunStore::list(const RunFilter& f) {
     for (size_t i = 0; i < f.statuses.size(); ++i) where += (i ? ", :status" : ":status") + std::to_string(i);
     where += ")";
   }
-  if (f.created_since) where += " AND created_at >= :since";
+  if (!f.triggered_by.empty()) {
+    where += " AND triggered_by IN (";
+    for (size_t i = 0; i < f.triggered_by.size(); ++i) where += (i ? ", :trigger" : ":trigger") + std::to_string(i);
+    where += ")";
+  }
+  // "+": not through runs_by_created, which would sort every matching run; the page is
+  // read newest first along seq and stops at `limit`.
+  if (f.created_since) where += " AND +created_at >= :since";
+  // Runs are created in seq order, so the first run created at or after `until` (one seek
+  // in runs_by_created) bounds the seq range: the scan starts there, not at the newest run.
+  if (f.created_until) {
+    where += " AND seq < coalesce((SELECT seq FROM runs WHERE created_at >= :until ORDER BY created_at LIMIT 1), "
+             "9223372036854775807) AND +created_at < :until";
+  }
   if (f.id_prefix) where += " AND substr(id, 1, length(:prefix)) = :prefix";
   if (f.before_seq) where += " AND seq < :before";
+  return kSelect + where + " ORDER BY seq DESC LIMIT :limit";
+}
+
+std::vector<Run> RunStore::list(const RunFilter& f) {
   ReadLock lock(db_);
-  auto s = lock.statement(kSelect + where + " ORDER BY seq DESC LIMIT :limit");
+  auto s = lock.statement(list_query(f));
   if (f.job_id) s->bind(":job", *f.job_id);
   if (f.project_id) s->bind(":project", *f.project_id);
   for (size_t i = 0; i < f.statuses.size(); ++i) {
     const std::string name = ":status" + std::to_string(i);
     s->bind(name.c_str(), std::string(common::to_string(f.statuses[i])));
   }
+  for (size_t i = 0; i < f.triggered_by.size(); ++i) {
+    const std::string name = ":trigger" + std::to_string(i);
+    s->bind(name.c_str(), f.triggered_by[i]);
+  }
   if (f.created_since) s->bind(":since", common::to_millis(*f.created_since));
+  if (f.created_until) s->bind(":until", common::to_millis(*f.created_until));
   if (f.id_prefix) s->bind(":prefix", *f.id_prefix);
   if (f.before_seq) s->bind(":before", *f.before_seq);
   s->bind(":limit", f.limit);
   return read_runs(*s);
+}
+
+std::map<std::string, RunBrief> RunStore::last_runs(const std::string& project_id,
+                                                    const std::optional<std::string>& job_id) {
+  ReadLock lock(db_);
+  auto s = lock.statement(
+      "SELECT jobs.id AS job, runs.id, runs.status, runs.created_at, runs.end_time FROM jobs "
+      "JOIN runs ON runs.seq = (SELECT max(seq) FROM runs WHERE runs.job_id = jobs.id) "
+      "WHERE jobs.project_id = :project AND (:job IS NULL OR jobs.id = :job)");
+  s->bind(":project", project_id);
+  if (job_id) s->bind(":job", *job_id); else s->bind(":job");
+  std::map<std::string, RunBrief> out;
+  while (s->executeStep()) {
+    RunBrief b;
+    b.id = s->getColumn("id").getString();
+    b.status = common::parse_run_status(s->getColumn("status").getString()).value_or(RunStatus::error);
+    b.created_at = sql::time(s->getColumn("created_at"));
+    b.end_time = sql::opt_time(s->getColumn("end_time"));
+    out.emplace(s->getColumn("job").getString(), std::move(b));
+  }
+  return out;
 }
 
 std::vector<Run> RunStore::with_status(RunStatus status) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,11 @@ public:
   void insert(const Run& run, int max_queued_per_job);
   std::optional<Run> find(const std::string& id);
   std::vector<Run> list(const RunFilter& filter);
+  // The statement list() runs (named parameters), for tests of its query plan.
+  static std::string list_query(const RunFilter& filter);
+  // Each job's newest run, by job id: of one job, or (job_id nullopt) of every job of the
+  // project. One statement; each job's row is one seek in runs_by_job.
+  std::map<std::string, RunBrief> last_runs(const std::string& project_id, const std::optional<std::string>& job_id);
   std::vector<Run> with_status(RunStatus status);
   // What the dispatcher may start next: the oldest queued run of each project not in
   // `skip_projects`, oldest first, at most `limit`. Reads one row per project with queued

@@ -401,4 +401,99 @@ TEST_F(RunStore, CountActiveRunsCountsQueuedAndRunningOnly) {
   EXPECT_EQ(counts.queued, 2);
 }
 
+// The runs list's triggered_by= and until= (docs/api.md, Listing runs and paging).
+TEST_F(RunStore, ListFiltersByTriggerAndCreatedBefore) {
+  add_shop();
+  const std::vector<std::pair<const char*, const char*>> made = {
+      {"m1", "manual"}, {"s1", "schedule"}, {"m2", "manual"}, {"r1", "retry"}, {"s2", "schedule"}};
+  std::int64_t ms = 1'775'131'200'000;
+  for (const auto& [id, by] : made) {
+    auto r = make_run(id, job("job-default"));
+    r.triggered_by = by;
+    r.created_at = at(ms += 60'000);  // a minute apart, in seq order
+    store().runs().insert(r, 10);
+  }
+  store::RunFilter f;
+  f.triggered_by = {"schedule"};
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"s2", "s1"}));
+  f.triggered_by = {"manual", "retry"};
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"r1", "m2", "m1"}));
+  // until: created strictly before; r1 was created at 1'775'131'440'000.
+  f = {};
+  f.created_until = at(1'775'131'440'000);
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"m2", "s1", "m1"}));
+  f.created_until = at(1'775'131'440'001);
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"r1", "m2", "s1", "m1"}));
+  f.created_until = at(1'775'131'000'000);  // before every run
+  EXPECT_TRUE(store().runs().list(f).empty());
+  f.created_until = at(1'775'999'000'000);  // after every run
+  EXPECT_EQ(store().runs().list(f).size(), 5u);
+  // With the other filters: since and until make a window; paging goes on within it.
+  f.created_until = at(1'775'131'440'000);
+  f.created_since = at(1'775'131'320'000);
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"m2", "s1"}));
+  f.triggered_by = {"manual"};
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"m2"}));
+  f = {};
+  f.created_until = at(1'775'131'440'001);
+  f.limit = 2;
+  const auto page = store().runs().list(f);
+  ASSERT_EQ(ids(page), (std::vector<std::string>{"r1", "m2"}));
+  f.before_seq = page.back().seq;
+  EXPECT_EQ(ids(store().runs().list(f)), (std::vector<std::string>{"s1", "m1"}));
+}
+
+// The list stays an index walk with 100,000 runs (docs/benchmarks.md): no filter reads
+// the whole table, and until= starts at its bound.
+TEST_F(RunStore, ListFiltersUseIndexes) {
+  add_shop();
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  const auto plan = [&](const store::RunFilter& f) {
+    SQLite::Statement s(db, "EXPLAIN QUERY PLAN " + store::RunStore::list_query(f));
+    std::string out;
+    while (s.executeStep()) out += s.getColumn(3).getString() + "\n";
+    return out;
+  };
+  store::RunFilter f;
+  f.triggered_by = {"schedule"};
+  EXPECT_NE(plan(f).find("USING INDEX runs_by_trigger"), std::string::npos) << plan(f);
+  f.triggered_by = {"manual", "retry"};
+  EXPECT_NE(plan(f).find("USING INDEX runs_by_trigger"), std::string::npos) << plan(f);
+  f = {};
+  f.created_until = dagctl::common::now();
+  const auto until = plan(f);
+  EXPECT_NE(until.find("USING INTEGER PRIMARY KEY (rowid<?)"), std::string::npos) << until;
+  EXPECT_NE(until.find("USING COVERING INDEX runs_by_created"), std::string::npos) << until;
+  f.job_id = "job-default";
+  EXPECT_NE(plan(f).find("USING INDEX runs_by_job (job_id=? AND seq<?)"), std::string::npos) << plan(f);
+  // since= keeps reading newest first along seq (no sort of every run since).
+  f = {};
+  f.created_since = dagctl::common::now();
+  EXPECT_EQ(plan(f).find("runs_by_created"), std::string::npos) << plan(f);
+  EXPECT_EQ(plan(f).find("TEMP B-TREE"), std::string::npos) << plan(f);
+}
+
+// A job's last_run (docs/api.md, Jobs): the newest run of each job, from one statement.
+TEST_F(RunStore, LastRunsAreEachJobsNewestRun) {
+  add_shop();
+  EXPECT_TRUE(store().runs().last_runs("prj-shop", std::nullopt).empty());
+  store().runs().insert(make_run("d1", job("job-default")), 10);
+  store().runs().insert(make_run("d2", job("job-default")), 10);
+  store().runs().insert(make_run("n1", job("job-nightly")), 10);
+  ASSERT_TRUE(store().runs().mark_running("d2", dagctl::common::now()));
+  ASSERT_TRUE(store().runs().finish("d2", RunStatus::failed, at(1'775'131'300'000), 1, "x", json::object()));
+  const auto last = store().runs().last_runs("prj-shop", std::nullopt);
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last.at("job-default").id, "d2");
+  EXPECT_EQ(last.at("job-default").status, RunStatus::failed);
+  EXPECT_EQ(last.at("job-default").end_time, at(1'775'131'300'000));
+  EXPECT_EQ(last.at("job-nightly").id, "n1");
+  EXPECT_EQ(last.at("job-nightly").status, RunStatus::queued);
+  EXPECT_FALSE(last.at("job-nightly").end_time.has_value());
+  const auto one = store().runs().last_runs("prj-shop", std::string("job-nightly"));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.at("job-nightly").id, "n1");
+  EXPECT_TRUE(store().runs().last_runs("prj-other", std::nullopt).empty());
+}
+
 }  // namespace
