@@ -115,6 +115,7 @@ int run(int argc, char** argv) {
   add_token_commands(app, ctx);
   add_webhook_commands(app, ctx);
   add_doctor_commands(app, ctx);
+  add_ui_command(app, ctx);
   try {
     ctx.socket = common::default_socket_path();  // docs/cli.md; --socket replaces it
     app.parse(argc, argv);

@@ -17,5 +17,6 @@ void add_watch_command(CLI::App& app, Context& ctx);     // watch
 void add_token_commands(CLI::App& app, Context& ctx);    // token create|list|revoke
 void add_webhook_commands(CLI::App& app, Context& ctx);  // webhook secret|deliveries|redeliver|test
 void add_doctor_commands(CLI::App& app, Context& ctx);   // doctor
+void add_ui_command(CLI::App& app, Context& ctx);        // ui
 
 }  // namespace dagctl::cli

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/service/ui_sessions.hpp"
 #include "daemon/store/models.hpp"
 
 namespace dagctl::daemon::api {
@@ -23,6 +24,8 @@ struct Call {
   // (none for the one route that needs no token).
   bool owner = false;
   std::optional<store::TokenScope> scope;
+  // Over TCP with the web UI's cookie: its session (docs/security.md#web-ui).
+  std::optional<service::UiSession> session;
 
   bool may(store::TokenScope needed) const { return owner || (scope && *scope >= needed); }
 };

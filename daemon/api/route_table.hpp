@@ -26,6 +26,7 @@ struct Route {
   bool local_only;  // on the Unix socket only
   bool page = false;  // a web UI page (docs/ui.md): a browser session, not a bearer token
   Handler handler;
+  bool login = false;  // the login form, its stylesheet, logout: a page without a session
 };
 
 class RouteTable {
@@ -43,6 +44,10 @@ public:
   // session cookie instead of a token; the router decides what a missing session gets.
   void add_page(std::string method, std::string pattern, Handler handler) {
     routes_.push_back({std::move(method), RoutePattern(std::move(pattern)), Scope::read, false, true, std::move(handler)});
+  }
+  // The login pages (docs/security.md#web-ui): a page's Host rule and headers, no session needed.
+  void add_login_page(std::string method, std::string pattern, Handler handler) {
+    routes_.push_back({std::move(method), RoutePattern(std::move(pattern)), Scope::read, false, true, std::move(handler), true});
   }
   // In the order they were added: the order of a 405's Allow.
   const std::vector<Route>& routes() const { return routes_; }

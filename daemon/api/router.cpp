@@ -12,9 +12,12 @@
 
 namespace dagctl::daemon::api {
 
-Router::Router(service::Service& service, service::Tokens& tokens, const std::string& data_dir)
-    : tokens_(tokens) {
+Router::Router(service::Service& service, service::Tokens& tokens, const std::string& data_dir,
+               const std::string& http_address)
+    : tokens_(tokens), browser_(ui_sessions_, tokens, http_address) {
   register_daemon_routes(routes_, service);
+  // Before the web UI's pages: /ui/login.css is served without a session.
+  register_ui_auth_routes(routes_, browser_);
   register_project_routes(routes_, service);
   register_job_routes(routes_, service);
   register_webhook_routes(routes_, service);
@@ -72,10 +75,28 @@ store::Token Router::authorize(const httplib::Request& req) const {
   return token;
 }
 
+namespace {
+
+bool is_change(const httplib::Request& req) { return req.method != "GET" && req.method != "HEAD"; }
+
+// A token session may do what its token's scope allows (docs/security.md#web-ui).
+void require_session_scope(const service::UiSession& session, Scope needed) {
+  if (session.scope >= needed) return;
+  const std::string want = store::to_string(needed);
+  throw service::UserError(403, "forbidden",
+                           "this needs scope '" + want + "'; this session logged in with a token of scope '" +
+                               store::to_string(session.scope) + "' (log in with dagctl ui, or with a token of scope " +
+                               want + ")");
+}
+
+}  // namespace
+
 void Router::dispatch(const httplib::Request& req, httplib::Response& res, Listener listener,
                       const std::string& body) const {
   std::string allowed;
   bool hidden = false;  // the method exists here, but only on the Unix socket
+  bool page = false;    // a web UI page over TCP: its security headers at the end
+  bool answered = false;
   const auto send_user_error = [&res](const service::UserError& e) {
     if (e.http_status() == 401) res.set_header("WWW-Authenticate", "Bearer");
     // database_locked: the same request works once the other process's lock is gone.
@@ -83,14 +104,33 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     send_error(res, e.http_status(), e.code(), e.what());
   };
   try {
+    const bool tcp = listener == Listener::tcp;
+    const bool api = req.path.rfind("/api/", 0) == 0;
     std::optional<store::Token> token;
-    if (listener == Listener::tcp && req.path != "/api/v1/health" && req.path.rfind("/api/", 0) == 0) {
-      token = authorize(req);
+    std::optional<service::UiSession> session;
+    if (tcp) {
+      // Authorization makes a token request as before, with any Host (Airflow in Docker
+      // calls host.docker.internal); the cookie's rules are the browser's (docs/security.md#web-ui).
+      if (api && req.has_header("Authorization")) {
+        token = authorize(req);
+      } else if (browser_.has_cookie(req)) {
+        browser_.require_own_host(req);
+        session = browser_.session(req);
+      }
+      if (api && !token && !session && req.path != "/api/v1/health") {
+        if (browser_.has_cookie(req)) {
+          throw service::UserError(401, "unauthorized",
+                                   "the session cookie names no live session (it expired, was logged out, or dagctld "
+                                   "restarted); log in again with dagctl ui");
+        }
+        token = authorize(req);  // 401 saying what is missing
+      }
     }
+    const bool local_session = session && session->kind == service::SessionKind::local;
     for (const auto& route : routes_.routes()) {
       const auto params = route.pattern.match(req.path);
       if (!params) continue;
-      if (route.local_only && listener != Listener::unix_socket) {
+      if (route.local_only && listener != Listener::unix_socket && !local_session) {
         // Local-only routes do not exist on TCP at all (docs/api.md): 404, not 405.
         if (route.method == req.method) {
           hidden = true;
@@ -102,19 +142,38 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
       }
+      if (tcp && route.page) {
+        page = true;
+        browser_.require_own_host(req);
+        if (!route.login && !session) {
+          if (is_change(req)) throw service::UserError(401, "unauthorized", "log in first: run dagctl ui");
+          res.status = 303;
+          res.set_header("Location", "/login");
+          answered = true;
+          break;
+        }
+      }
+      // The login pages check their own way (an Origin for POST /login; logout the token).
+      if (session && !route.login && is_change(req)) browser_.require_csrf(req, *session);
       // Socket callers are the owner; over TCP the token's scope must cover the route.
       if (token) service::Tokens::require_scope(*token, route.scope);
-      const Call call{req, body, listener == Listener::unix_socket,
-                      token ? std::optional<Scope>(token->scope) : std::nullopt};
+      if (session && !local_session) require_session_scope(*session, route.scope);
+      std::optional<Scope> scope;
+      if (token) scope = token->scope;
+      if (session) scope = session->scope;
+      const Call call{req, body, listener == Listener::unix_socket || local_session, scope, session};
       route.handler(call, res, *params);
-      return;
+      answered = true;
+      break;
     }
-    if (!allowed.empty() && !hidden) {
-      res.set_header("Allow", allowed);
-      send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + common::quote(req.path) + "; use " + allowed);
-      return;
+    if (!answered) {
+      if (!allowed.empty() && !hidden) {
+        res.set_header("Allow", allowed);
+        send_error(res, 405, "method_not_allowed", req.method + " is not allowed on " + common::quote(req.path) + "; use " + allowed);
+      } else {
+        send_error(res, 404, "not_found", "no route " + req.method + " " + common::quote(req.path) + "; see docs/api.md");
+      }
     }
-    send_error(res, 404, "not_found", "no route " + req.method + " " + common::quote(req.path) + "; see docs/api.md");
   } catch (const service::UserError& e) {
     send_user_error(e);
   } catch (const store::StoreBusy& e) {
@@ -124,6 +183,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
     send_error(res, 500, "internal_error", "dagctld failed to answer; its log says why");
   }
+  if (page) BrowserAuth::add_page_headers(res);
 }
 
 }  // namespace dagctl::daemon::api

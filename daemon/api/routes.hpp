@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "daemon/api/browser_auth.hpp"
 #include "daemon/api/route_table.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
@@ -21,5 +22,7 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
 void register_token_routes(RouteTable& table, service::Tokens& tokens);
 // The web UI: `/` and its files under `/ui/` (docs/ui.md).
 void register_ui_routes(RouteTable& table);
+// The web UI's login link, login pages, logout and session (docs/security.md#web-ui).
+void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser);
 
 }  // namespace dagctl::daemon::api

@@ -206,7 +206,7 @@ int serve(const Config& config) {
     scheduler.wake();
     retention.wake();  // a deleted project's run folders can go (a job's runs stay)
   });
-  api::Router router(service, tokens, config.data_dir);
+  api::Router router(service, tokens, config.data_dir, http_address);
 
   // What `dagctl daemon start` passes on next time (docs/daemon.md#remembered-settings):
   // written once the listeners are bound, so a start that failed is not repeated, and

@@ -33,6 +33,9 @@ public:
   // The token an `Authorization` header value names. Throws UserError 401 saying what is
   // wrong (missing, malformed, unknown, revoked, expired) — never which tokens exist.
   store::Token authenticate(const std::string& authorization);
+  // The same checks for a token known by its secret's SHA-256 (hex): a web UI session
+  // logged in with a token asks again on each request (docs/security.md#web-ui).
+  store::Token authenticate_hash(const std::string& secret_sha256);
   // Throws UserError 403 naming both scopes when `token` may not do what needs `needed`.
   static void require_scope(const store::Token& token, store::TokenScope needed);
 
