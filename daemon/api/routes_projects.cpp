@@ -105,6 +105,39 @@ void register_project_routes(RouteTable& table, service::Service& service) {
     send_json(res, 200, project_json(p, service.list_jobs(p.id)));
   });
   // Runs `dbt --version` and reads the daemon user's files: local users only.
+  table.add("GET", project + "/nodes/{unique_id}/history", Scope::read,
+            [&service](const Call& call, httplib::Response& res, const PathParams& params) {
+    int limit = 50;
+    if (const auto text = query_param(call, "limit")) {
+      const auto n = parse_whole_number(*text, 200);
+      if (!n || *n < 1) throw service::bad_request("'limit' must be a whole number from 1 to 200");
+      limit = static_cast<int>(*n);
+    }
+    const auto p = service.get_project(params.get("id"));
+    const std::string unique_id = params.get("unique_id");
+    const auto runs = service.node_history(p.id, unique_id, limit);
+    if (runs.empty()) {
+      throw service::not_found("project " + common::quote(p.name) + " has no record of node " +
+                               common::quote(unique_id) + " (node records: docs/runs.md)");
+    }
+    json list = json::array();
+    for (const auto& r : runs) {
+      list.push_back({{"run_id", r.run_id},
+                      {"job_id", r.job_id},
+                      {"job_name", r.job_name},
+                      {"run_status", common::to_string(r.run_status)},
+                      {"status", r.node.status},
+                      {"started_at", r.node.started_at ? json(common::to_rfc3339(*r.node.started_at)) : json(nullptr)},
+                      {"finished_at", r.node.finished_at ? json(common::to_rfc3339(*r.node.finished_at)) : json(nullptr)},
+                      {"execution_time", r.node.execution_time ? json(*r.node.execution_time) : json(nullptr)},
+                      {"message", r.node.message ? json(*r.node.message) : json(nullptr)}});
+    }
+    send_json(res, 200, {{"project_id", p.id},
+                         {"unique_id", unique_id},
+                         {"name", runs.front().node.name},
+                         {"resource_type", runs.front().node.resource_type},
+                         {"runs", list}});
+  });
   table.add_local_only("POST", project + "/check", [&service](const Call&, httplib::Response& res, const PathParams& params) {
     send_json(res, 200, check_json(service.check_project(params.get("id"))));
   });

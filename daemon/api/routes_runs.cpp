@@ -59,6 +59,33 @@ std::string id_prefix(const std::string& text) {
   return text;
 }
 
+// "error,fail" -> both: dbt's node statuses and ours (docs/runs.md, Node records).
+std::vector<std::string> node_status_list(const std::string& text) {
+  static const std::vector<std::string> kKnown = {"success", "error",   "fail",          "warn",
+                                                  "pass",    "skipped", "no-op",         "running",
+                                                  "interrupted", "runtime error", "partial success", "reused"};
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    const auto word = text.substr(start, comma - start);
+    if (std::find(kKnown.begin(), kKnown.end(), word) == kKnown.end()) {
+      throw service::bad_request("unknown node status " + common::quote(word) +
+                                 "; use success, error, fail, warn, pass, skipped, no-op, running or interrupted "
+                                 "(several: status=error,fail)");
+    }
+    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
+    start = comma + 1;
+  }
+  return out;
+}
+
+json run_with_nodes(service::Service& service, const store::Run& r) {
+  const auto summaries = service.node_summaries({r.id});
+  const auto it = summaries.find(r.id);
+  return run_json(r, service.progress(r), it == summaries.end() ? nullptr : &it->second);
+}
+
 }  // namespace
 
 void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir) {
@@ -85,18 +112,32 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
       filter.before_seq = cursor.seq;
     }
     const auto runs = service.list_runs(filter);
+    std::vector<std::string> ids;
+    for (const auto& r : runs) ids.push_back(r.id);
+    const auto summaries = service.node_summaries(ids);  // the whole page at once
     json list = json::array();
-    for (const auto& r : runs) list.push_back(run_json(r, service.progress(r)));
+    for (const auto& r : runs) {
+      const auto it = summaries.find(r.id);
+      list.push_back(run_json(r, service.progress(r), it == summaries.end() ? nullptr : &it->second));
+    }
     json next = static_cast<int>(runs.size()) == filter.limit ? json(runs.back().id) : json(nullptr);
     send_json(res, 200, {{"runs", list}, {"next", next}});
   });
   table.add("GET", run, Scope::read, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     const auto r = service.get_run(params.get("run_id"));
-    send_json(res, 200, run_json(r, service.progress(r)));
+    send_json(res, 200, run_with_nodes(service, r));
+  });
+  table.add("GET", run + "/nodes", Scope::read, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
+    std::vector<std::string> statuses;
+    if (auto status = query_param(call, "status")) statuses = node_status_list(*status);
+    const auto r = service.get_run(params.get("run_id"));
+    json nodes = json::array();
+    for (const auto& n : service.run_nodes(r.id, statuses)) nodes.push_back(node_json(n));
+    send_json(res, 200, {{"run_id", r.id}, {"nodes", nodes}});
   });
   table.add("POST", run + "/cancel", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     const auto r = service.cancel_run(params.get("run_id"));
-    send_json(res, 200, run_json(r, service.progress(r)));
+    send_json(res, 200, run_with_nodes(service, r));
   });
   table.add("POST", run + "/retry", Scope::trigger, [&service](const Call&, httplib::Response& res, const PathParams& params) {
     const auto retried = service.retry_run(params.get("run_id"));

@@ -157,7 +157,29 @@ json progress_json(const runner::Progress& p, common::TimePoint now) {
           {"queued_behind", opt(p.queued_behind)}};
 }
 
-json run_json(const store::Run& r, const std::optional<runner::Progress>& progress) {
+json node_json(const store::NodeRecord& n) {
+  json adapter_response = nullptr;
+  if (n.adapter_response) {
+    adapter_response = json::parse(*n.adapter_response, nullptr, /*allow_exceptions=*/false);
+    if (adapter_response.is_discarded()) adapter_response = nullptr;
+  }
+  return {
+      {"unique_id", n.unique_id},
+      {"name", n.name},
+      {"resource_type", n.resource_type},
+      {"status", n.status},
+      {"started_at", opt_time(n.started_at)},
+      {"finished_at", opt_time(n.finished_at)},
+      {"execution_time", opt(n.execution_time)},
+      {"thread", opt(n.thread)},
+      {"rows_affected", opt(n.rows_affected)},
+      {"adapter_response", adapter_response},
+      {"message", opt(n.message)},
+      {"failures", opt(n.failures)},
+  };
+}
+
+json run_json(const store::Run& r, const std::optional<runner::Progress>& progress, const store::NodeSummary* nodes) {
   json duration = nullptr;
   if (r.start_time) {
     const auto end = r.end_time.value_or(common::now());
@@ -183,7 +205,18 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"error_message", opt(r.error_message)},
       {"results", r.results},
       {"nothing_selected", r.nothing_selected},
+      {"node_counts", json::object()},
+      {"slowest_nodes", json::array()},
   };
+  if (nodes) {
+    for (const auto& [status, n] : nodes->counts) out["node_counts"][status] = n;
+    for (const auto& n : nodes->slowest) {
+      out["slowest_nodes"].push_back({{"unique_id", n.unique_id},
+                                      {"name", n.name},
+                                      {"resource_type", n.resource_type},
+                                      {"execution_time", opt(n.execution_time)}});
+    }
+  }
   if (progress && (r.status == common::RunStatus::queued || r.status == common::RunStatus::running)) {
     out["progress"] = progress_json(*progress, common::now());
   }

@@ -22,6 +22,10 @@ nlohmann::json delivery_json(const store::Delivery& delivery, const std::vector<
                              bool with_responses);
 // A queued or running run's `progress` (docs/runs.md, Progress); nodes' elapsed_seconds count to `now`.
 nlohmann::json progress_json(const runner::Progress& progress, common::TimePoint now);
-nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progress>& progress);
+// `nodes`: the run's node_counts and slowest_nodes (docs/api.md); none yet when null.
+nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progress>& progress,
+                        const store::NodeSummary* nodes = nullptr);
+// One node record of a run (docs/runs.md, Node records).
+nlohmann::json node_json(const store::NodeRecord& node);
 
 }  // namespace dagctl::daemon::api

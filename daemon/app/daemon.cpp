@@ -142,7 +142,9 @@ int serve(const Config& config) {
 
   store::Store store(layout.database());
   webhooks::Outbox outbox(store, store.projects().default_organization());
-  if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox); n > 0) {
+  if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox,
+                                                     config.data_dir);
+      n > 0) {
     spdlog::warn("{} run(s) were interrupted by an unexpected stop and ended 'error'", n);
   }
 
@@ -173,6 +175,11 @@ int serve(const Config& config) {
   executor_options.sandbox_writable = config.sandbox_writable;
   executor_options.pass_env = config.pass_env;
   executor_options.newest_successful_run = [&store](const std::string& job_id) { return store.runs().newest_successful(job_id); };
+  executor_options.stored_nodes = [&store](const std::string& run_id) { return store.nodes().list(run_id); };
+  executor_options.run_command = [&store](const std::string& run_id) -> std::optional<std::string> {
+    const auto run = store.runs().find(run_id);
+    return run ? std::optional<std::string>(run->command) : std::nullopt;
+  };
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   webhooks::SenderOptions sender_options;

@@ -224,6 +224,17 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
       std::lock_guard lock(mutex_);
       active_[run_id].progress = p;
     };
+    callbacks.on_nodes = [&](const std::vector<store::NodeRecord>& nodes) {
+      // Only a view of the run: a store error must not stop dbt. The executor keeps the
+      // records and offers them again with the next batch.
+      try {
+        store_.nodes().upsert(run_id, nodes);
+        return true;
+      } catch (const std::exception& e) {
+        spdlog::warn("run {}: could not store {} node record(s) yet: {}", run_id, nodes.size(), e.what());
+        return false;
+      }
+    };
     outcome = executor_.execute({*run, *project, *job}, control, callbacks);
   } catch (const std::exception& e) {
     spdlog::error("run {} failed inside dagctld: {}", run_id, e.what());

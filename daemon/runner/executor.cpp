@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/dbt_command.hpp"
+#include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/sandbox.hpp"
 
@@ -195,7 +196,53 @@ void append_to_log(const std::string& path, const std::string& line) {
   out << (at_line_start ? "" : "\n") << "dagctl: " << line << "\n";
 }
 
+// run_results.json is authoritative where it has a value; only this invocation's counts
+// (a retry starts from a copy of the failed run's).
+void reconcile_nodes(NodeRecorder& recorder, const std::optional<nlohmann::json>& run_results,
+                     const RunCallbacks& callbacks) {
+  if (!callbacks.on_nodes) return;
+  std::vector<store::NodeRecord> batch = recorder.pending();
+  if (run_results && !recorder.invocation_id().empty()) {
+    const auto metadata = run_results->find("metadata");
+    if (metadata != run_results->end() && metadata->is_object() &&
+        metadata->value("invocation_id", std::string()) == recorder.invocation_id()) {
+      for (auto& r : node_records_from_run_results(*run_results)) batch.push_back(std::move(r));
+    }
+  }
+  // The run's end is recorded after this; a store that refuses now leaves the live records.
+  if (!batch.empty() && callbacks.on_nodes(batch)) recorder.clear();
+}
+
 }  // namespace
+
+void DbtExecutor::write_retry_results(const std::string& failed_run_id, const std::string& target,
+                                      const std::string& log_path) const {
+  if (!options_.stored_nodes || !options_.run_command) return;
+  const auto nodes = options_.stored_nodes(failed_run_id);
+  const auto command = options_.run_command(failed_run_id);
+  if (nodes.empty() || !command) return;
+  auto words = common::validate_dbt_command(*command, "command", common::Trust::owner);
+  if (!words) return;
+  std::optional<nlohmann::json> manifest;
+  if (std::ifstream in(target + "/manifest.json"); in) {
+    auto parsed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) manifest = std::move(parsed);
+  }
+  const auto results = synthesize_run_results(words.value(), nodes, manifest, common::now());
+  const std::string tmp = target + "/run_results.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (!out) return;
+  }
+  std::error_code ec;
+  fs::rename(tmp, target + "/run_results.json", ec);
+  if (!ec) {
+    append_to_log(log_path, fmt::format("run {} left no run_results.json: dbt retry resumes from its {} stored node "
+                                        "records (docs/runs.md, Node records)",
+                                        failed_run_id, nodes.size()));
+  }
+}
 
 Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
                              const RunCallbacks& callbacks) {
@@ -244,6 +291,9 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     for (const char* f : {"run_results.json", "manifest.json"}) {
       copy_if_exists(fs::path(from) / f, fs::path(target) / f);
     }
+    if (std::error_code ec; !fs::exists(fs::path(target) / "run_results.json", ec)) {
+      write_retry_results(*c.run.retry_of, target, log_path);
+    }
   }
 
   if (std::error_code ec; !fs::is_directory(c.project.path, ec)) {
@@ -290,6 +340,17 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   LogFollower follower(layout.run_dbt_logs(c.run.id) + "/dbt.log");
   Progress last_progress = tracker.current();
   std::optional<ExitStatus> exit;
+  NodeRecorder recorder;
+  const auto follow = [&] {
+    follower.poll([&](std::string_view line) {
+      tracker.feed_line(line);
+      recorder.feed_line(line);
+    });
+    // Kept when the store refused them (a lock held elsewhere): they go with the next batch.
+    if (!recorder.pending().empty() && callbacks.on_nodes && callbacks.on_nodes(recorder.pending())) {
+      recorder.clear();
+    }
+  };
 
   while (!(exit = child.try_reap())) {
     const auto now_t = SteadyClock::now();
@@ -316,14 +377,14 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     const nfds_t count = stop_stage == 0 ? 2 : 1;
     ::poll(fds, count, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
 
-    follower.poll(tracker);
+    follow();
     if (const Progress& p = tracker.current(); p != last_progress && callbacks.on_progress) {
       callbacks.on_progress(p);
       last_progress = p;
     }
   }
 
-  follower.poll(tracker);
+  follow();
   if (sandboxed) {
     // bwrap exits 128+N when dbt died of signal N; the sandbox failing to start exits 1.
     if (exit->exit_code && *exit->exit_code > 128 && *exit->exit_code <= 128 + 64) {
@@ -333,9 +394,10 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     }
   }
   const DbtLogFacts log_facts = read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + "/dbt.log");
-  Outcome outcome = classify(*exit, control.reason(),
-                             {read_run_results(target), log_facts.fatal_error, log_facts.nothing_to_do},
+  const auto run_results = read_run_results(target);
+  Outcome outcome = classify(*exit, control.reason(), {run_results, log_facts.fatal_error, log_facts.nothing_to_do},
                              c.job.timeout_seconds.value_or(0));
+  reconcile_nodes(recorder, run_results, callbacks);
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;
   std::error_code ec;

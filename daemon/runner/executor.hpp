@@ -40,6 +40,9 @@ struct RunContext {
 struct RunCallbacks {
   std::function<void(int pid, std::int64_t start_ticks)> on_started;
   std::function<void(Progress)> on_progress;
+  // Node records (docs/runs.md, Node records): each poll's new ones, then run_results.json's.
+  // False when they could not be stored: the same records come again with the next batch.
+  std::function<bool(const std::vector<store::NodeRecord>&)> on_nodes;
 };
 
 class RunExecutor {
@@ -63,6 +66,10 @@ struct DbtExecutorOptions {
   std::vector<std::string> pass_env;
   // The id of a job's newest successful run (--defer's state), nullopt when it has none.
   std::function<std::optional<std::string>(const std::string& job_id)> newest_successful_run;
+  // A run's stored node records, for `dbt retry` of a run that left no run_results.json.
+  std::function<std::vector<store::NodeRecord>(const std::string& run_id)> stored_nodes;
+  // A run's command, for the same.
+  std::function<std::optional<std::string>(const std::string& run_id)> run_command;
 };
 
 class DbtExecutor : public RunExecutor {
@@ -72,6 +79,9 @@ public:
                   const RunCallbacks& callbacks) override;
 
 private:
+  // Writes target/run_results.json for `dbt retry` from the failed run's node records.
+  void write_retry_results(const std::string& failed_run_id, const std::string& target,
+                           const std::string& log_path) const;
   DbtExecutorOptions options_;
 };
 

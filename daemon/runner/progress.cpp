@@ -35,23 +35,9 @@ bool wanted(std::string_view line) {
                      [&](std::string_view w) { return line.find(w) != std::string_view::npos; });
 }
 
-// dbt's times: info.ts "2026-12-06T21:25:41.897326Z", node_started_at
-// "2026-12-06T21:25:41.897160" (UTC without the Z). Milliseconds are kept.
-std::optional<common::TimePoint> parse_dbt_time(const json& value) {
+std::optional<common::TimePoint> dbt_time_of(const json& value) {
   if (!value.is_string()) return std::nullopt;
-  const auto& text = value.get_ref<const std::string&>();
-  if (text.size() < 19) return std::nullopt;
-  auto t = common::parse_rfc3339(text.substr(0, 19) + "Z");
-  if (!t) return std::nullopt;
-  if (text.size() >= 23 && text[19] == '.') {
-    int ms = 0;
-    for (size_t i = 20; i < 23; ++i) {
-      if (text[i] < '0' || text[i] > '9') return t;
-      ms = ms * 10 + (text[i] - '0');
-    }
-    *t += std::chrono::milliseconds(ms);
-  }
-  return t;
+  return runner::parse_dbt_time(value.get_ref<const std::string&>());
 }
 
 std::string string_at(const json& object, const char* key) {
@@ -65,6 +51,21 @@ const json* object_at(const json& object, const char* key) {
 }
 
 }  // namespace
+
+std::optional<common::TimePoint> parse_dbt_time(std::string_view text) {
+  if (text.size() < 19) return std::nullopt;
+  auto t = common::parse_rfc3339(std::string(text.substr(0, 19)) + "Z");
+  if (!t) return std::nullopt;
+  if (text.size() >= 23 && text[19] == '.') {
+    int ms = 0;
+    for (size_t i = 20; i < 23; ++i) {
+      if (text[i] < '0' || text[i] > '9') return t;
+      ms = ms * 10 + (text[i] - '0');
+    }
+    *t += std::chrono::milliseconds(ms);
+  }
+  return t;
+}
 
 void ProgressTracker::advance(Phase phase) {
   if (phase > progress_.phase) progress_.phase = phase;
@@ -120,8 +121,8 @@ void ProgressTracker::feed_line(std::string_view line) {
     }
     advance(Phase::running);
     if (unique_id.empty()) return;
-    auto started = parse_dbt_time(info->value("ts", json()));
-    if (!started) started = parse_dbt_time(node->value("node_started_at", json()));
+    auto started = dbt_time_of(info->value("ts", json()));
+    if (!started) started = dbt_time_of(node->value("node_started_at", json()));
     node_started({unique_id, string_at(*node, "node_name"), string_at(*node, "resource_type"),
                   started.value_or(common::now())});
   } else if (name == "FinishedRunningStats" || name == "EndRunResult" || name == "NothingToDo" ||
@@ -132,6 +133,10 @@ void ProgressTracker::feed_line(std::string_view line) {
 }
 
 void LogFollower::poll(ProgressTracker& tracker) {
+  poll([&tracker](std::string_view line) { tracker.feed_line(line); });
+}
+
+void LogFollower::poll(const std::function<void(std::string_view line)>& feed) {
   if (!file_.is_open()) {
     file_.open(path_, std::ios::binary);
     if (!file_.is_open()) return;  // dbt has not created it yet
@@ -142,7 +147,7 @@ void LogFollower::poll(ProgressTracker& tracker) {
     partial_.append(buffer, static_cast<size_t>(file_.gcount()));
     size_t start = 0;
     for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      tracker.feed_line(std::string_view(partial_).substr(start, nl - start));
+      feed(std::string_view(partial_).substr(start, nl - start));
     }
     partial_.erase(0, start);
     if (file_.eof()) break;

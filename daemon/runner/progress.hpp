@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,10 @@ struct Progress {
   bool operator==(const Progress&) const = default;
 };
 
+// dbt's times: info.ts "2026-12-06T21:25:41.897326Z", node_started_at
+// "2026-12-06T21:25:41.897160" (UTC without the Z). Milliseconds are kept.
+std::optional<common::TimePoint> parse_dbt_time(std::string_view text);
+
 // Pure line parser: feed it dbt JSON log lines in order.
 class ProgressTracker {
 public:
@@ -58,6 +63,7 @@ public:
   explicit LogFollower(std::string path) : path_(std::move(path)) {}
   // Feeds every complete line written since the last call. Cheap when nothing changed.
   void poll(ProgressTracker& tracker);
+  void poll(const std::function<void(std::string_view line)>& feed);
 
 private:
   std::string path_;

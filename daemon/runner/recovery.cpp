@@ -2,12 +2,32 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/data_dir.hpp"
+#include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
+#include "daemon/runner/progress.hpp"
 
 namespace dagctl::daemon::runner {
 
+namespace {
+
+// What dbt logged of its nodes while no daemon read its log (dbt is stopped by now).
+void record_logged_nodes(store::Store& store, const std::string& data_dir, const std::string& run_id) {
+  NodeRecorder recorder;
+  LogFollower log(common::DataDir(data_dir).run_dbt_logs(run_id) + "/dbt.log");
+  log.poll([&recorder](std::string_view line) { recorder.feed_line(line); });
+  try {
+    store.nodes().upsert(run_id, recorder.pending());
+  } catch (const std::exception& e) {
+    if (store::is_transient(e)) throw;
+    spdlog::warn("run {}: could not store the nodes its log holds: {}", run_id, e.what());
+  }
+}
+
+}  // namespace
+
 int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop_grace,
-                             webhooks::Outbox* outbox) {
+                             webhooks::Outbox* outbox, const std::string& data_dir) {
   const auto runs = store.runs().with_status(common::RunStatus::running);
   std::vector<std::pair<pid_t, std::int64_t>> leftovers;
   for (const auto& run : runs) {
@@ -24,6 +44,7 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
   }
   for (const auto& run : runs) {
+    if (!data_dir.empty()) record_logged_nodes(store, data_dir, run.id);
     const auto end = [&](const store::DeliveryOwed& owed) {
       store.runs().finish(run.id, common::RunStatus::error, common::now(), std::nullopt,
                           "the daemon stopped unexpectedly while this run was in progress; "

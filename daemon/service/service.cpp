@@ -227,9 +227,14 @@ store::Run Service::retry_run(const std::string& run_id) {
     throw conflict("run " + run_id + " is " + std::string(common::to_string(failed.status)) +
                    "; only a failed, partial or error run can be retried");
   }
-  if (!fs::exists(common::DataDir(info_.data_dir).run_target(run_id) + "/run_results.json")) {
+  // Without run_results.json, dbt retry resumes from the run's node records (docs/runs.md,
+  // Node records), which need the manifest dbt wrote before it ran any node.
+  const std::string target = common::DataDir(info_.data_dir).run_target(run_id);
+  if (!fs::exists(target + "/run_results.json") &&
+      (!fs::exists(target + "/manifest.json") || store_call([&] { return store_.nodes().list(run_id); }).empty())) {
     throw conflict("run " + run_id +
-                   " left no run_results.json, so dbt retry has nothing to resume; trigger the job again instead");
+                   " left no run_results.json and no node records, so dbt retry has nothing to resume; trigger the "
+                   "job again instead");
   }
   const auto job = store_.jobs().find(failed.job_id);
   if (!job) throw not_found("the job of run " + run_id + " was deleted");

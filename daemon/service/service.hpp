@@ -13,6 +13,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/runner/dispatcher.hpp"
+#include "daemon/service/errors.hpp"
 #include "daemon/service/project_check.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
@@ -109,6 +110,16 @@ public:
                      bool defer_to_last_success = false);
   store::Run get_run(const std::string& run_id);
   std::vector<store::Run> list_runs(const store::RunFilter& filter) { return store_.runs().list(filter); }
+  // Node records (docs/runs.md, Node records).
+  std::vector<store::NodeRecord> run_nodes(const std::string& run_id, const std::vector<std::string>& statuses) {
+    return store_call([&] { return store_.nodes().list(run_id, statuses); });
+  }
+  std::map<std::string, store::NodeSummary> node_summaries(const std::vector<std::string>& run_ids) {
+    return store_call([&] { return store_.nodes().summaries(run_ids); });
+  }
+  std::vector<store::NodeRun> node_history(const std::string& project_id, const std::string& unique_id, int limit) {
+    return store_call([&] { return store_.nodes().history(project_id, unique_id, limit); });
+  }
   store::Run cancel_run(const std::string& run_id);
   store::Run retry_run(const std::string& run_id);
   // Webhooks (docs/webhooks.md).

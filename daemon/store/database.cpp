@@ -186,6 +186,29 @@ ALTER TABLE runs ADD COLUMN nothing_selected INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_by_trigger ON runs(triggered_by, seq);
 CREATE INDEX runs_by_created ON runs(created_at);
 )sql",
+    // Node records (docs/runs.md, Node records): one row per dbt node of a run, removed
+    // with the run (so a migration that rebuilds `runs` must keep these rows aside first).
+    // run_seq is the run's seq: a node's history reads run_nodes_by_node newest run first.
+    R"sql(
+CREATE TABLE run_nodes (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  run_seq INTEGER NOT NULL,
+  unique_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  execution_time REAL,
+  thread TEXT,
+  rows_affected INTEGER,
+  adapter_response TEXT,
+  message TEXT,
+  failures INTEGER,
+  PRIMARY KEY (run_id, unique_id)
+) WITHOUT ROWID;
+CREATE INDEX run_nodes_by_node ON run_nodes(unique_id, run_seq);
+)sql",
 };
 
 }  // namespace

@@ -3,11 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/run_status.hpp"
@@ -142,6 +144,40 @@ struct DeliveryAttempt {
   std::int64_t latency_ms = 0;
   std::optional<std::string> error;
   std::string response_excerpt;  // first 1 KiB
+};
+
+// One dbt node of a run (docs/runs.md, Node records). `status` is dbt's own word
+// (success, error, fail, warn, pass, skipped, no-op) or ours: running, interrupted.
+struct NodeRecord {
+  std::string unique_id;      // "model.shop.stg_books"
+  std::string name;           // "stg_books"
+  std::string resource_type;  // "model", "test", "seed"...
+  std::string status;
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> finished_at;
+  std::optional<double> execution_time;  // seconds, dbt's
+  std::optional<std::string> thread;
+  std::optional<std::int64_t> rows_affected;
+  std::optional<std::string> adapter_response;  // JSON text, as dbt logged it
+  std::optional<std::string> message;           // capped at kMaxNodeMessage
+  std::optional<std::int64_t> failures;
+  bool operator==(const NodeRecord&) const = default;
+};
+constexpr size_t kMaxNodeMessage = 64 * 1024;
+
+// What a run's JSON shows of its nodes: how many per status, the slowest finished ones.
+struct NodeSummary {
+  std::vector<std::pair<std::string, int>> counts;  // by status, only those present
+  std::vector<NodeRecord> slowest;                  // at most 5, slowest first
+};
+
+// One run of a node, for its history across runs.
+struct NodeRun {
+  std::string run_id;
+  std::string job_id;
+  std::string job_name;
+  RunStatus run_status = RunStatus::queued;
+  NodeRecord node;
 };
 
 struct RunFilter {

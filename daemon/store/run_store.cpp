@@ -2,6 +2,7 @@
 
 #include "daemon/store/delivery_store.hpp"
 #include "daemon/store/errors.hpp"
+#include "daemon/store/node_store.hpp"
 #include "daemon/store/sql.hpp"
 
 namespace dagctl::daemon::store {
@@ -266,6 +267,7 @@ bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_tim
     s->bind(7, id);
     changed = s->exec() == 1;
   }
+  if (changed) NodeStore::interrupt_running(tx, id);
   if (changed && owed) {
     std::optional<Run> finished;
     {

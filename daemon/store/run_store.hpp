@@ -56,7 +56,8 @@ public:
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
-  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md.
+  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md. The
+  // run's nodes still `running` become `interrupted` in the same transaction.
   bool finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
               std::optional<std::string> error_message, const nlohmann::json& results,
               const DeliveryOwed& owed = {}, bool nothing_selected = false);

@@ -11,6 +11,7 @@
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
 #include "daemon/store/models.hpp"
+#include "daemon/store/node_store.hpp"
 #include "daemon/store/project_store.hpp"
 #include "daemon/store/run_store.hpp"
 #include "daemon/store/token_store.hpp"
@@ -27,6 +28,7 @@ public:
   ProjectStore& projects() { return projects_; }  // and the organization
   JobStore& jobs() { return jobs_; }
   RunStore& runs() { return runs_; }
+  NodeStore& nodes() { return nodes_; }  // each run's dbt nodes
   DeliveryStore& deliveries() { return deliveries_; }
   TokenStore& tokens() { return tokens_; }
 
@@ -35,6 +37,7 @@ private:
   ProjectStore projects_{connection_};
   JobStore jobs_{connection_};
   RunStore runs_{connection_};
+  NodeStore nodes_{connection_};
   DeliveryStore deliveries_{connection_};
   TokenStore tokens_{connection_};
 };
