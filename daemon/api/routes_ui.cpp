@@ -43,6 +43,13 @@ void register_ui_routes(RouteTable& table) {
     }
     send_asset(call, res, *asset, "no-cache");
   });
+  // Browsers ask for /favicon.ico on every page, the login form's too: served without a
+  // session (it is only the logo), so a logged-out browser logs no failed request.
+  table.add_login_page("GET", "/favicon.ico", [](const Call& call, httplib::Response& res, const PathParams&) {
+    const auto* icon = ui::find_asset("favicon.svg");
+    if (icon == nullptr) throw std::logic_error("favicon.svg is not embedded");
+    send_asset(call, res, *icon, "no-cache");
+  });
 }
 
 }  // namespace dagctl::daemon::api

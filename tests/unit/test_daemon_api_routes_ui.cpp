@@ -1,6 +1,7 @@
 // Tests for daemon/api/routes_ui and daemon/ui/assets: the web UI's files are built into
 // dagctld (docs/ui.md). `/` is index.html, `/ui/{path}` a file with its content type and
-// ETag (304 when the browser has it), an unknown file 404; only page routes.
+// ETag (304 when the browser has it), an unknown file 404; only page routes, and only the
+// icon without a session.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -34,6 +35,7 @@ Served get(const std::string& path, const std::string& if_none_match = "") {
   Served out;
   for (const auto& route : table.routes()) {
     EXPECT_TRUE(route.page) << route.pattern.text() << " is not a page route";
+    EXPECT_EQ(route.login, route.pattern.text() == "/favicon.ico") << route.pattern.text() << ": only the icon needs no session";
     const auto params = route.pattern.match(path);
     if (!params || route.method != "GET") continue;
     route.handler(api::Call{req, body, false, std::nullopt}, out.res, *params);
@@ -96,6 +98,12 @@ TEST(UiRoutes, FilesRevalidateByEtag) {
   EXPECT_TRUE(again.body.empty());
   EXPECT_EQ(get("/ui/style.css", "\"other\"").status, 200);
   EXPECT_EQ(get("/ui/pages/overview.js").status, 200);
+}
+
+TEST(UiRoutes, FaviconIsTheLogo) {
+  const auto icon = get("/favicon.ico");
+  EXPECT_EQ(icon.status, 200);
+  EXPECT_EQ(icon.res.get_header_value("Content-Type"), "image/svg+xml");
 }
 
 TEST(UiRoutes, UnknownFileIs404) {
