@@ -89,6 +89,7 @@ def console_errors(allowed=()):
 
 def shot(name, width=None):
     """The whole page (up to 2400 px tall) at the window's width, or at `width` CSS pixels."""
+    driver.execute_script("window.scrollTo(0, 0)")
     w = width or driver.execute_script("return window.innerWidth")
     height = min(driver.execute_script("return document.documentElement.scrollHeight"), 2400)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": w, "height": height, "deviceScaleFactor": 1, "mobile": False})

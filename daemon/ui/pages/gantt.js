@@ -11,7 +11,8 @@ import { svg, fmtDuration } from '../dom.js';
 const TOLERANCE_MS = 50;  // dbt stamps start and end separately; allow for rounding
 
 export function spans(nodes, now = Date.now()) {
-  return nodes.filter((n) => n.started_at).map((n) => {
+  // Skipped nodes did no work: they are in the table, not on the timeline.
+  return nodes.filter((n) => n.started_at && n.status !== 'skipped').map((n) => {
     const start = Date.parse(n.started_at);
     const end = n.finished_at ? Date.parse(n.finished_at) : n.status === 'running' ? now : start;
     return { node: n, start, end: Math.max(end, start), thread: n.thread || 'main' };
