@@ -20,7 +20,7 @@ _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
 _dagctl_subcommands() {
   case $1 in
-    "") echo "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor" ;;
+    "") echo "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor ui" ;;
     org) echo "show" ;;
     daemon) echo "start stop" ;;
     project) echo "add list show update remove" ;;
@@ -55,6 +55,7 @@ _dagctl_options() {
     watch) echo "--allow-empty -q --quiet" ;;
     "token create") echo "--name --expires-in --scope" ;;
     "webhook deliveries") echo "--limit" ;;
+    ui) echo "--print-url" ;;
   esac
 }
 

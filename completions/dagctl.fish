@@ -19,7 +19,7 @@ set -g __dagctl_value_options --socket -o --output --color --data-dir --listen -
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
         case ''
-            echo status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor
+            echo status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor ui
         case org run
             echo show
         case daemon
@@ -154,6 +154,8 @@ complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a
 complete -c dagctl -n '__dagctl_at ""' -a token -d 'API tokens for the REST API'
 complete -c dagctl -n '__dagctl_at ""' -a webhook -d 'The signing secret, the delivery log, resend and test'
 complete -c dagctl -n '__dagctl_at ""' -a doctor -d 'Check the daemon, its data dir, sandbox and listener, and every project'
+complete -c dagctl -n '__dagctl_at ""' -a ui -d 'Open the web UI in your browser with a one-time login link'
+complete -c dagctl -n '__dagctl_at ui' -l print-url -d 'Print the link instead of opening it'
 
 # org
 complete -c dagctl -n '__dagctl_at org' -a show -d 'Its id and name'

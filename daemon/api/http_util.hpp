@@ -25,7 +25,7 @@ struct Call {
   bool owner = false;
   std::optional<store::TokenScope> scope;
   // Over TCP with the web UI's cookie: its session (docs/security.md#web-ui).
-  std::optional<service::UiSession> session;
+  std::optional<service::UiSession> session{};
 
   bool may(store::TokenScope needed) const { return owner || (scope && *scope >= needed); }
 };

@@ -75,6 +75,32 @@ store::Token Router::authorize(const httplib::Request& req) const {
   return token;
 }
 
+Router::Caller Router::identify(const httplib::Request& req) const {
+  if (req.path == "/api/v1/health") return {};  // needs nothing, for anyone
+  const bool api = req.path.rfind("/api/", 0) == 0;
+  Caller out;
+  // Authorization makes a token request as before, with any Host (Airflow in Docker calls
+  // host.docker.internal); the cookie's rules are the browser's (docs/security.md#web-ui).
+  if (api && req.has_header("Authorization")) {
+    out.token = authorize(req);
+    return out;
+  }
+  const bool cookie = browser_.has_cookie(req);
+  if (cookie) {
+    browser_.require_own_host(req);
+    out.session = browser_.session(req);
+  }
+  if (api && !out.session) {
+    if (cookie) {
+      throw service::UserError(401, "unauthorized",
+                               "the session cookie names no live session (it expired, was logged out, or dagctld "
+                               "restarted); log in again with dagctl ui");
+    }
+    out.token = authorize(req);  // 401 saying what is missing
+  }
+  return out;
+}
+
 namespace {
 
 bool is_change(const httplib::Request& req) { return req.method != "GET" && req.method != "HEAD"; }
@@ -105,27 +131,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
   };
   try {
     const bool tcp = listener == Listener::tcp;
-    const bool api = req.path.rfind("/api/", 0) == 0;
-    std::optional<store::Token> token;
-    std::optional<service::UiSession> session;
-    if (tcp) {
-      // Authorization makes a token request as before, with any Host (Airflow in Docker
-      // calls host.docker.internal); the cookie's rules are the browser's (docs/security.md#web-ui).
-      if (api && req.has_header("Authorization")) {
-        token = authorize(req);
-      } else if (browser_.has_cookie(req)) {
-        browser_.require_own_host(req);
-        session = browser_.session(req);
-      }
-      if (api && !token && !session && req.path != "/api/v1/health") {
-        if (browser_.has_cookie(req)) {
-          throw service::UserError(401, "unauthorized",
-                                   "the session cookie names no live session (it expired, was logged out, or dagctld "
-                                   "restarted); log in again with dagctl ui");
-        }
-        token = authorize(req);  // 401 saying what is missing
-      }
-    }
+    const auto [token, session] = tcp ? identify(req) : Caller{};
     const bool local_session = session && session->kind == service::SessionKind::local;
     for (const auto& route : routes_.routes()) {
       const auto params = route.pattern.match(req.path);

@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include <optional>
 #include <string>
 
 #include "daemon/api/browser_auth.hpp"
@@ -42,6 +43,13 @@ private:
                 const std::string& body) const;
   // TCP only: the bearer token must be valid and X-Organization-ID, when sent, its org.
   store::Token authorize(const httplib::Request& req) const;
+  // Who asks over TCP: a bearer token, or the web UI's session cookie (or neither, for
+  // health and for pages, which decide themselves). Throws the 401/403 that ends it there.
+  struct Caller {
+    std::optional<store::Token> token;
+    std::optional<service::UiSession> session;
+  };
+  Caller identify(const httplib::Request& req) const;
 
   service::Tokens& tokens_;
   service::UiSessions ui_sessions_;  // in memory: a restart logs every browser out

@@ -42,11 +42,10 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
     const auto org = service.organization();
     send_json(res, 200, {{"id", org.id}, {"name", org.name}});
   });
-  // The REST API's route table, in OpenAPI path syntax; docs/openapi.yaml is checked against it.
+  // The route table itself, in OpenAPI path syntax; docs/openapi.yaml is checked against it.
   table.add_local_only("GET", "/api/v1/routes", [&table](const Call&, httplib::Response& res, const PathParams&) {
     json list = json::array();
     for (const auto& r : table.routes()) {
-      if (r.page) continue;  // the web UI's pages are not the REST API (docs/ui.md)
       list.push_back({{"method", r.method},
                       {"path", r.pattern.openapi_path()},
                       {"local_only", r.local_only},

@@ -241,7 +241,7 @@ complete_line() (
 sorted() { tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
 
 # Hand-picked cases.
-assert_eq "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor" \
+assert_eq "status org daemon project job trigger ls runs run logs watch cancel retry token webhook doctor ui" \
   "$(complete_line dagctl "" | tr '\n' ' ' | sed 's/ $//')" "bash: dagctl <TAB> lists the commands"
 assert_eq "update" "$(complete_line dagctl job up)" "bash: dagctl job up<TAB> completes update"
 assert_eq "--select --selector --socket" "$(complete_line dagctl trigger --s | sort | tr '\n' ' ' | sed 's/ $//')" \
