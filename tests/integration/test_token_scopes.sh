@@ -50,10 +50,13 @@ GET /api/v1/projects/{id} read
 GET /api/v1/projects/{id}/jobs read
 GET /api/v1/projects/{id}/jobs/{job_id} read
 GET /api/v1/projects/{id}/jobs/{job_id}/deliveries read
+GET /api/v1/projects/{id}/nodes/{unique_id}/history read
 GET /api/v1/runs read
 GET /api/v1/runs/{run_id} read
+GET /api/v1/runs/{run_id}/artifacts read
 GET /api/v1/runs/{run_id}/artifacts/{path} read
 GET /api/v1/runs/{run_id}/logs read
+GET /api/v1/runs/{run_id}/nodes read
 GET /api/v1/ui/session read
 PATCH /api/v1/projects/{id}/jobs/{job_id} admin
 POST /api/v1/deliveries/{delivery_id}/redeliver admin
