@@ -23,6 +23,7 @@ Router::Router(service::Service& service, service::Tokens& tokens, const std::st
   register_webhook_routes(routes_, service);
   register_run_routes(routes_, service, data_dir);
   register_token_routes(routes_, tokens);
+  register_ui_routes(routes_);
 }
 
 void Router::install(httplib::Server& server, Listener listener) {

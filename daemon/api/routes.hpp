@@ -21,6 +21,8 @@ void register_webhook_routes(RouteTable& table, service::Service& service);
 // Runs, their logs and artifacts (files under `data_dir`).
 void register_run_routes(RouteTable& table, service::Service& service, const std::string& data_dir);
 void register_token_routes(RouteTable& table, service::Tokens& tokens);
+// The web UI: `/` and its files under `/ui/` (docs/ui.md).
+void register_ui_routes(RouteTable& table);
 // The web UI's login link, login pages, logout and session (docs/security.md#web-ui).
 void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser, service::LoginLinks& links);
 
