@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/data_dir.hpp"
+#include "common/limits.hpp"
 #include "daemon/service/errors.hpp"
 
 namespace dagctl::daemon::api {
@@ -40,11 +41,16 @@ void serve_artifact(const httplib::Request& req, httplib::Response& res, const s
   if (wanted.is_absolute() || rel.find("..") != std::string::npos) {
     throw service::bad_request("artifact paths are relative to the run's target folder and may not contain '..'");
   }
+  // The file system sees a name only up to a NUL: "a.json%00.txt" would serve a.json.
+  if (std::any_of(rel.begin(), rel.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+    throw service::bad_request("artifact path " + common::quote(rel) + " has a control character (NUL, newline ...)");
+  }
   std::error_code ec;
   const fs::path resolved = fs::canonical(base / wanted, ec);  // follows symlinks
   const auto base_text = base.string() + "/";
   if (ec || resolved.string().rfind(base_text, 0) != 0 || !fs::is_regular_file(resolved)) {
-    throw service::not_found("run " + run_id + " has no artifact '" + rel + "' (e.g. run_results.json, manifest.json)");
+    throw service::not_found("run " + run_id + " has no artifact " + common::quote(rel) +
+                             " (e.g. run_results.json, manifest.json)");
   }
   const bool is_json = resolved.extension() == ".json";
   const std::string type = is_json ? "application/json" : "application/octet-stream";

@@ -43,10 +43,12 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const std::stri
   auto stream = std::make_shared<Stream>();
   stream->position = offset;
   if (follow) {
-    stream->slot = call.owner ? FollowerSlot::take(followers_socket_, kMaxFollowersSocket)
-                              : FollowerSlot::take(followers_tcp_, kMaxFollowersTcp);
+    // By listener, not by who asks: a local web UI session is the owner but holds TCP threads.
+    const bool on_socket = call.owner && !call.session;
+    stream->slot = on_socket ? FollowerSlot::take(followers_socket_, kMaxFollowersSocket)
+                             : FollowerSlot::take(followers_tcp_, kMaxFollowersTcp);
     if (!stream->slot) {
-      const int limit = call.owner ? kMaxFollowersSocket : kMaxFollowersTcp;
+      const int limit = on_socket ? kMaxFollowersSocket : kMaxFollowersTcp;
       res.set_header("Retry-After", "5");
       send_error(res, 503, "too_many_followers",
                  std::to_string(limit) + " log streams are being followed on this listener already, the most it "

@@ -22,6 +22,15 @@ std::optional<std::string> read_body(const httplib::Request& req, httplib::Respo
     send_error(res, 400, "invalid_request", "Content-Length is not a number");
     return std::nullopt;
   }
+  // httplib 0.11 reads a multipart body only into a multipart receiver, and throws (a 500)
+  // when given a plain one: refuse it by name.
+  if (req.is_multipart_form_data()) {
+    res.set_header("Connection", "close");
+    send_error(res, 415, "unsupported_media_type",
+               "multipart/form-data bodies are not accepted; send JSON (POST /login: an "
+               "application/x-www-form-urlencoded form)");
+    return std::nullopt;
+  }
   if (declared > kMaxBodyBytes) {
     res.set_header("Connection", "close");
     send_error(res, 413, "payload_too_large", "the body is over 1 MiB; send less");

@@ -174,6 +174,39 @@ status=$(raw "GET /api/v1/projects HTTP/1.1\r\nCookie: dagctl_session=$COOKIE\x0
 case "$status" in 400 | 401) pass "a live cookie with a NUL after it is refused ($status)" ;; *) fail "it answered $status" ;; esac
 assert_eq 200 "$(req -H "Cookie: dagctl_session=$COOKIE" "$BASE/api/v1/projects")" "dagctld still answers"
 
+# A multipart body (curl -F) is refused by name, not a 500.
+assert_eq 415 "$(req -X POST -H "Origin: $BASE" -F "token=dctl_x" "$BASE/login")" "a multipart POST /login is 415"
+assert_contains "$(body)" multipart "naming multipart"
+assert_eq 415 "$(req -X POST -H "Authorization: Bearer $TOKEN_ADMIN" -F a=b "$TRIGGER")" "a multipart POST to the API is 415"
+# An artifact path with a NUL: the file system would stop at it and serve another file.
+DONE=$(trigger shop/default)
+wait_for "run $DONE to end" 20 run_is_terminal "$DONE" || fail "run $DONE did not end"
+assert_eq 200 "$(req -H "Cookie: dagctl_session=$COOKIE" "$BASE/api/v1/runs/$DONE/artifacts/run_results.json")" "an artifact downloads"
+assert_eq 400 "$(req -H "Cookie: dagctl_session=$COOKIE" "$BASE/api/v1/runs/$DONE/artifacts/run_results.json%00.txt")" \
+  "an artifact path with a NUL is 400"
+assert_contains "$(body)" "control character" "saying why"
+
+# A local session follows logs over TCP within the TCP listener's cap (docs/security.md,
+# Listeners), leaving the socket's followers alone.
+HOLD=$(trigger shop/default --command 'dbt build --select hold')
+wait_started "$HOLD"
+mkdir -p "$TEST_TMP/followers"
+FOLLOWERS=()
+for i in $(seq 1 40); do
+  curl -sS -N -o "$TEST_TMP/followers/$i.out" -D "$TEST_TMP/followers/$i.head" \
+    -H "Cookie: dagctl_session=$COOKIE" "$BASE/api/v1/runs/$HOLD/logs?follow=true" 2>/dev/null &
+  FOLLOWERS+=($!)
+done
+all_answered() { [ "$(cat "$TEST_TMP"/followers/*.head 2>/dev/null | grep -c '^HTTP/')" -ge 40 ]; }
+wait_for "the 40 followers to get their answers" 30 all_answered || fail "not every follower was answered"
+streaming=$(grep -l '^HTTP/1.1 200' "$TEST_TMP"/followers/*.head | wc -l)
+assert_eq "32 8" "$streaming $(grep -l '^HTTP/1.1 503' "$TEST_TMP"/followers/*.head | wc -l)" \
+  "a local session's followers: 32 stream over TCP, the rest get 503"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 --unix-socket "$SOCK" "http://d/api/v1/runs/$HOLD/logs?follow=true" || true)
+assert_eq 200 "$code" "a follower on the socket still streams"
+release "$HOLD"
+for pid in "${FOLLOWERS[@]}"; do wait "$pid" || true; done
+
 # --- opening the browser -----------------------------------------------------------------------
 cat >"$TEST_TMP/browser" <<'SH'
 #!/usr/bin/env bash
