@@ -33,9 +33,24 @@ NewSession UiSessions::add_session(SessionKind kind, store::TokenScope scope, st
   s.csrf_token = common::random_base62(kCsrfChars);
   s.expires_at = now_() + kSessionLifetime;
   std::lock_guard lock(mutex_);
+  if (kind == SessionKind::token) drop_oldest_of_token(s.token_sha256);
   secret_map::make_room(sessions_, kMaxSessions, now_(), [](const UiSession& x) { return x.expires_at; });
   sessions_[s.key] = s;
   return out;
+}
+
+void UiSessions::drop_oldest_of_token(const std::string& token_sha256) {
+  for (;;) {
+    auto oldest = sessions_.end();
+    std::size_t count = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second.kind != SessionKind::token || it->second.token_sha256 != token_sha256) continue;
+      ++count;
+      if (oldest == sessions_.end() || it->second.expires_at < oldest->second.expires_at) oldest = it;
+    }
+    if (count < kMaxSessionsPerToken) return;
+    sessions_.erase(oldest);
+  }
 }
 
 std::optional<UiSession> UiSessions::find(std::string_view id) {

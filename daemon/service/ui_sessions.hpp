@@ -1,7 +1,8 @@
 // The web UI's browser sessions (docs/security.md#web-ui), held in memory only: a daemon
 // restart logs everyone out. A session's id (the cookie's value) is kept as its SHA-256 and
 // compared in constant time; sessions expire after 12 hours, and at most 1,000 live at a
-// time (a new one drops the oldest) so that a flood of logins cannot grow memory.
+// time (a new one drops the oldest) so that a flood of logins cannot grow memory; at most
+// 50 of them per token, so that one token's logins cannot push out the others'.
 // Thread-safe: listeners answer on many threads. The links that start local sessions are
 // login_links.hpp's.
 #pragma once
@@ -44,6 +45,9 @@ public:
   using Now = std::function<common::TimePoint()>;
   static constexpr std::chrono::hours kSessionLifetime{12};
   static constexpr std::size_t kMaxSessions = 1000;
+  // One token's sessions: a flood of logins with one (even read-only) token drops that
+  // token's oldest sessions, not everyone's.
+  static constexpr std::size_t kMaxSessionsPerToken = 50;
 
   explicit UiSessions(Now now = common::now) : now_(std::move(now)) {}
 
@@ -58,6 +62,8 @@ public:
 
 private:
   NewSession add_session(SessionKind kind, store::TokenScope scope, std::string token_sha256);
+  // Makes room for one more session of this token under kMaxSessionsPerToken; mutex_ held.
+  void drop_oldest_of_token(const std::string& token_sha256);
 
   Now now_;
   std::mutex mutex_;

@@ -100,7 +100,7 @@ TEST_F(UiSessionsTest, EndingASessionIsFinal) {
 TEST_F(UiSessionsTest, TheCapsDropTheOldestFirst) {
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < UiSessions::kMaxSessions + 5; ++i) {
-    ids.push_back(sessions_.create_token_session(TokenScope::read, "h").id);
+    ids.push_back(sessions_.create_token_session(TokenScope::read, "h" + std::to_string(i)).id);
     now_ += 1ms;
   }
   EXPECT_EQ(sessions_.live_sessions(), UiSessions::kMaxSessions);
@@ -116,6 +116,23 @@ TEST_F(UiSessionsTest, TheCapsDropTheOldestFirst) {
   EXPECT_EQ(links_.live(), LoginLinks::kMax);
   EXPECT_FALSE(links_.redeem(codes[0]));
   EXPECT_TRUE(links_.redeem(codes.back()));
+}
+
+// A read token's login flood must not log out the owner's session or other tokens'.
+TEST_F(UiSessionsTest, OneTokensLoginsDropOnlyItsOwnOldest) {
+  const auto local = sessions_.create_local_session();
+  const auto other = sessions_.create_token_session(TokenScope::admin, "other");
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < UiSessions::kMaxSessions + 5; ++i) {
+    ids.push_back(sessions_.create_token_session(TokenScope::read, "flood").id);
+    now_ += 1ms;
+  }
+  EXPECT_TRUE(sessions_.find(local.id));
+  EXPECT_TRUE(sessions_.find(other.id));
+  EXPECT_EQ(sessions_.live_sessions(), UiSessions::kMaxSessionsPerToken + 2);
+  EXPECT_FALSE(sessions_.find(ids[ids.size() - UiSessions::kMaxSessionsPerToken - 1]));
+  EXPECT_TRUE(sessions_.find(ids[ids.size() - UiSessions::kMaxSessionsPerToken]));
+  EXPECT_TRUE(sessions_.find(ids.back()));
 }
 
 TEST_F(UiSessionsTest, ExpiredEntriesMakeRoomBeforeLiveOnes) {
