@@ -136,6 +136,8 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
           {"next_attempt_at", d.status == "pending" ? json(common::to_rfc3339(d.next_attempt_at)) : json(nullptr)},
           {"finished_at", opt_time(d.finished_at)},
           {"last_error", opt(d.last_error)},
+          // The exact bytes every attempt sends; like the answers, only for those who may read them.
+          {"request_body", with_responses ? json(d.body) : json(nullptr)},
           {"attempts", list}};
 }
 

@@ -180,12 +180,15 @@ responses() {  # SCOPE: the response of every attempt of the job's deliveries, a
   body | json '[a["response"] for x in d["deliveries"] for a in x["attempts"]]'
 }
 assert_contains "$(responses admin)" '{\"answer\": 200}' "an admin token reads the receiver's answer in the delivery log"
+call admin GET "/api/v1/projects/$P/jobs/$J/deliveries?limit=1000" >/dev/null
+assert_contains "$(body | json 'd["deliveries"][0]["request_body"]')" '"event"' "and the request body each attempt sent"
 for s in read trigger; do
   assert_eq "[]" "$(responses "$s" | json '[r for r in d if r is not None]')" "$(a "$s") token gets null for every answer"
   call "$s" GET "/api/v1/projects/$P/jobs/$J/deliveries?limit=1000" >/dev/null
-  mine=$(body | json '[{k: v for k, v in x.items() if k != "attempts"} for x in d["deliveries"]]')
+  assert_eq "[]" "$(body | json '[x["request_body"] for x in d["deliveries"] if x["request_body"] is not None]')" "$(a "$s") token gets null for every request body"
+  mine=$(body | json '[{k: v for k, v in x.items() if k not in ("attempts", "request_body")} for x in d["deliveries"]]')
   call admin GET "/api/v1/projects/$P/jobs/$J/deliveries?limit=1000" >/dev/null
-  admins=$(body | json '[{k: v for k, v in x.items() if k != "attempts"} for x in d["deliveries"]]')
+  admins=$(body | json '[{k: v for k, v in x.items() if k not in ("attempts", "request_body")} for x in d["deliveries"]]')
   assert_eq "$admins" "$mine" "and everything else of the deliveries is as an admin token sees it ($s)"
 done
 socket_answers=$(curl -sS --unix-socket "$SOCK" "http://dagctl/api/v1/projects/$P/jobs/$J/deliveries?limit=1000" |

@@ -309,6 +309,12 @@ wait(lambda: hooks() > sent, "the receiver to get the redelivery")
 wait(lambda: q(test("delivery")) and q(test("delivery"))[0].find_element(By.TAG_NAME, "summary").text != attempts
      and q(test("delivery"))[0].get_attribute("data-status") == "delivered", "the delivery log to show the new attempt", 30)
 ok("redeliver sends the webhook again and the delivery log shows the new attempt")
+with open(E["WEB_HOOKS"]) as f:
+    last_sent = json.loads(f.readlines()[-1])["body"]
+shown = q(test("delivery"))[0].find_element(By.CSS_SELECTOR, test("request-body")).get_attribute("textContent")
+if json.loads(shown) != json.loads(last_sent):
+    fail("the delivery's request body is not what the receiver got")
+ok("the delivery log shows the request body the receiver got")
 one(test("reveal-secret")).click()
 if wait(lambda: one(test("secret")).text, "the secret") != E["WEB_SECRET"]:
     fail("the revealed secret is not the job's")

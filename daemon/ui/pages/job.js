@@ -83,6 +83,11 @@ function attemptsTable(d) {
       h('td', {}, a.response == null ? h('span', { class: 'muted' }, 'admin only') : a.response ? h('pre', { class: 'response' }, a.response) : h('span', { class: 'muted' }, 'empty')))))));
 }
 
+// The body as sent is one line of JSON; indent it for reading (it stays the same data).
+function prettyJson(text) {
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
 function deliveryItem(d, open, onRedeliver) {
   const redeliver = h('button', { type: 'button', test: 'redeliver' }, 'Redeliver');
   redeliver.addEventListener('click', async () => {
@@ -96,6 +101,7 @@ function deliveryItem(d, open, onRedeliver) {
       ['Delivery', copyButton(d.id, 'delivery id', 'copy-delivery-id')],
       ['Run', d.run_id ? h('a', { href: `#/runs/${enc(d.run_id)}` }, shortId(d.run_id)) : 'none (test event)'],
       ['Request', h('span', {}, h('code', { class: 'wrap' }, `POST ${d.url}`), h('br'), h('small', { class: 'muted' }, `X-Dagctl-Event: ${d.event} · X-Dagctl-Delivery: ${d.id} · signed with the job’s secret`))],
+      ['Request body', d.request_body == null ? h('span', { class: 'muted' }, 'admin only') : h('pre', { class: 'response', test: 'request-body' }, prettyJson(d.request_body))],
       ['Next attempt', d.next_attempt_at ? timeEl(d.next_attempt_at) : null],
       ['Finished', d.finished_at ? timeEl(d.finished_at) : null],
     ]),
