@@ -54,17 +54,28 @@ void shorten_names(std::vector<std::vector<std::string>>& rows, size_t width) {
 
 }  // namespace
 
+// dbt opens an error with "Runtime Error in model fct_sales (models/fct_sales.sql)": the
+// NODE column says as much, so the cause on the next line is what the row shows.
+bool is_error_heading(std::string_view line) {
+  const auto in = line.find(" Error in ");
+  return (in != std::string_view::npos || line.rfind("Error in ", 0) == 0) && !line.empty() && line.back() == ')';
+}
+
 std::string first_message_line(const nlohmann::json& message) {
   if (!message.is_string()) return "";
   const std::string_view text = message.get_ref<const std::string&>();
+  std::string heading;
   size_t start = 0;
   while (start <= text.size()) {
     const auto end = std::min(text.find('\n', start), text.size());
     auto line = trim(text.substr(start, end - start));
-    if (!line.empty()) return line;
+    if (!line.empty()) {
+      if (!heading.empty() || !is_error_heading(line)) return line;
+      heading = std::move(line);
+    }
     start = end + 1;
   }
-  return "";
+  return heading;
 }
 
 std::vector<std::string> node_table(const nlohmann::json& answer, std::optional<size_t> width) {

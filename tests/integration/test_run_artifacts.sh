@@ -183,19 +183,19 @@ if [ "$(api "http://x/api/v1/runs/$RUN/nodes")" == 200 ]; then
   nodes=$(dagctl run show "$RUN" --nodes)
   assert_contains "$(echo "$nodes" | head -1)" "STATUS" "the node table has a header"
   first=$(dagctl -o json run show "$RUN" --nodes --status error |
-    json '[n["message"].strip().splitlines()[0].strip() for n in d["nodes"] if n["name"] == "fct_sales"][0]')
-  assert_contains "$first" "Runtime Error in model fct_sales" "fct_sales's message starts with dbt's error"
+    json '[n["message"].strip().splitlines()[1].strip() for n in d["nodes"] if n["name"] == "fct_sales"][0]')
+  assert_contains "$first" "Binder Error" "fct_sales's message names the cause on its second line"
   assert_contains "$(echo "$nodes" | grep -E '^error +fct_sales ')" "$first" \
-    "piped, fct_sales's row shows its error's whole first line"
+    "piped, fct_sales's row shows the cause, not dbt's heading"
   assert_eq error "$(dagctl -o json run show "$RUN" --nodes --status error | json '",".join(sorted({n["status"] for n in d["nodes"]}))')" \
     "--status error lists only errors"
-  # At 80 columns on a terminal: every line fits, and the row starts with the error's first line.
+  # At 80 columns on a terminal: every line fits, and the row shows the start of the cause.
   script -qec "stty cols 80 rows 50; '$DAGCTL_BIN_DIR/dagctl' --socket '$SOCK' run show '$RUN' --nodes" /dev/null |
     tr -d '\r' >"$TEST_TMP/nodes80"
   too_wide=$(python3 -c 'import sys; print(sum(1 for l in open(sys.argv[1], encoding="utf-8") if len(l.rstrip("\n")) > 80))' "$TEST_TMP/nodes80")
   assert_eq 0 "$too_wide" "at 80 columns no line is wider"
   row=$(grep -E '^error +fct_sales ' "$TEST_TMP/nodes80")
-  assert_contains "$row" "${first:0:20}" "the failing model's row shows its error's first line at 80 columns"
+  assert_contains "$row" "${first:0:20}" "the failing model's row shows the cause at 80 columns"
   summary=$(dagctl run show "$RUN")
   assert_contains "$summary" "nodes:" "run show counts the nodes"
   assert_contains "$summary" "error" "with the error"

@@ -35,7 +35,9 @@ json answer() {
 
 TEST(CliRunNodes, TheFirstLineOfAMessageIsItsFirstNonBlankLineTrimmed) {
   EXPECT_EQ(cli::first_message_line("OK"), "OK");
-  EXPECT_EQ(cli::first_message_line("\n \r\n  Database Error in model x\n  detail"), "Database Error in model x");
+  EXPECT_EQ(cli::first_message_line("\n \r\n  Database Error in model x (models/x.sql)\n  detail"), "detail");
+  EXPECT_EQ(cli::first_message_line("Runtime Error in model x (models/x.sql)"), "Runtime Error in model x (models/x.sql)");
+  EXPECT_EQ(cli::first_message_line("Compilation Error (models/x.sql)\n  more"), "Compilation Error (models/x.sql)");
   EXPECT_EQ(cli::first_message_line("   \n\n"), "");
   EXPECT_EQ(cli::first_message_line(nullptr), "");
   EXPECT_EQ(cli::first_message_line(3), "");
@@ -50,9 +52,9 @@ TEST(CliRunNodes, UnboundedTheTableKeepsWholeValuesInTheApisOrder) {
   EXPECT_NE(lines[1].find("0.5s      Thread-1  CREATE TABLE (8.0 rows, 0 processed)"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("fct_sales_by_customer_and_month_with_a_very_long_name"), std::string::npos);
   EXPECT_NE(lines[2].find("1.3s"), std::string::npos) << lines[2];
-  // Only the first line of a multi-line message, and nothing of the lines after it.
-  EXPECT_NE(lines[2].find("Runtime Error in model fct_sales (models/fct_sales.sql)"), std::string::npos) << lines[2];
-  EXPECT_EQ(lines[2].find("Binder"), std::string::npos) << lines[2];
+  // One line: dbt's heading (the NODE column says it) gives way to the cause after it.
+  EXPECT_NE(lines[2].find("Binder Error: column \"amount\" not found"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[2].find("Runtime Error in"), std::string::npos) << lines[2];
   EXPECT_EQ(lines[3].rfind("skipped  dim_customers", 0), 0u) << lines[3];
   for (const auto& l : lines) EXPECT_EQ(l.find('\n'), std::string::npos);
 }
@@ -64,7 +66,7 @@ TEST(CliRunNodes, At80ColumnsNameAndMessageGiveWayAndTheRestStays) {
   EXPECT_EQ(lines[2].rfind("error    fct_sales_by_", 0), 0u) << lines[2];
   EXPECT_NE(lines[2].find("1.3s"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("Thread-2"), std::string::npos) << lines[2];
-  EXPECT_NE(lines[2].find("Runtime Error in"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("Binder Error: "), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("…"), std::string::npos) << lines[2];
 }
 
@@ -73,26 +75,26 @@ TEST(CliRunNodes, At60ColumnsEveryLineFitsAndStatusDurationThreadStayWhole) {
   ASSERT_EQ(lines.size(), 4u);
   for (const auto& l : lines) EXPECT_LE(cli::display_width(l), 60) << l;
   EXPECT_EQ(lines[2].rfind("error    fct_", 0), 0u) << lines[2];
-  EXPECT_NE(lines[2].find("1.3s      Thread-2  Runtime"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("1.3s      Thread-2  Binder"), std::string::npos) << lines[2];
   EXPECT_NE(lines[1].find("0.5s      Thread-1  CREATE"), std::string::npos) << lines[1];
 }
 
 TEST(CliRunNodes, At80ColumnsTheMessageKeepsItsRoomBeforeTheNameDoes) {
-  // As dbt names things: "Thread-1 (worker)", a long first line of an error.
+  // As dbt names things: "Thread-1 (worker)", a long first line of an error (no heading).
   json a = {{"run_id", "r"},
             {"nodes", json::array({node("stg_books", "success", 0.2, "Thread-1 (worker)", "OK"),
                                    node("fct_sales_with_a_long_name", "error", 0.4, "Thread-2 (worker)",
-                                        "Runtime Error in model fct_sales (models/marts/fct_sales.sql)\n  Binder")})}};
+                                        "Binder Error: Values list \"s\" does not have a column named \"book_ref\" (x.sql)")})}};
   const auto lines = cli::node_table(a, 80);
   ASSERT_EQ(lines.size(), 3u);
   for (const auto& l : lines) EXPECT_LE(cli::display_width(l), 80) << l;
   EXPECT_EQ(lines[0].find("(worker)"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[2].find("0.4s      Thread-2  Runtime Error in model fct_sales"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("0.4s      Thread-2  Binder Error: Values list"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("fct_sales_with_…"), std::string::npos) << lines[2];  // 16 columns of the name
   // Wide enough: nothing is cut.
   const auto wide = cli::node_table(a, 200);
   EXPECT_NE(wide[2].find("fct_sales_with_a_long_name"), std::string::npos) << wide[2];
-  EXPECT_NE(wide[2].find("(models/marts/fct_sales.sql)"), std::string::npos) << wide[2];
+  EXPECT_NE(wide[2].find("named \"book_ref\" (x.sql)"), std::string::npos) << wide[2];
 }
 
 TEST(CliRunNodes, WithoutThreadsThereIsNoThreadColumn) {
