@@ -27,21 +27,15 @@ namespace {
 
 // "failed,error" -> both; an unknown word is a 400 that names it.
 std::vector<common::RunStatus> status_list(const std::string& text) {
-  std::vector<common::RunStatus> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = std::min(text.find(',', start), text.size());
-    const auto word = text.substr(start, comma - start);
+  return parse_word_list(text, [](std::string_view word) {
     const auto status = common::parse_run_status(word);
     if (!status) {
       throw service::bad_request("unknown status " + common::quote(word) +
                                  "; use queued, running, success, partial, failed, error or cancelled "
                                  "(several: status=failed,error)");
     }
-    if (std::find(out.begin(), out.end(), *status) == out.end()) out.push_back(*status);
-    start = comma + 1;
-  }
-  return out;
+    return *status;
+  });
 }
 
 // Run ids are URL-safe; a prefix names a run only from 6 characters on (docs/api.md).
@@ -61,23 +55,17 @@ std::string id_prefix(const std::string& text) {
 
 // "error,fail" -> both: dbt's node statuses and ours (docs/runs.md, Node records).
 std::vector<std::string> node_status_list(const std::string& text) {
-  static const std::vector<std::string> kKnown = {"success", "error",   "fail",          "warn",
-                                                  "pass",    "skipped", "no-op",         "running",
-                                                  "interrupted", "runtime error", "partial success", "reused"};
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = std::min(text.find(',', start), text.size());
-    const auto word = text.substr(start, comma - start);
+  static const std::vector<std::string_view> kKnown = {"success", "error",   "fail",          "warn",
+                                                       "pass",    "skipped", "no-op",         "running",
+                                                       "interrupted", "runtime error", "partial success", "reused"};
+  return parse_word_list(text, [](std::string_view word) {
     if (std::find(kKnown.begin(), kKnown.end(), word) == kKnown.end()) {
       throw service::bad_request("unknown node status " + common::quote(word) +
                                  "; use success, error, fail, warn, pass, skipped, no-op, running or interrupted "
                                  "(several: status=error,fail)");
     }
-    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
-    start = comma + 1;
-  }
-  return out;
+    return std::string(word);
+  });
 }
 
 json run_with_nodes(service::Service& service, const store::Run& r) {

@@ -18,19 +18,13 @@ constexpr std::array<std::string_view, 3> kTriggers = {"manual", "schedule", "re
 }  // namespace
 
 std::vector<std::string> parse_trigger_list(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = std::min(text.find(',', start), text.size());
-    const auto word = text.substr(start, comma - start);
+  return parse_word_list(text, [](std::string_view word) {
     if (std::find(kTriggers.begin(), kTriggers.end(), word) == kTriggers.end()) {
       throw service::bad_request("unknown triggered_by " + common::quote(word) +
                                  "; use manual, schedule or retry (several: triggered_by=manual,schedule)");
     }
-    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
-    start = comma + 1;
-  }
-  return out;
+    return std::string(word);
+  });
 }
 
 common::TimePoint parse_until(const std::string& text, common::TimePoint now) {
