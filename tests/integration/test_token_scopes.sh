@@ -239,21 +239,9 @@ assert_eq "200 $log_size" "$code $(wc -c <"$TEST_TMP/body")" "follow=false reads
 # --- followers cannot starve triggers and status polls -------------------------------------
 HOLD=$(trigger shop/default --command 'dbt build --select hold')
 wait_started "$HOLD"
-mkdir -p "$TEST_TMP/followers"
-FOLLOWERS=()
-for i in $(seq 1 40); do
-  curl -sS -N -o "$TEST_TMP/followers/$i.out" -D "$TEST_TMP/followers/$i.head" \
-    -H "Authorization: Bearer ${TOKEN[read]}" "$BASE/api/v1/runs/$HOLD/logs?follow=true" 2>/dev/null &
-  FOLLOWERS+=($!)
-done
-all_answered() {  # every follower has its status line: streaming (200) or refused (503)
-  local n
-  n=$(cat "$TEST_TMP"/followers/*.head 2>/dev/null | grep -c '^HTTP/')
-  [ "$n" -ge 40 ]
-}
-wait_for "the 40 followers to get their answers" 30 all_answered || fail "not every follower was answered"
-streaming=$(grep -l '^HTTP/1.1 200' "$TEST_TMP"/followers/*.head | wc -l)
-refused=$(grep -l '^HTTP/1.1 503' "$TEST_TMP"/followers/*.head | wc -l)
+follow_log_many 40 "$BASE/api/v1/runs/$HOLD/logs?follow=true" -H "Authorization: Bearer ${TOKEN[read]}"
+streaming=$(followers_answered 200)
+refused=$(followers_answered 503)
 assert_eq "32 8" "$streaming $refused" "32 followers stream over TCP; the rest get 503"
 refused_head=$(cat "$(grep -l '^HTTP/1.1 503' "$TEST_TMP"/followers/*.head | head -1)")
 assert_contains "$refused_head" "Retry-After: 5" "the 503 says when to retry"

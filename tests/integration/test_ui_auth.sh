@@ -190,17 +190,8 @@ assert_contains "$(body)" "control character" "saying why"
 # Listeners), leaving the socket's followers alone.
 HOLD=$(trigger shop/default --command 'dbt build --select hold')
 wait_started "$HOLD"
-mkdir -p "$TEST_TMP/followers"
-FOLLOWERS=()
-for i in $(seq 1 40); do
-  curl -sS -N -o "$TEST_TMP/followers/$i.out" -D "$TEST_TMP/followers/$i.head" \
-    -H "Cookie: dagctl_session=$COOKIE" "$BASE/api/v1/runs/$HOLD/logs?follow=true" 2>/dev/null &
-  FOLLOWERS+=($!)
-done
-all_answered() { [ "$(cat "$TEST_TMP"/followers/*.head 2>/dev/null | grep -c '^HTTP/')" -ge 40 ]; }
-wait_for "the 40 followers to get their answers" 30 all_answered || fail "not every follower was answered"
-streaming=$(grep -l '^HTTP/1.1 200' "$TEST_TMP"/followers/*.head | wc -l)
-assert_eq "32 8" "$streaming $(grep -l '^HTTP/1.1 503' "$TEST_TMP"/followers/*.head | wc -l)" \
+follow_log_many 40 "$BASE/api/v1/runs/$HOLD/logs?follow=true" -H "Cookie: dagctl_session=$COOKIE"
+assert_eq "32 8" "$(followers_answered 200) $(followers_answered 503)" \
   "a local session's followers: 32 stream over TCP, the rest get 503"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 --unix-socket "$SOCK" "http://d/api/v1/runs/$HOLD/logs?follow=true" || true)
 assert_eq 200 "$code" "a follower on the socket still streams"
