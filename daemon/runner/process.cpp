@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/defer.hpp"
@@ -22,6 +21,22 @@ namespace {
 // Through syscall(): glibc 2.36 declares pidfd_open without C linkage for C++.
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
+// A /proc file of `pid`, empty when it cannot be read. Plain read(): a process that exits
+// mid-read makes read() fail with ESRCH, which std::filebuf turns into an exception.
+std::string read_proc_file(pid_t pid, const char* name) {
+  const common::Fd fd(::open(("/proc/" + std::to_string(pid) + "/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  std::string content;
+  if (!fd) return content;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {};
+    if (n == 0) return content;
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
   out.reserve(strings.size() + 1);
@@ -32,10 +47,9 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 // Field 5 of /proc/PID/stat: the process group. 0 when there is no such process.
 pid_t process_group_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string content = read_proc_file(pid, "stat");
   const auto close = content.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos || close + 2 > content.size()) return 0;
   std::istringstream rest(content.substr(close + 2));
   std::string state;
   pid_t ppid = 0;
@@ -46,10 +60,7 @@ pid_t process_group_of(pid_t pid) {
 // A leftover group whose leader is bwrap: it supervises the sandbox and is spared stop
 // signals (SpawnSpec::supervisor_leader).
 bool leader_is_sandbox(pid_t pid) {
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "bwrap";
+  return read_proc_file(pid, "comm") == "bwrap\n";
 }
 
 // Waits until `fd` is readable or `timeout` passed. True when readable.
@@ -172,11 +183,10 @@ std::optional<ExitStatus> ChildProcess::try_reap() {
 }
 
 std::int64_t process_start_ticks(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string content = read_proc_file(pid, "stat");
   // The command name (field 2) may hold spaces and parentheses: count from its last ')'.
   const auto close = content.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos || close + 2 > content.size()) return 0;
   std::istringstream rest(content.substr(close + 2));
   std::string field;
   for (int i = 3; i <= 22 && rest >> field; ++i) {
@@ -232,14 +242,10 @@ std::vector<pid_t> processes_with_env(const std::string& entry) {
   for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = dir.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream environ_file(dir.path() / "environ", std::ios::binary);
-    if (!environ_file) continue;  // another user's process, or gone
-    for (std::string var; std::getline(environ_file, var, '\0');) {
-      if (var == entry) {
-        out.push_back(static_cast<pid_t>(std::stol(name)));
-        break;
-      }
-    }
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    // Empty for another user's process, or one that is gone.
+    const std::string environ = '\0' + read_proc_file(pid, "environ");
+    if (environ.find('\0' + entry + '\0') != std::string::npos) out.push_back(pid);
   }
   return out;
 }

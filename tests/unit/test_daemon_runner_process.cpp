@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
@@ -319,6 +322,30 @@ TEST(Process, StartTicksAreNonZeroForALiveProcessAndZeroForADeadOne) {
   EXPECT_EQ(process_start_ticks(child.pid()), ticks) << "stable for one process";
   ASSERT_TRUE(kill_and_reap(child));
   EXPECT_EQ(process_start_ticks(child.pid()), 0);
+}
+
+// Start-up reads /proc of dbt processes that may end at any moment: a process reaped
+// between open() and read() made read() fail with ESRCH, which once stopped dagctld
+// ("basic_filebuf::underflow error reading the file: No such process"). Many short-lived
+// processes, read while they end: never an exception.
+TEST(Process, ReadingProcessesThatEndMeanwhileNeverThrows) {
+  std::atomic<pid_t> latest{0};
+  std::atomic<bool> done{false};
+  std::thread spawner([&] {
+    for (int i = 0; i < 400; ++i) {
+      const pid_t pid = ::fork();
+      if (pid == 0) ::_exit(0);
+      latest = pid;
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+    done = true;
+  });
+  while (!done) {
+    EXPECT_NO_THROW(process_start_ticks(latest));
+    EXPECT_NO_THROW(dagctl::daemon::runner::processes_with_env("DAGCTL_RUN_ID=none"));
+  }
+  spawner.join();
 }
 
 // A recorded pid that now belongs to an unrelated process (reused) is never signalled.
