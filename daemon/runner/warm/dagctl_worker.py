@@ -13,7 +13,7 @@
 #
 # Worker -> daemon:
 #   {"event": "hello", "dbt_version", "python", "watch": [files whose change means a new
-#    dbt installation]} or {"event": "unusable", "reason"} (then it exits)
+#    dbt installation]} + [its own pidfd], or {"event": "unusable", "reason"} (then it exits)
 #   {"event": "parsing"} / {"event": "parsed", "ok", "seconds", "reason"}
 #   {"event": "started", "run_id", "warm_manifest"} + [pidfd of the run's process]
 #   {"event": "exited", "run_id", "exit_code"} or {..., "signal"}
@@ -191,17 +191,28 @@ def parse(env, cwd):
         reason = f"{type(exc).__name__}: {exc}"
     finally:
         dbt.adapters.factory.FACTORY.reset_adapters()
-        try:
-            from dbt_common.events.event_manager_client import cleanup_event_logger
-            cleanup_event_logger()
-        except Exception:  # noqa: BLE001 - older dbt-common: nothing to close
-            pass
+        close_dbt_log()
     fingerprint = project_fingerprint(env, cwd) if manifest is not None else None
     # Taken after the parse, so compare with a fresh one before trusting the manifest.
     if manifest is not None and fingerprint != project_fingerprint(env, cwd):
         manifest = None
     send({"event": "parsed", "ok": manifest is not None,
           "seconds": round(time.monotonic() - started, 3), "reason": reason[:500]})
+
+
+def close_dbt_log():
+    """Closes the log files dbt opened for the parse: no descriptor of the worker's own
+    goes into a run's process."""
+    try:
+        from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+        for logger in list(get_event_manager().loggers):
+            python_logger = getattr(logger, "_python_logger", None)
+            for handler in list(getattr(python_logger, "handlers", [])):
+                handler.close()
+                python_logger.removeHandler(handler)
+        cleanup_event_logger()
+    except Exception:  # noqa: BLE001 - another dbt-common: the child's own set-up replaces them
+        pass
 
 
 def takes_warm_manifest(argv, env, cwd):
@@ -229,6 +240,8 @@ def child_main(argv, env, cwd, output_fd, use_manifest):
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except Exception:  # noqa: BLE001
             pass
+        if os.getppid() != WORKER_PID:  # the worker died before the line above
+            os._exit(2)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -313,14 +326,18 @@ def reap(pid):
 
 
 def main():
-    global WORKER_DIR
+    global WORKER_DIR, WORKER_PID
     WORKER_DIR = os.environ.get("DAGCTL_WARM_DIR", os.getcwd())
+    WORKER_PID = os.getpid()
     env = dict(os.environ)
     cwd = os.getcwd()
     # dagctld stops runs itself; a Ctrl-C meant for a terminal never reaches this group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Our own pidfd: in a sandbox's pid namespace our pid means nothing to dagctld.
+    own = os.pidfd_open(os.getpid())
     send({"event": "hello", "dbt_version": DBT_VERSION, "python": sys.version.split()[0],
-          "pid": os.getpid(), "watch": watched_files()})
+          "watch": watched_files()}, [own])
+    os.close(own)
     parse(env, cwd)
     last_env = env
     open_socket = True
@@ -357,6 +374,7 @@ def main():
 
 
 WORKER_DIR = ""
+WORKER_PID = 0
 if __name__ == "__main__":
     try:
         main()

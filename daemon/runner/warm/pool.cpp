@@ -156,7 +156,10 @@ std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerReq
     worker->close();
     return ready.error();
   }
-  if (entry.worker == worker && entry.installation.empty()) entry.installation = files_stamp(worker->watched_files());
+  if (entry.worker == worker && entry.installation.empty()) {
+    entry.installation = files_stamp(worker->watched_files());
+    spdlog::info("project {}: warm dbt worker ready (pid {}, dbt {})", entry.name, worker->python_pid(), worker->dbt_version());
+  }
   return worker;
 }
 
@@ -224,8 +227,8 @@ std::vector<WorkerInfo> Pool::describe() {
     if (e.worker) {
       e.worker->refresh();
       info.state = state_name(e.worker->state());
-      info.pid = e.worker->pid();
-      info.rss_bytes = rss_bytes(e.worker->pid());
+      info.pid = e.worker->python_pid();
+      info.rss_bytes = rss_bytes(info.pid);
       info.dbt_version = e.worker->dbt_version();
       info.runs = e.worker->runs();
       info.started_at = common::to_rfc3339(e.worker->started_at());

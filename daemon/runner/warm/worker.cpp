@@ -19,7 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxMessage = 1 << 20;
+constexpr std::size_t kMaxMessage = 64 * 1024;
 constexpr int kMaxFds = 4;
 
 // The pid a pidfd refers to, as this process sees it (the worker may live in bwrap's
@@ -191,6 +191,7 @@ void Worker::apply(const nlohmann::json& m, std::vector<common::Fd> fds) {
   if (event == "hello") {
     hello_ = true;
     dbt_version_ = m.value("dbt_version", "");
+    if (fds.size() == 1) python_pid_ = pid_of_pidfd(fds.front().get());
     if (const auto w = m.find("watch"); w != m.end() && w->is_array()) {
       for (const auto& f : *w) {
         if (f.is_string()) watched_.push_back(f.get<std::string>());
@@ -309,6 +310,11 @@ void Worker::refresh() {
 Worker::State Worker::state() {
   std::lock_guard lock(mutex_);
   return state_;
+}
+
+pid_t Worker::python_pid() {
+  std::lock_guard lock(mutex_);
+  return python_pid_ > 0 ? python_pid_ : process_.pid();
 }
 
 std::string Worker::dbt_version() {

@@ -66,7 +66,9 @@ public:
   void close();
 
   State state();
+  // The process dagctld started (bwrap, when sandboxed), and the Python worker itself.
   pid_t pid() const { return process_.pid(); }
+  pid_t python_pid();
   std::string dbt_version();
   std::vector<std::string> watched_files();
   std::int64_t runs() const { return runs_; }
@@ -95,6 +97,7 @@ private:
   bool parsed_once_ = false;
   std::string unusable_;
   std::string dbt_version_;
+  pid_t python_pid_ = 0;
   std::vector<std::string> watched_;
   std::string parse_note_;
   struct Started {
