@@ -266,8 +266,13 @@ warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& 
   }
   const std::string dir = layout.warm_project(c.project.id);
   std::error_code ec;
-  fs::create_directories(dir + "/parse", ec);
+  fs::create_directories(dir + "/parse/target", ec);
   fs::create_directories(dir + "/runs", ec);
+  // The worker's first parse starts from the project's last parse state, as a cold run does.
+  if (!fs::exists(dir + "/parse/target/" + kPartialParseFile, ec)) {
+    copy_if_exists(fs::path(layout.project_state(c.project.id)) / kPartialParseFile,
+                   fs::path(dir) / "parse/target" / kPartialParseFile);
+  }
   auto env = child_environment(inherited, c, dir + "/parse/target", dir + "/parse/logs");
   std::erase_if(env, [](const std::string& kv) { return kv.rfind("DAGCTL_RUN_ID=", 0) == 0; });
   env.push_back("DAGCTL_WARM_DIR=" + dir);

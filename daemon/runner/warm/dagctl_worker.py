@@ -43,8 +43,10 @@ PARSE_FLAGS = ("--vars", "--target", "-t", "--profile", "--profiles-dir", "--pro
                "--no-static-parser", "--use-experimental-parser",
                "--no-use-experimental-parser", "--partial-parse-file-path",
                "--partial-parse-file-diff", "--no-partial-parse-file-diff")
-# Set per run by dagctld: a manifest that read one of these is never reused.
-PER_RUN_VARIABLES = ("DAGCTL_RUN_ID", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DAGCTL_WARM_DIR")
+# Set per run (or for the worker) by dagctld: not part of what a parse read, and a manifest
+# that read one of them is never reused.
+PER_RUN_VARIABLES = ("DAGCTL_RUN_ID", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DAGCTL_WARM_DIR",
+                     "DAGCTL_WARM_WORKER")
 
 sock = socket.socket(fileno=SOCKET_FD, family=socket.AF_UNIX, type=socket.SOCK_SEQPACKET)
 
