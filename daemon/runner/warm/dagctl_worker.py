@@ -305,6 +305,10 @@ def start_run(message, fds):
     if pid == 0:
         child_main(argv, env, cwd, output_fd, use_manifest)
     os.close(output_fd)
+    try:  # also here, so the group exists before dagctld looks (the child does the same)
+        os.setpgid(pid, pid)
+    except OSError:
+        pass
     pidfd = os.pidfd_open(pid)
     children[pid] = (run_id, pidfd)
     send({"event": "started", "run_id": run_id, "warm_manifest": use_manifest}, [pidfd])

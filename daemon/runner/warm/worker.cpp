@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
 
 namespace dagctl::daemon::runner::warm {
 
@@ -30,6 +33,21 @@ pid_t pid_of_pidfd(int fd) {
     if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::atol(line.c_str() + 4));
   }
   return -1;
+}
+
+// Fields 4 and 5 of /proc/PID/stat: the parent and the process group; {0, 0} when gone.
+std::pair<pid_t, pid_t> parent_and_group(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string content;
+  std::getline(in, content);
+  const auto close = content.rfind(')');
+  if (close == std::string::npos || close + 2 > content.size()) return {0, 0};
+  std::istringstream rest(content.substr(close + 2));
+  std::string state;
+  pid_t parent = 0;
+  pid_t group = 0;
+  rest >> state >> parent >> group;
+  return {parent, group};
 }
 
 bool readable(int fd, std::chrono::milliseconds timeout) {
@@ -63,18 +81,6 @@ common::Result<void> send_message(int socket, const nlohmann::json& message, int
   } while (n < 0 && errno == EINTR);
   if (n < 0) return common::make_error(std::string("the warm worker cannot be reached: ") + std::strerror(errno));
   return {};
-}
-
-std::optional<ExitStatus> exit_of(const nlohmann::json& m) {
-  ExitStatus e;
-  if (m.contains("signal") && m["signal"].is_number_integer()) {
-    e.signal = m["signal"].get<int>();
-  } else if (m.contains("exit_code") && m["exit_code"].is_number_integer()) {
-    e.exit_code = m["exit_code"].get<int>();
-  } else {
-    return std::nullopt;
-  }
-  return e;
 }
 
 // One run's dbt, forked by the worker: the worker reaps it and says how it ended.
@@ -181,46 +187,59 @@ bool Worker::pump(std::chrono::milliseconds timeout) {
     state_ = State::gone;
     return false;
   }
-  auto message = nlohmann::json::parse(buffer.begin(), buffer.begin() + n, nullptr, false);
-  if (message.is_object()) apply(message, std::move(fds));
+  const auto message = parse_worker_message(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  if (!message || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+    // Not our worker's protocol: the project's code (run while it parses) may have taken it
+    // over. Its runs go cold from now on.
+    spdlog::warn("warm worker pid {}: {}: stopping it", process_.pid(), message ? "a message too long" : message.error());
+    state_ = State::gone;
+    unusable_ = "the worker broke the protocol";
+    return false;
+  }
+  apply(message.value(), std::move(fds));
   return true;
 }
 
-void Worker::apply(const nlohmann::json& m, std::vector<common::Fd> fds) {
-  const std::string event = m.value("event", "");
-  if (event == "hello") {
-    hello_ = true;
-    dbt_version_ = m.value("dbt_version", "");
-    if (fds.size() == 1) python_pid_ = pid_of_pidfd(fds.front().get());
-    if (const auto w = m.find("watch"); w != m.end() && w->is_array()) {
-      for (const auto& f : *w) {
-        if (f.is_string()) watched_.push_back(f.get<std::string>());
+void Worker::apply(const WorkerMessage& m, std::vector<common::Fd> fds) {
+  using Kind = WorkerMessage::Kind;
+  switch (m.kind) {
+    case Kind::hello:
+      hello_ = true;
+      dbt_version_ = m.dbt_version;
+      watched_ = m.watch;
+      if (fds.size() == 1) python_pid_ = pid_of_pidfd(fds.front().get());
+      break;
+    case Kind::unusable:
+      unusable_ = m.reason;
+      state_ = State::gone;
+      break;
+    case Kind::parsing:
+      if (state_ != State::running) state_ = State::parsing;
+      break;
+    case Kind::parsed:
+      parsed_once_ = true;
+      parse_note_ = m.ok ? "" : m.reason;
+      if (state_ != State::running) state_ = State::ready;
+      break;
+    case Kind::started:
+    case Kind::refused: {
+      Started s;
+      s.run_id = m.run_id;
+      if (m.kind == Kind::refused) {
+        s.refused = m.reason;
+      } else if (fds.size() == 1) {
+        s.pidfd = std::move(fds.front());
+        state_ = State::running;
+      } else {
+        s.refused = "the worker did not hand over the run's process";
       }
+      started_ = std::move(s);
+      break;
     }
-  } else if (event == "unusable") {
-    unusable_ = m.value("reason", "the worker cannot run dbt");
-    state_ = State::gone;
-  } else if (event == "parsing") {
-    if (state_ != State::running) state_ = State::parsing;
-  } else if (event == "parsed") {
-    parsed_once_ = true;
-    parse_note_ = m.value("ok", false) ? "" : m.value("reason", "");
-    if (state_ != State::running) state_ = State::ready;
-  } else if (event == "started" || event == "refused") {
-    Started s;
-    s.run_id = m.value("run_id", "");
-    if (event == "refused") {
-      s.refused = m.value("reason", "the worker refused the run");
-    } else if (fds.size() == 1) {
-      s.pidfd = std::move(fds.front());
-      state_ = State::running;
-    } else {
-      s.refused = "the worker did not hand over the run's process";
-    }
-    started_ = std::move(s);
-  } else if (event == "exited") {
-    if (auto e = exit_of(m)) exits_[m.value("run_id", "")] = *e;
-    state_ = State::ready;
+    case Kind::exited:
+      exits_[m.run_id] = *m.exit;
+      state_ = State::ready;
+      break;
   }
 }
 
@@ -269,7 +288,13 @@ common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string&
         started_.reset();
         ++runs_;
         const pid_t pid = pid_of_pidfd(pidfd.get());
-        if (pid <= 0) return common::make_error("the run's process could not be identified");
+        // Only the worker's own child, leading its own group, is ever signalled as the run.
+        const auto [parent, group] = parent_and_group(pid);
+        if (pid <= 0 || parent != (python_pid_ > 0 ? python_pid_ : process_.pid()) || group != pid) {
+          state_ = State::gone;
+          unusable_ = "the worker handed over a process that is not its run";
+          return common::make_error(unusable_);
+        }
         return std::unique_ptr<RunProcess>(new WarmChild(*this, run_id, std::move(pidfd), pid));
       }
       if (state_ == State::gone) return common::make_error("the worker ended before starting the run");

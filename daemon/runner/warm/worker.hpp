@@ -21,6 +21,7 @@
 #include "common/result.hpp"
 #include "common/time.hpp"
 #include "daemon/runner/process.hpp"
+#include "daemon/runner/warm/message.hpp"
 
 namespace dagctl::daemon::runner::warm {
 
@@ -84,7 +85,7 @@ private:
       : process_(std::move(process)), socket_(std::move(socket)), started_at_(common::now()) {}
   // Reads at most one message within `timeout` and applies it. False at end of file.
   bool pump(std::chrono::milliseconds timeout);
-  void apply(const nlohmann::json& message, std::vector<common::Fd> fds);
+  void apply(const WorkerMessage& message, std::vector<common::Fd> fds);
 
   ChildProcess process_;
   common::Fd socket_;
