@@ -45,6 +45,11 @@ PARSE_FLAGS = ("--vars", "--target", "-t", "--profile", "--profiles-dir", "--pro
                "--partial-parse-file-diff", "--no-partial-parse-file-diff")
 # Set per run by dagctld: a manifest that read one of these is never reused.
 PER_RUN_VARIABLES = ("DAGCTL_RUN_ID", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DAGCTL_WARM_DIR")
+# In the worker's own environment only: not part of what a run's parse depends on.
+WORKER_VARIABLES = PER_RUN_VARIABLES + ("DAGCTL_WARM_WORKER",)
+# A file whose status changed this long before a parse began may have changed while dbt
+# read it: the kernel stamps files with a clock up to a tick behind time.time_ns().
+CHANGE_MARGIN_NS = 50_000_000
 
 sock = socket.socket(fileno=SOCKET_FD, family=socket.AF_UNIX, type=socket.SOCK_SEQPACKET)
 
@@ -116,7 +121,8 @@ def stat_key(path):
         st = os.stat(path)
     except OSError:
         return (path, None)
-    return (path, st.st_mtime_ns, st.st_size, st.st_ino)
+    # ctime too: a file rewritten in place with its old mtime (cp -p, tar) changed all the same.
+    return (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def profiles_path(env, cwd):
@@ -144,7 +150,7 @@ def project_fingerprint(env, cwd):
                 keys.append(stat_key(os.path.join(root, f)))
             for d in dirs:
                 keys.append(stat_key(os.path.join(root, d)))
-    variables = sorted((k, v) for k, v in env.items() if k not in PER_RUN_VARIABLES)
+    variables = sorted((k, v) for k, v in env.items() if k not in WORKER_VARIABLES)
     return (tuple(keys), tuple(variables))
 
 
@@ -160,6 +166,7 @@ def parse(env, cwd):
     global manifest, fingerprint, input_paths
     send({"event": "parsing"})
     started = time.monotonic()
+    started_ns = time.time_ns()
     manifest = None
     parse_env = dict(env)
     parse_env["DBT_TARGET_PATH"] = os.path.join(WORKER_DIR, "parse", "target")
@@ -168,9 +175,10 @@ def parse(env, cwd):
     reason = ""
     try:
         from dbt.cli.main import dbtRunner
-        # The fingerprint is taken before parsing: a file changed meanwhile re-parses.
         factory = dbt.adapters.factory.FACTORY
-        result = dbtRunner().invoke(["parse", "--quiet"])
+        # Not dbt's static parser: it starts a Rust (rayon) thread pool, and a child forked
+        # after that hangs for ever in its first parse (a run with --vars, say).
+        result = dbtRunner().invoke(["parse", "--quiet", "--no-static-parser"])
         config = next(iter(factory.adapters.values())).config if factory.adapters else None
         if result.success and result.result is not None and config is not None:
             paths = []
@@ -197,11 +205,18 @@ def parse(env, cwd):
         except Exception:  # noqa: BLE001 - older dbt-common: nothing to close
             pass
     fingerprint = project_fingerprint(env, cwd) if manifest is not None else None
-    # Taken after the parse, so compare with a fresh one before trusting the manifest.
-    if manifest is not None and fingerprint != project_fingerprint(env, cwd):
+    # Taken after the parse: a file changed while dbt parsed (after dbt read it, maybe) would
+    # match it with the old text in the manifest. Such a manifest is never handed out.
+    if manifest is not None and changed_since(fingerprint, started_ns - CHANGE_MARGIN_NS):
         manifest = None
+        fingerprint = None
+        reason = "a project file changed while dbt parsed it"
     send({"event": "parsed", "ok": manifest is not None,
           "seconds": round(time.monotonic() - started, 3), "reason": reason[:500]})
+
+
+def changed_since(keys, ns):
+    return any(key[1] is not None and key[2] >= ns for key in keys[0])
 
 
 def takes_warm_manifest(argv, env, cwd):
