@@ -180,9 +180,9 @@ assert_not_contains "$(cat "$DATA/runs/$r/logs/dbt.log")" "Starting full parse" 
 # An edit while the worker is parsing (it re-parses when a run ends after an edit): the
 # run after it must still see the newest text.
 sed -i "s/'marker_3'/'marker_4'/" "$warm_dir/models/staging/stg_books.sql"
-r4=$(trigger warm/default --select stg_books)
 parse_log=$(ls "$DATA"/warm/*/parse/logs/dbt.log | head -n 1)
 size0=$(stat -c %s "$parse_log")
+r4=$(trigger warm/default --select stg_books)
 # Once dbt has read the project's files (it says how it parses), the edit lands mid-parse.
 parse_read_files() { tail -c +$((size0 + 1)) "$parse_log" | grep -qE "Partial parsing enabled|Starting full parse"; }
 wait_for "the worker to parse the edit" 30 parse_read_files || fail "the worker did not re-parse after the edit"
@@ -200,8 +200,10 @@ wait_for "run $run to start calendar" 60 progress_total_is "$run" 1 || fail "run
 was_warm "$run" || fail "the slow run was not warm"
 mapfile -t old < <(worker_processes)
 child=$(forked_pid "$run")
+# The Python worker is the forked dbt's parent (the logged pid is bwrap's in a sandbox).
+python_worker=$(awk '/^PPid:/ {print $2}' "/proc/$child/status")
 t0=$(date +%s)
-kill -KILL "$wpid"
+kill -KILL "$python_worker"
 wait_for "run $run to end after its worker died" 20 run_is_terminal "$run" || fail "run $run did not end after kill -9 of its worker"
 assert_eq error "$(status_of "$run")" "kill -9 of the worker: the run is error"
 echo "   (error_message: $(run_field "$run" 'd["error_message"]'); ended $(($(date +%s) - t0)) s after the kill)"
