@@ -43,10 +43,13 @@ PARSE_FLAGS = ("--vars", "--target", "-t", "--profile", "--profiles-dir", "--pro
                "--no-static-parser", "--use-experimental-parser",
                "--no-use-experimental-parser", "--partial-parse-file-path",
                "--partial-parse-file-diff", "--no-partial-parse-file-diff")
-# Set per run (or for the worker) by dagctld: not part of what a parse read, and a manifest
-# that read one of them is never reused.
-PER_RUN_VARIABLES = ("DAGCTL_RUN_ID", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DAGCTL_WARM_DIR",
-                     "DAGCTL_WARM_WORKER")
+# Set per run by dagctld: a manifest that read one of these is never reused.
+PER_RUN_VARIABLES = ("DAGCTL_RUN_ID", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DAGCTL_WARM_DIR")
+# In the worker's own environment only: not part of what a run's parse depends on.
+WORKER_VARIABLES = PER_RUN_VARIABLES + ("DAGCTL_WARM_WORKER",)
+# A file whose status changed this long before a parse began may have changed while dbt
+# read it: the kernel stamps files with a clock up to a tick behind time.time_ns().
+CHANGE_MARGIN_NS = 50_000_000
 
 sock = socket.socket(fileno=SOCKET_FD, family=socket.AF_UNIX, type=socket.SOCK_SEQPACKET)
 
@@ -97,6 +100,30 @@ if not TESTED[0] <= version_tuple(DBT_VERSION) <= TESTED[1]:
     sys.exit(0)
 
 
+def preload():
+    """Imports what every run would import after the fork (dbt's tasks, the compiler, the
+    thread pool), so each child starts from them. Imports only: no thread, no connection."""
+    global LIBC
+    import importlib
+    for name in ("dbt.task.build", "dbt.task.run", "dbt.task.test", "dbt.task.seed",
+                 "dbt.task.snapshot", "dbt.task.compile", "dbt.task.list", "dbt.task.freshness",
+                 "dbt.task.run_operation", "dbt.task.retry", "dbt.task.show", "dbt.task.docs.generate",
+                 "dbt.compilation", "dbt.graph.thread_pool", "dbt_common.clients.agate_helper",
+                 "multiprocessing.pool", "multiprocessing.dummy", "sqlparse", "babel.dates"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - another dbt: the run imports what it needs itself
+            pass
+    try:
+        import ctypes
+        LIBC = ctypes.CDLL(None)
+    except Exception:  # noqa: BLE001
+        LIBC = None
+
+
+LIBC = None
+
+
 def watched_files():
     """Files whose change means the project's dbt installation changed."""
     files = {sys.executable, dbt.version.__file__}
@@ -118,7 +145,8 @@ def stat_key(path):
         st = os.stat(path)
     except OSError:
         return (path, None)
-    return (path, st.st_mtime_ns, st.st_size, st.st_ino)
+    # ctime too: a file rewritten in place with its old mtime (cp -p, tar) changed all the same.
+    return (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def profiles_path(env, cwd):
@@ -146,7 +174,7 @@ def project_fingerprint(env, cwd):
                 keys.append(stat_key(os.path.join(root, f)))
             for d in dirs:
                 keys.append(stat_key(os.path.join(root, d)))
-    variables = sorted((k, v) for k, v in env.items() if k not in PER_RUN_VARIABLES)
+    variables = sorted((k, v) for k, v in env.items() if k not in WORKER_VARIABLES)
     return (tuple(keys), tuple(variables))
 
 
@@ -162,6 +190,7 @@ def parse(env, cwd):
     global manifest, fingerprint, input_paths
     send({"event": "parsing"})
     started = time.monotonic()
+    started_ns = time.time_ns()
     manifest = None
     parse_env = dict(env)
     parse_env["DBT_TARGET_PATH"] = os.path.join(WORKER_DIR, "parse", "target")
@@ -170,9 +199,11 @@ def parse(env, cwd):
     reason = ""
     try:
         from dbt.cli.main import dbtRunner
-        # The fingerprint is taken before parsing: a file changed meanwhile re-parses.
         factory = dbt.adapters.factory.FACTORY
-        result = dbtRunner().invoke(["parse", "--quiet"])
+        # Not dbt's static parser: it starts a Rust (rayon) thread pool, and a child forked
+        # after that hangs for ever in its first parse (a run with --vars, say).
+        # --no-write-json: manifest.json is each run's to write; the parse state is kept all the same.
+        result = dbtRunner().invoke(["parse", "--quiet", "--no-static-parser", "--no-write-json"])
         config = next(iter(factory.adapters.values())).config if factory.adapters else None
         if result.success and result.result is not None and config is not None:
             paths = []
@@ -195,9 +226,12 @@ def parse(env, cwd):
         dbt.adapters.factory.FACTORY.reset_adapters()
         close_dbt_log()
     fingerprint = project_fingerprint(env, cwd) if manifest is not None else None
-    # Taken after the parse, so compare with a fresh one before trusting the manifest.
-    if manifest is not None and fingerprint != project_fingerprint(env, cwd):
+    # Taken after the parse: a file changed while dbt parsed (after dbt read it, maybe) would
+    # match it with the old text in the manifest. Such a manifest is never handed out.
+    if manifest is not None and changed_since(fingerprint, started_ns - CHANGE_MARGIN_NS):
         manifest = None
+        fingerprint = None
+        reason = "a project file changed while dbt parsed it"
     send({"event": "parsed", "ok": manifest is not None,
           "seconds": round(time.monotonic() - started, 3), "reason": reason[:500]})
 
@@ -215,6 +249,10 @@ def close_dbt_log():
         cleanup_event_logger()
     except Exception:  # noqa: BLE001 - another dbt-common: the child's own set-up replaces them
         pass
+
+
+def changed_since(keys, ns):
+    return any(key[1] is not None and key[2] >= ns for key in keys[0])
 
 
 def takes_warm_manifest(argv, env, cwd):
@@ -238,8 +276,7 @@ def child_main(argv, env, cwd, output_fd, use_manifest):
     try:
         os.setpgid(0, 0)
         try:  # die with the worker rather than run on unsupervised
-            import ctypes
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except Exception:  # noqa: BLE001
             pass
         if os.getppid() != WORKER_PID:  # the worker died before the line above
@@ -344,6 +381,7 @@ def main():
     send({"event": "hello", "dbt_version": DBT_VERSION, "python": sys.version.split()[0],
           "watch": watched_files()}, [own])
     os.close(own)
+    preload()
     parse(env, cwd)
     last_env = env
     open_socket = True
