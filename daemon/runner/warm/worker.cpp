@@ -101,7 +101,16 @@ public:
     if (pid_ > 0) ::kill(-pid_, sig);
   }
   std::optional<ExitStatus> try_reap() override {
-    if (ended_ || !readable(pidfd_.get(), 0ms)) return std::nullopt;
+    if (ended_) return std::nullopt;
+    if (!readable(pidfd_.get(), 0ms)) {
+      if (worker_.alive()) return std::nullopt;
+      // The worker's process is gone (its group was killed with it): the run dies of
+      // PR_SET_PDEATHSIG; make sure of it (docs/runs.md#warm-workers).
+      if (!readable(pidfd_.get(), 2s)) {
+        ::kill(-pid_, SIGKILL);
+        readable(pidfd_.get(), 2s);
+      }
+    }
     ended_ = true;
     if (auto status = worker_.wait_exit(run_id_, 10s)) return status;
     // The worker is gone without telling (killed): its child died with it (PDEATHSIG).
@@ -147,6 +156,7 @@ common::Result<std::unique_ptr<Worker>> Worker::start(const WorkerLaunch& launch
 
 Worker::~Worker() {
   socket_.reset();
+  std::lock_guard lock(process_mutex_);
   process_.signal_group(SIGKILL);
   process_.try_reap();
   while (!process_.reaped() && readable(process_.pidfd(), 1s)) process_.try_reap();
@@ -326,10 +336,17 @@ void Worker::refresh() {
   while (readable(socket_.get(), 0ms)) {
     if (!pump(0ms)) break;
   }
-  if (process_.try_reap()) {
-    std::lock_guard lock(mutex_);
-    state_ = State::gone;
+  alive();
+}
+
+bool Worker::alive() {
+  {
+    std::lock_guard lock(process_mutex_);
+    if (!process_.reaped() && !process_.try_reap()) return true;
   }
+  std::lock_guard lock(mutex_);
+  state_ = State::gone;
+  return false;
 }
 
 Worker::State Worker::state() {

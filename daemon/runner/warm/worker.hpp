@@ -63,6 +63,9 @@ public:
 
   // Reads what the worker said meanwhile (non-blocking), so its state is current.
   void refresh();
+  // True while the process dagctld started lives. Once it is gone (bwrap killed, say) the
+  // rest of its group is killed, the Python worker included, and with it its run (PDEATHSIG).
+  bool alive();
   // Closes the socket: the worker finishes its runs and exits. Returns at once.
   void close();
 
@@ -87,6 +90,7 @@ private:
   bool pump(std::chrono::milliseconds timeout);
   void apply(const WorkerMessage& message, std::vector<common::Fd> fds);
 
+  std::mutex process_mutex_;  // process_'s reaping
   ChildProcess process_;
   common::Fd socket_;
   common::TimePoint started_at_;
