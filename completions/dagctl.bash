@@ -295,11 +295,13 @@ _dagctld() {
     --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
     --sandbox) _dagctl_add auto on off; return 0 ;;
     --sandbox-writable) _dagctl_files -d; return 0 ;;
+    --warm) _dagctl_add on off; return 0 ;;
+    --warm-idle) _dagctl_add 5m 30m 1h; return 0 ;;
     --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --config -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --config -h --help --version
   return 0
 }
 

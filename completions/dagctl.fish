@@ -301,4 +301,6 @@ complete -c dagctld -l keep-runs -x -d 'Runs kept per job, newest first (DAGCTL_
 complete -c dagctld -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox (DAGCTL_SANDBOX)'
 complete -c dagctld -l sandbox-writable -x -a '(__fish_complete_directories)' -d 'A folder sandboxed runs may write (DAGCTL_SANDBOX_WRITABLE)'
 complete -c dagctld -l pass-env -x -a '(set -xn)' -d 'A variable of the daemon that dbt gets too (DAGCTL_PASS_ENV)'
+complete -c dagctld -l warm -x -a 'on off' -d 'Run dbt in a warm worker per project (DAGCTL_WARM)'
+complete -c dagctld -l warm-idle -x -a '5m 30m 1h' -d 'How long an unused warm worker waits before it exits (DAGCTL_WARM_IDLE)'
 complete -c dagctld -l config -r -F -d 'Config file of key = value lines (DAGCTL_CONFIG)'
