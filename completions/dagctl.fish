@@ -186,6 +186,7 @@ complete -c dagctl -n '__dagctl_at project add' -l target -x -d "dbt target (def
 complete -c dagctl -n '__dagctl_at project add' -l dbt -r -F -d 'dbt executable for this project'
 complete -c dagctl -n '__dagctl_at project add' -l env -x -d 'K=V environment variable for dbt (repeatable)'
 complete -c dagctl -n '__dagctl_at project add' -l no-check -d 'Register without the project checks'
+complete -c dagctl -n '__dagctl_at project add' -l no-warm -d "Runs always start a fresh dbt, never the project's warm worker"
 complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project update; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
 complete -c dagctl -n '__dagctl_at project update' -l path -x -a '(__fish_complete_directories)' -d 'The folder that holds dbt_project.yml'
 complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project name'
@@ -194,6 +195,7 @@ complete -c dagctl -n '__dagctl_at project update' -l target -x -d "dbt target (
 complete -c dagctl -n '__dagctl_at project update' -l dbt -r -F -d "dbt executable ('' for the daemon's)"
 complete -c dagctl -n '__dagctl_at project update' -l env -x -d 'K=V environment variable for dbt, set or replaced (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l unset-env -x -d 'Remove environment variable K (repeatable)'
+complete -c dagctl -n '__dagctl_at project update' -l warm -x -a 'on off' -d "Whether runs may use the project's warm dbt worker"
 complete -c dagctl -n '__dagctl_at project update' -l no-check -d 'Change it without the project checks'
 complete -c dagctl -n '__dagctl_at project remove' -s y -l yes -d "Do not ask: delete the project's run history"
 
