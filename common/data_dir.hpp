@@ -30,6 +30,17 @@ public:
   std::string projects() const { return root_ + "/projects"; }
   std::string project_state(const std::string& project_id) const { return projects() + "/" + project_id; }
 
+  // warm/<project id>/: the project's warm dbt worker (docs/runs.md#warm-workers): its own
+  // parse in parse/, and runs/<run id>/{target,logs,state} while a warm run is going; the
+  // run's end moves target/ and logs/ into runs/<run id>/. A sandboxed worker can write
+  // only here, so it never sees another project's runs.
+  std::string warm() const { return root_ + "/warm"; }
+  std::string warm_project(const std::string& project_id) const { return warm() + "/" + project_id; }
+  std::string warm_run(const std::string& project_id, const std::string& run_id) const {
+    return warm_project(project_id) + "/runs/" + run_id;
+  }
+  std::string warm_log(const std::string& project_id) const { return warm_project(project_id) + "/worker.log"; }
+
 private:
   std::string root_;
 };

@@ -28,6 +28,7 @@
 #include "daemon/runner/recovery.hpp"
 #include "daemon/runner/retention.hpp"
 #include "daemon/runner/sandbox.hpp"
+#include "daemon/runner/warm/pool.hpp"
 #include "daemon/schedule/scheduler.hpp"
 #include "daemon/service/scheduled_runs.hpp"
 #include "daemon/service/service.hpp"
@@ -180,6 +181,10 @@ int serve(const Config& config) {
     const auto run = store.runs().find(run_id);
     return run ? std::optional<std::string>(run->command) : std::nullopt;
   };
+  runner::warm::PoolOptions warm_options;
+  warm_options.max_workers = std::max(config.max_parallel, 1);  // they count toward --max-parallel
+  runner::warm::Pool warm_pool(warm_options);
+  executor_options.warm_pool = &warm_pool;
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   webhooks::SenderOptions sender_options;
@@ -257,6 +262,7 @@ int serve(const Config& config) {
   // No run ends any more: followers of queued runs are let go.
   unix_listener.end_streams();
   if (tcp_listener) tcp_listener->end_streams();
+  warm_pool.stop_all();  // no run is left: each worker exits as its socket closes
   sender.shutdown();  // undelivered webhooks stay pending for the next start
   stop_unix.join();
   stop_tcp.join();

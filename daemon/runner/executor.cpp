@@ -1,5 +1,6 @@
 #include "daemon/runner/executor.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +15,10 @@
 #include <map>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "common/dbt_command.hpp"
+#include "common/defer.hpp"
 #include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/sandbox.hpp"
@@ -52,6 +56,11 @@ void copy_if_exists(const fs::path& from, const fs::path& to) {
 
 std::vector<std::string> child_environment(std::map<std::string, std::string> env, const RunContext& c,
                                            const common::DataDir& layout) {
+  return child_environment(std::move(env), c, layout.run_target(c.run.id), layout.run_dbt_logs(c.run.id));
+}
+
+std::vector<std::string> child_environment(std::map<std::string, std::string> env, const RunContext& c,
+                                           const std::string& target_dir, const std::string& logs_dir) {
   for (const auto& [k, v] : c.project.env) env[k] = v;
   // dbt phones home unless told not to; respect a user who said otherwise.
   if (!env.count("DO_NOT_TRACK") && !env.count("DBT_SEND_ANONYMOUS_USAGE_STATS")) {
@@ -59,8 +68,8 @@ std::vector<std::string> child_environment(std::map<std::string, std::string> en
   }
   // Logs are files read later and in other terminals: no colour escapes in them.
   if (!env.count("DBT_USE_COLORS")) env["DBT_USE_COLORS"] = "false";
-  env["DBT_TARGET_PATH"] = layout.run_target(c.run.id);
-  env["DBT_LOG_PATH"] = layout.run_dbt_logs(c.run.id);
+  env["DBT_TARGET_PATH"] = target_dir;
+  env["DBT_LOG_PATH"] = logs_dir;
   env["DBT_LOG_FORMAT_FILE"] = "json";
   if (!c.project.profiles_dir.empty()) env["DBT_PROFILES_DIR"] = c.project.profiles_dir;
   if (!c.project.target.empty()) env["DBT_TARGET"] = c.project.target;
@@ -109,8 +118,8 @@ std::string resolved(const std::string& path, const std::string& base = "/") {
   return out;
 }
 
-// Where dbt is installed: a venv's (or prefix's) folder above bin/, else its own folder.
-std::optional<std::string> installation_of(const std::string& exe, const std::string& project_dir,
+// The executable posix_spawnp would run for `exe` from the project folder.
+std::optional<std::string> find_executable(const std::string& exe, const std::string& project_dir,
                                            const std::string& path_env) {
   std::string found;
   if (exe.find('/') != std::string::npos) {
@@ -123,7 +132,15 @@ std::optional<std::string> installation_of(const std::string& exe, const std::st
     }
   }
   if (found.empty()) return std::nullopt;
-  fs::path dir = fs::path(found).parent_path();
+  return found;
+}
+
+// Where dbt is installed: a venv's (or prefix's) folder above bin/, else its own folder.
+std::optional<std::string> installation_of(const std::string& exe, const std::string& project_dir,
+                                           const std::string& path_env) {
+  const auto found = find_executable(exe, project_dir, path_env);
+  if (!found) return std::nullopt;
+  fs::path dir = fs::path(*found).parent_path();
   if (dir.filename() == "bin") dir = dir.parent_path();
   return dir.string();
 }
@@ -213,7 +230,95 @@ void reconcile_nodes(NodeRecorder& recorder, const std::optional<nlohmann::json>
   if (!batch.empty() && callbacks.on_nodes(batch)) recorder.clear();
 }
 
+// Moves a warm run's folder (`from`) to where the run's folder keeps it (`to`, an empty
+// folder the run started with).
+void move_folder(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  if (!fs::exists(from, ec)) return;
+  fs::rename(from, to, ec);
+  if (ec) {  // `to` was not empty: keep what the run wrote
+    fs::remove_all(to, ec);
+    fs::rename(from, to, ec);
+  }
+}
+
+// What the pool needs to start (or find) the project's warm worker; cold_reason set when
+// dbt cannot run in one.
+warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& c,
+                                 const std::map<std::string, std::string>& inherited, bool sandboxed) {
+  const common::DataDir layout(o.data_dir);
+  warm::WorkerRequest request;
+  request.project_id = c.project.id;
+  request.project_name = c.project.name;
+  request.project_warm = c.project.warm;
+  const std::string exe = !c.project.dbt.empty() ? c.project.dbt : o.default_dbt;
+  auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
+  if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;
+  const auto found = find_executable(exe, c.project.path, path_env);
+  if (!found) {
+    request.cold_reason = "'" + exe + "' was not found";
+    return request;
+  }
+  auto python = python_of(*found);
+  if (const auto* why = std::get_if<std::string>(&python)) {
+    request.cold_reason = *why;
+    return request;
+  }
+  const std::string dir = layout.warm_project(c.project.id);
+  std::error_code ec;
+  fs::create_directories(dir + "/parse/target", ec);
+  fs::create_directories(dir + "/runs", ec);
+  // The worker's first parse starts from the project's last parse state, as a cold run does.
+  if (!fs::exists(dir + "/parse/target/" + kPartialParseFile, ec)) {
+    copy_if_exists(fs::path(layout.project_state(c.project.id)) / kPartialParseFile,
+                   fs::path(dir) / "parse/target" / kPartialParseFile);
+  }
+  auto env = child_environment(inherited, c, dir + "/parse/target", dir + "/parse/logs");
+  std::erase_if(env, [](const std::string& kv) { return kv.rfind("DAGCTL_RUN_ID=", 0) == 0; });
+  env.push_back("DAGCTL_WARM_DIR=" + dir);
+  env.push_back(std::string(warm::kWorkerMarker) + "=" + resolved(o.data_dir));
+  std::vector<std::string> argv = std::get<std::vector<std::string>>(std::move(python));
+  argv.push_back("/proc/self/fd/4");
+  if (sandboxed) {
+    auto spec = sandbox_spec(o, c, dir, inherited, std::nullopt).first;
+    argv = bwrap_argv(spec, argv);
+    request.launch.supervisor_leader = true;
+  }
+  request.launch.argv = std::move(argv);
+  request.launch.env = std::move(env);
+  request.launch.cwd = c.project.path;
+  request.launch.log_path = layout.warm_log(c.project.id);
+  return request;
+}
+
 }  // namespace
+
+std::variant<std::vector<std::string>, std::string> python_of(const std::string& dbt_path) {
+  std::ifstream in(dbt_path, std::ios::binary);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "'" + dbt_path + "' cannot be read";
+  if (line.rfind("\x7f" "ELF", 0) == 0) {
+    return "'" + dbt_path + "' is a native executable (dbt Fusion?): warm workers run dbt-core";
+  }
+  if (line.rfind("#!", 0) != 0) return "'" + dbt_path + "' is not a Python script";
+  line = line.substr(2);
+  const auto first = line.find_first_not_of(" \t");
+  if (first == std::string::npos) return "'" + dbt_path + "' has an empty #! line";
+  line = line.substr(first);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.pop_back();
+  std::vector<std::string> argv;
+  const auto space = line.find_first_of(" \t");
+  argv.push_back(line.substr(0, space));
+  if (space != std::string::npos) {
+    const auto arg = line.find_first_not_of(" \t", space);
+    if (arg != std::string::npos) argv.push_back(line.substr(arg));  // the kernel passes the rest as one word
+  }
+  const std::string interpreter = fs::path(argv.front()).filename() == "env" && argv.size() > 1 ? argv[1] : argv.front();
+  if (fs::path(interpreter).filename().string().rfind("python", 0) != 0) {
+    return "'" + dbt_path + "' is not run by Python (#!" + line + "): warm workers run dbt-core";
+  }
+  return argv;
+}
 
 void DbtExecutor::write_retry_results(const std::string& failed_run_id, const std::string& target,
                                       const std::string& log_path) const {
@@ -271,6 +376,31 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   std::vector<std::string> argv = std::move(words).value();
   argv[0] = !c.project.dbt.empty() ? c.project.dbt : options_.default_dbt;
 
+  std::vector<std::string> daemon_env;
+  for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
+  const bool sandboxed = !options_.bwrap.empty();
+  auto inherited = inherited_environment(daemon_env, options_.pass_env, sandboxed);
+
+  // A warm worker forks this run when the project has one (docs/runs.md#warm-workers); its
+  // dbt writes target/ and logs/ in the worker's folder, moved here when the run ends.
+  std::shared_ptr<warm::Worker> worker;
+  if (std::error_code ec; options_.warm_pool && fs::is_directory(c.project.path, ec)) {
+    auto acquired = options_.warm_pool->acquire(warm_request(options_, c, inherited, sandboxed));
+    if (auto* w = std::get_if<std::shared_ptr<warm::Worker>>(&acquired)) worker = std::move(*w);
+  }
+  DEFER {
+    if (worker) options_.warm_pool->release(c.project.id);
+  };
+  const std::string warm_dir = layout.warm_run(c.project.id, c.run.id);
+  std::string dbt_target = target;
+  std::string dbt_logs = layout.run_dbt_logs(c.run.id);
+  if (worker) {
+    dbt_target = warm_dir + "/target";
+    dbt_logs = warm_dir + "/logs";
+    fs::create_directories(dbt_target);
+    fs::create_directories(dbt_logs);
+  }
+
   // --defer compares with the job's newest successful run (docs/sandbox.md).
   std::optional<std::string> defer_state;
   if (std::find(argv.begin(), argv.end(), "--defer") != argv.end() && options_.newest_successful_run) {
@@ -279,20 +409,27 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
       if (std::error_code ec; fs::exists(from + "/manifest.json", ec)) defer_state = from;
     }
   }
+  if (worker && defer_state) {
+    // A worker's sandbox sees only its own folder: the state goes there.
+    const std::string state = warm_dir + "/state";
+    fs::create_directories(state);
+    for (const char* f : {"manifest.json", "run_results.json"}) copy_if_exists(fs::path(*defer_state) / f, fs::path(state) / f);
+    defer_state = state;
+  }
   if (resolve_defer(argv, defer_state) && !defer_state) {
     append_to_log(log_path, "this job has no successful run to defer to yet: running without --defer");
   }
 
   // Start from the previous run's parse state so dbt does not re-parse the whole project.
-  copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(target) / kPartialParseFile);
+  copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(dbt_target) / kPartialParseFile);
   if (c.run.retry_of) {
     // dbt retry reads the failed run's results and manifest from its target path.
     const std::string from = layout.run_target(*c.run.retry_of);
     for (const char* f : {"run_results.json", "manifest.json"}) {
-      copy_if_exists(fs::path(from) / f, fs::path(target) / f);
+      copy_if_exists(fs::path(from) / f, fs::path(dbt_target) / f);
     }
-    if (std::error_code ec; !fs::exists(fs::path(target) / "run_results.json", ec)) {
-      write_retry_results(*c.run.retry_of, target, log_path);
+    if (std::error_code ec; !fs::exists(fs::path(dbt_target) / "run_results.json", ec)) {
+      write_retry_results(*c.run.retry_of, dbt_target, log_path);
     }
   }
 
@@ -300,29 +437,51 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     return fail("the project folder " + c.project.path +
                 " does not exist any more; register it again (dagctl project add) or restore it");
   }
-  std::vector<std::string> daemon_env;
-  for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
-  const bool sandboxed = !options_.bwrap.empty();
-  auto inherited = inherited_environment(daemon_env, options_.pass_env, sandboxed);
-  SpawnSpec spec{argv, {}, c.project.path, log_path};
-  if (sandboxed) {
-    // Inside bwrap a missing dbt would read as a sandbox failure: say what it is, as
-    // posix_spawn does when nothing wraps it.
-    if (argv[0].find('/') != std::string::npos &&
-        ::access(resolved(argv[0], c.project.path).c_str(), X_OK) != 0) {
-      return fail("could not start '" + argv[0] + "': " + std::strerror(errno));
+
+  std::unique_ptr<RunProcess> process;
+  if (worker) {
+    const common::Fd output(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    const std::vector<std::string> dbt_args(argv.begin() + 1, argv.end());
+    auto started = output ? worker->start_run(c.run.id, dbt_args, child_environment(inherited, c, dbt_target, dbt_logs),
+                                              c.project.path, output.get())
+                          : common::Result<std::unique_ptr<RunProcess>>(common::make_error(std::strerror(errno)));
+    if (started) {
+      process = std::move(started).value();
+      spdlog::info("run {}: dbt forked by the project's warm worker (pid {})", c.run.id, process->pid());
+    } else {
+      // Cold after all, from the run's own folder, as if the worker had never been asked.
+      spdlog::warn("run {}: the warm worker could not start it ({}): starting dbt cold", c.run.id, started.error());
+      options_.warm_pool->release(c.project.id);
+      worker.reset();
+      move_folder(dbt_target, target);
+      move_folder(dbt_logs, layout.run_dbt_logs(c.run.id));
+      dbt_target = target;
+      dbt_logs = layout.run_dbt_logs(c.run.id);
     }
-    auto sandbox = sandbox_spec(options_, c, dir, inherited, defer_state);
-    for (const auto& missing : sandbox.second) {
-      append_to_log(log_path, "--sandbox-writable " + missing + " does not exist: the run cannot write there");
-    }
-    spec.argv = bwrap_argv(sandbox.first, argv);
-    spec.supervisor_leader = true;
   }
-  spec.env = child_environment(std::move(inherited), c, layout);
-  auto spawned = ChildProcess::spawn(spec);
-  if (!spawned) return fail(spawned.error());
-  ChildProcess child = std::move(spawned).value();
+  if (!process) {
+    SpawnSpec spec{argv, {}, c.project.path, log_path, false, {}};
+    if (sandboxed) {
+      // Inside bwrap a missing dbt would read as a sandbox failure: say what it is, as
+      // posix_spawn does when nothing wraps it.
+      if (argv[0].find('/') != std::string::npos &&
+          ::access(resolved(argv[0], c.project.path).c_str(), X_OK) != 0) {
+        return fail("could not start '" + argv[0] + "': " + std::strerror(errno));
+      }
+      auto sandbox = sandbox_spec(options_, c, dir, inherited, defer_state);
+      for (const auto& missing : sandbox.second) {
+        append_to_log(log_path, "--sandbox-writable " + missing + " does not exist: the run cannot write there");
+      }
+      spec.argv = bwrap_argv(sandbox.first, argv);
+      spec.supervisor_leader = true;
+    }
+    spec.env = child_environment(std::move(inherited), c, layout);
+    auto spawned = ChildProcess::spawn(spec);
+    if (!spawned) return fail(spawned.error());
+    process = std::make_unique<ChildProcess>(std::move(spawned).value());
+  }
+  RunProcess& child = *process;
+  const bool cold_sandboxed = sandboxed && !worker;
   if (callbacks.on_started) callbacks.on_started(child.pid(), process_start_ticks(child.pid()));
   ProgressTracker tracker;  // phase `starting`: dbt is spawned and has logged nothing yet
   if (callbacks.on_progress) callbacks.on_progress(tracker.current());
@@ -337,7 +496,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   int stop_stage = 0;
   SteadyClock::time_point next_escalation{};
 
-  LogFollower follower(layout.run_dbt_logs(c.run.id) + "/dbt.log");
+  LogFollower follower(dbt_logs + "/dbt.log");
   Progress last_progress = tracker.current();
   std::optional<ExitStatus> exit;
   NodeRecorder recorder;
@@ -385,7 +544,13 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   }
 
   follow();
-  if (sandboxed) {
+  if (worker) {
+    move_folder(dbt_target, target);
+    move_folder(dbt_logs, layout.run_dbt_logs(c.run.id));
+    std::error_code ec;
+    fs::remove_all(warm_dir, ec);
+  }
+  if (cold_sandboxed) {
     // bwrap exits 128+N when dbt died of signal N; the sandbox failing to start exits 1.
     if (exit->exit_code && *exit->exit_code > 128 && *exit->exit_code <= 128 + 64) {
       exit = ExitStatus{std::nullopt, *exit->exit_code - 128};

@@ -8,12 +8,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "daemon/runner/outcome.hpp"
 #include "daemon/runner/progress.hpp"
+#include "daemon/runner/warm/pool.hpp"
 #include "daemon/store/models.hpp"
 
 namespace dagctl::daemon::runner {
@@ -70,6 +72,8 @@ struct DbtExecutorOptions {
   std::function<std::vector<store::NodeRecord>(const std::string& run_id)> stored_nodes;
   // A run's command, for the same.
   std::function<std::optional<std::string>(const std::string& run_id)> run_command;
+  // Warm dbt workers (docs/runs.md#warm-workers); null: every run starts dbt cold.
+  warm::Pool* warm_pool = nullptr;
 };
 
 class DbtExecutor : public RunExecutor {
@@ -89,6 +93,13 @@ private:
 // then the project's --env, then what dagctl must control (DBT_TARGET_PATH, DAGCTL_RUN_ID...).
 std::vector<std::string> child_environment(std::map<std::string, std::string> inherited, const RunContext& c,
                                            const common::DataDir& layout);
+// The same with dbt's target and log folders elsewhere (a warm run writes in the worker's folder).
+std::vector<std::string> child_environment(std::map<std::string, std::string> inherited, const RunContext& c,
+                                           const std::string& target_dir, const std::string& logs_dir);
+
+// How the kernel would start dbt: the interpreter of its `#!` line (and its one argument),
+// or why dbt cannot run in a warm worker (a native binary such as dbt Fusion, a shell script).
+std::variant<std::vector<std::string>, std::string> python_of(const std::string& dbt_path);
 
 // `dbt ... --defer` needs an earlier run's state. With `state_dir`, "--state DIR" follows
 // --defer; without, --defer and --favor-state are dropped, since dbt refuses to run. False

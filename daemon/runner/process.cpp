@@ -85,8 +85,16 @@ common::Result<ChildProcess> ChildProcess::spawn(const SpawnSpec& spec) {
   posix_spawn_file_actions_addopen(&actions, 1, spec.output_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // Copies above every target number first, so no dup2 overwrites a source still to come.
+  const int first_free = 3 + static_cast<int>(spec.pass_fds.size());
+  std::vector<common::Fd> passed;
+  for (std::size_t i = 0; i < spec.pass_fds.size(); ++i) {
+    passed.emplace_back(::fcntl(spec.pass_fds[i], F_DUPFD_CLOEXEC, first_free));
+    if (!passed.back()) return common::make_error(std::string("could not pass a descriptor: ") + std::strerror(errno));
+    posix_spawn_file_actions_adddup2(&actions, passed.back().get(), 3 + static_cast<int>(i));
+  }
   // The daemon's sockets and database must not leak into dbt (or outlive us through it).
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawn_file_actions_addclosefrom_np(&actions, first_free);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
 
   posix_spawnattr_t attr;

@@ -22,6 +22,8 @@ struct SpawnSpec {
   // The leader only supervises the rest of its group (bwrap): it would die of SIGINT or
   // SIGTERM and take the group with it, so those go to the other members only.
   bool supervisor_leader = false;
+  // Descriptors the child gets as 3, 4, ... in this order (the warm worker's socket).
+  std::vector<int> pass_fds{};
 };
 
 // How a process ended: exactly one of the two is set.
@@ -30,7 +32,20 @@ struct ExitStatus {
   std::optional<int> signal;
 };
 
-class ChildProcess {
+// A run's dbt process as the executor supervises it: a ChildProcess of the daemon (the cold
+// path), or a child forked by the project's warm worker (runner/warm/).
+class RunProcess {
+public:
+  virtual ~RunProcess() = default;
+  virtual pid_t pid() const = 0;
+  // Readable (poll) once the process has exited.
+  virtual int pidfd() const = 0;
+  virtual void signal_group(int sig) const = 0;
+  // How it ended, once it has (and nothing of its group is left); nullopt while it runs.
+  virtual std::optional<ExitStatus> try_reap() = 0;
+};
+
+class ChildProcess : public RunProcess {
 public:
   // posix_spawn, never a shell. The child gets a new process group, an empty signal mask,
   // default signal dispositions and no inherited descriptors but 0, 1 and 2.
@@ -39,16 +54,16 @@ public:
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
   ChildProcess(const ChildProcess&) = delete;
-  ~ChildProcess();
+  ~ChildProcess() override;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const override { return pid_; }
   // Readable (poll) once the leader has exited.
-  int pidfd() const { return pidfd_.get(); }
+  int pidfd() const override { return pidfd_.get(); }
   // Sends `sig` to every process of the group. Harmless after they are all gone.
-  void signal_group(int sig) const;
+  void signal_group(int sig) const override;
   // Reaps the leader if it has exited, after killing whatever is left of its group, so no
   // grandchild outlives the run. nullopt while the leader still runs.
-  std::optional<ExitStatus> try_reap();
+  std::optional<ExitStatus> try_reap() override;
   bool reaped() const { return reaped_; }
 
 private:

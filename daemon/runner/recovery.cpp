@@ -1,11 +1,14 @@
 #include "daemon/runner/recovery.hpp"
 
+#include <filesystem>
+
 #include <spdlog/spdlog.h>
 
 #include "common/data_dir.hpp"
 #include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/progress.hpp"
+#include "daemon/runner/warm/worker.hpp"
 
 namespace dagctl::daemon::runner {
 
@@ -22,6 +25,36 @@ void record_logged_nodes(store::Store& store, const std::string& data_dir, const
     if (store::is_transient(e)) throw;
     spdlog::warn("run {}: could not store the nodes its log holds: {}", run_id, e.what());
   }
+}
+
+// A warm run writes target/ and logs/ in its worker's folder (docs/runs.md#warm-workers):
+// they join the run's folder before anything reads them.
+void bring_home_warm_folders(const common::DataDir& layout, const store::Run& run) {
+  const std::string from = layout.warm_run(run.project_id, run.id);
+  std::error_code ec;
+  if (!std::filesystem::exists(from, ec)) return;
+  for (const auto& [sub, to] : {std::pair{"/target", layout.run_target(run.id)}, std::pair{"/logs", layout.run_dbt_logs(run.id)}}) {
+    if (!std::filesystem::exists(from + sub, ec)) continue;
+    std::filesystem::remove_all(to, ec);
+    std::filesystem::create_directories(layout.run(run.id), ec);
+    std::filesystem::rename(from + sub, to, ec);
+  }
+  std::filesystem::remove_all(from, ec);
+}
+
+// Warm workers a crashed daemon left (they exit once their runs end; these are stopped).
+void stop_leftover_workers(const std::string& data_dir) {
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(data_dir, ec);
+  std::string marker = (ec ? std::filesystem::path(data_dir) : canonical).string();
+  while (marker.size() > 1 && marker.back() == '/') marker.pop_back();
+  std::vector<std::pair<pid_t, std::int64_t>> workers;
+  for (const pid_t pid : processes_with_env(std::string(warm::kWorkerMarker) + "=" + marker)) {
+    workers.emplace_back(pid, process_start_ticks(pid));
+  }
+  if (workers.empty()) return;
+  spdlog::warn("stopping {} warm dbt worker process(es) left over by a daemon that died", workers.size());
+  stop_orphan_groups(workers, std::chrono::milliseconds(0));
 }
 
 }  // namespace
@@ -43,8 +76,12 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     // Start-up waits for this, so the grace is capped: dbt gets SIGINT first all the same.
     stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
   }
+  if (!data_dir.empty()) stop_leftover_workers(data_dir);
   for (const auto& run : runs) {
-    if (!data_dir.empty()) record_logged_nodes(store, data_dir, run.id);
+    if (!data_dir.empty()) {
+      bring_home_warm_folders(common::DataDir(data_dir), run);
+      record_logged_nodes(store, data_dir, run.id);
+    }
     const auto end = [&](const store::DeliveryOwed& owed) {
       store.runs().finish(run.id, common::RunStatus::error, common::now(), std::nullopt,
                           "the daemon stopped unexpectedly while this run was in progress; "

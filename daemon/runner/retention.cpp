@@ -73,6 +73,8 @@ PruneReport Retention::prune(common::TimePoint now) {
   report.stray_folders =
       remove_strays(data_dir_.runs(), [&](const auto& names) { return store_.runs().unknown_ids(names); }) +
       remove_strays(data_dir_.projects(),
+                    [&](const auto& names) { return store_.projects().unknown_ids(names); }) +
+      remove_strays(data_dir_.warm(),  // a deleted project's worker folder (its worker exits when idle)
                     [&](const auto& names) { return store_.projects().unknown_ids(names); });
   return report;
 }

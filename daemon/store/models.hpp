@@ -35,7 +35,7 @@ struct Project {
   std::string target;        // empty: the profile's default target
   std::string dbt;           // empty: the daemon's --dbt
   std::map<std::string, std::string> env;
-  bool warm = true;  // runs may use the project's warm dbt worker (docs/runs.md#warm-workers)
+  bool warm = true;  // runs may be forked by a warm dbt worker (docs/runs.md#warm-workers)
   TimePoint created_at;
 };
 

@@ -311,6 +311,32 @@ TEST(Process, ProgramIsLookedUpInPath) {
   EXPECT_EQ(read_file(spec.output_path), "found\n");
 }
 
+// The warm worker gets its socket and script as fds 3 and 4 (and nothing else).
+TEST(Process, PassedDescriptorsArriveAsThreeAndFourInOrder) {
+  TempDir dir;
+  int first[2];
+  int second[2];
+  ASSERT_EQ(::pipe2(first, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(second, O_CLOEXEC), 0);
+  auto spec = shell(dir, "echo one >&3; echo two >&4; ls /proc/self/fd | sort -n | tr '\\n' ' '");
+  spec.pass_fds = {first[1], second[1]};
+  auto child = spawn_ok(spec);
+  ::close(first[1]);
+  ::close(second[1]);
+  const auto status = wait_exit(child);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 0);
+  char buf[16] = {};
+  EXPECT_EQ(::read(first[0], buf, sizeof buf), 4);
+  EXPECT_EQ(std::string(buf, 4), "one\n");
+  EXPECT_EQ(::read(second[0], buf, sizeof buf), 4);
+  EXPECT_EQ(std::string(buf, 4), "two\n");
+  ::close(first[0]);
+  ::close(second[0]);
+  // 0-2, the two passed, and the one ls opens for /proc/self/fd: no daemon descriptor.
+  EXPECT_EQ(read_file(spec.output_path), "0 1 2 3 4 5 ");
+}
+
 TEST(Process, StartTicksAreNonZeroForALiveProcessAndZeroForADeadOne) {
   TempDir dir;
   const auto self = process_start_ticks(::getpid());
