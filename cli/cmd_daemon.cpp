@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/warm_lines.hpp"
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/limits.hpp"
@@ -150,7 +151,7 @@ std::vector<std::string> remembered_flags(const std::string& settings_file, cons
   static const std::set<std::string> kRemembered = {
       "listen", "allow-remote", "dbt", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
       "webhook-retries", "webhook-retry-delay", "webhook-timeout", "allow-webhook-link-local", "keep-days",
-      "keep-runs", "sandbox", "sandbox-writable", "pass-env"};
+      "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle"};
   for (const auto& [name, value] : remembered["settings"].items()) {
     const std::string source = from.is_object() ? from.value(name, "") : "";
     if (source == "config" || asked.count(name) || common::find_entry(config, name)) continue;
@@ -254,6 +255,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
                                                               : "off: " + s->value("detail", "");
       std::cout << fmt::format("sandbox:  {} (--sandbox {})\n", state, mode);
     }
+    for (const auto& line : warm_status_lines(d, terminal_width())) std::cout << line << "\n";
   });
 
   auto* org = app.add_subcommand("org", "The organization that owns tokens and projects");

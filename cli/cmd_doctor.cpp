@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "cli/text_width.hpp"
+#include "cli/warm_lines.hpp"
 
 namespace dagctl::cli {
 
@@ -129,7 +130,7 @@ void check_tcp(Findings& out, const nlohmann::json& d) {
   }
 }
 
-void check_projects(Findings& out, const Client& client) {
+void check_projects(Findings& out, const Client& client, const nlohmann::json& d) {
   const auto projects = client.get("/api/v1/projects")["projects"];
   if (projects.empty()) {
     out.add("projects", Level::ok, "none registered yet; add one with: dagctl project add PATH");
@@ -146,6 +147,7 @@ void check_projects(Findings& out, const Client& client) {
     } catch (const CliError& e) {
       out.add(name, Level::fail, std::string("could not check it: ") + e.what());
     }
+    if (const auto warm = warm_finding(d, p)) out.add(name + ": warm worker", warm->warn ? Level::warn : Level::ok, warm->detail);
   }
 }
 
@@ -170,7 +172,7 @@ void add_doctor_commands(CLI::App& app, Context& ctx) {
     check_disk(out, d);
     check_sandbox(out, d);
     check_tcp(out, d);
-    check_projects(out, client);
+    check_projects(out, client, d);
     if (ctx.json()) print_json(out.to_json());
     ctx.exit_code = out.failed() ? 1 : 0;
   });

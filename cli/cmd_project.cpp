@@ -38,6 +38,9 @@ void print_project(const nlohmann::json& p) {
     std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", text_of(p[key]));
   }
   std::cout << fmt::format("{:<13} {}\n", "env:", p["env"].empty() ? "-" : p["env"].dump());
+  if (const auto warm = p.find("warm"); warm != p.end() && warm->is_boolean()) {
+    std::cout << fmt::format("{:<13} {}\n", "warm:", warm->get<bool>() ? "on" : "off");
+  }
   std::cout << fmt::format("{:<13} {}\n", "jobs:", job_names(p));
 }
 
@@ -62,6 +65,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       std::string path, name, profiles_dir, target, dbt;
       std::vector<std::string> env;
       bool no_check = false;
+      bool no_warm = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml")->required();
@@ -71,6 +75,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--dbt", a->dbt, "dbt executable for this project (default: the daemon's --dbt)");
     cmd->add_option("--env", a->env, "K=V environment variable for dbt (repeatable)");
     cmd->add_flag("--no-check", a->no_check, "Register without the project checks (dbt, profile, target)");
+    cmd->add_flag("--no-warm", a->no_warm, "Runs always start a fresh dbt, never the project's warm worker");
     cmd->callback([&ctx, a] {
       nlohmann::json body = {{"path", std::filesystem::absolute(a->path).lexically_normal().string()}};
       if (!a->name.empty()) body["name"] = a->name;
@@ -79,6 +84,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (!a->dbt.empty()) body["dbt"] = dbt_path(a->dbt);
       const auto env = env_object(a->env);
       if (!env.empty()) body["env"] = env;
+      if (a->no_warm) body["warm"] = false;
       if (a->no_check) body["check"] = false;
       const auto project = ctx.client().post("/api/v1/projects", body);
       if (ctx.json()) return print_json(project);
@@ -109,9 +115,9 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt, profiles folder, target or environment");
+    auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt, profiles folder, target, environment or warm worker");
     struct Args {
-      std::string project, path, name, profiles_dir, target, dbt;
+      std::string project, path, name, profiles_dir, target, dbt, warm;
       std::vector<std::string> env, unset_env;
       bool no_check = false;
     };
@@ -124,6 +130,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--dbt", a->dbt, "dbt executable for this project ('' for the daemon's --dbt)");
     cmd->add_option("--env", a->env, "K=V environment variable for dbt, set or replaced (repeatable)");
     cmd->add_option("--unset-env", a->unset_env, "Remove environment variable K (repeatable)");
+    cmd->add_option("--warm", a->warm, "on or off: whether runs may use the project's warm dbt worker")
+        ->check(CLI::IsMember({"on", "off"}));
     cmd->add_flag("--no-check", a->no_check, "Change it without the project checks (dbt, profile, target)");
     cmd->callback([&ctx, a, cmd] {
       nlohmann::json body = nlohmann::json::object();
@@ -140,7 +148,10 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       auto env = env_object(a->env);
       for (const auto& k : a->unset_env) env[k] = nullptr;
       if (!env.empty()) body["env"] = env;
-      if (body.empty()) throw CliError("nothing to change; pass --path, --name, --dbt, --profiles-dir, --target, --env or --unset-env");
+      if (given("--warm")) body["warm"] = a->warm == "on";
+      if (body.empty()) {
+        throw CliError("nothing to change; pass --path, --name, --dbt, --profiles-dir, --target, --env, --unset-env or --warm");
+      }
       if (a->no_check) body["check"] = false;
       const auto p = ctx.client().patch("/api/v1/projects/" + url_encode(a->project), body);
       if (ctx.json()) return print_json(p);

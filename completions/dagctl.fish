@@ -186,6 +186,7 @@ complete -c dagctl -n '__dagctl_at project add' -l target -x -d "dbt target (def
 complete -c dagctl -n '__dagctl_at project add' -l dbt -r -F -d 'dbt executable for this project'
 complete -c dagctl -n '__dagctl_at project add' -l env -x -d 'K=V environment variable for dbt (repeatable)'
 complete -c dagctl -n '__dagctl_at project add' -l no-check -d 'Register without the project checks'
+complete -c dagctl -n '__dagctl_at project add' -l no-warm -d "Runs always start a fresh dbt, never the project's warm worker"
 complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project update; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
 complete -c dagctl -n '__dagctl_at project update' -l path -x -a '(__fish_complete_directories)' -d 'The folder that holds dbt_project.yml'
 complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project name'
@@ -194,6 +195,7 @@ complete -c dagctl -n '__dagctl_at project update' -l target -x -d "dbt target (
 complete -c dagctl -n '__dagctl_at project update' -l dbt -r -F -d "dbt executable ('' for the daemon's)"
 complete -c dagctl -n '__dagctl_at project update' -l env -x -d 'K=V environment variable for dbt, set or replaced (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l unset-env -x -d 'Remove environment variable K (repeatable)'
+complete -c dagctl -n '__dagctl_at project update' -l warm -x -a 'on off' -d "Whether runs may use the project's warm dbt worker"
 complete -c dagctl -n '__dagctl_at project update' -l no-check -d 'Change it without the project checks'
 complete -c dagctl -n '__dagctl_at project remove' -s y -l yes -d "Do not ask: delete the project's run history"
 
@@ -301,4 +303,6 @@ complete -c dagctld -l keep-runs -x -d 'Runs kept per job, newest first (DAGCTL_
 complete -c dagctld -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox (DAGCTL_SANDBOX)'
 complete -c dagctld -l sandbox-writable -x -a '(__fish_complete_directories)' -d 'A folder sandboxed runs may write (DAGCTL_SANDBOX_WRITABLE)'
 complete -c dagctld -l pass-env -x -a '(set -xn)' -d 'A variable of the daemon that dbt gets too (DAGCTL_PASS_ENV)'
+complete -c dagctld -l warm -x -a 'on off' -d 'Run dbt in a warm worker per project (DAGCTL_WARM)'
+complete -c dagctld -l warm-idle -x -a '5m 30m 1h' -d 'How long an unused warm worker waits before it exits (DAGCTL_WARM_IDLE)'
 complete -c dagctld -l config -r -F -d 'Config file of key = value lines (DAGCTL_CONFIG)'

@@ -5,6 +5,7 @@
 
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/routes.hpp"
+#include "daemon/api/views.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -35,6 +36,8 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
                          {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
                          {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},
                                       {"detail", info.sandbox_detail}}},
+                         {"warm", warm_json(info.warm_mode, info.warm_idle_seconds,
+                                            info.warm_workers ? info.warm_workers() : std::vector<runner::warm::WorkerInfo>{})},
                          {"settings", info.settings}, {"settings_from", info.settings_from},
                          {"config_file", info.config_file.empty() ? json(nullptr) : json(info.config_file)}});
   });

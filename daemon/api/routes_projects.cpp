@@ -40,11 +40,14 @@ std::optional<std::string> patched_string(const json& body, const char* key) {
   return string_field(body, key);
 }
 
-bool check_field(const json& body) {
-  if (!body.contains("check")) return true;
-  if (!body["check"].is_boolean()) throw service::bad_request("field 'check' must be true or false");
-  return body["check"].get<bool>();
+// Absent: nullopt; else true or false (anything else, null included, is a 400).
+std::optional<bool> bool_field(const json& body, const char* key) {
+  if (!body.contains(key)) return std::nullopt;
+  if (!body[key].is_boolean()) throw service::bad_request(std::string("field '") + key + "' must be true or false");
+  return body[key].get<bool>();
 }
+
+bool check_field(const json& body) { return bool_field(body, "check").value_or(true); }
 
 json check_json(const service::CheckReport& report) {
   json checks = json::array();
@@ -63,7 +66,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Registering names a folder and a dbt executable to run: local users only.
   table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "check"});
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "warm", "check"});
     service::ProjectSpec spec;
     spec.path = string_field(body, "path");
     if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
@@ -71,6 +74,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
     spec.target = string_field(body, "target");
     spec.dbt = string_field(body, "dbt");
     spec.env = string_map(body, "env");
+    spec.warm = bool_field(body, "warm").value_or(true);
     spec.check = check_field(body);
     const auto project = service.add_project(spec);
     send_json(res, 201, project_json(project, service.list_jobs(project.id)));
@@ -84,7 +88,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Like registering, a change names folders and executables: local users only.
   table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "check"});
+    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "warm", "check"});
     service::ProjectPatch patch;
     patch.path = patched_string(body, "path");
     patch.name = patched_string(body, "name");
@@ -100,6 +104,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
         patch.env[k] = v.is_null() ? std::nullopt : std::optional(v.get<std::string>());
       }
     }
+    patch.warm = bool_field(body, "warm");
     patch.check = check_field(body);
     const auto p = service.update_project(params.get("id"), patch);
     send_json(res, 200, project_json(p, service.list_jobs(p.id)));

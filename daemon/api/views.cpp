@@ -38,6 +38,7 @@ json project_json(const store::Project& p, const std::vector<store::Job>& jobs) 
          for (const auto& [k, v] : p.env) names.push_back(k);
          return names;
        }()},
+      {"warm", p.warm},
       {"created_at", common::to_rfc3339(p.created_at)},
       {"jobs", job_list},
   };
@@ -223,6 +224,24 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
     out["progress"] = progress_json(*progress, common::now());
   }
   return out;
+}
+
+json warm_json(const std::string& mode, std::int64_t idle_seconds, const std::vector<runner::warm::WorkerInfo>& workers) {
+  const auto text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  json list = json::array();
+  for (const auto& w : workers) {
+    list.push_back({{"project_id", text(w.project_id)},
+                    {"project", text(w.project_name)},
+                    {"state", text(w.state)},
+                    {"reason", text(w.reason)},
+                    {"pid", w.pid},
+                    {"rss_bytes", w.rss_bytes},
+                    {"dbt_version", text(w.dbt_version)},
+                    {"runs", w.runs},
+                    {"started_at", text(w.started_at)},
+                    {"last_used_at", text(w.last_used_at)}});
+  }
+  return {{"mode", mode}, {"idle_seconds", idle_seconds}, {"workers", list}};
 }
 
 }  // namespace dagctl::daemon::api

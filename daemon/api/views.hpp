@@ -4,10 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "daemon/runner/progress.hpp"
+#include "daemon/runner/warm/worker_info.hpp"
 #include "daemon/store/models.hpp"
 
 namespace dagctl::daemon::api {
@@ -27,5 +30,9 @@ nlohmann::json run_json(const store::Run& run, const std::optional<runner::Progr
                         const store::NodeSummary* nodes = nullptr);
 // One node record of a run (docs/runs.md, Node records).
 nlohmann::json node_json(const store::NodeRecord& node);
+// GET /api/v1/daemon's "warm": --warm, --warm-idle and each project's worker
+// (docs/runs.md#warm-workers); empty strings of a worker become null.
+nlohmann::json warm_json(const std::string& mode, std::int64_t idle_seconds,
+                         const std::vector<runner::warm::WorkerInfo>& workers);
 
 }  // namespace dagctl::daemon::api

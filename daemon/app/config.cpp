@@ -13,6 +13,7 @@
 
 #include "common/config_file.hpp"
 #include "common/paths.hpp"
+#include "common/since.hpp"
 
 namespace dagctl::daemon::app {
 
@@ -51,6 +52,17 @@ ListenAddress listen_address(const Config& config) {
                              "beyond this machine (every request still needs a token)");
   }
   return address;
+}
+
+std::optional<std::chrono::seconds> parse_warm_idle(const std::string& text) {
+  std::optional<std::chrono::seconds> out;
+  if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == std::string::npos) {
+    out = std::chrono::seconds(std::stoll(text));
+  } else {
+    out = common::parse_age(text);
+  }
+  if (!out || *out < std::chrono::seconds(1) || *out > kMaxWarmIdle) return std::nullopt;
+  return out;
 }
 
 namespace {
@@ -126,7 +138,9 @@ nlohmann::json setting_values(const Config& c) {
           {"keep-runs", c.keep_runs},
           {"sandbox", c.sandbox},
           {"sandbox-writable", c.sandbox_writable},
-          {"pass-env", c.pass_env}};
+          {"pass-env", c.pass_env},
+          {"warm", c.warm},
+          {"warm-idle", c.warm_idle.count()}};
 }
 
 }  // namespace
@@ -202,6 +216,21 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
                  "A variable of dagctld's environment that dbt gets too (it gets PATH, HOME, LANG... only); repeatable")
       ->envname("DAGCTL_PASS_ENV")
       ->delimiter(',');
+  app.add_option("--warm", c.warm,
+                 "on or off: run dbt in a warm worker per project that keeps dbt imported and the project parsed")
+      ->envname("DAGCTL_WARM")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option_function<std::string>(
+         "--warm-idle", [&c](const std::string& text) { c.warm_idle = *parse_warm_idle(text); },
+         "How long a warm worker waits unused before it exits: seconds, or e.g. 90s, 5m, 2h (default 5m)")
+      ->envname("DAGCTL_WARM_IDLE")
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (parse_warm_idle(text)) return "";
+            return "'" + text.substr(0, 40) + "' is not a duration from 1s to 7d (seconds, or e.g. 90s, 5m, 2h)";
+          },
+          ""));
   app.add_option("--config", config_flag,
                  "Config file of 'key = value' lines, keys as these flags (default: ~/.config/dagctl/dagctld.conf)")
       ->envname("DAGCTL_CONFIG");

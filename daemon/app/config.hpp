@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +34,8 @@ struct Config {
   std::string sandbox = "auto";  // auto, on, off: run dbt under bubblewrap (docs/sandbox.md)
   std::vector<std::string> sandbox_writable;  // folders runs may write beside the project
   std::vector<std::string> pass_env;  // daemon variables passed to dbt beside the allowlist
+  std::string warm = "on";  // on, off: runs in a per-project warm dbt worker (docs/runs.md#warm-workers)
+  std::chrono::seconds warm_idle{300};  // a worker unused this long exits
 
   std::string config_file;  // the config file read; empty when there was none
   // Every setting by its long flag's name ("max-parallel": 4), effective values, and where
@@ -52,6 +56,13 @@ struct ConfigExit {
   std::string out;
   std::string err;
 };
+
+// The longest --warm-idle: a worker idle for a week is better started again.
+constexpr std::chrono::seconds kMaxWarmIdle{7 * 24 * 3600};
+
+// --warm-idle's DURATION: whole seconds ("300") or a number and a unit as in "90s", "5m",
+// "2h", "1d"; from 1s to kMaxWarmIdle. nullopt for anything else.
+std::optional<std::chrono::seconds> parse_warm_idle(const std::string& text);
 
 struct ListenAddress {
   std::string host;  // without brackets for IPv6

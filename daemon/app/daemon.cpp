@@ -204,6 +204,8 @@ int serve(const Config& config) {
   info.sandbox_mode = std::string(runner::to_string(sandbox.mode));
   info.sandbox_active = sandbox.active;
   info.sandbox_detail = sandbox.detail;
+  info.warm_mode = config.warm;
+  info.warm_idle_seconds = config.warm_idle.count();
   info.default_dbt = config.dbt;
   info.pass_env = config.pass_env;
   info.settings = config.settings;

@@ -81,6 +81,7 @@ void apply_patch(store::Project& p, const ProjectPatch& patch) {
   if (patch.profiles_dir) p.profiles_dir = *patch.profiles_dir;
   if (patch.target) p.target = *patch.target;
   if (patch.dbt) p.dbt = *patch.dbt;
+  if (patch.warm) p.warm = *patch.warm;
   for (const auto& [k, v] : patch.env) {
     if (v) {
       p.env[k] = *v;
@@ -122,6 +123,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   p.target = spec.target;
   p.dbt = spec.dbt;
   p.env = spec.env;
+  p.warm = spec.warm;
   normalise(p);
   p.id = common::uuid4();
   p.org_id = org_.id;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/runner/dispatcher.hpp"
+#include "daemon/runner/warm/worker_info.hpp"
 #include "daemon/service/errors.hpp"
 #include "daemon/service/project_check.hpp"
 #include "daemon/store/store.hpp"
@@ -27,6 +29,7 @@ struct ProjectSpec {
   std::string target;
   std::string dbt;
   std::map<std::string, std::string> env;
+  bool warm = true;   // runs may use a warm dbt worker (docs/runs.md#warm-workers)
   bool check = true;  // run the project checks first (docs/api.md, Project checks)
 };
 
@@ -35,6 +38,7 @@ struct ProjectSpec {
 struct ProjectPatch {
   std::optional<std::string> path, name, profiles_dir, target, dbt;
   std::map<std::string, std::optional<std::string>> env;
+  std::optional<bool> warm;
   bool check = true;
 };
 
@@ -51,6 +55,13 @@ struct DaemonInfo {
   std::string sandbox_mode = "off";
   bool sandbox_active = false;
   std::string sandbox_detail = "";
+  // Warm dbt workers (docs/runs.md#warm-workers): --warm, --warm-idle, and what each
+  // project's worker is doing now; the daemon sets warm_workers to its pool's describe().
+  std::string warm_mode = "on";
+  std::int64_t warm_idle_seconds = 300;
+  std::function<std::vector<runner::warm::WorkerInfo>()> warm_workers = [] {
+    return std::vector<runner::warm::WorkerInfo>{};
+  };
   // What project checks run as a run would: the daemon's --dbt and --pass-env.
   std::string default_dbt = "dbt";
   std::vector<std::string> pass_env{};

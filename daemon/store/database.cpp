@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 10> kMigrations = {
+constexpr std::array<std::string_view, 11> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -208,6 +208,11 @@ CREATE INDEX run_nodes_by_node ON run_nodes(unique_id, run_seq);
     R"sql(
 CREATE INDEX runs_by_trigger ON runs(triggered_by, seq);
 CREATE INDEX runs_by_created ON runs(created_at);
+)sql",
+    // A project's runs may use a warm dbt worker (docs/runs.md#warm-workers); existing
+    // projects read true, as new ones default to.
+    R"sql(
+ALTER TABLE projects ADD COLUMN warm INTEGER NOT NULL DEFAULT 1;
 )sql",
 };
 

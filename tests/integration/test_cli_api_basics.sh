@@ -43,6 +43,26 @@ assert_not_contains "$project" "s3cr3t" "env values are never returned"
 err=$(dagctl project add "$shop" 2>&1) || true
 assert_contains "$err" "exists already" "a second project with the same name is refused"
 
+# --- warm workers: the project field and what status says (docs/runs.md#warm-workers) ----
+assert_eq true "$(dagctl -o json project show shop | json 'd["warm"]')" "a project may use a warm worker by default"
+dagctl project add "$(copy_example coldshop)" --no-warm --no-check >/dev/null
+assert_eq false "$(dagctl -o json project show coldshop | json 'd["warm"]')" "project add --no-warm stores warm false"
+assert_contains "$(dagctl project show coldshop)" "warm:         off" "project show says warm off"
+dagctl project update coldshop --warm on --no-check >/dev/null
+assert_eq true "$(dagctl -o json project show coldshop | json 'd["warm"]')" "project update --warm on turns it back on"
+rc=0
+err=$(dagctl project update coldshop --warm maybe 2>&1) || rc=$?
+assert_eq 2 "$rc" "project update --warm maybe is bad usage"
+assert_contains "$err" "--warm" "and names the flag"
+assert_contains "$(dagctl status)" "warm:     on (idle exit after 5m)" "status says warm workers are on, and their idle exit"
+warm=$(dagctl -o json status | json '[d["warm"]["mode"], d["warm"]["idle_seconds"], d["settings"]["warm-idle"]]')
+assert_eq '["on", 300, 300]' "$warm" "GET /api/v1/daemon shows --warm and --warm-idle"
+rc=0
+err=$("$DAGCTL_BIN_DIR/dagctld" --warm-idle=-5s --data-dir "$TEST_TMP/unused" 2>&1) || rc=$?
+assert_eq 2 "$rc" "dagctld --warm-idle -5s is bad usage"
+assert_contains "$err" "--warm-idle" "and names the flag"
+dagctl project remove coldshop --yes >/dev/null
+
 # --- jobs ----------------------------------------------------------------------------
 job=$(dagctl -o json job show shop/default)
 assert_eq "dbt build" "$(echo "$job" | json 'd["command"]')" "the default job runs dbt build"

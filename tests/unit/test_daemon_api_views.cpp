@@ -13,6 +13,7 @@ using dagctl::common::parse_rfc3339;
 using dagctl::common::RunStatus;
 using dagctl::daemon::api::progress_json;
 using dagctl::daemon::api::run_json;
+using dagctl::daemon::api::warm_json;
 
 TEST(ProgressJson, RunningNodesCountTheirElapsedTimeToTheDaemonsClock) {
   runner::Progress p;
@@ -53,6 +54,30 @@ TEST(RunJson, ProgressOnlyWhileQueuedOrRunning) {
     r.status = status;
     EXPECT_FALSE(run_json(r, p).contains("progress")) << dagctl::common::to_string(status);
   }
+}
+
+TEST(WarmJson, ModeIdleAndEachWorkerWithEmptyStringsAsNull) {
+  runner::warm::WorkerInfo ready{"p-1", "shop", "ready", "", 4242, 87031808, "1.11.16", 12,
+                                 "2026-12-07T03:00:00Z", "2026-12-07T03:10:00Z"};
+  runner::warm::WorkerInfo cold;
+  cold.project_id = "p-2";
+  cold.project_name = "fake";
+  cold.state = "cold";
+  cold.reason = "dbt is not a Python dbt-core (import failed)";
+  const auto j = warm_json("on", 300, {ready, cold});
+  EXPECT_EQ(j["mode"], "on");
+  EXPECT_EQ(j["idle_seconds"], 300);
+  ASSERT_EQ(j["workers"].size(), 2u);
+  EXPECT_EQ(j["workers"][0], (nlohmann::json{{"project_id", "p-1"}, {"project", "shop"}, {"state", "ready"},
+                                             {"reason", nullptr}, {"pid", 4242}, {"rss_bytes", 87031808},
+                                             {"dbt_version", "1.11.16"}, {"runs", 12},
+                                             {"started_at", "2026-12-07T03:00:00Z"},
+                                             {"last_used_at", "2026-12-07T03:10:00Z"}}));
+  EXPECT_EQ(j["workers"][1]["reason"], "dbt is not a Python dbt-core (import failed)");
+  EXPECT_EQ(j["workers"][1]["pid"], 0);
+  EXPECT_TRUE(j["workers"][1]["started_at"].is_null());
+  EXPECT_TRUE(j["workers"][1]["dbt_version"].is_null());
+  EXPECT_EQ(warm_json("off", 60, {}), (nlohmann::json{{"mode", "off"}, {"idle_seconds", 60}, {"workers", nlohmann::json::array()}}));
 }
 
 }  // namespace

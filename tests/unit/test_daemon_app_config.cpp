@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -35,7 +36,7 @@ const char* const kVariables[] = {
     "DAGCTL_MAX_PARALLEL", "DAGCTL_LOG_LEVEL", "DAGCTL_STOP_GRACE", "DAGCTL_WEBHOOK_CA_FILE",
     "DAGCTL_WEBHOOK_RETRIES", "DAGCTL_WEBHOOK_RETRY_DELAY", "DAGCTL_WEBHOOK_TIMEOUT",
     "DAGCTL_ALLOW_WEBHOOK_LINK_LOCAL", "DAGCTL_KEEP_DAYS", "DAGCTL_KEEP_RUNS", "DAGCTL_SANDBOX",
-    "DAGCTL_SANDBOX_WRITABLE", "DAGCTL_PASS_ENV", "DAGCTL_CONFIG",
+    "DAGCTL_SANDBOX_WRITABLE", "DAGCTL_PASS_ENV", "DAGCTL_WARM", "DAGCTL_WARM_IDLE", "DAGCTL_CONFIG",
 };
 
 class ConfigTest : public ::testing::Test {
@@ -112,6 +113,8 @@ TEST_F(ConfigTest, DefaultsWhenNothingIsSaid) {
   EXPECT_EQ(c.keep_days, 30);
   EXPECT_EQ(c.keep_runs, 1000);
   EXPECT_TRUE(c.pass_env.empty());
+  EXPECT_EQ(c.warm, "on");
+  EXPECT_EQ(c.warm_idle, std::chrono::seconds(300));
 }
 
 TEST_F(ConfigTest, WithoutXdgStateHomeTheDataDirIsUnderHome) {
@@ -237,6 +240,69 @@ TEST_F(ConfigTest, SandboxIsAutoOnOrOff) {
 
 TEST_F(ConfigTest, AnotherSandboxValueIsBadUsage) {
   EXPECT_NE(usage_error({"--sandbox", "maybe"}).find("--sandbox"), std::string::npos);
+}
+
+TEST_F(ConfigTest, WarmIsOnOrOffFromAFlagAVariableOrTheFile) {
+  EXPECT_EQ(parse({"--warm", "off"}).warm, "off");
+  EXPECT_EQ(parse({"--warm=on"}).warm, "on");
+  EXPECT_EQ(parse({"--config", config_file("warm = off\n")}).warm, "off");
+  env_.set("DAGCTL_WARM", "off");
+  const Config c = parse({});
+  EXPECT_EQ(c.warm, "off");
+  EXPECT_EQ(c.settings["warm"], "off");
+  EXPECT_EQ(c.settings_from["warm"], "env");
+}
+
+TEST_F(ConfigTest, AnotherWarmValueIsBadUsageNamingTheFlag) {
+  for (const char* bad : {"", "maybe", "ON", "true", "1", "on "}) {
+    EXPECT_NE(usage_error({"--warm", bad}).find("--warm"), std::string::npos) << bad;
+  }
+  env_.set("DAGCTL_WARM", "maybe");
+  EXPECT_NE(usage_error({}).find("warm"), std::string::npos);
+}
+
+TEST_F(ConfigTest, WarmIdleIsADurationOfSecondsOrWithAUnit) {
+  using std::chrono::seconds;
+  EXPECT_EQ(parse({"--warm-idle", "5m"}).warm_idle, seconds(300));
+  EXPECT_EQ(parse({"--warm-idle", "90s"}).warm_idle, seconds(90));
+  EXPECT_EQ(parse({"--warm-idle", "2h"}).warm_idle, seconds(7200));
+  EXPECT_EQ(parse({"--warm-idle", "1d"}).warm_idle, seconds(86400));
+  EXPECT_EQ(parse({"--warm-idle", "1s"}).warm_idle, seconds(1));
+  EXPECT_EQ(parse({"--warm-idle=45"}).warm_idle, seconds(45));  // as settings.json gives it back
+  EXPECT_EQ(parse({"--warm-idle", "7d"}).warm_idle, seconds(7 * 86400));
+  EXPECT_EQ(parse({"--config", config_file("warm-idle = 10m\n")}).warm_idle, seconds(600));
+  env_.set("DAGCTL_WARM_IDLE", "30s");
+  const Config c = parse({});
+  EXPECT_EQ(c.warm_idle, seconds(30));
+  EXPECT_EQ(c.settings["warm-idle"], 30);
+  EXPECT_EQ(c.settings_from["warm-idle"], "env");
+}
+
+TEST_F(ConfigTest, ABadWarmIdleIsBadUsageNamingTheFlag) {
+  for (const char* bad : {"", "maybe", "-5s", "0", "0s", "0m", "1.5m", "5 m", "5M", "8d", "2w", "99999999999",
+                          "99999999999999999999999", "9999999999999s", "5m5s"}) {
+    const std::string err = usage_error({"--warm-idle", bad});
+    EXPECT_NE(err.find("--warm-idle"), std::string::npos) << bad << ": " << err;
+  }
+  const std::string err = usage_error({"--config", config_file("\nwarm-idle = -5s\n")});
+  EXPECT_NE(err.find(":2:"), std::string::npos) << err;
+  EXPECT_NE(err.find("warm-idle"), std::string::npos) << err;
+  env_.set("DAGCTL_WARM_IDLE", "0");
+  EXPECT_NE(usage_error({}).find("warm-idle"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AControlCharacterInTheFileIsRefused) {
+  EXPECT_NE(usage_error({"--config", config_file(std::string("warm = on\0ff\n", 14))}).find(":1:"), std::string::npos);
+  EXPECT_NE(usage_error({"--config", config_file("warm-idle = 5m\x01\n")}).find(":1:"), std::string::npos);
+}
+
+TEST_F(ConfigTest, WarmIdleParsesAlone) {
+  using dagctl::daemon::app::parse_warm_idle;
+  EXPECT_EQ(parse_warm_idle("300"), std::chrono::seconds(300));
+  EXPECT_EQ(parse_warm_idle("604800"), std::chrono::seconds(604800));
+  EXPECT_FALSE(parse_warm_idle("604801").has_value());
+  EXPECT_FALSE(parse_warm_idle("+5").has_value());
+  EXPECT_FALSE(parse_warm_idle(std::string("5\0", 2)).has_value());
 }
 
 TEST_F(ConfigTest, MaxParallelZeroIsBadUsage) {
@@ -392,6 +458,13 @@ TEST_F(ConfigTest, RememberedSettingsAreThoseSaidSomewhereButWhereTheyLive) {
   const auto r = dagctl::daemon::app::remembered_settings(c);
   EXPECT_EQ(r["settings"], (nlohmann::json{{"dbt", "/x/dbt"}, {"max-parallel", 2}, {"keep-days", 5}, {"pass-env", {"A"}}}));
   EXPECT_EQ(r["from"], (nlohmann::json{{"dbt", "flag"}, {"max-parallel", "env"}, {"keep-days", "config"}, {"pass-env", "flag"}}));
+}
+
+TEST_F(ConfigTest, WarmSettingsAreRememberedInSecondsAsTheFlagTakesThem) {
+  const Config c = parse({"--warm", "off", "--warm-idle", "2m"});
+  const auto r = dagctl::daemon::app::remembered_settings(c);
+  EXPECT_EQ(r["settings"], (nlohmann::json{{"warm", "off"}, {"warm-idle", 120}}));
+  EXPECT_EQ(parse({"--warm-idle", r["settings"]["warm-idle"].dump()}).warm_idle, std::chrono::seconds(120));
 }
 
 }  // namespace

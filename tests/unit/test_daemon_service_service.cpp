@@ -121,6 +121,23 @@ TEST_F(ServiceTest, AProjectGetsTheFolderNameAndADefaultJobThatBuilds) {
   EXPECT_EQ(jobs[0].command, "dbt build");
 }
 
+TEST_F(ServiceTest, AProjectIsWarmUnlessToldOtherwiseAndAPatchChangesOnlyWhatItSays) {
+  service::ProjectSpec spec;
+  spec.path = dbt_folder("shop");
+  spec.check = false;
+  EXPECT_TRUE(service_.add_project(spec).warm);
+  spec.path = dbt_folder("cold");
+  spec.warm = false;
+  EXPECT_FALSE(service_.add_project(spec).warm);
+  service::ProjectPatch patch;
+  patch.check = false;
+  patch.target = "prod";
+  EXPECT_FALSE(service_.update_project("cold", patch).warm);
+  patch.warm = true;
+  EXPECT_TRUE(service_.update_project("cold", patch).warm);
+  EXPECT_TRUE(service_.get_project("cold").warm);
+}
+
 TEST_F(ServiceTest, AMissingFolderIs400NamingIt) {
   service::ProjectSpec spec;
   spec.path = (dir_.path() / "nowhere").string();

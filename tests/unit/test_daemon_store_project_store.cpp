@@ -70,6 +70,7 @@ TEST_F(ProjectStore, CreatedProjectIsFoundByIdAndByName) {
     EXPECT_EQ(found->target, "prod");
     EXPECT_EQ(found->dbt, "/opt/dbt/bin/dbt");
     EXPECT_EQ(found->env, p.env);
+    EXPECT_TRUE(found->warm);
     EXPECT_EQ(found->created_at, p.created_at);
   }
   EXPECT_FALSE(store().projects().find("nope").has_value());
@@ -79,6 +80,18 @@ TEST_F(ProjectStore, CreatedProjectIsFoundByIdAndByName) {
   EXPECT_EQ(jobs[0].name, "default");
   EXPECT_EQ(jobs[0].command, "dbt build");
   ASSERT_EQ(store().projects().list().size(), 1u);
+}
+
+TEST_F(ProjectStore, WarmIsStoredAndUpdated) {
+  org_ = store().projects().default_organization().id;
+  Project p = make_project("prj-1", "shop", org_);
+  p.warm = false;
+  store().projects().create(p, {make_job("job-1", "prj-1")});
+  EXPECT_FALSE(store().projects().find("shop")->warm);
+  EXPECT_TRUE(store().projects().update("prj-1", [](Project& q) { q.warm = true; }).warm);
+  EXPECT_TRUE(store().projects().find("shop")->warm);
+  store().projects().update("prj-1", [](Project& q) { q.warm = false; });
+  EXPECT_FALSE(store().projects().list().at(0).warm);
 }
 
 TEST_F(ProjectStore, FindProjectPrefersAnIdOverAnotherProjectsName) {

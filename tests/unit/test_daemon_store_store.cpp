@@ -109,6 +109,7 @@ TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedForwardKeepingItsData) {
   EXPECT_EQ(project->id, "prj-old");
   EXPECT_EQ(project->target, "dev");
   EXPECT_EQ(project->env, (std::map<std::string, std::string>{{"REGION", "eu"}}));
+  EXPECT_TRUE(project->warm);  // projects from before warm workers may use them
   const auto old_job = store().jobs().find("job-old");
   ASSERT_TRUE(old_job.has_value());
   EXPECT_EQ(old_job->schedule, "0 6 * * *");
