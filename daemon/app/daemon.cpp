@@ -182,6 +182,8 @@ int serve(const Config& config) {
     return run ? std::optional<std::string>(run->command) : std::nullopt;
   };
   runner::warm::PoolOptions warm_options;
+  warm_options.enabled = config.warm != "off";
+  warm_options.idle = config.warm_idle;
   warm_options.max_workers = std::max(config.max_parallel, 1);  // they count toward --max-parallel
   runner::warm::Pool warm_pool(warm_options);
   executor_options.warm_pool = &warm_pool;
@@ -206,6 +208,7 @@ int serve(const Config& config) {
   info.sandbox_detail = sandbox.detail;
   info.warm_mode = config.warm;
   info.warm_idle_seconds = config.warm_idle.count();
+  info.warm_workers = [&warm_pool] { return warm_pool.describe(); };
   info.default_dbt = config.dbt;
   info.pass_env = config.pass_env;
   info.settings = config.settings;
