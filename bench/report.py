@@ -161,6 +161,79 @@ if w:
          f"+ a loopback HTTP POST{wake_note(raw.get('webhook'))}") if probe else "",
         met(s["median"] < 10), s["median"])
 
+
+# ---- warm dbt workers (issue 15) -------------------------------------------------------------
+def read_rows(name):
+    path = os.path.join(results_dir, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f if line.strip()]
+
+
+def spread(values):
+    return f"{min(values):.2f}–{max(values):.2f}"
+
+
+run_pairs = [(float(d), float(w)) for d, w, *_ in read_rows("warm_run_pairs.txt")]
+if run_pairs:
+    ratios = [w / d for d, w in run_pairs]
+    r = statistics.median(ratios)
+    raw["warm_run_pairs"] = {"pairs": run_pairs, "ratios": ratios, "median_ratio": r}
+    row("warm_run", f"warm `dagctl trigger shop/default --command 'dbt run' --select stg_books --wait` vs direct "
+        f"`dbt run --select stg_books` in the project folder ({len(run_pairs)} pairs, direct/warm/warm/direct)",
+        f"median of the pair ratios **{r:.2f}×** (ratios {spread(ratios)}); warm {statistics.median(w for _, w in run_pairs):.2f} s, "
+        f"direct {statistics.median(d for d, _ in run_pairs):.2f} s (medians)",
+        "≤ 0.25×", "", met(r <= 0.25), r)
+
+fn = raw.get("warm_first_node")
+if fn and fn.get("median_ms") is not None:
+    row("warm_first_node", f"trigger answered → first node started, warm (n={len(fn['samples'])}; "
+        "the client's clock when the 200 was read → the node's started_at from GET /runs/{id}/nodes)",
+        f"median **{fn['median_ms']:.0f} ms** (min {fn['min_ms']:.0f}, max {fn['max_ms']:.0f})",
+        "median ≤ 300 ms", "", met(fn["median_ms"] <= 300), fn["median_ms"])
+
+build_rounds = [tuple(map(float, x)) for x in read_rows("warm_build_rounds.txt")]
+if build_rounds:
+    warm_r = [w / d for d, w, _ in build_rounds]
+    cold_r = [c / d for d, _, c in build_rounds]
+    raw["warm_build_rounds"] = {"rounds": build_rounds, "warm_ratios": warm_r, "cold_ratios": cold_r}
+    med = statistics.median
+    row("warm_build", f"warm `dagctl trigger --command 'dbt build' --wait` vs direct `dbt build` ({len(build_rounds)} rounds, order rotated)",
+        f"median of the ratios **{med(warm_r):.2f}×** (ratios {spread(warm_r)}); warm {med(w for _, w, _ in build_rounds):.2f} s, "
+        f"direct {med(d for d, _, _ in build_rounds):.2f} s", "≤ 0.7×", "", met(med(warm_r) <= 0.7), med(warm_r))
+    row("cold_build", "cold path (dbt a bash wrapper) `dagctl trigger --command 'dbt build' --wait` vs direct `dbt build`, "
+        "the direct side in the user's environment (same rounds)",
+        f"median of the ratios **{med(cold_r):.3f}×** ({(med(cold_r) - 1) * 100:+.1f}%; ratios {spread(cold_r)}); "
+        f"cold path {med(c for _, _, c in build_rounds):.2f} s", "reported (issue: +1.5–6% before)", "", "—", med(cold_r))
+
+first_runs = [tuple(map(float, x)) for x in read_rows("warm_first_runs.txt")]
+if first_runs:
+    ratios = [w / c for w, c in first_runs]
+    r = statistics.median(ratios)
+    colds = [c for _, c in first_runs]
+    noise = (max(colds) - min(colds)) / statistics.median(colds) if len(colds) > 1 else 0.0
+    raw["warm_first_runs"] = {"pairs": first_runs, "ratios": ratios, "median_ratio": r, "cold_spread": noise}
+    row("warm_first_run", f"first run of a fresh daemon, warm on vs the cold path (`dbt run --select stg_books`, {len(first_runs)} ABBA pairs)",
+        f"median ratio **{r:.2f}×** (ratios {spread(ratios)}); warm on {statistics.median(w for w, _ in first_runs):.2f} s, "
+        f"cold path {statistics.median(colds):.2f} s (spread of the cold path {noise * 100:.0f}%)",
+        "no slower than today within noise", "", met(r <= 1 + max(noise, 0.05)), r)
+
+wr = raw.get("warm_worker_rss")
+if wr:
+    row("warm_worker_rss", "idle RSS of shop's warm worker (VmRSS; PSS beside it: pages shared with nothing else)",
+        f"**{mib(wr['worker_rss_kib'])}** (PSS {mib(wr['worker_pss_kib'])}), pid {wr['worker_pid']}", "reported", "", "—",
+        wr["worker_rss_kib"])
+dr = raw.get("warm_daemon_rss")
+if dr:
+    row("warm_daemon_rss", "daemon idle RSS after the warm runs (the worker not counted)",
+        f"**{mib(dr['rss_kib'])}**", "< 16 MiB", "", met(dr["rss_kib"] < 16 * 1024), dr["rss_kib"])
+wp = raw.get("warm_paths")
+if wp:
+    row("warm_paths", "runs forked by a warm worker (dagctld.log)",
+        f"shop {wp['shop']['forked_warm']} of {wp['shop']['runs']}, shopcold {wp['shopcold']['forked_warm']} of {wp['shopcold']['runs']}",
+        "shop all, shopcold none", "", met(wp["shopcold"]["forked_warm"] == 0 and wp["shop"]["forked_warm"] == wp["shop"]["runs"]), None)
+
 g = raw.get("wrk_get")
 micro = raw.get("micro")
 micro_rows = []
