@@ -202,8 +202,10 @@ def parse(env, cwd):
         factory = dbt.adapters.factory.FACTORY
         # Not dbt's static parser: it starts a Rust (rayon) thread pool, and a child forked
         # after that hangs for ever in its first parse (a run with --vars, say).
-        # --no-write-json: manifest.json is each run's to write; the parse state is kept all the same.
-        result = dbtRunner().invoke(["parse", "--quiet", "--no-static-parser", "--no-write-json"])
+        # Writing manifest.json here, as `dbt parse` does, also builds the serializers each
+        # run needs for its own manifest.json (mashumaro compiles them on first use): once
+        # here, not once per child before its first node.
+        result = dbtRunner().invoke(["parse", "--quiet", "--no-static-parser"])
         config = next(iter(factory.adapters.values())).config if factory.adapters else None
         if result.success and result.result is not None and config is not None:
             paths = []
