@@ -545,6 +545,10 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
 
   follow();
   if (worker) {
+    if (!worker->alive() && exit->signal) {
+      append_to_log(log_path, "the project's warm dbt worker ended during the run, and its dbt with it "
+                              "(docs/runs.md#warm-workers)");
+    }
     move_folder(dbt_target, target);
     move_folder(dbt_logs, layout.run_dbt_logs(c.run.id));
     std::error_code ec;
