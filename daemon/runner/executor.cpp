@@ -274,7 +274,11 @@ warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& 
                    fs::path(dir) / "parse/target" / kPartialParseFile);
   }
   auto env = child_environment(inherited, c, dir + "/parse/target", dir + "/parse/logs");
-  std::erase_if(env, [](const std::string& kv) { return kv.rfind("DAGCTL_RUN_ID=", 0) == 0; });
+  // A placeholder as long as a run id: each forked run writes its own id over it, so the
+  // run is found by DAGCTL_RUN_ID in /proc/PID/environ like a cold one (recovery does).
+  for (auto& kv : env) {
+    if (kv.rfind("DAGCTL_RUN_ID=", 0) == 0) kv = "DAGCTL_RUN_ID=00000000-0000-0000-0000-000000000000";
+  }
   env.push_back("DAGCTL_WARM_DIR=" + dir);
   env.push_back(std::string(warm::kWorkerMarker) + "=" + resolved(o.data_dir));
   std::vector<std::string> argv = std::get<std::vector<std::string>>(std::move(python));

@@ -55,7 +55,9 @@ all_terminal() {  # RUN...
   for r in "$@"; do run_is_terminal "$r" || return 1; done
 }
 
-start_daemon --dbt "$DAGCTL_TEST_DBT" --stop-grace 2
+# Cold dbt, whose resource_tracker child is its own (a warm worker's runs share their
+# worker's): test_warm_workers.sh cancels and times out warm runs (docs/runs.md#warm-workers).
+start_daemon --dbt "$DAGCTL_TEST_DBT" --stop-grace 2 --warm off
 add_project "$(copy_example shop)" shop --env "SHOP_DUCKDB_PATH=$TEST_TMP/shop.duckdb" >/dev/null
 
 # --- cancel: a running run (with a waiting trigger) and a queued one behind it -------------

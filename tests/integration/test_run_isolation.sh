@@ -3,7 +3,8 @@
 # with secrets in its environment runs a Python model that looks for them, for the
 # database, another run's folder, the socket and the daemon's /proc, and a SQL model that
 # reads dagctl.db as the issue's attacker did. In the sandbox none of it is there; the
-# shop build still succeeds; --defer gets the job's last good state. With --sandbox off
+# shop build still succeeds; --defer gets the job's last good state. The probes run in a run
+# forked by the project's warm worker (in its sandbox) and in a cold one. With --sandbox off
 # the environment allowlist still holds. Also: --sandbox on without bwrap, --pass-env
 # refusing dagctl's secrets, and `dagctl daemon start` not passing the shell's secrets.
 source "$(dirname "$0")/lib.sh"
@@ -75,6 +76,7 @@ def model(dbt, session):
         "env": dict(os.environ),
         "db": db if isinstance(db, str) else "bytes",  # the error's name, or "bytes"
         "runs": listing("$DATA/runs"),
+        "warm": listing("$DATA/warm"),
         "socket": reached,
         "daemon_environ_has_token": isinstance(environ, bytes) and b"DAGCTL_TOKEN" in environ,
         "outside_readable": isinstance(read("$OUTSIDE/dbt"), bytes),
@@ -116,7 +118,9 @@ probe() { json "$2" <"$shop/$1.probe.json"; }
 
 shop=$(copy_example shop)
 start_isolated
-add_project "$shop" shop --env "SHOP_DUCKDB_PATH=$WAREHOUSE/shop.duckdb" --env "PROJECT_VAR=mine" >/dev/null
+project_id=$(add_project "$shop" shop --env "SHOP_DUCKDB_PATH=$WAREHOUSE/shop.duckdb" --env "PROJECT_VAR=mine")
+# The same folder, never warm: what a cold run sees (docs/runs.md#warm-workers).
+add_project "$shop" shopcold --env "SHOP_DUCKDB_PATH=$WAREHOUSE/shop.duckdb" --env "PROJECT_VAR=mine" --no-warm >/dev/null
 write_probe
 
 # --- the sandbox is on, and says so ------------------------------------------------------------
@@ -138,23 +142,41 @@ assert_eq '{"pass": 20, "success": 12}' "${F[1]}" "every node ran (seeds, models
 [ -s "$DATA/runs/$run/target/manifest.json" ] && pass "and its artifacts in the run's folder" || fail "no manifest"
 
 # --- what a run sees ------------------------------------------------------------------------------
-[ -s "$shop/$run.probe.json" ] || fail "the probe wrote nothing to the project folder"
-pass "the run writes in the project folder"
-assert_eq "null null null" "$(probe "$run" 'd["env"].get("DAGCTL_TOKEN")') $(probe "$run" 'd["env"].get("DAGCTL_WEBHOOK_AUTH_PASSWORD")') $(probe "$run" 'd["env"].get("SHOP_FAKE_SECRET")')" \
-  "dbt gets neither DAGCTL_TOKEN, DAGCTL_WEBHOOK_AUTH_PASSWORD nor the daemon's other variables"
-assert_eq "$shop" "$(probe "$run" 'd["env"].get("DBT_PROFILES_DIR")')" "the daemon's DBT_ variables do not reach dbt either"
-assert_eq "mine $run /tmp $TEST_TMP" \
-  "$(probe "$run" '" ".join(d["env"].get(k, "-") for k in ("PROJECT_VAR", "DAGCTL_RUN_ID", "TMPDIR", "DAGCTL_TEST_TMP"))')" \
-  "it gets the project's --env, DAGCTL_RUN_ID, a private TMPDIR and --pass-env's variable"
-extra=$(probe "$run" '" ".join(sorted(k for k in d["env"] if k not in ("PATH","HOME","USER","LOGNAME","LANG","TZ","TMPDIR","SSL_CERT_FILE","SSL_CERT_DIR","REQUESTS_CA_BUNDLE","PROJECT_VAR","SHOP_DUCKDB_PATH","DAGCTL_TEST_TMP","DAGCTL_RUN_ID","DO_NOT_TRACK","PWD") and not k.startswith(("LC_","DBT_"))))')
-assert_eq "" "$extra" "nothing else of the daemon's environment"
-assert_eq FileNotFoundError "$(probe "$run" 'd["db"]')" "dagctl.db does not exist for the run"
-assert_eq "[\"$run\"]" "$(probe "$run" 'd["runs"]')" "the data dir's runs/ holds only the run's own folder"
-assert_eq FileNotFoundError "$(probe "$run" 'd["socket"]')" "the daemon's socket does not exist for the run"
-assert_eq false "$(probe "$run" 'd["daemon_environ_has_token"]')" "the daemon's /proc/PID/environ is out of reach"
-assert_eq "true false true true" \
-  "$(probe "$run" '" ".join(str(d[k]).lower() for k in ("outside_readable","writes_outside","writes_warehouse","writes_tmp"))')" \
-  "other folders are read-only; the --sandbox-writable folder and /tmp are writable"
+# check_probe RUN HOW: the probe's findings for a run forked by the project's warm worker
+# (HOW=warm: the sandbox is the worker's, docs/runs.md#warm-workers) or started cold.
+check_probe() {
+  local run=$1 how=$2
+  [ -s "$shop/$run.probe.json" ] || fail "$how: the probe wrote nothing to the project folder"
+  pass "$how: the run writes in the project folder"
+  assert_eq "null null null" "$(probe "$run" 'd["env"].get("DAGCTL_TOKEN")') $(probe "$run" 'd["env"].get("DAGCTL_WEBHOOK_AUTH_PASSWORD")') $(probe "$run" 'd["env"].get("SHOP_FAKE_SECRET")')" \
+    "$how: dbt gets neither DAGCTL_TOKEN, DAGCTL_WEBHOOK_AUTH_PASSWORD nor the daemon's other variables"
+  assert_eq "$shop" "$(probe "$run" 'd["env"].get("DBT_PROFILES_DIR")')" "$how: the daemon's DBT_ variables do not reach dbt either"
+  assert_eq "mine $run /tmp $TEST_TMP" \
+    "$(probe "$run" '" ".join(d["env"].get(k, "-") for k in ("PROJECT_VAR", "DAGCTL_RUN_ID", "TMPDIR", "DAGCTL_TEST_TMP"))')" \
+    "$how: it gets the project's --env, DAGCTL_RUN_ID, a private TMPDIR and --pass-env's variable"
+  extra=$(probe "$run" '" ".join(sorted(k for k in d["env"] if k not in ("PATH","HOME","USER","LOGNAME","LANG","TZ","TMPDIR","SSL_CERT_FILE","SSL_CERT_DIR","REQUESTS_CA_BUNDLE","PROJECT_VAR","SHOP_DUCKDB_PATH","DAGCTL_TEST_TMP","DAGCTL_RUN_ID","DO_NOT_TRACK","PWD") and not k.startswith(("LC_","DBT_"))))')
+  assert_eq "" "$extra" "$how: nothing else of the daemon's environment"
+  assert_eq FileNotFoundError "$(probe "$run" 'd["db"]')" "$how: dagctl.db does not exist for the run"
+  if [ "$how" == cold ]; then
+    assert_eq "[\"$run\"]" "$(probe "$run" 'd["runs"]')" "cold: the data dir's runs/ holds only the run's own folder"
+    assert_eq FileNotFoundError "$(probe "$run" 'd["warm"]')" "cold: no warm worker's folder"
+  else
+    assert_eq FileNotFoundError "$(probe "$run" 'd["runs"]')" "warm: the data dir's runs/ does not exist for the run"
+    assert_eq "[\"$project_id\"]" "$(probe "$run" 'd["warm"]')" "warm: of warm/ it sees only its own project's folder"
+  fi
+  assert_eq FileNotFoundError "$(probe "$run" 'd["socket"]')" "$how: the daemon's socket does not exist for the run"
+  assert_eq false "$(probe "$run" 'd["daemon_environ_has_token"]')" "$how: the daemon's /proc/PID/environ is out of reach"
+  assert_eq "true false true true" \
+    "$(probe "$run" '" ".join(str(d[k]).lower() for k in ("outside_readable","writes_outside","writes_warehouse","writes_tmp"))')" \
+    "$how: other folders are read-only; the --sandbox-writable folder and /tmp are writable"
+}
+grep -q "run $run: dbt forked by the project's warm worker" "$TEST_TMP/dagctld.log" && pass "the build was forked by the warm worker" ||
+  fail "the build did not run warm: $(grep -i warm "$TEST_TMP/dagctld.log" | tail -3)"
+check_probe "$run" warm
+cold=$(finished shopcold/default --command "dbt run --select isolation")
+assert_eq success "$(status_of "$cold")" "the probe models run cold too (project warm: false)"
+grep -q "run $cold: dbt forked" "$TEST_TMP/dagctld.log" && fail "the warm: false project ran warm"
+check_probe "$cold" cold
 
 assert_eq "0 0" "$(leaked)" "a SQL model reading dagctl.db with DuckDB finds no such file"
 
@@ -163,9 +185,15 @@ deferred=$(finished shop/default --command "dbt run --select stg_books --defer")
 [ "$(status_of "$deferred")" == success ] || fail "the --defer run failed: $(log_of "$deferred" | tail -5)"
 pass "a --defer run succeeds"
 assert_not_contains "$(log_of "$deferred")" "without --defer" "with --defer kept"
-assert_eq "true $DATA/runs/$run/target" \
+# A warm run reads a copy of that state in its worker's folder (docs/sandbox.md).
+assert_eq "true $DATA/warm/$project_id/runs/$deferred/state" \
   "$(json '"%s %s" % (str(d["args"].get("defer")).lower(), d["args"].get("state"))' <"$DATA/runs/$deferred/target/run_results.json")" \
-  "dbt deferred to the job's newest successful run's target/ (read-only in the sandbox)"
+  "dbt deferred to a copy of the job's newest successful run's target/"
+deferred_cold=$(finished shopcold/default --command "dbt run --select stg_books --defer")
+assert_eq success "$(status_of "$deferred_cold")" "a cold --defer run succeeds"
+assert_eq "true $DATA/runs/$cold/target" \
+  "$(json '"%s %s" % (str(d["args"].get("defer")).lower(), d["args"].get("state"))' <"$DATA/runs/$deferred_cold/target/run_results.json")" \
+  "a cold run defers to the job's newest successful run's target/ itself (read-only in the sandbox)"
 dagctl job create shop --name deferred --command "dbt run --select stg_books --defer" >/dev/null
 first=$(finished shop/deferred)
 assert_eq success "$(status_of "$first")" "--defer in a job without a successful run yet still runs"

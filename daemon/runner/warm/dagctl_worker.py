@@ -272,6 +272,33 @@ def takes_warm_manifest(argv, env, cwd):
 children = {}  # pid -> (run_id, pidfd)
 
 
+# dagctld starts the worker with DAGCTL_RUN_ID set to this placeholder, as long as a run id.
+RUN_ID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def show_run_id(run_id):
+    """Writes the run's id over the placeholder in this process's original environment
+    block, which is what /proc/PID/environ shows (os.environ's changes are not): a forked
+    run is found by DAGCTL_RUN_ID=<its id> exactly like a cold dbt (docs/runs.md#crash-safety).
+    That block is this child's own copy, and nothing points into it any more."""
+    if len(run_id) != len(RUN_ID_PLACEHOLDER) or LIBC is None:
+        return
+    try:
+        import ctypes
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        env_start = int(fields[47])  # field 50 (fields count from 3 after the name)
+        with open("/proc/self/environ", "rb") as f:
+            block = f.read()
+        needle = b"DAGCTL_RUN_ID=" + RUN_ID_PLACEHOLDER.encode()
+        at = 0 if block.startswith(needle) else block.find(b"\0" + needle) + 1
+        if at < 0 or (at == 0 and not block.startswith(needle)):
+            return
+        ctypes.memmove(env_start + at + len("DAGCTL_RUN_ID="), run_id.encode(), len(run_id))
+    except Exception:  # noqa: BLE001 - then only the pid dagctld records finds this run
+        pass
+
+
 def child_main(argv, env, cwd, output_fd, use_manifest):
     """In the forked child: become the run's dbt process and never return."""
     code = 2
@@ -295,6 +322,7 @@ def child_main(argv, env, cwd, output_fd, use_manifest):
         os.close(output_fd)
         os.close(SOCKET_FD)
         apply_environment(env, cwd)
+        show_run_id(env.get("DAGCTL_RUN_ID", ""))
         sys.argv = ["dbt"] + argv
         obj = {"manifest": manifest if use_manifest else None, "callbacks": [],
                "dbt_runner_command_args": list(argv)}
