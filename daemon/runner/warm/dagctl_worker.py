@@ -34,6 +34,7 @@ import sys
 import time
 
 SOCKET_FD = 3
+SCRIPT_FD = 4  # this script, a sealed memfd dagctld passes (the path run is /proc/self/fd/4)
 MAX_MESSAGE = 4 * 1024 * 1024
 # The dbt-core versions this worker is tested with; others go the cold path.
 TESTED = ((1, 11), (1, 11))
@@ -402,6 +403,11 @@ def main():
     global WORKER_DIR, WORKER_PID
     WORKER_DIR = os.environ.get("DAGCTL_WARM_DIR", os.getcwd())
     WORKER_PID = os.getpid()
+    # The script's memfd (fd 4, already read): no run's process may inherit it.
+    try:
+        os.close(SCRIPT_FD)
+    except OSError:
+        pass
     env = dict(os.environ)
     cwd = os.getcwd()
     # dagctld stops runs itself; a Ctrl-C meant for a terminal never reaches this group.
