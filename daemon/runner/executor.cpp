@@ -251,6 +251,7 @@ warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& 
   request.project_id = c.project.id;
   request.project_name = c.project.name;
   request.project_warm = c.project.warm;
+  if (!c.project.warm || !o.warm_pool->options().enabled) return request;  // the pool says why: nothing to prepare
   const std::string exe = !c.project.dbt.empty() ? c.project.dbt : o.default_dbt;
   auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
   if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;

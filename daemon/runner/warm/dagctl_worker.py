@@ -322,6 +322,8 @@ def child_main(argv, env, cwd, output_fd, use_manifest):
         os.close(null)
         os.close(output_fd)
         os.close(SOCKET_FD)
+        for _, other in children.values():  # other runs' pidfds are theirs
+            os.close(other)
         apply_environment(env, cwd)
         show_run_id(env.get("DAGCTL_RUN_ID", ""))
         sys.argv = ["dbt"] + argv

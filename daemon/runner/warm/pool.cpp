@@ -140,7 +140,7 @@ std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerReq
       start_worker(entry, request);
       if (!entry.worker) return entry.cold_reason;
     }
-    entry.busy = true;
+    ++entry.busy;
     worker = entry.worker;
   }
   // Outside the lock: a first start imports dbt and parses the project (seconds).
@@ -149,7 +149,7 @@ std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerReq
   Entry& entry = entries_[request.project_id];
   if (!ready) {
     spdlog::warn("project {}: runs go cold: {}", entry.name, ready.error());
-    entry.busy = false;
+    entry.busy = std::max(entry.busy - 1, 0);
     entry.cold_reason = ready.error();
     entry.cold_key = launch_key(request.launch);
     if (entry.worker == worker) entry.worker.reset();
@@ -170,7 +170,7 @@ void Pool::release(const std::string& project_id) {
     const auto it = entries_.find(project_id);
     if (it == entries_.end()) return;
     Entry& e = it->second;
-    e.busy = false;
+    e.busy = std::max(e.busy - 1, 0);
     e.last_used = common::now();
     if (e.worker) {
       e.worker->refresh();

@@ -60,7 +60,7 @@ private:
     std::string key;  // the launch it was started with
     std::shared_ptr<Worker> worker;
     std::string installation;  // the stamp of the worker's watched files at its hello
-    bool busy = false;
+    int busy = 0;  // runs using it now (one per project, but nothing here relies on that)
     common::TimePoint last_used{};
     std::string cold_reason;  // why the last try gave no worker
     std::string cold_key;     // the launch that reason is about (retried when it changes)
