@@ -1,5 +1,6 @@
 #include "daemon/runner/warm/pool.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -40,6 +41,11 @@ const char* state_name(Worker::State s) {
     case Worker::State::gone: return "cold";
   }
   return "cold";
+}
+
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace
@@ -109,7 +115,7 @@ void Pool::evict_for_one_more(const std::string& keep) {
   }
 }
 
-std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerRequest& request) {
+std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerRequest& request, int stop_fd) {
   if (!options_.enabled) return std::string("warm workers are off (--warm off)");
   if (!request.project_warm) return std::string("warm workers are off for this project (warm: false)");
   std::shared_ptr<Worker> worker;
@@ -144,9 +150,13 @@ std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerReq
     worker = entry.worker;
   }
   // Outside the lock: a first start imports dbt and parses the project (seconds).
-  auto ready = worker->wait_ready(options_.ready_timeout);
+  auto ready = worker->wait_ready(options_.ready_timeout, stop_fd);
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[request.project_id];
+  if (!ready && stop_fd >= 0 && worker->state() != Worker::State::gone && readable_now(stop_fd)) {
+    entry.busy = false;  // the worker keeps starting for the next run
+    return ready.error();
+  }
   if (!ready) {
     spdlog::warn("project {}: runs go cold: {}", entry.name, ready.error());
     entry.busy = false;
