@@ -96,6 +96,7 @@ void Pool::start_worker(Entry& entry, const WorkerRequest& request) {
   }
   entry.worker = std::shared_ptr<Worker>(std::move(started).value());
   entry.cold_reason.clear();
+  entry.stopped.clear();
   spdlog::info("project {}: warm dbt worker started (pid {})", request.project_name, entry.worker->pid());
 }
 
@@ -112,6 +113,8 @@ void Pool::evict_for_one_more(const std::string& keep) {
     spdlog::info("project {}: warm dbt worker stopped to make room for another", oldest->name);
     oldest->worker->close();
     oldest->worker.reset();
+    oldest->stopped = "no worker: stopped to make room for another project's (at most --max-parallel " +
+                      std::to_string(std::max(options_.max_workers, 1)) + " live); the next run starts one";
   }
 }
 
@@ -216,6 +219,7 @@ std::optional<common::Clock::time_point> Pool::sweep() {
         spdlog::info("project {}: warm dbt worker idle for {} s: stopped", e.name, options_.idle.count());
         idle.push_back(std::move(e.worker));
         e.worker.reset();
+        e.stopped.clear();
       } else if (!next || due < *next) {
         next = due;
       }
@@ -248,8 +252,9 @@ std::vector<WorkerInfo> Pool::describe() {
                         : "the project does not parse, so each run parses for itself: " + e.worker->last_parse_note();
     } else {
       info.state = "cold";
-      info.reason = e.cold_reason.empty() ? "no worker: it stopped after --warm-idle; the next run starts one"
-                                          : e.cold_reason;
+      info.reason = !e.cold_reason.empty() ? e.cold_reason
+                    : !e.stopped.empty()     ? e.stopped
+                                             : "no worker: it stopped after --warm-idle; the next run starts one";
     }
     out.push_back(std::move(info));
   }

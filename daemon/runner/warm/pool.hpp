@@ -64,6 +64,7 @@ private:
     bool busy = false;
     common::TimePoint last_used{};
     std::string cold_reason;  // why the last try gave no worker
+    std::string stopped;      // why a worker that was ready is gone (idle, evicted), for describe()
     std::string cold_key;     // the launch that reason is about (retried when it changes)
     std::optional<WorkerRequest> last_request;
   };
