@@ -390,7 +390,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   // dbt writes target/ and logs/ in the worker's folder, moved here when the run ends.
   std::shared_ptr<warm::Worker> worker;
   if (std::error_code ec; options_.warm_pool && fs::is_directory(c.project.path, ec)) {
-    auto acquired = options_.warm_pool->acquire(warm_request(options_, c, inherited, sandboxed));
+    auto acquired = options_.warm_pool->acquire(warm_request(options_, c, inherited, sandboxed), control.fd());
     if (auto* w = std::get_if<std::shared_ptr<warm::Worker>>(&acquired)) worker = std::move(*w);
   }
   DEFER {
@@ -447,9 +447,29 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   if (worker) {
     const common::Fd output(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     const std::vector<std::string> dbt_args(argv.begin() + 1, argv.end());
+    // The worker's parse before the fork is part of the run: the job's timeout counts it,
+    // and a stop ends the wait (docs/runs.md#warm-workers).
+    auto limit = std::chrono::milliseconds(options_.warm_pool->options().ready_timeout);
+    if (c.job.timeout_seconds && *c.job.timeout_seconds > 0) {
+      limit = std::min<std::chrono::milliseconds>(limit, std::chrono::seconds(*c.job.timeout_seconds));
+    }
+    const auto asked = std::chrono::steady_clock::now();
     auto started = output ? worker->start_run(c.run.id, dbt_args, child_environment(inherited, c, dbt_target, dbt_logs),
-                                              c.project.path, output.get())
+                                              c.project.path, output.get(), control.fd(), limit)
                           : common::Result<std::unique_ptr<RunProcess>>(common::make_error(std::strerror(errno)));
+    if (!started && control.reason() == StopReason::none && c.job.timeout_seconds && *c.job.timeout_seconds > 0 &&
+        std::chrono::steady_clock::now() - asked >= std::chrono::seconds(*c.job.timeout_seconds)) {
+      control.request_stop(StopReason::timed_out);
+    }
+    if (!started && control.reason() != StopReason::none) {
+      // Stopped (or timed out) while the worker had not forked it: no dbt to stop, none to start.
+      append_to_log(log_path, "stopped before the warm worker started dbt: " + started.error());
+      move_folder(dbt_target, target);
+      move_folder(dbt_logs, layout.run_dbt_logs(c.run.id));
+      std::error_code ec;
+      fs::remove_all(warm_dir, ec);
+      return classify(ExitStatus{std::nullopt, SIGKILL}, control.reason(), {}, c.job.timeout_seconds.value_or(0));
+    }
     if (started) {
       process = std::move(started).value();
       spdlog::info("run {}: dbt forked by the project's warm worker (pid {})", c.run.id, process->pid());

@@ -3,14 +3,19 @@
 // tests/integration/test_warm_workers.sh.
 #include "daemon/runner/warm/pool.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
+#include "common/fd.hpp"
 #include "daemon/runner/executor.hpp"
 #include "test_util.hpp"
 
@@ -141,3 +146,85 @@ TEST(WarmPool, AColdReasonFromTheExecutorPassesThrough) {
 }
 
 }  // namespace
+
+// A worker whose project's code hangs in its parse never answers (here: a shell that reads
+// nothing). A run handed to it must end when it is stopped or after the limit, and the
+// worker must be killed: a run it forked later would go unsupervised.
+namespace hung {
+
+dagctl::daemon::runner::warm::WorkerLaunch silent_launch(const TempDir& dir) {
+  dagctl::daemon::runner::warm::WorkerLaunch l;
+  l.argv = {"/bin/sh", "-c", "exec sleep 300", "/proc/self/fd/4"};
+  l.env = {"PATH=/usr/bin:/bin"};
+  l.cwd = dir.path().string();
+  l.log_path = dir.file("worker.log");
+  return l;
+}
+
+bool dead(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content;
+  std::getline(stat, content);
+  const auto close = content.rfind(')');
+  return content.empty() || (close != std::string::npos && content.substr(close + 2, 1) == "Z");
+}
+
+}  // namespace hung
+
+TEST(WarmWorker, AStopEndsTheWaitForAWorkerThatNeverStartsTheRun) {
+  TempDir dir;
+  auto started = Worker::start(hung::silent_launch(dir));
+  ASSERT_TRUE(started) << started.error();
+  auto worker = std::move(started).value();
+  const dagctl::common::Fd stop(::eventfd(0, EFD_CLOEXEC));
+  const dagctl::common::Fd output(::open(dir.file("out.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);  // the stop arrives while start_run waits
+    const std::uint64_t one = 1;
+    ASSERT_EQ(::write(stop.get(), &one, sizeof one), static_cast<ssize_t>(sizeof one));
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = worker->start_run("r1", {"run"}, {"PATH=/usr/bin:/bin"}, dir.path().string(), output.get(), stop.get(), 60s);
+  stopper.join();
+  ASSERT_FALSE(run);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the stop was not seen while the worker was silent";
+  EXPECT_EQ(worker->state(), Worker::State::gone);
+  worker->alive();
+  EXPECT_TRUE(eventually([&] { return hung::dead(worker->pid()); }, 5s)) << "the silent worker was not killed";
+}
+
+TEST(WarmWorker, AWorkerThatDoesNotStartTheRunInTimeIsKilled) {
+  TempDir dir;
+  auto started = Worker::start(hung::silent_launch(dir));
+  ASSERT_TRUE(started) << started.error();
+  auto worker = std::move(started).value();
+  const dagctl::common::Fd output(::open(dir.file("out.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = worker->start_run("r1", {"run"}, {"PATH=/usr/bin:/bin"}, dir.path().string(), output.get(), -1, 500ms);
+  ASSERT_FALSE(run);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(worker->state(), Worker::State::gone);
+  EXPECT_TRUE(eventually([&] { return hung::dead(worker->pid()); }, 5s)) << "the silent worker was not killed";
+}
+
+TEST(WarmPool, AStopEndsTheWaitForAStartingWorkerWithoutMakingTheProjectCold) {
+  PoolOptions o;
+  o.ready_timeout = 60s;
+  Pool pool(o);
+  TempDir dir;
+  WorkerRequest r;
+  r.project_id = "p1";
+  r.project_name = "shop";
+  r.launch = hung::silent_launch(dir);
+  const dagctl::common::Fd stop(::eventfd(0, EFD_CLOEXEC));
+  const std::uint64_t one = 1;
+  ASSERT_EQ(::write(stop.get(), &one, sizeof one), static_cast<ssize_t>(sizeof one));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto got = pool.acquire(r, stop.get());
+  ASSERT_TRUE(std::holds_alternative<std::string>(got));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  EXPECT_NE(std::get<std::string>(got).find("stopped"), std::string::npos) << std::get<std::string>(got);
+  const auto described = pool.describe();
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_NE(described[0].state, "cold") << "one stopped run does not make the project cold: " << described[0].reason;
+}

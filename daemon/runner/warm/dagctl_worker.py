@@ -39,7 +39,10 @@ MAX_MESSAGE = 4 * 1024 * 1024
 # The dbt-core versions this worker is tested with; others go the cold path.
 TESTED = ((1, 11), (1, 11))
 # Arguments that change what a parse produces: runs with them parse for themselves.
+# --warn-error(-options): a parse's warnings (unused config paths, deprecations) become
+# errors, which a kept manifest would skip.
 PARSE_FLAGS = ("--vars", "--target", "-t", "--profile", "--profiles-dir", "--project-dir",
+               "--warn-error", "--warn-error-options",
                "--no-partial-parse", "--partial-parse", "--static-parser",
                "--no-static-parser", "--use-experimental-parser",
                "--no-use-experimental-parser", "--partial-parse-file-path",
@@ -163,7 +166,7 @@ def project_fingerprint(env, cwd):
     inode), the root files, the profile, and the environment but its per-run variables."""
     keys = []
     for name in ("dbt_project.yml", "packages.yml", "dependencies.yml", "selectors.yml",
-                 "package-lock.yml"):
+                 "package-lock.yml", ".dbtignore"):
         keys.append(stat_key(os.path.join(cwd, name)))
     keys.append(stat_key(profiles_path(env, cwd)))
     for folder in input_paths or ():

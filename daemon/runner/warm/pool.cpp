@@ -1,5 +1,6 @@
 #include "daemon/runner/warm/pool.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -40,6 +41,11 @@ const char* state_name(Worker::State s) {
     case Worker::State::gone: return "cold";
   }
   return "cold";
+}
+
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace
@@ -90,6 +96,7 @@ void Pool::start_worker(Entry& entry, const WorkerRequest& request) {
   }
   entry.worker = std::shared_ptr<Worker>(std::move(started).value());
   entry.cold_reason.clear();
+  entry.stopped.clear();
   spdlog::info("project {}: warm dbt worker started (pid {})", request.project_name, entry.worker->pid());
 }
 
@@ -106,10 +113,12 @@ void Pool::evict_for_one_more(const std::string& keep) {
     spdlog::info("project {}: warm dbt worker stopped to make room for another", oldest->name);
     oldest->worker->close();
     oldest->worker.reset();
+    oldest->stopped = "no worker: stopped to make room for another project's (at most --max-parallel " +
+                      std::to_string(std::max(options_.max_workers, 1)) + " live); the next run starts one";
   }
 }
 
-std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerRequest& request) {
+std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerRequest& request, int stop_fd) {
   if (!options_.enabled) return std::string("warm workers are off (--warm off)");
   if (!request.project_warm) return std::string("warm workers are off for this project (warm: false)");
   std::shared_ptr<Worker> worker;
@@ -144,9 +153,13 @@ std::variant<std::shared_ptr<Worker>, std::string> Pool::acquire(const WorkerReq
     worker = entry.worker;
   }
   // Outside the lock: a first start imports dbt and parses the project (seconds).
-  auto ready = worker->wait_ready(options_.ready_timeout);
+  auto ready = worker->wait_ready(options_.ready_timeout, stop_fd);
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[request.project_id];
+  if (!ready && stop_fd >= 0 && worker->state() != Worker::State::gone && readable_now(stop_fd)) {
+    entry.busy = false;  // the worker keeps starting for the next run
+    return ready.error();
+  }
   if (!ready) {
     spdlog::warn("project {}: runs go cold: {}", entry.name, ready.error());
     entry.busy = std::max(entry.busy - 1, 0);
@@ -206,6 +219,7 @@ std::optional<common::Clock::time_point> Pool::sweep() {
         spdlog::info("project {}: warm dbt worker idle for {} s: stopped", e.name, options_.idle.count());
         idle.push_back(std::move(e.worker));
         e.worker.reset();
+        e.stopped.clear();
       } else if (!next || due < *next) {
         next = due;
       }
@@ -238,8 +252,9 @@ std::vector<WorkerInfo> Pool::describe() {
                         : "the project does not parse, so each run parses for itself: " + e.worker->last_parse_note();
     } else {
       info.state = "cold";
-      info.reason = e.cold_reason.empty() ? "no worker: it stopped after --warm-idle; the next run starts one"
-                                          : e.cold_reason;
+      info.reason = !e.cold_reason.empty() ? e.cold_reason
+                    : !e.stopped.empty()     ? e.stopped
+                                             : "no worker: it stopped after --warm-idle; the next run starts one";
     }
     out.push_back(std::move(info));
   }

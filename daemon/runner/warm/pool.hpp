@@ -44,7 +44,8 @@ public:
   Pool& operator=(const Pool&) = delete;
 
   // A ready worker for the project's run, or why the run goes the cold path.
-  std::variant<std::shared_ptr<Worker>, std::string> acquire(const WorkerRequest& request);
+  // A stop of the run (`stop_fd` readable) ends the wait for a starting worker.
+  std::variant<std::shared_ptr<Worker>, std::string> acquire(const WorkerRequest& request, int stop_fd = -1);
   // The run that acquired it ended: the idle clock starts, and a worker that died or went
   // stale is started again so the next run finds it ready.
   void release(const std::string& project_id);
@@ -63,6 +64,7 @@ private:
     int busy = 0;  // runs using it now (one per project, but nothing here relies on that)
     common::TimePoint last_used{};
     std::string cold_reason;  // why the last try gave no worker
+    std::string stopped;      // why a worker that was ready is gone (idle, evicted), for describe()
     std::string cold_key;     // the launch that reason is about (retried when it changes)
     std::optional<WorkerRequest> last_request;
   };

@@ -253,7 +253,7 @@ void Worker::apply(const WorkerMessage& m, std::vector<common::Fd> fds) {
   }
 }
 
-common::Result<void> Worker::wait_ready(std::chrono::milliseconds timeout) {
+common::Result<void> Worker::wait_ready(std::chrono::milliseconds timeout, int stop_fd) {
   const auto deadline = SteadyClock::now() + timeout;
   for (;;) {
     {
@@ -264,7 +264,8 @@ common::Result<void> Worker::wait_ready(std::chrono::milliseconds timeout) {
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left <= 0ms) return common::make_error("the worker was not ready within " + std::to_string(timeout.count() / 1000) + " s");
-    if (!pump(left)) {
+    if (stop_fd >= 0 && readable(stop_fd, 0ms)) return common::make_error("the run was stopped while its worker started");
+    if (!pump(stop_fd >= 0 ? std::min(left, std::chrono::milliseconds(100)) : left)) {
       std::lock_guard lock(mutex_);
       return common::make_error(unusable_.empty() ? "the worker ended before it was ready (see its log)" : unusable_);
     }
@@ -274,7 +275,8 @@ common::Result<void> Worker::wait_ready(std::chrono::milliseconds timeout) {
 common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string& run_id,
                                                                const std::vector<std::string>& dbt_args,
                                                                const std::vector<std::string>& env,
-                                                               const std::string& cwd, int output_fd) {
+                                                               const std::string& cwd, int output_fd, int stop_fd,
+                                                               std::chrono::milliseconds timeout) {
   nlohmann::json env_object = nlohmann::json::object();
   for (const auto& kv : env) {
     const auto eq = kv.find('=');
@@ -288,7 +290,7 @@ common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string&
   const nlohmann::json request = {{"op", "run"}, {"run_id", run_id}, {"argv", dbt_args}, {"env", env_object}, {"cwd", cwd}};
   if (auto sent = send_message(socket_.get(), request, output_fd); !sent) return common::make_error(sent.error());
   // The worker may re-parse first (a project file changed): that is part of the run.
-  const auto deadline = SteadyClock::now() + 10min;
+  const auto deadline = SteadyClock::now() + timeout;
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -310,9 +312,28 @@ common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string&
       if (state_ == State::gone) return common::make_error("the worker ended before starting the run");
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left <= 0ms) return common::make_error("the worker did not start the run in time");
-    if (!pump(std::min(left, std::chrono::milliseconds(1000)))) return common::make_error("the worker ended before starting the run");
+    if (left <= 0ms) {
+      abandon("the worker did not start a run within " + std::to_string(timeout.count() / 1000) + " s (its parse hangs?)");
+      return common::make_error("the worker did not start the run in time");
+    }
+    if (stop_fd >= 0 && readable(stop_fd, 0ms)) {
+      abandon("a run was stopped while the worker had not started it yet");
+      return common::make_error("the run was stopped before the worker started it");
+    }
+    // Short waits: a stop of the run must be seen while the worker is busy parsing.
+    if (!pump(std::min(left, std::chrono::milliseconds(100)))) return common::make_error("the worker ended before starting the run");
   }
+}
+
+void Worker::abandon(const std::string& why) {
+  spdlog::warn("warm worker pid {}: {}: stopping it", process_.pid(), why);
+  {
+    std::lock_guard lock(process_mutex_);
+    process_.signal_group(SIGKILL);
+  }
+  std::lock_guard lock(mutex_);
+  state_ = State::gone;
+  if (unusable_.empty()) unusable_ = why;
 }
 
 std::optional<ExitStatus> Worker::wait_exit(const std::string& run_id, std::chrono::milliseconds timeout) {

@@ -53,13 +53,19 @@ public:
 
   // Waits until the worker has imported dbt and parsed the project once. An error says why
   // the project cannot be warm (dbt-core missing or out of range, the worker died).
-  common::Result<void> wait_ready(std::chrono::milliseconds timeout);
+  // Returns early, with an error, once `stop_fd` (-1 for none) is readable.
+  common::Result<void> wait_ready(std::chrono::milliseconds timeout, int stop_fd = -1);
 
-  // Hands the worker a run; the child it forks comes back as a WarmChild.
+  // Hands the worker a run; the child it forks comes back as a WarmChild. Gives up when
+  // `stop_fd` (the run's stop event, -1 for none) becomes readable or after `timeout` (the
+  // worker may re-parse first; the project's code runs in that parse and may never end):
+  // the worker is then killed, so no run it forks later goes unsupervised, and the pool
+  // replaces it.
   common::Result<std::unique_ptr<RunProcess>> start_run(const std::string& run_id,
                                                          const std::vector<std::string>& dbt_args,
                                                          const std::vector<std::string>& env, const std::string& cwd,
-                                                         int output_fd);
+                                                         int output_fd, int stop_fd = -1,
+                                                         std::chrono::milliseconds timeout = std::chrono::minutes(2));
 
   // Reads what the worker said meanwhile (non-blocking), so its state is current.
   void refresh();
@@ -88,6 +94,8 @@ private:
       : process_(std::move(process)), socket_(std::move(socket)), started_at_(common::now()) {}
   // Reads at most one message within `timeout` and applies it. False at end of file.
   bool pump(std::chrono::milliseconds timeout);
+  // Kills the worker's process group: it stopped answering, or its run was given up.
+  void abandon(const std::string& why);
   void apply(const WorkerMessage& message, std::vector<common::Fd> fds);
 
   std::mutex process_mutex_;  // process_'s reaping
