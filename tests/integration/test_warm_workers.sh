@@ -268,14 +268,20 @@ pass "installation change: the run is warm, on a new worker (pid $(python_pid), 
 wait_for "the old worker $old_python to go" 10 gone "$old_python" || fail "the old worker ($old_python) is still there"
 pass "installation change: the old worker is gone"
 
+# slow_warm_run: a warm run inside its slow node; sets run, old (the worker's processes) and
+# child (the forked dbt).
+slow_warm_run() {
+  run=$(trigger warm/default --command "$SLOW")
+  wait_for "run $run to start calendar" 60 progress_total_is "$run" 1 || fail "run $run never started calendar"
+  was_warm "$run" || fail "the slow run was not warm"
+  mapfile -t old < <(worker_processes)
+  child=$(forked_pid "$run")
+}
+
 # --- kill -9 of the worker during a run: the run ends error; the next run has a new worker -----
 wpid=$(worker_pid)
 started_before=$(workers_started)
-run=$(trigger warm/default --command "$SLOW")
-wait_for "run $run to start calendar" 60 progress_total_is "$run" 1 || fail "run $run never started calendar"
-was_warm "$run" || fail "the slow run was not warm"
-mapfile -t old < <(worker_processes)
-child=$(forked_pid "$run")
+slow_warm_run
 # The Python worker is the forked dbt's parent (the logged pid is bwrap's in a sandbox).
 python_worker=$(awk '/^PPid:/ {print $2}' "/proc/$child/status")
 t0=$(date +%s)
@@ -299,11 +305,7 @@ pass "a new worker (pid $(worker_pid)) replaced the killed one ($wpid)"
 # --- kill -9 of the worker's bwrap during a run: the same, for the sandbox's leader ----------
 if dagctl status | grep -q '^sandbox:  on'; then
   leader=$(worker_pid)
-  run=$(trigger warm/default --command "$SLOW")
-  wait_for "run $run to start calendar" 60 progress_total_is "$run" 1 || fail "run $run never started calendar"
-  was_warm "$run" || fail "the slow run was not warm"
-  mapfile -t old < <(worker_processes)
-  child=$(forked_pid "$run")
+  slow_warm_run
   old_python=$(python_pid)
   t0=$(date +%s)
   kill -KILL "$leader"
