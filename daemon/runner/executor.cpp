@@ -457,8 +457,10 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     auto started = output ? worker->start_run(c.run.id, dbt_args, child_environment(inherited, c, dbt_target, dbt_logs),
                                               c.project.path, output.get(), control.fd(), limit)
                           : common::Result<std::unique_ptr<RunProcess>>(common::make_error(std::strerror(errno)));
+    // The wait's own clock rounds to milliseconds: a wait that used up the job's timeout
+    // may end a fraction of one before it.
     if (!started && control.reason() == StopReason::none && c.job.timeout_seconds && *c.job.timeout_seconds > 0 &&
-        std::chrono::steady_clock::now() - asked >= std::chrono::seconds(*c.job.timeout_seconds)) {
+        std::chrono::steady_clock::now() - asked + std::chrono::milliseconds(50) >= std::chrono::seconds(*c.job.timeout_seconds)) {
       control.request_stop(StopReason::timed_out);
     }
     if (!started && control.reason() != StopReason::none) {

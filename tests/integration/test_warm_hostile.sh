@@ -6,7 +6,8 @@
 # - the project's own code runs in the worker while it parses: when it never ends, a
 #   cancel and the job's timeout still end the run, and the worker is replaced; when it
 #   writes junk on the worker's socket, the daemon answers, runs go cold, and the worker
-#   is replaced.
+#   is replaced;
+# - at most --max-parallel workers live at once.
 # The project's code is played by a sitecustomize.py on the project's PYTHONPATH that acts
 # inside the worker's parse (not in runs), once per file it finds in $HOSTILE_DIR.
 source "$(dirname "$0")/lib.sh"
@@ -138,6 +139,28 @@ if ! was_warm "$w"; then
   assert_contains "$(dagctl status)" "broke the protocol" "dagctl status says why the project went cold"
 fi
 pass "after junk on the socket the worker was replaced, or the project is cold with the reason"
+
+# --- at most --max-parallel workers: a third project's run stops the least recently used --
+stop_daemon TERM
+start_daemon --dbt "$DAGCTL_TEST_DBT" --max-parallel 1
+DATA_REAL=$(cd "$DATA" && pwd -P)
+# The Python workers themselves (not their bwrap, not multiprocessing's resource tracker).
+python_workers() { pids_with_env "DAGCTL_WARM_WORKER=$DATA_REAL" 2>/dev/null | while read -r p; do
+  grep -q '^python' "/proc/$p/comm" 2>/dev/null &&
+    tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | tail -1 | grep -qx /proc/self/fd/4 && echo "$p"; done | wc -l; }
+for p in one two; do
+  add_project "$(copy_example "$p")" "$p" --env "SHOP_DUCKDB_PATH=$TEST_TMP/$p.duckdb" >/dev/null
+done
+r=$(run_wait one "dbt seed")
+assert_eq success "$(status_of "$r")" "--max-parallel 1: project one's run succeeds"
+r=$(run_wait two "dbt seed")
+assert_eq success "$(status_of "$r")" "and then project two's"
+was_warm "$r" || fail "project two's run was not warm"
+grep -q "project one: warm dbt worker stopped to make room for another" "$TEST_TMP/dagctld.log" ||
+  fail "project one's worker was not stopped for project two's: $(grep -i 'warm dbt worker' "$TEST_TMP/dagctld.log" | tail -4)"
+pass "--max-parallel 1: project two's worker stopped project one's"
+wait_for "one Python worker at most" 10 test "$(python_workers)" -le 1 || fail "$(python_workers) workers live with --max-parallel 1"
+pass "no more workers than --max-parallel"
 
 stop_daemon TERM
 assert_eq 0 "$DAEMON_RC" "dagctld stops cleanly"

@@ -228,3 +228,33 @@ TEST(WarmPool, AStopEndsTheWaitForAStartingWorkerWithoutMakingTheProjectCold) {
   ASSERT_EQ(described.size(), 1u);
   EXPECT_NE(described[0].state, "cold") << "one stopped run does not make the project cold: " << described[0].reason;
 }
+
+namespace {
+
+// A stand-in dbt-core package of version `version` (only the modules the worker imports).
+void fake_dbt_core(const TempDir& dir, const std::string& version) {
+  for (const char* d : {"site/dbt/cli", "site/dbt/adapters"}) std::filesystem::create_directories(dir.path() / d);
+  write(dir, "site/dbt/__init__.py", "");
+  write(dir, "site/dbt/version.py", "__version__ = '" + version + "'\n");
+  write(dir, "site/dbt/cli/__init__.py", "");
+  write(dir, "site/dbt/cli/main.py", "cli = None\n");
+  write(dir, "site/dbt/cli/requires.py", "");
+  write(dir, "site/dbt/adapters/__init__.py", "");
+  write(dir, "site/dbt/adapters/factory.py", "");
+}
+
+// dbt-core outside the tested range (docs/runs.md#warm-workers) goes cold, saying which.
+TEST(WarmPool, ADbtCoreOutsideTheTestedVersionsGoesCold) {
+  Pool pool(PoolOptions{});
+  TempDir dir;
+  fake_dbt_core(dir, "1.9.4");
+  auto r = request_for(dir, {"/usr/bin/env", "python3"});
+  r.launch.env.push_back("PYTHONPATH=" + dir.file("site"));
+  const auto got = pool.acquire(r);
+  ASSERT_TRUE(std::holds_alternative<std::string>(got));
+  EXPECT_NE(std::get<std::string>(got).find("dbt-core 1.9.4 is outside the versions warm workers are tested with"),
+            std::string::npos)
+      << std::get<std::string>(got);
+}
+
+}  // namespace
