@@ -45,32 +45,12 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Field 5 of /proc/PID/stat: the process group. 0 when there is no such process.
-pid_t process_group_of(pid_t pid) {
-  const std::string content = read_proc_file(pid, "stat");
-  const auto close = content.rfind(')');
-  if (close == std::string::npos || close + 2 > content.size()) return 0;
-  std::istringstream rest(content.substr(close + 2));
-  std::string state;
-  pid_t ppid = 0;
-  pid_t pgrp = 0;
-  return rest >> state >> ppid >> pgrp ? pgrp : 0;
-}
+pid_t process_group_of(pid_t pid) { return proc_stat(pid).group; }
 
 // A leftover group whose leader is bwrap: it supervises the sandbox and is spared stop
 // signals (SpawnSpec::supervisor_leader).
 bool leader_is_sandbox(pid_t pid) {
   return read_proc_file(pid, "comm") == "bwrap\n";
-}
-
-// Waits until `fd` is readable or `timeout` passed. True when readable.
-bool wait_readable(int fd, std::chrono::milliseconds timeout) {
-  pollfd p{fd, POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  } while (rc < 0 && errno == EINTR);
-  return rc > 0;
 }
 
 }  // namespace
@@ -190,17 +170,31 @@ std::optional<ExitStatus> ChildProcess::try_reap() {
   return result;
 }
 
-std::int64_t process_start_ticks(pid_t pid) {
+ProcStat proc_stat(pid_t pid) {
   const std::string content = read_proc_file(pid, "stat");
   // The command name (field 2) may hold spaces and parentheses: count from its last ')'.
   const auto close = content.rfind(')');
-  if (close == std::string::npos || close + 2 > content.size()) return 0;
+  if (close == std::string::npos || close + 2 > content.size()) return {};
   std::istringstream rest(content.substr(close + 2));
+  ProcStat out;
   std::string field;
   for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return std::stoll(field);
+    if (i == 4) out.parent = static_cast<pid_t>(std::stol(field));
+    if (i == 5) out.group = static_cast<pid_t>(std::stol(field));
+    if (i == 22) out.start_ticks = std::stoll(field);
   }
-  return 0;
+  return out;
+}
+
+std::int64_t process_start_ticks(pid_t pid) { return proc_stat(pid).start_ticks; }
+
+bool wait_readable(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(timeout.count(), 0)));
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
 }
 
 void stop_orphan_groups(const std::vector<std::pair<pid_t, std::int64_t>>& processes,

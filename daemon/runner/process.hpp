@@ -75,6 +75,17 @@ private:
   bool reaped_ = false;
 };
 
+// Fields of /proc/PID/stat (4, 5 and 22); all 0 when there is no such process.
+struct ProcStat {
+  pid_t parent = 0;
+  pid_t group = 0;
+  std::int64_t start_ticks = 0;
+};
+ProcStat proc_stat(pid_t pid);
+
+// Waits until `fd` is readable (poll, EINTR retried) or `timeout` passed. True when readable.
+bool wait_readable(int fd, std::chrono::milliseconds timeout);
+
 // The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), to
 // tell a process from a later one that reused its pid. 0 when there is no such process.
 std::int64_t process_start_ticks(pid_t pid);

@@ -1,7 +1,6 @@
 #include "daemon/runner/warm/worker.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -11,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -33,30 +31,6 @@ pid_t pid_of_pidfd(int fd) {
     if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::atol(line.c_str() + 4));
   }
   return -1;
-}
-
-// Fields 4 and 5 of /proc/PID/stat: the parent and the process group; {0, 0} when gone.
-std::pair<pid_t, pid_t> parent_and_group(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string content;
-  std::getline(in, content);
-  const auto close = content.rfind(')');
-  if (close == std::string::npos || close + 2 > content.size()) return {0, 0};
-  std::istringstream rest(content.substr(close + 2));
-  std::string state;
-  pid_t parent = 0;
-  pid_t group = 0;
-  rest >> state >> parent >> group;
-  return {parent, group};
-}
-
-bool readable(int fd, std::chrono::milliseconds timeout) {
-  pollfd p{fd, POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(timeout.count(), 0)));
-  } while (rc < 0 && errno == EINTR);
-  return rc > 0;
 }
 
 common::Result<void> send_message(int socket, const nlohmann::json& message, int fd = -1) {
@@ -102,13 +76,13 @@ public:
   }
   std::optional<ExitStatus> try_reap() override {
     if (ended_) return std::nullopt;
-    if (!readable(pidfd_.get(), 0ms)) {
+    if (!wait_readable(pidfd_.get(), 0ms)) {
       if (worker_.alive()) return std::nullopt;
       // The worker's process is gone (its group was killed with it): the run dies of
       // PR_SET_PDEATHSIG; make sure of it (docs/runs.md#warm-workers).
-      if (!readable(pidfd_.get(), 2s)) {
+      if (!wait_readable(pidfd_.get(), 2s)) {
         ::kill(-pid_, SIGKILL);
-        readable(pidfd_.get(), 2s);
+        wait_readable(pidfd_.get(), 2s);
       }
     }
     ended_ = true;
@@ -159,7 +133,7 @@ Worker::~Worker() {
   std::lock_guard lock(process_mutex_);
   process_.signal_group(SIGKILL);
   process_.try_reap();
-  while (!process_.reaped() && readable(process_.pidfd(), 1s)) process_.try_reap();
+  while (!process_.reaped() && wait_readable(process_.pidfd(), 1s)) process_.try_reap();
 }
 
 void Worker::close() {
@@ -168,7 +142,7 @@ void Worker::close() {
 }
 
 bool Worker::pump(std::chrono::milliseconds timeout) {
-  if (!readable(socket_.get(), timeout)) return true;
+  if (!wait_readable(socket_.get(), timeout)) return true;
   std::lock_guard lock(mutex_);
   std::string buffer(kMaxMessage, '\0');
   iovec iov{buffer.data(), buffer.size()};
@@ -264,7 +238,7 @@ common::Result<void> Worker::wait_ready(std::chrono::milliseconds timeout, int s
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left <= 0ms) return common::make_error("the worker was not ready within " + std::to_string(timeout.count() / 1000) + " s");
-    if (stop_fd >= 0 && readable(stop_fd, 0ms)) return common::make_error("the run was stopped while its worker started");
+    if (stop_fd >= 0 && wait_readable(stop_fd, 0ms)) return common::make_error("the run was stopped while its worker started");
     if (!pump(stop_fd >= 0 ? std::min(left, std::chrono::milliseconds(100)) : left)) {
       std::lock_guard lock(mutex_);
       return common::make_error(unusable_.empty() ? "the worker ended before it was ready (see its log)" : unusable_);
@@ -301,8 +275,8 @@ common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string&
         ++runs_;
         const pid_t pid = pid_of_pidfd(pidfd.get());
         // Only the worker's own child, leading its own group, is ever signalled as the run.
-        const auto [parent, group] = parent_and_group(pid);
-        if (pid <= 0 || parent != (python_pid_ > 0 ? python_pid_ : process_.pid()) || group != pid) {
+        const ProcStat stat = proc_stat(pid);
+        if (pid <= 0 || stat.parent != (python_pid_ > 0 ? python_pid_ : process_.pid()) || stat.group != pid) {
           state_ = State::gone;
           unusable_ = "the worker handed over a process that is not its run";
           return common::make_error(unusable_);
@@ -316,7 +290,7 @@ common::Result<std::unique_ptr<RunProcess>> Worker::start_run(const std::string&
       abandon("the worker did not start a run within " + std::to_string(timeout.count() / 1000) + " s (its parse hangs?)");
       return common::make_error("the worker did not start the run in time");
     }
-    if (stop_fd >= 0 && readable(stop_fd, 0ms)) {
+    if (stop_fd >= 0 && wait_readable(stop_fd, 0ms)) {
       abandon("a run was stopped while the worker had not started it yet");
       return common::make_error("the run was stopped before the worker started it");
     }
@@ -354,7 +328,7 @@ std::optional<ExitStatus> Worker::wait_exit(const std::string& run_id, std::chro
 }
 
 void Worker::refresh() {
-  while (readable(socket_.get(), 0ms)) {
+  while (wait_readable(socket_.get(), 0ms)) {
     if (!pump(0ms)) break;
   }
   alive();
