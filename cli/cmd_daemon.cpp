@@ -149,7 +149,7 @@ std::vector<std::string> remembered_flags(const std::string& settings_file, cons
   // dagctld writes the file; a hand edit gets only what dagctld could have written: a
   // setting by its flag's name that came from a flag or a variable, of a sane size.
   static const std::set<std::string> kRemembered = {
-      "listen", "allow-remote", "dbt", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
+      "listen", "allow-remote", "dbt", "sqlmesh", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
       "webhook-retries", "webhook-retry-delay", "webhook-timeout", "allow-webhook-link-local", "keep-days",
       "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle"};
   for (const auto& [name, value] : remembered["settings"].items()) {
@@ -282,6 +282,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
     };
     setting("listen", "HOST:PORT or none");
     setting("dbt", "dbt executable");
+    setting("sqlmesh", "sqlmesh executable for SQLMesh projects");
     setting("max-parallel", "Runs at once")->check(CLI::Range(1, 256));
     setting("sandbox", "auto, on or off")->check(CLI::IsMember({"auto", "on", "off"}));
     setting("keep-days", "Prune finished runs older than this many days; 0 keeps them")->check(CLI::Range(0, 36500));

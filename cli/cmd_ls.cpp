@@ -95,6 +95,10 @@ void add_ls_commands(CLI::App& app, Context& ctx) {
     const JobRef ref = resolve_job(client, job->empty() ? std::nullopt : std::optional(*job));
     const std::string path = "/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" + url_encode(ref.job_id);
     auto job_words = common::split_command_words(client.get(path)["command"].get<std::string>());
+    if (job_words && !job_words->empty() && job_words->front() == "sqlmesh") {
+      throw CliError("dagctl ls lists a dbt job's nodes with dbt ls; this is a SQLMesh job: its plan shows what it "
+                     "would change (dagctl trigger JOB --command 'sqlmesh plan --no-prompts --auto-apply --explain')");
+    }
     std::vector<std::string> argv = ls_of(job_words ? *job_words : std::vector<std::string>{});
     for (const auto& t : *types) {
       refuse_blank("--resource-type", t, "a dbt resource type such as 'model'");

@@ -34,11 +34,16 @@ std::string dbt_path(const std::string& dbt) {
 }
 
 void print_project(const nlohmann::json& p) {
-  for (const char* key : {"name", "id", "type", "path", "profiles_dir", "target", "dbt", "created_at"}) {
+  const bool sqlmesh = p.value("type", "") == "sqlmesh";
+  for (const char* key : {"name", "id", "type", "path", "profiles_dir", "target", "dbt", "sqlmesh", "created_at"}) {
+    // A SQLMesh project has no dbt settings, a dbt project no sqlmesh.
+    const std::string_view k = key;
+    if (sqlmesh ? (k == "profiles_dir" || k == "target" || k == "dbt") : k == "sqlmesh") continue;
+    if (!p.contains(key)) continue;
     std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", text_of(p[key]));
   }
   std::cout << fmt::format("{:<13} {}\n", "env:", p["env"].empty() ? "-" : p["env"].dump());
-  if (const auto warm = p.find("warm"); warm != p.end() && warm->is_boolean()) {
+  if (const auto warm = p.find("warm"); warm != p.end() && warm->is_boolean() && !sqlmesh) {
     std::cout << fmt::format("{:<13} {}\n", "warm:", warm->get<bool>() ? "on" : "off");
   }
   std::cout << fmt::format("{:<13} {}\n", "jobs:", job_names(p));
@@ -57,23 +62,27 @@ long count_runs(const Client& client, const std::string& project_id) {
 }  // namespace
 
 void add_project_commands(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("project", "Register and inspect dbt projects");
+  auto* group = app.add_subcommand("project", "Register and inspect dbt and SQLMesh projects");
   group->require_subcommand(1);
   {
-    auto* cmd = group->add_subcommand("add", "Register a dbt project folder (creates its job 'default': dbt build)");
+    auto* cmd = group->add_subcommand(
+        "add", "Register a dbt or SQLMesh project folder (creates its job 'default': dbt build, or sqlmesh run)");
     struct Args {
-      std::string path, name, profiles_dir, target, dbt;
+      std::string path, name, profiles_dir, target, dbt, sqlmesh, type;
       std::vector<std::string> env;
       bool no_check = false;
       bool no_warm = false;
     };
     auto a = std::make_shared<Args>();
-    cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml")->required();
+    cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml, or SQLMesh's config.yaml")->required();
+    cmd->add_option("--type", a->type, "dbt or sqlmesh (default: told by the folder's files)")
+        ->check(CLI::IsMember({"dbt", "sqlmesh"}));
     cmd->add_option("--name", a->name, "Project name (default: the folder's name)");
     cmd->add_option("--profiles-dir", a->profiles_dir, "Folder of profiles.yml (default: dbt's own search)");
     cmd->add_option("--target", a->target, "dbt target (default: the profile's)");
     cmd->add_option("--dbt", a->dbt, "dbt executable for this project (default: the daemon's --dbt)");
-    cmd->add_option("--env", a->env, "K=V environment variable for dbt (repeatable)");
+    cmd->add_option("--sqlmesh", a->sqlmesh, "sqlmesh executable for a SQLMesh project (default: the daemon's --sqlmesh)");
+    cmd->add_option("--env", a->env, "K=V environment variable for dbt or sqlmesh (repeatable)");
     cmd->add_flag("--no-check", a->no_check, "Register without the project checks (dbt, profile, target)");
     cmd->add_flag("--no-warm", a->no_warm, "Runs always start a fresh dbt, never the project's warm worker");
     cmd->callback([&ctx, a] {
@@ -82,15 +91,17 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (!a->profiles_dir.empty()) body["profiles_dir"] = std::filesystem::absolute(a->profiles_dir).string();
       if (!a->target.empty()) body["target"] = a->target;
       if (!a->dbt.empty()) body["dbt"] = dbt_path(a->dbt);
+      if (!a->sqlmesh.empty()) body["sqlmesh"] = dbt_path(a->sqlmesh);
+      if (!a->type.empty()) body["type"] = a->type;
       const auto env = env_object(a->env);
       if (!env.empty()) body["env"] = env;
       if (a->no_warm) body["warm"] = false;
       if (a->no_check) body["check"] = false;
       const auto project = ctx.client().post("/api/v1/projects", body);
       if (ctx.json()) return print_json(project);
-      std::cout << fmt::format("registered project {} ({}) at {}\njobs: {}\nrun it: dagctl trigger {}/default --wait\n",
+      std::cout << fmt::format("registered project {} ({}) at {}\ntype: {}\njobs: {}\nrun it: dagctl trigger {}/default --wait\n",
                                project["name"].get<std::string>(), project["id"].get<std::string>(),
-                               project["path"].get<std::string>(), job_names(project),
+                               project["path"].get<std::string>(), text_of(project["type"]), job_names(project),
                                project["name"].get<std::string>());
     });
   }
@@ -99,8 +110,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx] {
       const auto answer = ctx.client().get("/api/v1/projects");
       if (ctx.json()) return print_json(answer);
-      std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "PATH", "JOBS"}};
-      for (const auto& p : answer["projects"]) rows.push_back({p["name"], p["id"], p["path"], job_names(p)});
+      std::vector<std::vector<std::string>> rows = {{"NAME", "TYPE", "ID", "PATH", "JOBS"}};
+      for (const auto& p : answer["projects"]) rows.push_back({p["name"], text_of(p["type"]), p["id"], p["path"], job_names(p)});
       print_table(rows);
     });
   }
@@ -115,9 +126,9 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt, profiles folder, target, environment or warm worker");
+    auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt or sqlmesh, profiles folder, target, environment or warm worker");
     struct Args {
-      std::string project, path, name, profiles_dir, target, dbt, warm;
+      std::string project, path, name, profiles_dir, target, dbt, sqlmesh, warm;
       std::vector<std::string> env, unset_env;
       bool no_check = false;
     };
@@ -128,7 +139,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--profiles-dir", a->profiles_dir, "Folder of profiles.yml ('' for dbt's own search)");
     cmd->add_option("--target", a->target, "dbt target ('' for the profile's)");
     cmd->add_option("--dbt", a->dbt, "dbt executable for this project ('' for the daemon's --dbt)");
-    cmd->add_option("--env", a->env, "K=V environment variable for dbt, set or replaced (repeatable)");
+    cmd->add_option("--sqlmesh", a->sqlmesh, "sqlmesh executable of a SQLMesh project ('' for the daemon's --sqlmesh)");
+    cmd->add_option("--env", a->env, "K=V environment variable for dbt or sqlmesh, set or replaced (repeatable)");
     cmd->add_option("--unset-env", a->unset_env, "Remove environment variable K (repeatable)");
     cmd->add_option("--warm", a->warm, "on or off: whether runs may use the project's warm dbt worker")
         ->check(CLI::IsMember({"on", "off"}));
@@ -145,12 +157,14 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       }
       if (given("--target")) body["target"] = a->target.empty() ? json(nullptr) : json(a->target);
       if (given("--dbt")) body["dbt"] = a->dbt.empty() ? json(nullptr) : json(dbt_path(a->dbt));
+      if (given("--sqlmesh")) body["sqlmesh"] = a->sqlmesh.empty() ? json(nullptr) : json(dbt_path(a->sqlmesh));
       auto env = env_object(a->env);
       for (const auto& k : a->unset_env) env[k] = nullptr;
       if (!env.empty()) body["env"] = env;
       if (given("--warm")) body["warm"] = a->warm == "on";
       if (body.empty()) {
-        throw CliError("nothing to change; pass --path, --name, --dbt, --profiles-dir, --target, --env, --unset-env or --warm");
+        throw CliError("nothing to change; pass --path, --name, --dbt, --sqlmesh, --profiles-dir, --target, --env, "
+                       "--unset-env or --warm");
       }
       if (a->no_check) body["check"] = false;
       const auto p = ctx.client().patch("/api/v1/projects/" + url_encode(a->project), body);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/plan_lines.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
 #include "cli/run_nodes.hpp"
@@ -43,6 +44,7 @@ void print_run(const nlohmann::json& run) {
   const auto& results = field(run, "results");
   if (results.is_object() && !results.empty()) line("results", results.dump());
   for (const auto& [label, value] : node_summary(run)) line(label, value);
+  for (const auto& [label, value] : plan_lines(field(run, "plan"))) line(label, value);
 }
 
 // run show --nodes: the run's node table (docs/cli.md, Run details).
@@ -231,7 +233,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
       const auto run = client.post("/api/v1/runs/" + url_encode(run_id) + "/cancel");
       if (ctx.json()) return print_json(run);
       const std::string status = text_field(run, "status");
-      std::cout << (status == "running" ? fmt::format("stopping run {}: dbt was asked to cancel\n", run_id)
+      std::cout << (status == "running" ? fmt::format("stopping run {}: it was asked to cancel (SIGINT)\n", run_id)
                                         : fmt::format("run {} is {}\n", run_id, status));
     });
   }

@@ -18,6 +18,40 @@ bool given(const CLI::App* cmd, const char* name) {
 constexpr const char* kCommandOptions[] = {"--select", "--exclude", "--selector", "--vars",
                                            "--target", "--threads", "--full-refresh"};
 
+// The subcommand of a SQLMesh command: its first word after "sqlmesh" that is neither an
+// option nor the value of --gateway/--config.
+std::string sqlmesh_subcommand(const std::vector<std::string>& argv) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i] == "--gateway" || argv[i] == "--config") {
+      ++i;
+    } else if (argv[i].rfind("-", 0) != 0) {
+      return argv[i];
+    }
+  }
+  return "";
+}
+
+// dagctl's --select on a SQLMesh command (docs/commands.md#sqlmesh): SQLMesh's own
+// --select-model (--model for audit); SQLMesh has none of dbt's other flags.
+void append_sqlmesh(std::vector<std::string>& argv, const CLI::App* cmd, const DbtFlags& flags) {
+  for (const char* name : {"--exclude", "--selector", "--vars", "--target", "--threads", "--full-refresh"}) {
+    if (given(cmd, name)) {
+      throw CliError(std::string(name) + " is a dbt flag; a SQLMesh command takes --select (its --select-model), or "
+                     "give the whole command with --command 'sqlmesh ...'");
+    }
+  }
+  if (flags.selects.empty()) return;
+  const std::string sub = sqlmesh_subcommand(argv);
+  const char* flag = sub == "run" || sub == "plan" || sub == "test" ? "--select-model" : sub == "audit" ? "--model" : nullptr;
+  if (!flag) {
+    throw CliError("--select: 'sqlmesh " + sub + "' selects no models; --select goes with sqlmesh run, plan, test or audit");
+  }
+  for (const auto& s : flags.selects) {
+    argv.push_back(flag);
+    argv.push_back(s);
+  }
+}
+
 }  // namespace
 
 void refuse_blank(const std::string& flag, const std::string& value, const std::string& example) {
@@ -28,7 +62,8 @@ void refuse_blank(const std::string& flag, const std::string& value, const std::
 }
 
 void DbtFlags::add_to(CLI::App* cmd, bool selection_only) {
-  cmd->add_option("-s,--select", selects, "dbt selector appended to the job's command (repeatable)");
+  cmd->add_option("-s,--select", selects,
+                  "dbt selector appended to the job's command (repeatable); SQLMesh: --select-model");
   cmd->add_option("--exclude", excludes, "dbt exclusion appended to the job's command (repeatable)");
   cmd->add_option("--selector", selector, "A selector of the project's selectors.yml (dbt --selector)");
   if (selection_only) return;
@@ -59,6 +94,10 @@ bool DbtFlags::change_command(const CLI::App* cmd, bool defer_as_flag) const {
 
 std::vector<std::string> DbtFlags::append_to(std::vector<std::string> argv, const CLI::App* cmd,
                                              bool defer_as_flag) const {
+  if (!argv.empty() && argv.front() == "sqlmesh") {
+    append_sqlmesh(argv, cmd, *this);
+    return argv;
+  }
   auto push = [&argv](const std::string& flag, const std::string& value) {
     argv.push_back(flag);
     argv.push_back(value);

@@ -66,9 +66,11 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Registering names a folder and a dbt executable to run: local users only.
   table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "warm", "check"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check"});
     service::ProjectSpec spec;
     spec.path = string_field(body, "path");
+    if (body.contains("type") && !body["type"].is_null()) spec.type = string_field(body, "type");
+    spec.sqlmesh = string_field(body, "sqlmesh");
     if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
     spec.profiles_dir = string_field(body, "profiles_dir");
     spec.target = string_field(body, "target");
@@ -88,13 +90,17 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Like registering, a change names folders and executables: local users only.
   table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "profiles_dir", "target", "dbt", "env", "warm", "check"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check"});
+    if (body.contains("type")) {
+      throw service::bad_request("a project's type cannot change; remove the project and add it again");
+    }
     service::ProjectPatch patch;
     patch.path = patched_string(body, "path");
     patch.name = patched_string(body, "name");
     patch.profiles_dir = patched_string(body, "profiles_dir");
     patch.target = patched_string(body, "target");
     patch.dbt = patched_string(body, "dbt");
+    patch.sqlmesh = patched_string(body, "sqlmesh");
     if (body.contains("env") && !body["env"].is_null()) {
       if (!body["env"].is_object()) throw service::bad_request("field 'env' must be an object");
       for (const auto& [k, v] : body["env"].items()) {

@@ -31,7 +31,9 @@ json project_json(const store::Project& p, const std::vector<store::Job>& jobs) 
       {"path", p.path},
       {"profiles_dir", p.profiles_dir.empty() ? json(nullptr) : json(p.profiles_dir)},
       {"target", p.target.empty() ? json(nullptr) : json(p.target)},
-      {"dbt", p.dbt.empty() ? json(nullptr) : json(p.dbt)},
+      // The executable under its tool's name; the other one is null.
+      {"dbt", p.type != "dbt" || p.executable.empty() ? json(nullptr) : json(p.executable)},
+      {"sqlmesh", p.type != "sqlmesh" || p.executable.empty() ? json(nullptr) : json(p.executable)},
       // Names only: values may be credentials.
       {"env", [&] {
          json names = json::array();
@@ -208,6 +210,7 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"error_message", opt(r.error_message)},
       {"results", r.results},
       {"nothing_selected", r.nothing_selected},
+      {"plan", r.plan},
       {"node_counts", json::object()},
       {"slowest_nodes", json::array()},
   };

@@ -126,6 +126,7 @@ nlohmann::json setting_values(const Config& c) {
           {"listen", c.listen},
           {"allow-remote", c.allow_remote},
           {"dbt", c.dbt},
+          {"sqlmesh", c.sqlmesh},
           {"max-parallel", c.max_parallel},
           {"log-level", c.log_level},
           {"stop-grace", c.stop_grace_seconds},
@@ -169,6 +170,8 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
                "Allow --listen on a non-loopback address (anyone who can reach it needs a token)")
       ->envname("DAGCTL_ALLOW_REMOTE");
   app.add_option("--dbt", c.dbt, "dbt executable for projects that name none")->envname("DAGCTL_DBT");
+  app.add_option("--sqlmesh", c.sqlmesh, "sqlmesh executable for SQLMesh projects that name none")
+      ->envname("DAGCTL_SQLMESH");
   app.add_option("--max-parallel", c.max_parallel, "Runs at once across all projects (default: CPUs)")
       ->envname("DAGCTL_MAX_PARALLEL")
       ->check(CLI::Range(1, 256));

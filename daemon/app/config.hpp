@@ -21,6 +21,7 @@ struct Config {
   std::string listen;  // "HOST:PORT" or "none"
   bool allow_remote = false;  // bind --listen to a non-loopback address
   std::string dbt = "dbt";
+  std::string sqlmesh = "sqlmesh";  // SQLMesh projects' default executable (docs/sqlmesh.md)
   int max_parallel = 0;
   std::string log_level = "info";
   int stop_grace_seconds = 10;

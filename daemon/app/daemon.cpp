@@ -170,6 +170,7 @@ int serve(const Config& config) {
   runner::DbtExecutorOptions executor_options;
   executor_options.data_dir = config.data_dir;
   executor_options.default_dbt = config.dbt;
+  executor_options.default_sqlmesh = config.sqlmesh;
   executor_options.stop_grace = std::chrono::seconds(config.stop_grace_seconds);
   executor_options.bwrap = sandbox.bwrap;
   executor_options.socket_path = config.socket_path;
@@ -210,6 +211,7 @@ int serve(const Config& config) {
   info.warm_idle_seconds = config.warm_idle.count();
   info.warm_workers = [&warm_pool] { return warm_pool.describe(); };
   info.default_dbt = config.dbt;
+  info.default_sqlmesh = config.sqlmesh;
   info.pass_env = config.pass_env;
   info.settings = config.settings;
   info.settings_from = config.settings_from;

@@ -24,7 +24,8 @@ bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, commo
     if (const auto run = store_.runs().find(run_id)) owed = outbox_->owed_for(*run);
   }
   const bool done = store_.runs().finish(run_id, outcome.status, end_time, outcome.exit_code,
-                                         outcome.error_message, outcome.results, owed, outcome.nothing_selected);
+                                         outcome.error_message, outcome.results, owed, outcome.nothing_selected,
+                                         outcome.plan);
   if (done && outbox_) outbox_->notify();
   if (done) run_ends_.notify();
   return done;

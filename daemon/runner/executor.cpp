@@ -17,11 +17,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/command.hpp"
 #include "common/dbt_command.hpp"
 #include "common/defer.hpp"
 #include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/sandbox.hpp"
+#include "daemon/runner/sqlmesh/launch.hpp"
 
 extern char** environ;
 
@@ -145,6 +147,12 @@ std::optional<std::string> installation_of(const std::string& exe, const std::st
   return dir.string();
 }
 
+// The project's executable, else the daemon's default for its type.
+std::string executable_of(const DbtExecutorOptions& o, const RunContext& c) {
+  if (!c.project.executable.empty()) return c.project.executable;
+  return c.project.type == "sqlmesh" ? o.default_sqlmesh : o.default_dbt;
+}
+
 // One run's sandbox, and the --sandbox-writable paths left out because they do not exist.
 std::pair<SandboxSpec, std::vector<std::string>> sandbox_spec(const DbtExecutorOptions& o, const RunContext& c,
                                                                 const std::string& dir,
@@ -179,7 +187,7 @@ std::pair<SandboxSpec, std::vector<std::string>> sandbox_spec(const DbtExecutorO
     const auto it = c.project.env.find(name);
     return it == c.project.env.end() ? value(name) : it->second;
   };
-  const std::string exe = !c.project.dbt.empty() ? c.project.dbt : o.default_dbt;
+  const std::string exe = executable_of(o, c);
   if (const auto installed = installation_of(exe, s.project_dir, project_value("PATH"))) need(*installed);
   need(c.project.profiles_dir);
   need(project_value("HOME"));
@@ -252,7 +260,7 @@ warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& 
   request.project_name = c.project.name;
   request.project_warm = c.project.warm;
   if (!c.project.warm || !o.warm_pool->options().enabled) return request;  // the pool says why: nothing to prepare
-  const std::string exe = !c.project.dbt.empty() ? c.project.dbt : o.default_dbt;
+  const std::string exe = !c.project.executable.empty() ? c.project.executable : o.default_dbt;
   auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
   if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;
   const auto found = find_executable(exe, c.project.path, path_env);
@@ -376,10 +384,12 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
 
   // Validated again here: a command stored by an older version must not reach exec unchecked.
   // As the owner: the command was checked at the caller's trust level when it was stored.
-  auto words = common::validate_dbt_command(c.run.command, "command", common::Trust::owner);
+  const bool sqlmesh = c.project.type == "sqlmesh";  // docs/sqlmesh.md
+  const char* tool = sqlmesh ? "sqlmesh" : "dbt";
+  auto words = common::validate_command(c.project.type, c.run.command, "command", common::Trust::owner);
   if (!words) return fail(words.error());
   std::vector<std::string> argv = std::move(words).value();
-  argv[0] = !c.project.dbt.empty() ? c.project.dbt : options_.default_dbt;
+  argv[0] = executable_of(options_, c);
 
   std::vector<std::string> daemon_env;
   for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
@@ -389,7 +399,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   // A warm worker forks this run when the project has one (docs/runs.md#warm-workers); its
   // dbt writes target/ and logs/ in the worker's folder, moved here when the run ends.
   std::shared_ptr<warm::Worker> worker;
-  if (std::error_code ec; options_.warm_pool && fs::is_directory(c.project.path, ec)) {
+  if (std::error_code ec; options_.warm_pool && !sqlmesh && fs::is_directory(c.project.path, ec)) {
     auto acquired = options_.warm_pool->acquire(warm_request(options_, c, inherited, sandboxed), control.fd());
     if (auto* w = std::get_if<std::shared_ptr<warm::Worker>>(&acquired)) worker = std::move(*w);
   }
@@ -426,8 +436,8 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   }
 
   // Start from the previous run's parse state so dbt does not re-parse the whole project.
-  copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(dbt_target) / kPartialParseFile);
-  if (c.run.retry_of) {
+  if (!sqlmesh) copy_if_exists(fs::path(state_dir) / kPartialParseFile, fs::path(dbt_target) / kPartialParseFile);
+  if (c.run.retry_of && !sqlmesh) {
     // dbt retry reads the failed run's results and manifest from its target path.
     const std::string from = layout.run_target(*c.run.retry_of);
     for (const char* f : {"run_results.json", "manifest.json"}) {
@@ -486,8 +496,28 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
       dbt_logs = layout.run_dbt_logs(c.run.id);
     }
   }
+  // A SQLMesh run goes through dagctl's plugin (docs/sqlmesh.md), its sealed script as fd 3.
+  std::optional<sqlmesh::Launch> sqlmesh_launch;
+  if (sqlmesh) {
+    auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
+    if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;
+    const auto found = find_executable(argv[0], c.project.path, path_env);
+    if (!found) {
+      return fail("could not start '" + argv[0] + "': no such executable (give the project's with dagctl project "
+                  "update P --sqlmesh PATH, or dagctld --sqlmesh)");
+    }
+    auto launched = sqlmesh::launch(*found, argv);
+    if (!launched) return fail(launched.error());
+    sqlmesh_launch = std::move(launched).value();
+    if (sqlmesh_launch->without_plugin) {
+      append_to_log(log_path, *sqlmesh_launch->without_plugin + ": it runs without dagctl's plugin, so the run has no "
+                              "per-model records (docs/sqlmesh.md)");
+    }
+    argv = sqlmesh_launch->argv;
+  }
   if (!process) {
     SpawnSpec spec{argv, {}, c.project.path, log_path, false, {}};
+    if (sqlmesh_launch && sqlmesh_launch->plugin) spec.pass_fds = {sqlmesh_launch->plugin.get()};
     if (sandboxed) {
       // Inside bwrap a missing dbt would read as a sandbox failure: say what it is, as
       // posix_spawn does when nothing wraps it.
@@ -502,7 +532,12 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
       spec.argv = bwrap_argv(sandbox.first, argv);
       spec.supervisor_leader = true;
     }
-    spec.env = child_environment(std::move(inherited), c, layout);
+    if (sqlmesh) {
+      for (const auto& [k, v] : c.project.env) inherited[k] = v;
+      spec.env = sqlmesh::environment(std::move(inherited), c.run.id, target, layout.run_dbt_logs(c.run.id));
+    } else {
+      spec.env = child_environment(std::move(inherited), c, layout);
+    }
     auto spawned = ChildProcess::spawn(spec);
     if (!spawned) return fail(spawned.error());
     process = std::make_unique<ChildProcess>(std::move(spawned).value());
@@ -523,7 +558,8 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   int stop_stage = 0;
   SteadyClock::time_point next_escalation{};
 
-  LogFollower follower(dbt_logs + "/dbt.log");
+  const std::string event_log = dbt_logs + (sqlmesh ? std::string("/") + sqlmesh::kEventLog : "/dbt.log");
+  LogFollower follower(event_log);
   Progress last_progress = tracker.current();
   std::optional<ExitStatus> exit;
   NodeRecorder recorder;
@@ -544,7 +580,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     if (control.reason() != StopReason::none && now_t >= next_escalation && stop_stage < 3) {
       static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGKILL};
       child.signal_group(kSignals[stop_stage]);
-      append_to_log(log_path, fmt::format("sent SIG{} to dbt's process group", sigabbrev_np(kSignals[stop_stage])));
+      append_to_log(log_path, fmt::format("sent SIG{} to {}'s process group", sigabbrev_np(kSignals[stop_stage]), tool));
       ++stop_stage;
       next_escalation = now_t + options_.stop_grace;
     }
@@ -589,10 +625,16 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
       return fail("the run's sandbox could not be set up: " + *why + " (docs/sandbox.md)");
     }
   }
-  const DbtLogFacts log_facts = read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + "/dbt.log");
+  const DbtLogFacts log_facts =
+      read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + (sqlmesh ? std::string("/") + sqlmesh::kEventLog : "/dbt.log"));
   const auto run_results = read_run_results(target);
   Outcome outcome = classify(*exit, control.reason(), {run_results, log_facts.fatal_error, log_facts.nothing_to_do},
-                             c.job.timeout_seconds.value_or(0));
+                             c.job.timeout_seconds.value_or(0), tool);
+  if (sqlmesh) {
+    outcome.plan = sqlmesh::read_plan(target);
+    // No interval due is a `sqlmesh run`'s usual answer, not a selection gone wrong.
+    outcome.nothing_selected = false;
+  }
   reconcile_nodes(recorder, run_results, callbacks);
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;

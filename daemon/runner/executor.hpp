@@ -57,6 +57,7 @@ public:
 struct DbtExecutorOptions {
   std::string data_dir;
   std::string default_dbt = "dbt";
+  std::string default_sqlmesh = "sqlmesh";  // SQLMesh projects' (docs/sqlmesh.md)
   // After SIGINT, how long dbt gets to cancel its queries before SIGTERM; SIGKILL follows
   // after the same time again.
   std::chrono::milliseconds stop_grace{std::chrono::seconds(10)};

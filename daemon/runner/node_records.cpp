@@ -119,6 +119,10 @@ std::vector<store::NodeRecord> node_records_from_run_results(const json& run_res
     const auto status = text_at(result, "status");
     if (r.unique_id.empty() || !status) continue;
     std::tie(r.resource_type, r.name) = type_and_name(r.unique_id);
+    // dbt's results name nodes by unique_id only; SQLMesh's plugin also gives name and type
+    // (a SQLMesh model name holds dots: docs/sqlmesh.md).
+    r.name = text_at(result, "name").value_or(r.name);
+    r.resource_type = text_at(result, "resource_type").value_or(r.resource_type);
     r.status = *status;
     r.execution_time = number_at(result, "execution_time");
     r.thread = text_at(result, "thread_id");

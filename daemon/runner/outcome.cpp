@@ -147,7 +147,7 @@ DbtLogFacts read_dbt_log_facts(const std::string& json_log_path) {
 }
 
 Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
-                 int timeout_seconds) {
+                 int timeout_seconds, std::string_view tool) {
   const auto& run_results = report.run_results;
   Outcome out;
   out.exit_code = exit.exit_code;
@@ -178,7 +178,7 @@ Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& rep
   }
   if (exit.signal) {
     out.status = common::RunStatus::error;
-    out.error_message = fmt::format("dbt was killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal));
+    out.error_message = fmt::format("{} was killed by signal {} ({})", tool, *exit.signal, ::strsignal(*exit.signal));
     return out;
   }
   if (exit.exit_code && *exit.exit_code == 1) {
@@ -191,16 +191,18 @@ Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& rep
         failed += kFailed.count(status) ? 1 : 0;
       }
     }
-    out.status = (succeeded > 0 && failed > 0) ? common::RunStatus::partial : common::RunStatus::failed;
-    out.error_message = run_results ? describe_failures(*run_results)
-                                    : std::string("dbt exited 1 without writing run_results.json");
-    return out;
+    if (tool == "dbt" || failed > 0) {
+      out.status = (succeeded > 0 && failed > 0) ? common::RunStatus::partial : common::RunStatus::failed;
+      out.error_message = run_results ? describe_failures(*run_results)
+                                      : std::string("dbt exited 1 without writing run_results.json");
+      return out;
+    }
   }
   out.status = common::RunStatus::error;
   out.error_message =
       report.fatal_error
-          ? fmt::format("dbt exited with code {}: {}", exit.exit_code.value_or(-1), *report.fatal_error)
-          : fmt::format("dbt exited with code {} (it could not finish: see the run's log, dagctl logs RUN)",
+          ? fmt::format("{} exited with code {}: {}", tool, exit.exit_code.value_or(-1), *report.fatal_error)
+          : fmt::format("{} exited with code {} (it could not finish: see the run's log, dagctl logs RUN)", tool,
                         exit.exit_code.value_or(-1));
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/run_status.hpp"
 #include "daemon/runner/process.hpp"
@@ -21,6 +22,7 @@ struct Outcome {
   std::optional<std::string> error_message;  // nullopt on success
   nlohmann::json results = nlohmann::json::object();  // node status -> count
   bool nothing_selected = false;  // success having selected no nodes (docs/runs.md)
+  nlohmann::json plan = nullptr;  // a SQLMesh plan's summary (docs/sqlmesh.md, Plans)
 };
 
 // What dbt left behind that says how it went.
@@ -37,8 +39,10 @@ struct DbtLogFacts {
 };
 DbtLogFacts read_dbt_log_facts(const std::string& json_log_path);
 
+// `tool` is "dbt" or "sqlmesh": SQLMesh exits 1 for failed models and for errors alike, so
+// its exit 1 without a failed node is an error (docs/sqlmesh.md, Statuses).
 Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& report,
-                 int timeout_seconds);
+                 int timeout_seconds, std::string_view tool = "dbt");
 
 // The text of dbt's fatal error (event MainEncounteredError) in its JSON log file, if any.
 inline std::optional<std::string> find_fatal_error(const std::string& json_log_path) {

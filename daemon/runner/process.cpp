@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -250,6 +251,21 @@ std::vector<pid_t> processes_with_env(const std::string& entry) {
     if (environ.find('\0' + entry + '\0') != std::string::npos) out.push_back(pid);
   }
   return out;
+}
+
+common::Result<common::Fd> sealed_memfd(const char* name, std::string_view content) {
+  common::Fd fd(static_cast<int>(::syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!fd) return common::make_error(std::string("memfd_create failed: ") + std::strerror(errno));
+  for (std::size_t off = 0; off < content.size();) {
+    const ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return common::make_error(std::string("could not write ") + name + ": " + std::strerror(errno));
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    return common::make_error(std::string("could not seal ") + name + ": " + std::strerror(errno));
+  }
+  return fd;
 }
 
 }  // namespace dagctl::daemon::runner

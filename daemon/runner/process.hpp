@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/fd.hpp"
@@ -89,6 +90,10 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout);
 // The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), to
 // tell a process from a later one that reused its pid. 0 when there is no such process.
 std::int64_t process_start_ticks(pid_t pid);
+
+// A sealed memfd (no write, grow or shrink) holding `content`: a script a child runs as
+// /proc/self/fd/N that nothing, not the child itself, can change.
+common::Result<common::Fd> sealed_memfd(const char* name, std::string_view content);
 
 // Stops process groups we did not spawn (left over by a daemon that died): SIGINT, then
 // SIGTERM and SIGKILL after `grace` each, to all groups together, but only where a pid

@@ -289,8 +289,17 @@ std::vector<CheckResult> check_profiles(const CheckSubject& s, const std::string
 }
 
 CheckResult check_dbt(const CheckSubject& s, std::chrono::milliseconds timeout) {
-  CheckResult result{"dbt", false, ""};
+  const bool sqlmesh = s.type == "sqlmesh";
+  CheckResult result{sqlmesh ? "sqlmesh" : "dbt", false, ""};
   const auto exe = find_executable(s.dbt, s.path);
+  if (!exe && sqlmesh) {
+    result.detail = s.dbt.find('/') != std::string::npos
+                        ? fmt::format("no executable at {}; give the path of sqlmesh in its virtualenv (--sqlmesh PATH)",
+                                      in_project(s.dbt, s.path))
+                        : fmt::format("no '{}' in the daemon's PATH; install SQLMesh there, or give its path "
+                                      "(--sqlmesh /path/to/venv/bin/sqlmesh, or dagctld --sqlmesh)", s.dbt);
+    return result;
+  }
   if (!exe) {
     result.detail = s.dbt.find('/') != std::string::npos
                         ? fmt::format("no executable at {}; give the path of dbt in its virtualenv (--dbt PATH)",
@@ -341,11 +350,11 @@ CheckResult check_dbt(const CheckSubject& s, std::chrono::milliseconds timeout) 
   }
   const std::string output = read_capped(output_path, 64 * 1024);
   if (timed_out) {
-    result.detail = fmt::format("'{} --version' did not answer within {} s; is it a working dbt?", *exe,
-                                timeout.count() / 1000);
+    result.detail = fmt::format("'{} --version' did not answer within {} s; is it a working {}?", *exe,
+                                timeout.count() / 1000, result.name);
   } else if (exit->exit_code && *exit->exit_code == 0) {
     result.ok = true;
-    result.detail = version_summary(output) + " at " + *exe;
+    result.detail = (sqlmesh ? "sqlmesh " + first_lines(output, 1) : version_summary(output)) + " at " + *exe;
   } else if (exit->exit_code) {
     result.detail = fmt::format("'{} --version' exited {}: {}", *exe, *exit->exit_code, first_lines(output, 3));
   } else {
@@ -358,6 +367,18 @@ CheckResult check_dbt(const CheckSubject& s, std::chrono::milliseconds timeout) 
 CheckReport run_checks(const CheckSubject& s, std::chrono::milliseconds dbt_timeout) {
   CheckReport report;
   report.checks.push_back(check_dbt(s, dbt_timeout));
+  if (s.type == "sqlmesh") {
+    std::error_code ec;
+    for (const char* name : {"config.yaml", "config.yml", "config.py"}) {
+      if (fs::exists(fs::path(s.path) / name, ec)) {
+        report.checks.push_back({"config", true, std::string("SQLMesh's ") + name});
+        return report;
+      }
+    }
+    report.checks.push_back({"config", false, fmt::format("{} has no config.yaml, config.yml or config.py; pass the "
+                                                          "folder of a SQLMesh project", s.path)});
+    return report;
+  }
   const auto profile = project_profile(s.path, s.env);
   if (!profile) {
     report.checks.push_back({"dbt_project.yml", false, profile.error()});

@@ -33,7 +33,8 @@ struct CheckSubject {
   std::string path;          // the project folder
   std::string profiles_dir;  // the project's --profiles-dir; empty: dbt's own search
   std::string target;        // the project's --target; empty: the profile's
-  std::string dbt;           // the executable: the project's, else the daemon's --dbt
+  std::string dbt;           // the executable: the project's, else the daemon's --dbt (--sqlmesh)
+  std::string type = "dbt";  // "sqlmesh": the SQLMesh checks (docs/sqlmesh.md)
   // The run's environment: what it inherits from the daemon, then the project's --env.
   std::map<std::string, std::string> env;
 };
@@ -57,11 +58,11 @@ common::Result<std::string> project_profile(const std::string& project_dir,
 // The profiles.yml checks: the file holds `profile`, and the profile the target.
 std::vector<CheckResult> check_profiles(const CheckSubject& subject, const std::string& profile);
 
-// The executable check: found, and `dbt --version` exits 0 within `timeout` (spawned
-// without a shell, in its own process group, killed at the deadline).
+// The executable check: found, and `dbt --version` (`sqlmesh --version`) exits 0 within
+// `timeout` (spawned without a shell, in its own process group, killed at the deadline).
 CheckResult check_dbt(const CheckSubject& subject, std::chrono::milliseconds timeout);
 
-// All of them, in the order above.
+// All of them, in the order above. A SQLMesh project: the executable, then its config file.
 CheckReport run_checks(const CheckSubject& subject, std::chrono::milliseconds dbt_timeout);
 
 }  // namespace dagctl::daemon::service

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/command.hpp"
 #include "common/limits.hpp"
 #include "common/random.hpp"
 #include "daemon/runner/sandbox.hpp"
@@ -48,22 +49,51 @@ void check_env(const std::map<std::string, std::string>& env) {
   }
 }
 
+bool has_file(const fs::path& folder, const char* name) {
+  std::error_code ec;
+  return fs::is_regular_file(folder / name, ec);
+}
+
+bool has_sqlmesh_config(const fs::path& folder) {
+  return has_file(folder, "config.yaml") || has_file(folder, "config.yml") || has_file(folder, "config.py");
+}
+
+// What a folder holds (docs/sqlmesh.md, Registering): dbt_project.yml makes a dbt project,
+// SQLMesh's config file a SQLMesh one.
+std::optional<std::string> type_of_folder(const fs::path& folder) {
+  if (has_file(folder, "dbt_project.yml")) return "dbt";
+  if (has_sqlmesh_config(folder)) return "sqlmesh";
+  return std::nullopt;
+}
+
 // Checks a project's fields as a request gave them, and makes its folders canonical.
 void normalise(store::Project& p) {
-  if (p.path.empty()) throw bad_request("'path' is required: the folder that holds dbt_project.yml");
+  if (p.path.empty()) throw bad_request("'path' is required: the folder of a dbt or SQLMesh project");
   check_path("path", p.path);
   check_path("profiles_dir", p.profiles_dir);
-  check_path("dbt", p.dbt);
+  check_path(p.type, p.executable);
   check_length("target", p.target, common::limits::kTarget);
   if (has_control(p.target)) throw bad_request("field 'target' holds a control character");
   check_env(p.env);
   std::error_code ec;
   const fs::path path = fs::canonical(p.path, ec);
   if (ec || !fs::is_directory(path)) {
-    throw bad_request("no folder at " + common::quote(p.path) + "; pass the path of a dbt project");
+    throw bad_request("no folder at " + common::quote(p.path) + "; pass the path of a dbt or SQLMesh project");
   }
-  if (!fs::exists(path / "dbt_project.yml")) {
-    throw bad_request(common::quote(path.string()) + " has no dbt_project.yml; pass the folder of a dbt project");
+  if (p.type == "sqlmesh" && !has_sqlmesh_config(path)) {
+    throw bad_request(common::quote(path.string()) +
+                      " has no config.yaml, config.yml or config.py; pass the folder of a SQLMesh project");
+  }
+  if (p.type == "dbt" && !has_file(path, "dbt_project.yml")) {
+    throw bad_request(common::quote(path.string()) +
+                      (has_sqlmesh_config(path) ? " is a SQLMesh project (it has SQLMesh's config and no "
+                                                  "dbt_project.yml); register it with --type sqlmesh"
+                                                : " has no dbt_project.yml; pass the folder of a dbt project (or of a SQLMesh project: "
+                                                  "config.yaml or config.py)"));
+  }
+  if (p.type == "sqlmesh" && (!p.profiles_dir.empty() || !p.target.empty())) {
+    throw bad_request("profiles_dir and target are dbt settings; a SQLMesh project picks its connection with "
+                      "its config's gateways (sqlmesh --gateway NAME in the job's command)");
   }
   p.path = path.string();
   if (!p.profiles_dir.empty()) {
@@ -75,12 +105,27 @@ void normalise(store::Project& p) {
   }
 }
 
+// The executable field a request gives must be the one of the project's type.
+void check_executable_field(const std::string& type, bool dbt_given, bool sqlmesh_given) {
+  if (type == "sqlmesh" && dbt_given) {
+    throw bad_request("field 'dbt' is for dbt projects; this is a SQLMesh project: give its executable as 'sqlmesh'");
+  }
+  if (type == "dbt" && sqlmesh_given) {
+    throw bad_request("field 'sqlmesh' is for SQLMesh projects; this is a dbt project: give its executable as 'dbt'");
+  }
+}
+
 void apply_patch(store::Project& p, const ProjectPatch& patch) {
+  check_executable_field(p.type, patch.dbt && !patch.dbt->empty(), patch.sqlmesh && !patch.sqlmesh->empty());
   if (patch.path) p.path = *patch.path;
   if (patch.name) p.name = *patch.name;
   if (patch.profiles_dir) p.profiles_dir = *patch.profiles_dir;
   if (patch.target) p.target = *patch.target;
-  if (patch.dbt) p.dbt = *patch.dbt;
+  if (patch.dbt && p.type == "dbt") p.executable = *patch.dbt;
+  if (patch.sqlmesh && p.type == "sqlmesh") p.executable = *patch.sqlmesh;
+  if (patch.warm && *patch.warm && p.type == "sqlmesh") {
+    throw bad_request("warm workers run dbt; a SQLMesh project's runs always start sqlmesh afresh");
+  }
   if (patch.warm) p.warm = *patch.warm;
   for (const auto& [k, v] : patch.env) {
     if (v) {
@@ -100,7 +145,8 @@ CheckSubject Service::check_subject(const store::Project& p) const {
   s.path = p.path;
   s.profiles_dir = p.profiles_dir;
   s.target = p.target;
-  s.dbt = p.dbt.empty() ? info_.default_dbt : p.dbt;
+  s.type = p.type;
+  s.dbt = !p.executable.empty() ? p.executable : p.type == "sqlmesh" ? info_.default_sqlmesh : info_.default_dbt;
   std::vector<std::string> daemon_env;
   for (char** e = environ; e && *e; ++e) daemon_env.emplace_back(*e);
   s.env = runner::inherited_environment(daemon_env, info_.pass_env, info_.sandbox_active);
@@ -121,9 +167,19 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   p.path = spec.path;
   p.profiles_dir = spec.profiles_dir;
   p.target = spec.target;
-  p.dbt = spec.dbt;
   p.env = spec.env;
   p.warm = spec.warm;
+  if (spec.type) {
+    if (*spec.type != "dbt" && *spec.type != "sqlmesh") {
+      throw bad_request("type " + common::quote(*spec.type) + " is not a project type; use dbt or sqlmesh");
+    }
+    p.type = *spec.type;
+  } else if (std::error_code ec; !spec.path.empty() && !has_control(spec.path) && fs::is_directory(spec.path, ec)) {
+    p.type = type_of_folder(spec.path).value_or("dbt");  // neither: normalise says what is missing
+  }
+  check_executable_field(p.type, !spec.dbt.empty(), !spec.sqlmesh.empty());
+  p.executable = p.type == "sqlmesh" ? spec.sqlmesh : spec.dbt;
+  if (p.type == "sqlmesh") p.warm = false;  // warm workers run dbt (docs/runs.md#warm-workers)
   normalise(p);
   p.id = common::uuid4();
   p.org_id = org_.id;
@@ -140,7 +196,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   job.id = common::uuid4();
   job.project_id = p.id;
   job.name = "default";
-  job.command = "dbt build";
+  job.command = common::default_command(p.type);
   job.created_at = job.updated_at = p.created_at;
   store_call([&] { store_.projects().create(p, {job}); });
   return p;

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "common/data_dir.hpp"
-#include "common/dbt_command.hpp"
+#include "common/command.hpp"
 #include "common/limits.hpp"
 #include "common/random.hpp"
 #include "daemon/runner/executor.hpp"
@@ -22,12 +22,12 @@ using nlohmann::json;
 
 namespace {
 
-// Job fields checked as Service checks them: the command by the dbt command grammar,
-// webhook targets by the daemon's flags and its own address.
-JobFieldRules job_field_rules(const DaemonInfo& info, common::Trust trust) {
+// Job fields checked as Service checks them: the command by the grammar of the project's
+// type (dbt's or SQLMesh's), webhook targets by the daemon's flags and its own address.
+JobFieldRules job_field_rules(const DaemonInfo& info, common::Trust trust, const std::string& project_type) {
   JobFieldRules rules;
-  rules.check_command = [trust](const std::string& command) {
-    auto words = common::validate_dbt_command(command, "command", trust);
+  rules.check_command = [trust, project_type](const std::string& command) {
+    auto words = common::validate_command(project_type, command, "command", trust);
     if (!words) throw bad_request(words.error());
   };
   rules.targets = webhooks::make_policy(info.allow_webhook_link_local, info.http);
@@ -114,7 +114,7 @@ store::Job Service::create_job(const std::string& project_id, const json& fields
     throw bad_request("a new job needs 'name' and 'command', e.g. {\"name\": \"nightly\", \"command\": \"dbt build\"}");
   }
   store::Job job;
-  apply_job_fields(job, fields, job_field_rules(info_, trust));
+  apply_job_fields(job, fields, job_field_rules(info_, trust, project.type));
   job.id = common::uuid4();
   job.project_id = project.id;
   job.created_at = job.updated_at = common::now();
@@ -127,7 +127,7 @@ store::Job Service::create_job(const std::string& project_id, const json& fields
 store::Job Service::update_job(const std::string& project_id, const std::string& job_id,
                                const json& fields, common::Trust trust) {
   const store::Job found = get_job(project_id, job_id);
-  const auto rules = job_field_rules(info_, trust);
+  const auto rules = job_field_rules(info_, trust, get_project(project_id).type);
   store::Job checked = found;
   apply_job_fields(checked, fields, rules);  // a bad field answers 400 without waiting for the write lock
   // Read, changed and written in one transaction: a concurrent PATCH of other fields, or
@@ -157,10 +157,14 @@ store::Run Service::trigger(const std::string& project_id, const std::string& jo
                             const std::optional<std::string>& command_override,
                             const std::string& triggered_by, common::Trust trust, bool defer_to_last_success) {
   const auto job = get_job(project_id, job_id);
+  const std::string type = get_project(project_id).type;
   std::optional<std::string> command = command_override;
   if (command) {
-    auto words = common::validate_dbt_command(*command, "command_override", trust);
+    auto words = common::validate_command(type, *command, "command_override", trust);
     if (!words) throw bad_request(words.error());
+  }
+  if (defer_to_last_success && type != "dbt") {
+    throw bad_request("defer_to_last_success is dbt's --defer; a SQLMesh project's environments do that job");
   }
   if (defer_to_last_success) command = with_defer(job, command);
   return enqueue(job, triggered_by, command.value_or(job.command), command, std::nullopt);
@@ -227,6 +231,13 @@ store::Run Service::retry_run(const std::string& run_id) {
     throw conflict("run " + run_id + " is " + std::string(common::to_string(failed.status)) +
                    "; only a failed, partial or error run can be retried");
   }
+  const auto job = store_.jobs().find(failed.job_id);
+  if (!job) throw not_found("the job of run " + run_id + " was deleted");
+  // SQLMesh keeps which intervals are done in its state: the same command again evaluates
+  // what is still missing, the failed models first among them (docs/sqlmesh.md, Retry).
+  if (get_project(failed.project_id).type == "sqlmesh") {
+    return enqueue(*job, "retry", failed.command, failed.command_override, failed.id);
+  }
   // Without run_results.json, dbt retry resumes from the run's node records (docs/runs.md,
   // Node records), which need the manifest dbt wrote before it ran any node.
   const std::string target = common::DataDir(info_.data_dir).run_target(run_id);
@@ -236,8 +247,6 @@ store::Run Service::retry_run(const std::string& run_id) {
                    " left no run_results.json and no node records, so dbt retry has nothing to resume; trigger the "
                    "job again instead");
   }
-  const auto job = store_.jobs().find(failed.job_id);
-  if (!job) throw not_found("the job of run " + run_id + " was deleted");
   return enqueue(*job, "retry", "dbt retry", std::nullopt, failed.id);
 }
 

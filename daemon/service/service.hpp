@@ -28,6 +28,8 @@ struct ProjectSpec {
   std::string profiles_dir;
   std::string target;
   std::string dbt;
+  std::string sqlmesh;                // a SQLMesh project's executable (docs/sqlmesh.md)
+  std::optional<std::string> type;    // "dbt" or "sqlmesh"; nullopt: told by the folder's files
   std::map<std::string, std::string> env;
   bool warm = true;   // runs may use a warm dbt worker (docs/runs.md#warm-workers)
   bool check = true;  // run the project checks first (docs/api.md, Project checks)
@@ -36,7 +38,7 @@ struct ProjectSpec {
 // A PATCH of a project: what is set changes; an empty profiles_dir, target or dbt goes
 // back to the default; `env` sets variables, and a nullopt value removes one.
 struct ProjectPatch {
-  std::optional<std::string> path, name, profiles_dir, target, dbt;
+  std::optional<std::string> path, name, profiles_dir, target, dbt, sqlmesh;
   std::map<std::string, std::optional<std::string>> env;
   std::optional<bool> warm;
   bool check = true;
@@ -64,6 +66,7 @@ struct DaemonInfo {
   };
   // What project checks run as a run would: the daemon's --dbt and --pass-env.
   std::string default_dbt = "dbt";
+  std::string default_sqlmesh = "sqlmesh";
   std::vector<std::string> pass_env{};
   // Every setting by its flag's name, and where each came from (docs/daemon.md).
   nlohmann::json settings = nlohmann::json::object();

@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 11> kMigrations = {
+constexpr std::array<std::string_view, 12> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -213,6 +213,10 @@ CREATE INDEX runs_by_created ON runs(created_at);
     // projects read true, as new ones default to.
     R"sql(
 ALTER TABLE projects ADD COLUMN warm INTEGER NOT NULL DEFAULT 1;
+)sql",
+    // A SQLMesh plan's summary, kept with its run (docs/sqlmesh.md, Plans).
+    R"sql(
+ALTER TABLE runs ADD COLUMN plan_json TEXT;
 )sql",
 };
 

@@ -29,11 +29,11 @@ struct Project {
   std::string id;
   std::string org_id;
   std::string name;
-  std::string type = "dbt";
-  std::string path;          // absolute project directory (holds dbt_project.yml)
+  std::string type = "dbt";  // "dbt" or "sqlmesh" (docs/sqlmesh.md)
+  std::string path;          // absolute project directory (holds dbt_project.yml or SQLMesh's config)
   std::string profiles_dir;  // empty: dbt's own default
   std::string target;        // empty: the profile's default target
-  std::string dbt;           // empty: the daemon's --dbt
+  std::string executable;    // its dbt (or sqlmesh); empty: the daemon's --dbt (--sqlmesh)
   std::map<std::string, std::string> env;
   bool warm = true;  // runs may be forked by a warm dbt worker (docs/runs.md#warm-workers)
   TimePoint created_at;
@@ -81,6 +81,7 @@ struct Run {
   std::optional<std::string> error_message;
   nlohmann::json results = nlohmann::json::object();
   bool nothing_selected = false;  // ended having selected no nodes (docs/runs.md)
+  nlohmann::json plan = nullptr;  // a SQLMesh plan's summary (docs/sqlmesh.md, Plans)
   // The dbt process while running, so a restarted daemon can stop a left-over one.
   int pid = 0;
   std::int64_t pid_start_ticks = 0;

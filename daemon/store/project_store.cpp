@@ -21,7 +21,7 @@ Project read_project(SQLite::Statement& s) {
   p.path = s.getColumn("path").getString();
   p.profiles_dir = s.getColumn("profiles_dir").getString();
   p.target = s.getColumn("target").getString();
-  p.dbt = s.getColumn("dbt").getString();
+  p.executable = s.getColumn("dbt").getString();
   p.env = nlohmann::json::parse(s.getColumn("env_json").getString()).get<std::map<std::string, std::string>>();
   p.created_at = sql::time(s.getColumn("created_at"));
   p.warm = s.getColumn("warm").getInt() != 0;
@@ -56,7 +56,7 @@ void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   insert->bind(5, p.path);
   insert->bind(6, p.profiles_dir);
   insert->bind(7, p.target);
-  insert->bind(8, p.dbt);
+  insert->bind(8, p.executable);
   insert->bind(9, nlohmann::json(p.env).dump());
   insert->bind(10, common::to_millis(p.created_at));
   insert->bind(11, p.warm ? 1 : 0);
@@ -106,7 +106,7 @@ Project ProjectStore::update(const std::string& id, const std::function<void(Pro
   write->bind(3, p.path);
   write->bind(4, p.profiles_dir);
   write->bind(5, p.target);
-  write->bind(6, p.dbt);
+  write->bind(6, p.executable);
   write->bind(7, nlohmann::json(p.env).dump());
   write->bind(8, p.warm ? 1 : 0);
   try {

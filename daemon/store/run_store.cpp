@@ -11,7 +11,7 @@ namespace {
 
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
-    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, pid, "
+    "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, plan_json, pid, "
     "pid_start_ticks, "
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
@@ -35,6 +35,10 @@ Run read_run(SQLite::Statement& s) {
   r.error_message = sql::opt_text(s.getColumn("error_message"));
   r.results = nlohmann::json::parse(s.getColumn("results_json").getString());
   r.nothing_selected = s.getColumn("nothing_selected").getInt() != 0;
+  if (const auto plan = s.getColumn("plan_json"); !plan.isNull()) {
+    r.plan = nlohmann::json::parse(plan.getString(), nullptr, /*allow_exceptions=*/false);
+    if (r.plan.is_discarded()) r.plan = nullptr;
+  }
   r.pid = s.getColumn("pid").getInt();
   r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
   r.project_name = s.getColumn("project_name").getString();
@@ -250,13 +254,13 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
 
 bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
                       std::optional<std::string> error_message, const nlohmann::json& results,
-                      const DeliveryOwed& owed, bool nothing_selected) {
+                      const DeliveryOwed& owed, bool nothing_selected, const nlohmann::json& plan) {
   WriteTx tx(db_);
   bool changed = false;
   {
     auto s = tx.statement(
         "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
-        "results_json = ?, nothing_selected = ?, pid = 0, pid_start_ticks = 0 "
+        "results_json = ?, nothing_selected = ?, plan_json = ?, pid = 0, pid_start_ticks = 0 "
         "WHERE id = ? AND status IN ('queued','running')");
     s->bind(1, std::string(common::to_string(status)));
     s->bind(2, common::to_millis(end_time));
@@ -264,7 +268,12 @@ bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_tim
     sql::bind_opt(*s, 4, error_message);
     s->bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     s->bind(6, nothing_selected ? 1 : 0);
-    s->bind(7, id);
+    if (plan.is_null()) {
+      s->bind(7);
+    } else {
+      s->bind(7, plan.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    s->bind(8, id);
     changed = s->exec() == 1;
   }
   if (changed) NodeStore::interrupt_running(tx, id);

@@ -56,11 +56,13 @@ public:
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
-  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md. The
+  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md; `plan`: a
+  // SQLMesh plan's summary (docs/sqlmesh.md). The
   // run's nodes still `running` become `interrupted` in the same transaction.
   bool finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
               std::optional<std::string> error_message, const nlohmann::json& results,
-              const DeliveryOwed& owed = {}, bool nothing_selected = false);
+              const DeliveryOwed& owed = {}, bool nothing_selected = false,
+              const nlohmann::json& plan = nullptr);
 
   // Retention (docs/architecture.md): deletes up to `limit` finished runs that ended
   // before `ended_before` (when set) or are beyond the newest `keep_per_job` runs of their

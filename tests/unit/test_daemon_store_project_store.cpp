@@ -54,7 +54,7 @@ TEST_F(ProjectStore, CreatedProjectIsFoundByIdAndByName) {
   Project p = make_project("prj-1", "shop", org_);
   p.profiles_dir = "/home/ana/.dbt";
   p.target = "prod";
-  p.dbt = "/opt/dbt/bin/dbt";
+  p.executable = "/opt/dbt/bin/dbt";
   p.env = {{"DBT_ENV_SECRET_PW", "s3cret"}, {"REGION", "eu-west-1"}};
   store().projects().create(p, {make_job("job-1", "prj-1")});
 
@@ -68,7 +68,7 @@ TEST_F(ProjectStore, CreatedProjectIsFoundByIdAndByName) {
     EXPECT_EQ(found->path, "/home/ana/projects/shop");
     EXPECT_EQ(found->profiles_dir, "/home/ana/.dbt");
     EXPECT_EQ(found->target, "prod");
-    EXPECT_EQ(found->dbt, "/opt/dbt/bin/dbt");
+    EXPECT_EQ(found->executable, "/opt/dbt/bin/dbt");
     EXPECT_EQ(found->env, p.env);
     EXPECT_TRUE(found->warm);
     EXPECT_EQ(found->created_at, p.created_at);

@@ -201,12 +201,10 @@ class Recorder:
                 return
             self.finished = True
             for node in list(self.nodes.values()):
-                if node.status is None:
-                    if interrupted:
-                        why = "interrupted before it finished"
-                    else:
-                        why = "a batch failed" if node.failed_batch else "did not finish"
-                    self.finish(node, "error", why)
+                # A node a SIGINT cut short stays unfinished: dagctl records it `interrupted`
+                # when the run ends, as for dbt (docs/runs.md, Node records).
+                if node.status is None and not interrupted:
+                    self.finish(node, "error", "a batch failed" if node.failed_batch else "did not finish")
             self.emit("CommandCompleted", {"success": bool(success)})
             self.write_files()
             if self.log is not None:
@@ -221,6 +219,8 @@ class Recorder:
             return
         results = []
         for node in self.nodes.values():
+            if node.status is None:  # cut short by a SIGINT: no result, as dbt writes none
+                continue
             results.append(
                 {
                     "unique_id": node.unique_id,
@@ -566,13 +566,15 @@ def record_plan(recorder, plan_builder, applied, default_catalog, dialect):
         else:
             intervals = "recreate view" if snapshot.is_view else "full refresh"
         backfill.append({"model": name_of(snapshot), "intervals": intervals})
+    added = names(diff.added, snapshots.get)
+    # SQLMesh counts a new model as directly modified too; the summary lists it once, as added.
     recorder.plan = {
         "environment": plan.environment_naming_info.name,
         "applied": applied,
-        "added": names(diff.added, snapshots.get),
+        "added": added,
         "removed": names(diff.removed_snapshots, diff.removed_snapshots.get),
-        "directly_modified": names(plan.directly_modified, snapshots.get),
-        "indirectly_modified": names(indirect, snapshots.get),
+        "directly_modified": [n for n in names(plan.directly_modified, snapshots.get) if n not in added],
+        "indirectly_modified": [n for n in names(indirect, snapshots.get) if n not in added],
         "metadata_updated": names(plan.metadata_updated, snapshots.get),
         "backfill": sorted(backfill, key=lambda b: b["model"]),
     }

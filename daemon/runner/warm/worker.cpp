@@ -110,19 +110,11 @@ common::Result<std::unique_ptr<Worker>> Worker::start(const WorkerLaunch& launch
   common::Fd ours(pair[0]);
   common::Fd theirs(pair[1]);
   // The script goes in as a sealed memfd: no file the worker or a run could change.
-  common::Fd script(static_cast<int>(::syscall(SYS_memfd_create, "dagctl_worker.py", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
-  if (!script) return common::make_error(std::string("memfd_create failed: ") + std::strerror(errno));
-  const std::string_view source = worker_source();
-  for (std::size_t off = 0; off < source.size();) {
-    const ssize_t n = ::write(script.get(), source.data() + off, source.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return common::make_error(std::string("could not write the worker: ") + std::strerror(errno));
-    off += static_cast<std::size_t>(n);
-  }
-  ::fcntl(script.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  auto script = sealed_memfd("dagctl_worker.py", worker_source());
+  if (!script) return common::make_error(script.error());
   SpawnSpec spec{launch.argv, launch.env, launch.cwd, launch.log_path, launch.supervisor_leader, {}};
   spec.supervisor_leader = launch.supervisor_leader;
-  spec.pass_fds = {theirs.get(), script.get()};
+  spec.pass_fds = {theirs.get(), script->get()};
   auto spawned = ChildProcess::spawn(spec);
   if (!spawned) return common::make_error(spawned.error());
   return std::unique_ptr<Worker>(new Worker(std::move(spawned).value(), std::move(ours)));

@@ -1,0 +1,16 @@
+// A SQLMesh plan's summary as `run show` prints it (docs/sqlmesh.md, Plans): one labelled
+// line per kind of change, names joined and cut to fit. Pure.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dagctl::cli {
+
+// Label and value pairs, in the order run show prints them; empty for a run without a plan.
+std::vector<std::pair<std::string, std::string>> plan_lines(const nlohmann::json& plan);
+
+}  // namespace dagctl::cli

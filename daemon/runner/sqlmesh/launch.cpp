@@ -1,0 +1,54 @@
+#include "daemon/runner/sqlmesh/launch.hpp"
+
+#include <fstream>
+#include <variant>
+
+#include "daemon/runner/executor.hpp"
+#include "daemon/runner/process.hpp"
+
+namespace dagctl::daemon::runner::sqlmesh {
+
+common::Result<Launch> launch(const std::string& executable, const std::vector<std::string>& words) {
+  Launch out;
+  auto python = python_of(executable);
+  if (const auto* why = std::get_if<std::string>(&python)) {
+    out.argv = {executable};
+    out.argv.insert(out.argv.end(), words.begin() + 1, words.end());
+    out.without_plugin = *why;
+    return out;
+  }
+  auto plugin = sealed_memfd("dagctl_sqlmesh.py", plugin_source());
+  if (!plugin) return common::make_error(plugin.error());
+  out.plugin = std::move(plugin).value();
+  out.argv = std::get<std::vector<std::string>>(std::move(python));
+  out.argv.push_back("/proc/self/fd/3");
+  out.argv.insert(out.argv.end(), words.begin() + 1, words.end());
+  return out;
+}
+
+std::vector<std::string> environment(std::map<std::string, std::string> env, const std::string& run_id,
+                                     const std::string& target_dir, const std::string& logs_dir) {
+  // Logs are files read later and in other terminals: no colour, no redrawn progress bars.
+  if (!env.count("NO_COLOR")) env["NO_COLOR"] = "1";
+  if (!env.count("TERM")) env["TERM"] = "dumb";
+  // SQLMesh phones home unless told not to; respect a user who said otherwise.
+  if (!env.count("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS") && !env.count("DO_NOT_TRACK")) {
+    env["SQLMESH__DISABLE_ANONYMIZED_ANALYTICS"] = "1";
+  }
+  env["DAGCTL_SQLMESH_LOG"] = logs_dir + "/" + kEventLog;
+  env["DAGCTL_SQLMESH_TARGET"] = target_dir;
+  env["DAGCTL_RUN_ID"] = run_id;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+nlohmann::json read_plan(const std::string& target_dir) {
+  std::ifstream in(target_dir + "/" + kPlanFile);
+  if (!in) return nullptr;
+  auto plan = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return plan.is_object() ? plan : nlohmann::json(nullptr);
+}
+
+}  // namespace dagctl::daemon::runner::sqlmesh
