@@ -9,7 +9,7 @@
 # checks that every command and option of the --help output is offered here.
 
 # Options that take a value (everything else that starts with - is a flag).
-_dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt --max-parallel --name
+_dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt --sqlmesh --type --max-parallel --name
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
   --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
@@ -38,9 +38,9 @@ _dagctl_options() {
   local dbt_flags="-s --select --exclude --selector --vars --target --threads --full-refresh --defer-to-last-success"
   case $1 in
     "") echo "--version" ;;
-    "daemon start") echo "--data-dir --listen --dbt --max-parallel --sandbox --keep-days --keep-runs" ;;
-    "project add") echo "--name --profiles-dir --target --dbt --env --no-check --no-warm" ;;
-    "project update") echo "--path --name --profiles-dir --target --dbt --env --unset-env --warm --no-check" ;;
+    "daemon start") echo "--data-dir --listen --dbt --sqlmesh --max-parallel --sandbox --keep-days --keep-runs" ;;
+    "project add") echo "--name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm" ;;
+    "project update") echo "--path --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --no-check" ;;
     "project remove") echo "-y --yes" ;;
     "job list") echo "--project" ;;
     "job create") echo "$job_flags $dbt_flags" ;;
@@ -290,7 +290,7 @@ _dagctld() {
   fi
   case $prev in
     --data-dir) _dagctl_files -d; return 0 ;;
-    --socket | --dbt | --webhook-ca-file | --config) _dagctl_files -f; return 0 ;;
+    --socket | --dbt | --sqlmesh | --webhook-ca-file | --config) _dagctl_files -f; return 0 ;;
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
     --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
     --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
@@ -300,7 +300,7 @@ _dagctld() {
     --warm-idle) _dagctl_add 5m 30m 1h; return 0 ;;
     --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
-  _dagctl_add --data-dir --socket --listen --allow-remote --dbt --max-parallel --log-level \
+  _dagctl_add --data-dir --socket --listen --allow-remote --dbt --sqlmesh --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
     --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --config -h --help --version
   return 0

@@ -9,7 +9,7 @@
 # checks that every command and option of the --help output is named here.
 
 # Options that take a value: their next word is not a command.
-set -g __dagctl_value_options --socket -o --output --color --until --trigger -O --output-file --data-dir --listen --dbt --max-parallel \
+set -g __dagctl_value_options --socket -o --output --color --until --trigger -O --output-file --data-dir --listen --dbt --sqlmesh --type --max-parallel \
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
@@ -168,6 +168,7 @@ complete -c dagctl -n '__dagctl_at daemon' -a stop -d 'Stop dagctld; queued runs
 complete -c dagctl -n '__dagctl_at daemon start' -l data-dir -x -a '(__fish_complete_directories)' -d 'Daemon state folder (DAGCTL_DATA_DIR)'
 complete -c dagctl -n '__dagctl_at daemon start' -l listen -x -a '127.0.0.1:8780 127.0.0.1:0 none' -d 'HOST:PORT for the REST API, or none'
 complete -c dagctl -n '__dagctl_at daemon start' -l dbt -r -F -d 'dbt executable'
+complete -c dagctl -n '__dagctl_at daemon start' -l sqlmesh -r -F -d 'sqlmesh executable for SQLMesh projects'
 complete -c dagctl -n '__dagctl_at daemon start' -l max-parallel -x -d 'Runs at once'
 complete -c dagctl -n '__dagctl_at daemon start' -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox'
 complete -c dagctl -n '__dagctl_at daemon start' -l keep-days -x -d 'Prune finished runs older than this many days'
@@ -184,6 +185,8 @@ complete -c dagctl -n '__dagctl_at project add' -l name -x -d "Project name (def
 complete -c dagctl -n '__dagctl_at project add' -l profiles-dir -x -a '(__fish_complete_directories)' -d 'Folder of profiles.yml'
 complete -c dagctl -n '__dagctl_at project add' -l target -x -d "dbt target (default: the profile's)"
 complete -c dagctl -n '__dagctl_at project add' -l dbt -r -F -d 'dbt executable for this project'
+complete -c dagctl -n '__dagctl_at project add' -l type -x -a 'dbt sqlmesh' -d 'dbt or sqlmesh (default: told by the folder)'
+complete -c dagctl -n '__dagctl_at project add' -l sqlmesh -r -F -d 'sqlmesh executable of a SQLMesh project'
 complete -c dagctl -n '__dagctl_at project add' -l env -x -d 'K=V environment variable for dbt (repeatable)'
 complete -c dagctl -n '__dagctl_at project add' -l no-check -d 'Register without the project checks'
 complete -c dagctl -n '__dagctl_at project add' -l no-warm -d "Runs always start a fresh dbt, never the project's warm worker"
@@ -193,6 +196,7 @@ complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project na
 complete -c dagctl -n '__dagctl_at project update' -l profiles-dir -x -a '(__fish_complete_directories)' -d "Folder of profiles.yml ('' for dbt's own search)"
 complete -c dagctl -n '__dagctl_at project update' -l target -x -d "dbt target ('' for the profile's)"
 complete -c dagctl -n '__dagctl_at project update' -l dbt -r -F -d "dbt executable ('' for the daemon's)"
+complete -c dagctl -n '__dagctl_at project update' -l sqlmesh -r -F -d "sqlmesh executable ('' for the daemon's)"
 complete -c dagctl -n '__dagctl_at project update' -l env -x -d 'K=V environment variable for dbt, set or replaced (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l unset-env -x -d 'Remove environment variable K (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l warm -x -a 'on off' -d "Whether runs may use the project's warm dbt worker"
@@ -290,6 +294,7 @@ complete -c dagctld -l socket -r -F -d 'The Unix socket the CLI talks to (DAGCTL
 complete -c dagctld -l listen -x -a '127.0.0.1:8780 127.0.0.1:0 none' -d 'HOST:PORT for the REST API, or none (DAGCTL_LISTEN)'
 complete -c dagctld -l allow-remote -d 'Allow --listen on a non-loopback address (DAGCTL_ALLOW_REMOTE)'
 complete -c dagctld -l dbt -r -F -d 'dbt executable for projects that name none (DAGCTL_DBT)'
+complete -c dagctld -l sqlmesh -r -F -d 'sqlmesh executable for SQLMesh projects that name none (DAGCTL_SQLMESH)'
 complete -c dagctld -l max-parallel -x -d 'Runs at once across all projects (DAGCTL_MAX_PARALLEL)'
 complete -c dagctld -l log-level -x -a 'trace debug info warn error critical off' -d 'How much to log (DAGCTL_LOG_LEVEL)'
 complete -c dagctld -l stop-grace -x -d 'Seconds between SIGINT, SIGTERM and SIGKILL (DAGCTL_STOP_GRACE)'

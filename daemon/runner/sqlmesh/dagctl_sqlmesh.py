@@ -1,4 +1,4 @@
-# dagctl's SQLMesh plugin (docs/runs.md#sqlmesh-projects).
+# dagctl's SQLMesh plugin (docs/sqlmesh.md).
 #
 # dagctld runs a SQLMesh command as `<sqlmesh's interpreter> /proc/self/fd/3 <args after
 # "sqlmesh">`, fd 3 being this script in a sealed memfd. It runs SQLMesh's own command line
