@@ -38,7 +38,7 @@ function projectSection(project, jobs, cells) {
       h('h2', {}, project.name),
       copyButton(project.id, 'project id', 'copy-project-id'),
       h('a', { href: `#/runs?project_id=${enc(project.id)}`, class: 'more' }, 'Runs →')),
-    h('p', { class: 'muted path' }, project.path),
+    h('p', { class: 'muted path', test: 'project-path' }, `${project.type === 'sqlmesh' ? 'SQLMesh' : 'dbt'} · ${project.path}`),
     h('div', { class: 'table-wrap' }, h('table', { class: 'jobs responsive' },
       h('thead', {}, h('tr', {}, ['Job', 'Job id', 'Last run', 'Next run', ''].map((t) => h('th', { scope: 'col' }, t)))),
       body)));

@@ -123,6 +123,22 @@ function summary(run) {
   ]);
 }
 
+// A SQLMesh plan's summary (docs/sqlmesh.md, Plans): one line per kind of change.
+function planSummary(run) {
+  const plan = run.plan;
+  if (!plan || typeof plan !== 'object') return null;
+  const names = (list) => (Array.isArray(list) ? list : [])
+    .map((x) => (typeof x === 'string' ? x : x && x.model ? `${x.model}${x.intervals ? ` (${x.intervals})` : ''}` : ''))
+    .filter(Boolean).join(', ');
+  const rows = [['Environment', `${plan.environment || '?'}${plan.applied === true ? ', applied' : plan.applied === false ? ', not applied' : ''}`]];
+  for (const [key, label] of [['added', 'Added'], ['removed', 'Removed'], ['directly_modified', 'Modified'],
+    ['indirectly_modified', 'Indirectly modified'], ['metadata_updated', 'Metadata'], ['backfill', 'Backfill']]) {
+    const text = names(plan[key]);
+    if (text) rows.push([label, text]);
+  }
+  return h('div', { test: 'plan' }, h('h3', {}, 'Plan'), stats(rows));
+}
+
 function slowest(run) {
   if (!run.slowest_nodes || !run.slowest_nodes.length) return null;
   return h('ol', { class: 'slowest' }, run.slowest_nodes.map((n) => h('li', {}, h('a', { href: modelHref(run, n) }, n.name), ` ${fmtDuration(n.execution_time)}`)));
@@ -141,13 +157,13 @@ export async function render(ctx) {
   const failure = h('div');
   const table = new NodeTable(run);
   const timeline = h('div', { class: 'gantt-wrap' });
-  const logPre = h('pre', { class: 'log', test: 'log', tabindex: '0', 'aria-label': 'dbt output' });
+  const logPre = h('pre', { class: 'log', test: 'log', tabindex: '0', 'aria-label': 'run output' });
   const logState = h('span', { class: 'muted', test: 'log-state' });
   const artifacts = h('div', { test: 'artifacts' });
   el.append(head, actions, info, failure,
     h('section', { class: 'card' }, h('h2', {}, 'Nodes'), table.el),
     h('section', { class: 'card' }, h('h2', {}, 'Timeline'),
-      h('p', { class: 'muted legend' }, 'One row per dbt thread. Outlined bars are the critical path: the chain of nodes the run’s end waited on.'), timeline),
+      h('p', { class: 'muted legend' }, 'One row per thread. Outlined bars are the critical path: the chain of nodes the run’s end waited on.'), timeline),
     h('section', { class: 'card' }, h('h2', {}, 'Log ', logState), logPre),
     h('section', { class: 'card' }, h('h2', {}, 'Artifacts'), artifacts));
 
@@ -156,6 +172,8 @@ export async function render(ctx) {
     info.replaceChildren(h('p', { class: 'command-line' }, h('code', { test: 'run-command' }, run.command)), summary(run));
     const slow = slowest(run);
     if (slow) info.append(h('h3', {}, 'Slowest nodes'), slow);
+    const plan = planSummary(run);
+    if (plan) info.append(plan);
     drawFailure(table.nodes);
     actions.replaceChildren();
     const canAct = session && session.scope !== 'read';
