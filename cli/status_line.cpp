@@ -38,8 +38,8 @@ std::string phase_text(const StatusView& v) {
     if (!v.queued_behind.empty()) return "queued behind run " + v.queued_behind;
     return "queued";
   }
-  if (v.phase == "starting") return "starting dbt";
-  if (v.phase == "parsing") return "dbt is parsing the project";
+  if (v.phase == "starting") return v.sqlmesh ? "starting sqlmesh" : "starting dbt";
+  if (v.phase == "parsing") return v.sqlmesh ? "sqlmesh is loading the project" : "dbt is parsing the project";
   if (v.phase == "running") return v.total > 0 ? fmt::format("running {}/{}", v.done, v.total) : "running";
   if (v.phase == "finishing") return v.total > 0 ? fmt::format("finishing {}/{}", v.done, v.total) : "finishing";
   return v.phase;
@@ -79,6 +79,7 @@ StatusView status_view_from_run(const nlohmann::json& run, double seconds_since_
   const std::string status = string_field(run, "status");
   const nlohmann::json progress = run.is_object() && run.contains("progress") ? run["progress"] : nlohmann::json();
   v.phase = string_field(progress, "phase");
+  v.sqlmesh = string_field(run, "command").rfind("sqlmesh", 0) == 0;
   if (v.phase.empty() && (status == "queued" || status == "running")) v.phase = status;
   v.done = int_field(progress, "done");
   v.total = int_field(progress, "total");

@@ -26,6 +26,7 @@ struct StatusView {
   std::string waiting_for;   // queued: what the run waits for, in words
   std::string queued_behind; // queued: the run holding the project
   std::optional<double> elapsed_seconds;  // the whole run's (queued time included)
+  bool sqlmesh = false;  // the run's command is SQLMesh's (docs/sqlmesh.md)
 };
 
 // The view of `run` (a GET /api/v1/runs/{id} body) `seconds_since_poll` after it was read;

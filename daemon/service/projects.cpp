@@ -177,10 +177,10 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   } else if (std::error_code ec; !spec.path.empty() && !has_control(spec.path) && fs::is_directory(spec.path, ec)) {
     p.type = type_of_folder(spec.path).value_or("dbt");  // neither: normalise says what is missing
   }
-  check_executable_field(p.type, !spec.dbt.empty(), !spec.sqlmesh.empty());
   p.executable = p.type == "sqlmesh" ? spec.sqlmesh : spec.dbt;
   if (p.type == "sqlmesh") p.warm = false;  // warm workers run dbt (docs/runs.md#warm-workers)
-  normalise(p);
+  normalise(p);  // first: a folder of the other type says so
+  check_executable_field(p.type, !spec.dbt.empty(), !spec.sqlmesh.empty());
   p.id = common::uuid4();
   p.org_id = org_.id;
   p.name = spec.name.value_or(fs::path(p.path).filename().string());

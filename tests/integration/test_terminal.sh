@@ -70,7 +70,7 @@ pane_exit() { screen | sed -n 's/^EXIT=\([0-9]*\)$/\1/p'; }
 pane_run() { dagctl -o json runs --limit 1 | json 'd["runs"][0]["id"]'; }
 
 # A status line looks like "running 3/12 · slow_model 2s · 9s"; only the bottom row may be one.
-STATUS_ROW='^(queued|starting dbt|dbt is parsing|running|finishing)( [0-9]+/[0-9]+)?( · |$)'
+STATUS_ROW='^(queued|starting (dbt|sqlmesh)|(dbt|sqlmesh) is (parsing|loading)|running|finishing)( [0-9]+/[0-9]+)?( · |$)'
 check_rows() {  # COLUMNS SNAPSHOT WHAT: no stray status rows, no line wider than the pane
   local columns=$1 snapshot=$2 what=$3 strays long
   # ($(...) dropped the empty rows below the last one.)

@@ -153,6 +153,13 @@ TEST(StatusLine, Phases) {
   EXPECT_EQ(render_status_line(v, 80), "starting dbt");
   v.phase = "parsing";
   EXPECT_EQ(render_status_line(v, 80), "dbt is parsing the project");
+  v.sqlmesh = true;  // a SQLMesh run names its own tool
+  EXPECT_EQ(render_status_line(v, 80), "sqlmesh is loading the project");
+  v.phase = "starting";
+  EXPECT_EQ(render_status_line(v, 80), "starting sqlmesh");
+  EXPECT_TRUE(status_view_from_run({{"status", "running"}, {"command", "sqlmesh run"}}, 0, "").sqlmesh);
+  EXPECT_FALSE(status_view_from_run({{"status", "running"}, {"command", "dbt build"}}, 0, "").sqlmesh);
+  v.sqlmesh = false;
   v.phase = "finishing";
   v.done = v.total = 12;
   v.elapsed_seconds = 75;
