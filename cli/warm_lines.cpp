@@ -86,7 +86,7 @@ std::vector<std::string> warm_status_lines(const json& daemon, std::optional<siz
 
 std::optional<WarmFinding> warm_finding(const json& daemon, const json& project) {
   const json* warm = warm_of(daemon);
-  if (!warm) return std::nullopt;
+  if (!warm || string_of(project, "type") == "sqlmesh") return std::nullopt;  // warm workers run dbt
   if (string_of(*warm, "mode") == "off") return WarmFinding{false, "cold: dagctld --warm off"};
   const std::string name = string_of(project, "name");
   if (field(project, "warm") == json(false)) {

@@ -24,7 +24,8 @@ std::vector<std::string> warm_status_lines(const nlohmann::json& daemon, std::op
 
 // `doctor`'s finding for one project (GET /api/v1/projects's item): warm (state, pid) or
 // cold and why, or that its worker starts at its first run. `warn` for a worker that could
-// not start. nullopt when the daemon says nothing of warm workers.
+// not start. nullopt when the daemon says nothing of warm workers, and for a SQLMesh
+// project (they run dbt only).
 struct WarmFinding {
   bool warn = false;
   std::string detail;

@@ -95,6 +95,8 @@ TEST(CliWarmLines, DoctorSaysWarmOrColdAndWhyPerProject) {
   EXPECT_EQ(off->detail, "cold: off for this project (dagctl project update shop --warm on)");
   EXPECT_EQ(cli::warm_finding(daemon("off"), {{"id", "p-1"}, {"name", "shop"}})->detail, "cold: dagctld --warm off");
   EXPECT_FALSE(cli::warm_finding(json{{"version", "0.0.9"}}, {{"id", "p-1"}}).has_value());
+  // Warm workers run dbt: doctor says nothing of them for a SQLMesh project.
+  EXPECT_FALSE(cli::warm_finding(d, {{"id", "p-3"}, {"name", "bakery"}, {"type", "sqlmesh"}, {"warm", false}}).has_value());
 }
 
 TEST(CliWarmLines, DoctorLinesWrapWithinEightyAndFortyColumns) {
