@@ -89,7 +89,7 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("retry", "Re-run only what failed in a run (dbt retry)");
+    auto* cmd = app.add_subcommand("retry", "Re-run only what failed in a run (dbt retry; a SQLMesh run: its command again)");
     auto id = std::make_shared<std::string>();
     auto wait = std::make_shared<WaitFlags>();
     cmd->add_option("RUN", *id, "The failed run's id, or 6 or more of its first characters")->required();

@@ -152,7 +152,7 @@ complete -c dagctl -n '__dagctl_at ""' -a run -d 'One run'
 complete -c dagctl -n '__dagctl_at ""' -a logs -d "A run's dbt output"
 complete -c dagctl -n '__dagctl_at ""' -a watch -d 'Follow a run to its end'
 complete -c dagctl -n '__dagctl_at ""' -a cancel -d 'Cancel a queued or running run'
-complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a run (dbt retry)'
+complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a run (dbt retry; a SQLMesh run: its command again)'
 complete -c dagctl -n '__dagctl_at ""' -a token -d 'API tokens for the REST API'
 complete -c dagctl -n '__dagctl_at ""' -a webhook -d 'The signing secret, the delivery log, resend and test'
 complete -c dagctl -n '__dagctl_at ""' -a doctor -d 'Check the daemon, its data dir, sandbox and listener, and every project'
