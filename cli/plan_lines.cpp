@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dagctl::cli {
 
 namespace {
 
 // "a, b, c and 4 more": the first names, so that a plan of hundreds of models stays one line.
-std::string names_of(const nlohmann::json& list) {
+// `total`: the list's full length when the daemon kept only its start (the plan's `counts`).
+std::string names_of(const nlohmann::json& list, size_t total) {
   constexpr size_t kShown = 5;
   std::string out;
   size_t count = 0;
@@ -22,7 +25,8 @@ std::string names_of(const nlohmann::json& list) {
     if (name.empty()) continue;
     if (count++ < kShown) out += (out.empty() ? "" : ", ") + name;
   }
-  if (count > kShown) out += fmt::format(" and {} more", count - kShown);
+  total = std::max(total, count);
+  if (!out.empty() && total > std::min(count, kShown)) out += fmt::format(" and {} more", total - std::min(count, kShown));
   return out;
 }
 
@@ -44,7 +48,10 @@ std::vector<std::pair<std::string, std::string>> plan_lines(const nlohmann::json
   for (const auto& [key, label] : kinds) {
     const auto it = plan.find(key);
     if (it == plan.end() || !it->is_array() || it->empty()) continue;
-    const std::string names = names_of(*it);
+    const auto counts = plan.value("counts", nlohmann::json::object());
+    const auto total = counts.is_object() ? counts.value(key, nlohmann::json()) : nlohmann::json();
+    const std::string names =
+        names_of(*it, total.is_number_unsigned() ? total.get<size_t>() : 0);
     if (!names.empty()) out.emplace_back(label, names);
   }
   if (out.size() == 1) out.emplace_back("changes", "none");

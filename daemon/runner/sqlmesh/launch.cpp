@@ -1,5 +1,6 @@
 #include "daemon/runner/sqlmesh/launch.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <variant>
 
@@ -45,10 +46,39 @@ std::vector<std::string> environment(std::map<std::string, std::string> env, con
 }
 
 nlohmann::json read_plan(const std::string& target_dir) {
-  std::ifstream in(target_dir + "/" + kPlanFile);
+  const std::string path = target_dir + "/" + kPlanFile;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxPlanFileBytes) return nullptr;  // the run's artifacts still hold it
+  std::ifstream in(path);
   if (!in) return nullptr;
   auto plan = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return plan.is_object() ? plan : nlohmann::json(nullptr);
+  if (!plan.is_object()) return nullptr;
+  // Kept with the run and shown in every view of it: the first names of each list and
+  // how many there are (docs/sqlmesh.md, Plans).
+  nlohmann::json summary = nlohmann::json::object();
+  nlohmann::json counts = nlohmann::json::object();
+  for (const char* key : {"environment", "applied"}) {
+    if (const auto it = plan.find(key); it != plan.end() && (it->is_string() || it->is_boolean())) summary[key] = *it;
+  }
+  if (summary.contains("environment") && summary["environment"].get_ref<const std::string&>().size() > 256) {
+    summary.erase("environment");
+  }
+  for (const char* key : kPlanLists) {
+    const auto it = plan.find(key);
+    nlohmann::json kept = nlohmann::json::array();
+    const bool listed = it != plan.end() && it->is_array();
+    if (listed) {
+      for (const auto& item : *it) {
+        if (kept.size() == kMaxPlanNames) break;
+        if (item.dump().size() <= 1024) kept.push_back(item);
+      }
+    }
+    summary[key] = std::move(kept);
+    counts[key] = listed ? it->size() : 0;
+  }
+  summary["counts"] = std::move(counts);
+  return summary;
 }
 
 }  // namespace dagctl::daemon::runner::sqlmesh

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,7 +43,15 @@ common::Result<Launch> launch(const std::string& executable, const std::vector<s
 std::vector<std::string> environment(std::map<std::string, std::string> env, const std::string& run_id,
                                      const std::string& target_dir, const std::string& logs_dir);
 
-// target/plan.json, when the run built a plan; null otherwise (or when it is not JSON).
+// The lists of a plan's summary, and how much of them the run keeps.
+inline constexpr const char* kPlanLists[] = {"added", "removed", "directly_modified", "indirectly_modified",
+                                             "metadata_updated", "backfill"};
+inline constexpr std::size_t kMaxPlanNames = 100;
+inline constexpr std::uintmax_t kMaxPlanFileBytes = 16 * 1024 * 1024;
+
+// The summary of target/plan.json kept with the run: environment, applied, each list's
+// first kMaxPlanNames entries and `counts` (each list's length). Null when the run built
+// no plan, or wrote one that is not a JSON object or is over kMaxPlanFileBytes.
 nlohmann::json read_plan(const std::string& target_dir);
 
 }  // namespace dagctl::daemon::runner::sqlmesh

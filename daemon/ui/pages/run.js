@@ -133,7 +133,9 @@ function planSummary(run) {
   const rows = [['Environment', `${plan.environment || '?'}${plan.applied === true ? ', applied' : plan.applied === false ? ', not applied' : ''}`]];
   for (const [key, label] of [['added', 'Added'], ['removed', 'Removed'], ['directly_modified', 'Modified'],
     ['indirectly_modified', 'Indirectly modified'], ['metadata_updated', 'Metadata'], ['backfill', 'Backfill']]) {
-    const text = names(plan[key]);
+    const total = plan.counts && Number.isInteger(plan.counts[key]) ? plan.counts[key] : 0;
+    const shown = Array.isArray(plan[key]) ? plan[key].length : 0;
+    const text = names(plan[key]) + (total > shown && shown ? ` and ${total - shown} more` : '');
     if (text) rows.push([label, text]);
   }
   return h('div', { test: 'plan' }, h('h3', {}, 'Plan'), stats(rows));
