@@ -8,17 +8,21 @@
 #include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/progress.hpp"
+#include "daemon/runner/sqlmesh/launch.hpp"
 #include "daemon/runner/warm/worker.hpp"
 
 namespace dagctl::daemon::runner {
 
 namespace {
 
-// What dbt logged of its nodes while no daemon read its log (dbt is stopped by now).
+// What dbt (or SQLMesh's plugin) logged of its nodes while no daemon read its log (it is
+// stopped by now).
 void record_logged_nodes(store::Store& store, const std::string& data_dir, const std::string& run_id) {
   NodeRecorder recorder;
-  LogFollower log(common::DataDir(data_dir).run_dbt_logs(run_id) + "/dbt.log");
-  log.poll([&recorder](std::string_view line) { recorder.feed_line(line); });
+  for (const std::string name : {"dbt.log", sqlmesh::kEventLog}) {
+    LogFollower log(common::DataDir(data_dir).run_dbt_logs(run_id) + "/" + name);
+    log.poll([&recorder](std::string_view line) { recorder.feed_line(line); });
+  }
   try {
     store.nodes().upsert(run_id, recorder.pending());
   } catch (const std::exception& e) {
@@ -85,7 +89,7 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     const auto end = [&](const store::DeliveryOwed& owed) {
       store.runs().finish(run.id, common::RunStatus::error, common::now(), std::nullopt,
                           "the daemon stopped unexpectedly while this run was in progress; "
-                          "its dbt process was stopped at the next start",
+                          "its process (dbt or sqlmesh) was stopped at the next start",
                           nlohmann::json::object(), owed);
     };
     try {
