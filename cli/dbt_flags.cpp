@@ -1,6 +1,7 @@
 #include "cli/dbt_flags.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include "cli/client.hpp"
 #include "common/dbt_command.hpp"
@@ -33,9 +34,11 @@ std::string sqlmesh_subcommand(const std::vector<std::string>& argv) {
 
 // dagctl's --select on a SQLMesh command (docs/commands.md#sqlmesh): SQLMesh's own
 // --select-model (--model for audit); SQLMesh has none of dbt's other flags.
-void append_sqlmesh(std::vector<std::string>& argv, const CLI::App* cmd, const DbtFlags& flags) {
-  for (const char* name : {"--exclude", "--selector", "--vars", "--target", "--threads", "--full-refresh"}) {
-    if (given(cmd, name)) {
+void append_sqlmesh(std::vector<std::string>& argv, const CLI::App* cmd, const DbtFlags& flags, bool defer_as_flag) {
+  for (const char* name : {"--exclude", "--selector", "--vars", "--target", "--threads", "--full-refresh",
+                           "--defer-to-last-success"}) {
+    // A trigger sends --defer-to-last-success as a field, which the daemon refuses for SQLMesh.
+    if (given(cmd, name) && (defer_as_flag || std::string_view(name) != "--defer-to-last-success")) {
       throw CliError(std::string(name) + " is a dbt flag; a SQLMesh command takes --select (its --select-model), or "
                      "give the whole command with --command 'sqlmesh ...'");
     }
@@ -95,7 +98,7 @@ bool DbtFlags::change_command(const CLI::App* cmd, bool defer_as_flag) const {
 std::vector<std::string> DbtFlags::append_to(std::vector<std::string> argv, const CLI::App* cmd,
                                              bool defer_as_flag) const {
   if (!argv.empty() && argv.front() == "sqlmesh") {
-    append_sqlmesh(argv, cmd, *this);
+    append_sqlmesh(argv, cmd, *this, defer_as_flag);
     return argv;
   }
   auto push = [&argv](const std::string& flag, const std::string& value) {

@@ -143,4 +143,76 @@ TEST(DbtFlags, TheDaemonsRefusalNamesTheFlagsTyped) {
             (nlohmann::json{{"ok", true}}));
 }
 
+// --- SQLMesh commands (docs/sqlmesh.md, Commands) ---
+
+using Words = std::vector<std::string>;
+
+// What `line`'s flags append to `argv`; the CliError's message when they are refused.
+std::string appended(const std::string& line, const Words& argv) {
+  const auto p = parse(line);
+  try {
+    const auto out = p->flags.append_to(argv, &p->app, false);
+    std::string joined;
+    for (const auto& w : out) joined += (joined.empty() ? "" : " ") + w;
+    return joined;
+  } catch (const CliError& e) {
+    return std::string("refused: ") + e.what();
+  }
+}
+
+TEST(DbtFlags, SelectOnSqlmeshIsItsOwnSelection) {
+  EXPECT_EQ(appended("--select bakery.daily_sales", {"sqlmesh", "run"}),
+            "sqlmesh run --select-model bakery.daily_sales");
+  EXPECT_EQ(appended("-s a -s b", {"sqlmesh", "plan", "--auto-apply"}),
+            "sqlmesh plan --auto-apply --select-model a --select-model b");
+  EXPECT_EQ(appended("--select t", {"sqlmesh", "test"}), "sqlmesh test --select-model t");
+  EXPECT_EQ(appended("--select bakery.orders", {"sqlmesh", "audit"}), "sqlmesh audit --model bakery.orders");
+  EXPECT_EQ(appended("", {"sqlmesh", "janitor"}), "sqlmesh janitor") << "nothing typed, nothing appended";
+}
+
+TEST(DbtFlags, TheSqlmeshSubcommandIsFoundAfterItsGlobalOptions) {
+  EXPECT_EQ(appended("--select m", {"sqlmesh", "--gateway", "g", "plan", "--no-prompts"}),
+            "sqlmesh --gateway g plan --no-prompts --select-model m");
+  EXPECT_EQ(appended("--select m", {"sqlmesh", "--config", "audit", "--debug", "audit"}),
+            "sqlmesh --config audit --debug audit --model m");
+}
+
+TEST(DbtFlags, SelectOnASqlmeshCommandThatSelectsNothingIsRefused) {
+  const auto janitor = appended("--select m", {"sqlmesh", "janitor"});
+  EXPECT_EQ(janitor.rfind("refused: --select: 'sqlmesh janitor'", 0), 0u) << janitor;
+}
+
+TEST(DbtFlags, DbtsOtherFlagsOnSqlmeshAreRefusedByName) {
+  for (const std::string line : {"--vars '{a: 1}'", "--exclude x", "--selector s", "--target prod", "--threads 4",
+                                 "--full-refresh"}) {
+    const auto out = appended(line + " --select m", {"sqlmesh", "run"});
+    const std::string flag = line.substr(0, line.find(' '));
+    EXPECT_EQ(out.rfind("refused: " + flag + " is a dbt flag", 0), 0u) << line << ": " << out;
+  }
+  const auto p = parse("--command 'sqlmesh run' --vars x");
+  EXPECT_THROW(built(*p, false), CliError);
+}
+
+// A job's --defer-to-last-success becomes dbt's --defer; SQLMesh has none, so it is refused
+// rather than dropped (a trigger sends it as a field the daemon refuses).
+TEST(DbtFlags, DeferToLastSuccessOnASqlmeshJobIsRefused) {
+  const auto p = parse("--command 'sqlmesh run' --defer-to-last-success");
+  try {
+    built(*p, true);
+    ADD_FAILURE() << "--defer-to-last-success was dropped from a SQLMesh job's command";
+  } catch (const CliError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("--defer-to-last-success is a dbt flag", 0), 0u) << e.what();
+  }
+  EXPECT_EQ(built(*p, false), "sqlmesh run") << "a trigger's is a field, refused by the daemon";
+}
+
+TEST(DbtFlags, ACommandTypedForSqlmeshTakesSelect) {
+  const auto p = parse("--command 'sqlmesh run' --select bakery.daily_sales");
+  EXPECT_EQ(built(*p, false), "sqlmesh run --select-model bakery.daily_sales");
+}
+
+TEST(DbtFlags, DbtCommandsAreUnchangedBySqlmeshsRules) {
+  EXPECT_EQ(appended("--select a --vars x", {"dbt", "run"}), "dbt run --select a --vars x");
+}
+
 }  // namespace

@@ -149,6 +149,29 @@ TEST(NodeRecords, RunResultsAreReadWithTheirTiming) {
   EXPECT_EQ(records[2].resource_type, "test");
 }
 
+// SQLMesh's plugin names each result (docs/sqlmesh.md, Node records): a model's name holds
+// dots, so it is not the unique_id's last part as for dbt.
+TEST(NodeRecords, RunResultsKeepTheNameAndTypeTheyGive) {
+  const json results = json::parse(R"json({"results": [
+    {"status": "success", "unique_id": "model.bakery.daily_sales", "name": "bakery.daily_sales",
+     "resource_type": "model", "execution_time": 0.5},
+    {"status": "fail", "unique_id": "audit.bakery.orders.not_null", "name": "bakery.orders not_null",
+     "resource_type": "audit", "failures": 3},
+    {"status": "success", "unique_id": "model.shop.orders", "name": null, "resource_type": 7}
+  ]})json");
+  const auto records = runner::node_records_from_run_results(results);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].unique_id, "model.bakery.daily_sales");
+  EXPECT_EQ(records[0].name, "bakery.daily_sales");
+  EXPECT_EQ(records[0].resource_type, "model");
+  EXPECT_EQ(records[1].name, "bakery.orders not_null");
+  EXPECT_EQ(records[1].resource_type, "audit");
+  EXPECT_EQ(records[1].failures, 3);
+  // Fields that are not text fall back to what the unique_id says, as for dbt.
+  EXPECT_EQ(records[2].name, "orders");
+  EXPECT_EQ(records[2].resource_type, "model");
+}
+
 std::set<std::string> retried(const json& run_results) {
   // What dbt/task/retry.py runs again: error, fail, skipped, runtime error, partial success.
   static const std::set<std::string> kRetryable = {"error", "fail", "skipped", "runtime error", "partial success"};

@@ -404,3 +404,77 @@ TEST(Outcome, NothingSelectedFromEmptyResultsOfASelectingCommand) {
   EXPECT_FALSE(classify_exit(0, operation).nothing_selected) << "selects nothing by nature";
   EXPECT_FALSE(classify_exit(0, std::nullopt).nothing_selected) << "deps writes no run_results.json";
 }
+
+// --- SQLMesh (docs/sqlmesh.md, Statuses): exit 1 is a failed model or an error alike ---
+
+namespace {
+
+Outcome classify_sqlmesh(const ExitStatus& exit, const std::optional<json>& results,
+                         std::optional<std::string> fatal = std::nullopt, StopReason reason = StopReason::none) {
+  return classify(exit, reason, report(results, std::move(fatal)), 3600, "sqlmesh");
+}
+
+TEST(Outcome, SqlmeshExitOneWithFailedAndSucceededModelsIsPartial) {
+  const auto out = classify_sqlmesh(exited(1), run_results({node("model.bakery.daily_sales", "success"),
+                                                             node("model.bakery.orders", "error", "boom"),
+                                                             node("model.bakery.top_products", "skipped")}));
+  EXPECT_EQ(to_string(out.status), "partial");
+  ASSERT_TRUE(out.error_message.has_value());
+  EXPECT_TRUE(contains(*out.error_message, "model.bakery.orders")) << *out.error_message;
+}
+
+TEST(Outcome, SqlmeshExitOneWithOnlyFailedModelsIsFailed) {
+  const auto out = classify_sqlmesh(exited(1), run_results({node("audit.bakery.orders.not_null", "fail"),
+                                                             node("model.bakery.x", "skipped")}));
+  EXPECT_EQ(to_string(out.status), "failed");
+}
+
+TEST(Outcome, SqlmeshExitOneWithoutAFailedModelIsAnErrorSayingSqlmeshsMessage) {
+  const auto out = classify_sqlmesh(exited(1), run_results({node("model.bakery.daily_sales", "success")}),
+                                    std::string("Error: Invalid config.yaml"));
+  EXPECT_EQ(to_string(out.status), "error");
+  EXPECT_EQ(out.error_message, "sqlmesh exited with code 1: Error: Invalid config.yaml");
+  const auto no_results = classify_sqlmesh(exited(1), std::nullopt, std::string("Uncategorized changes"));
+  EXPECT_EQ(to_string(no_results.status), "error");
+  EXPECT_EQ(no_results.error_message, "sqlmesh exited with code 1: Uncategorized changes");
+}
+
+TEST(Outcome, SqlmeshExitOneWithNeitherAFailedModelNorAMessageIsAnError) {
+  const auto out = classify_sqlmesh(exited(1), std::nullopt);
+  EXPECT_EQ(to_string(out.status), "error");
+  ASSERT_TRUE(out.error_message.has_value());
+  EXPECT_TRUE(contains(*out.error_message, "sqlmesh exited with code 1")) << *out.error_message;
+  EXPECT_FALSE(contains(*out.error_message, "dbt")) << *out.error_message;
+  EXPECT_EQ(out.exit_code, 1);
+}
+
+TEST(Outcome, SqlmeshKilledBySignalNamesSqlmesh) {
+  const auto out = classify_sqlmesh(killed(SIGKILL), std::nullopt);
+  EXPECT_EQ(to_string(out.status), "error");
+  ASSERT_TRUE(out.error_message.has_value());
+  EXPECT_TRUE(contains(*out.error_message, "sqlmesh was killed by signal 9")) << *out.error_message;
+}
+
+TEST(Outcome, SqlmeshCancelAndTimeoutAreAsForDbt) {
+  for (const auto& ended : {exited(1), killed(SIGINT)}) {
+    const auto sqlmesh = classify_sqlmesh(ended, std::nullopt, std::nullopt, StopReason::cancelled);
+    const auto dbt = classify(ended, StopReason::cancelled, report(std::nullopt), 3600);
+    EXPECT_EQ(to_string(sqlmesh.status), "cancelled");
+    EXPECT_EQ(sqlmesh.error_message, dbt.error_message);
+  }
+  const auto timed_out = classify(killed(SIGTERM), StopReason::timed_out, report(std::nullopt), 90, "sqlmesh");
+  const auto dbt_timed_out = classify(killed(SIGTERM), StopReason::timed_out, report(std::nullopt), 90);
+  EXPECT_EQ(to_string(timed_out.status), "error");
+  EXPECT_EQ(timed_out.error_message, dbt_timed_out.error_message);
+}
+
+TEST(Outcome, DbtExitOneWithoutResultsIsStillFailed) {
+  const auto out = classify(exited(1), StopReason::none, report(std::nullopt), 3600, "dbt");
+  EXPECT_EQ(to_string(out.status), "failed");
+  EXPECT_EQ(out.error_message, "dbt exited 1 without writing run_results.json");
+  const auto only_success = classify(exited(1), StopReason::none,
+                                     report(run_results({node("model.a", "success")}), std::string("fatal")), 3600);
+  EXPECT_EQ(to_string(only_success.status), "failed");
+}
+
+}  // namespace

@@ -467,3 +467,34 @@ TEST(Process, ProcessesWithEnvFindsARunsProcessesByTheirEnvironment) {
 }
 
 }  // namespace
+
+namespace {
+
+// --- sealed_memfd: a script a child runs that nothing can change (docs/sqlmesh.md) ---
+
+TEST(SealedMemfd, HoldsTheContentAndRefusesEveryChange) {
+  const std::string content = "print('hello')\n" + std::string(100000, '#');  // more than one write may take
+  auto fd = dagctl::daemon::runner::sealed_memfd("test.py", content);
+  ASSERT_TRUE(fd.ok()) << fd.error();
+  std::string read_back(content.size() + 10, '\0');
+  const ssize_t n = ::pread(fd->get(), read_back.data(), read_back.size(), 0);
+  ASSERT_EQ(n, static_cast<ssize_t>(content.size()));
+  read_back.resize(static_cast<size_t>(n));
+  EXPECT_EQ(read_back, content);
+  const int seals = ::fcntl(fd->get(), F_GET_SEALS);
+  EXPECT_EQ(seals, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  EXPECT_LT(::pwrite(fd->get(), "x", 1, 0), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_NE(::ftruncate(fd->get(), 1), 0);
+  EXPECT_NE(::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC, 0);
+}
+
+TEST(SealedMemfd, AnEmptyContentIsAnEmptySealedFile) {
+  auto fd = dagctl::daemon::runner::sealed_memfd("empty", "");
+  ASSERT_TRUE(fd.ok()) << fd.error();
+  char c;
+  EXPECT_EQ(::pread(fd->get(), &c, 1, 0), 0);
+  EXPECT_EQ(::fcntl(fd->get(), F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+}
+
+}  // namespace

@@ -192,6 +192,72 @@ TEST_F(ProjectCheckTest, ADbtThatHangsIsKilledAtTheDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
+// --- SQLMesh projects: `sqlmesh --version` and SQLMesh's config (docs/sqlmesh.md) ---
+
+class SqlmeshCheckTest : public ::testing::Test {
+protected:
+  SqlmeshCheckTest() {
+    write(project_ / "config.yaml", "model_defaults:\n  dialect: duckdb\n");
+    write_script(sqlmesh_, "echo '0.236.0'\n");
+    subject_.type = "sqlmesh";
+    subject_.path = project_.string();
+    subject_.dbt = sqlmesh_.string();
+    subject_.env = {{"HOME", (dir_.path() / "home").string()}, {"PATH", "/usr/bin:/bin"}};
+  }
+  TempDir dir_;
+  fs::path project_ = dir_.path() / "bakery";
+  fs::path sqlmesh_ = dir_.path() / "venv/bin/sqlmesh";
+  service::CheckSubject subject_;
+};
+
+TEST_F(SqlmeshCheckTest, AWorkingSqlmeshAndItsConfigAreTheTwoChecks) {
+  const auto report = service::run_checks(subject_, 10s);
+  ASSERT_EQ(report.checks.size(), 2u);
+  EXPECT_EQ(report.checks[0].name, "sqlmesh");
+  EXPECT_TRUE(report.checks[0].ok) << report.checks[0].detail;
+  EXPECT_EQ(report.checks[0].detail, "sqlmesh 0.236.0 at " + sqlmesh_.string());
+  EXPECT_EQ(report.checks[1].name, "config");
+  EXPECT_TRUE(report.checks[1].ok);
+  EXPECT_EQ(report.checks[1].detail, "SQLMesh's config.yaml");
+  EXPECT_TRUE(report.ok());
+}
+
+TEST_F(SqlmeshCheckTest, AFolderWithoutConfigFailsTheConfigCheck) {
+  fs::remove(project_ / "config.yaml");
+  const auto report = service::run_checks(subject_, 10s);
+  ASSERT_EQ(report.checks.size(), 2u);
+  EXPECT_TRUE(report.checks[0].ok);
+  EXPECT_EQ(report.checks[1].name, "config");
+  EXPECT_FALSE(report.checks[1].ok);
+  EXPECT_NE(report.checks[1].detail.find("has no config.yaml, config.yml or config.py"), std::string::npos)
+      << report.checks[1].detail;
+  EXPECT_FALSE(report.ok());
+  write(project_ / "config.py", "config = None\n");
+  EXPECT_TRUE(service::run_checks(subject_, 10s).ok());
+}
+
+TEST_F(SqlmeshCheckTest, AMissingSqlmeshNamesTheSqlmeshOption) {
+  subject_.dbt = (dir_.path() / "nowhere/sqlmesh").string();
+  auto c = service::check_dbt(subject_, 10s);
+  EXPECT_EQ(c.name, "sqlmesh");
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.detail.find("no executable at"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("--sqlmesh"), std::string::npos) << c.detail;
+  EXPECT_EQ(c.detail.find("--dbt"), std::string::npos) << c.detail;
+  subject_.dbt = "surely-no-such-sqlmesh-here";
+  c = service::check_dbt(subject_, 10s);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.detail.find("--sqlmesh"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("PATH"), std::string::npos) << c.detail;
+}
+
+TEST_F(SqlmeshCheckTest, ABrokenSqlmeshSaysWhatItPrinted) {
+  write_script(sqlmesh_, "echo 'ModuleNotFoundError: No module named sqlmesh' >&2\nexit 1\n");
+  const auto c = service::check_dbt(subject_, 10s);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.detail.find("exited 1: ModuleNotFoundError"), std::string::npos) << c.detail;
+}
+
 // --- Service: registering and changing projects runs the checks ---
 
 class ServiceProjectCheckTest : public ProjectCheckTest {

@@ -425,4 +425,178 @@ TEST_F(ServiceTest, AJobChangeWaitingForTheLockIs503AndChangesNothing) {
   EXPECT_TRUE(service_.get_job(project_, "nightly").enabled);
 }
 
+// --- SQLMesh projects (docs/sqlmesh.md) ---
+
+class SqlmeshServiceTest : public ServiceTest {
+protected:
+  // A folder with SQLMesh's config (and, with `dbt_too`, dbt_project.yml as well).
+  std::string sqlmesh_folder(const std::string& name, bool dbt_too = false) {
+    const fs::path folder = dir_.path() / name;
+    fs::create_directories(folder);
+    std::ofstream(folder / "config.yaml") << "model_defaults:\n  dialect: duckdb\n";
+    if (dbt_too) std::ofstream(folder / "dbt_project.yml") << "name: " << name << "\n";
+    return folder.string();
+  }
+
+  service::ProjectSpec spec_of(const std::string& path) {
+    service::ProjectSpec spec;
+    spec.path = path;
+    spec.check = false;  // test_daemon_service_project_check.cpp tests the checks
+    return spec;
+  }
+
+  // Project "bakery", a SQLMesh project, with its job "default".
+  void add_bakery() { project_ = service_.add_project(spec_of(sqlmesh_folder("bakery"))).id; }
+};
+
+TEST_F(SqlmeshServiceTest, AFolderWithSqlmeshsConfigIsASqlmeshProjectThatRunsSqlmeshRun) {
+  const auto project = service_.add_project(spec_of(sqlmesh_folder("bakery")));
+  EXPECT_EQ(project.type, "sqlmesh");
+  EXPECT_FALSE(project.warm) << "warm workers run dbt";
+  const auto jobs = service_.list_jobs("bakery");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].name, "default");
+  EXPECT_EQ(jobs[0].command, "sqlmesh run");
+  for (const char* config : {"config.yml", "config.py"}) {
+    const fs::path folder = dir_.path() / (std::string("other-") + config);
+    fs::create_directories(folder);
+    std::ofstream(folder / config) << "\n";
+    EXPECT_EQ(service_.add_project(spec_of(folder.string())).type, "sqlmesh") << config;
+  }
+}
+
+TEST_F(SqlmeshServiceTest, AFolderWithBothIsADbtProject) {
+  const auto project = service_.add_project(spec_of(sqlmesh_folder("both", true)));
+  EXPECT_EQ(project.type, "dbt");
+  EXPECT_EQ(service_.list_jobs("both").at(0).command, "dbt build");
+  // Unless told outright.
+  auto spec = spec_of(dir_.path() / "both");
+  spec.name = "both-sqlmesh";
+  spec.type = "sqlmesh";
+  EXPECT_EQ(service_.add_project(spec).type, "sqlmesh");
+}
+
+TEST_F(SqlmeshServiceTest, TypeSqlmeshOnAFolderWithoutItsConfigIs400) {
+  auto spec = spec_of(dbt_folder("shop"));
+  spec.type = "sqlmesh";
+  const auto e = refusal([&] { service_.add_project(spec); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_TRUE(says(e.what(), "has no config.yaml, config.yml or config.py"));
+  EXPECT_TRUE(service_.list_projects().empty());
+}
+
+TEST_F(SqlmeshServiceTest, TypeDbtOnASqlmeshFolderSaysToUseTypeSqlmesh) {
+  auto spec = spec_of(sqlmesh_folder("bakery"));
+  spec.type = "dbt";
+  const auto e = refusal([&] { service_.add_project(spec); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_TRUE(says(e.what(), "--type sqlmesh"));
+  spec.type = "airflow";
+  const auto unknown = refusal([&] { service_.add_project(spec); });
+  EXPECT_EQ(unknown.http_status(), 400);
+  EXPECT_TRUE(says(unknown.what(), "use dbt or sqlmesh"));
+}
+
+TEST_F(SqlmeshServiceTest, DbtSettingsOnASqlmeshProjectAre400) {
+  auto with_dbt = spec_of(sqlmesh_folder("bakery"));
+  with_dbt.dbt = "/opt/dbt/bin/dbt";
+  const auto dbt = refusal([&] { service_.add_project(with_dbt); });
+  EXPECT_EQ(dbt.http_status(), 400);
+  EXPECT_TRUE(says(dbt.what(), "field 'dbt' is for dbt projects"));
+  auto with_profiles = spec_of(dir_.path() / "bakery");
+  with_profiles.profiles_dir = dir_.path().string();
+  EXPECT_EQ(refusal([&] { service_.add_project(with_profiles); }).http_status(), 400);
+  auto with_target = spec_of(dir_.path() / "bakery");
+  with_target.target = "prod";
+  EXPECT_EQ(refusal([&] { service_.add_project(with_target); }).http_status(), 400);
+  // And the other way round: 'sqlmesh' on a dbt project.
+  auto dbt_project = spec_of(dbt_folder("shop"));
+  dbt_project.sqlmesh = "/opt/sqlmesh/bin/sqlmesh";
+  EXPECT_TRUE(says(refusal([&] { service_.add_project(dbt_project); }).what(), "field 'sqlmesh' is for SQLMesh"));
+  EXPECT_TRUE(service_.list_projects().empty());
+}
+
+TEST_F(SqlmeshServiceTest, APatchOfASqlmeshProjectRefusesDbtSettingsAndWarmWorkers) {
+  add_bakery();
+  service::ProjectPatch warm;
+  warm.check = false;
+  warm.warm = true;
+  const auto e = refusal([&] { service_.update_project("bakery", warm); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_TRUE(says(e.what(), "warm workers run dbt"));
+  service::ProjectPatch profiles;
+  profiles.check = false;
+  profiles.profiles_dir = dir_.path().string();
+  EXPECT_EQ(refusal([&] { service_.update_project("bakery", profiles); }).http_status(), 400);
+  service::ProjectPatch dbt;
+  dbt.check = false;
+  dbt.dbt = "/opt/dbt/bin/dbt";
+  EXPECT_EQ(refusal([&] { service_.update_project("bakery", dbt); }).http_status(), 400);
+  service::ProjectPatch executable;
+  executable.check = false;
+  executable.sqlmesh = "/opt/sqlmesh/bin/sqlmesh";
+  executable.warm = false;
+  const auto updated = service_.update_project("bakery", executable);
+  EXPECT_EQ(updated.executable, "/opt/sqlmesh/bin/sqlmesh");
+  EXPECT_FALSE(updated.warm);
+  EXPECT_EQ(updated.type, "sqlmesh");
+}
+
+TEST_F(SqlmeshServiceTest, AJobsCommandFollowsTheProjectsGrammar) {
+  add_bakery();
+  const auto e = refusal([&] { service_.create_job(project_, json{{"name", "x"}, {"command", "dbt build"}}); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_EQ(service_.create_job(project_, json{{"name", "hourly"}, {"command", "sqlmesh run"}}).command, "sqlmesh run");
+  EXPECT_EQ(service_
+                .create_job(project_, json{{"name", "plan"},
+                                           {"command", "sqlmesh plan --auto-apply --no-prompts"}})
+                .command,
+            "sqlmesh plan --auto-apply --no-prompts");
+  EXPECT_EQ(refusal([&] { service_.update_job(project_, "hourly", json{{"command", "dbt run"}}); }).http_status(), 400);
+  EXPECT_EQ(service_.get_job(project_, "hourly").command, "sqlmesh run");
+  // And a dbt project's job still takes dbt's only.
+  add_shop();
+  EXPECT_EQ(refusal([&] { service_.create_job(project_, json{{"name", "y"}, {"command", "sqlmesh run"}}); })
+                .http_status(),
+            400);
+}
+
+TEST_F(SqlmeshServiceTest, AnOverrideFollowsTheProjectsGrammar) {
+  add_bakery();
+  const auto e = refusal([&] { service_.trigger(project_, "default", std::string("dbt run"), "api"); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_TRUE(says(e.what(), "command_override"));
+  const auto run =
+      service_.trigger(project_, "default", std::string("sqlmesh run --select-model bakery.daily_sales"), "api");
+  EXPECT_EQ(run.command, "sqlmesh run --select-model bakery.daily_sales");
+  EXPECT_EQ(service_.run_counts().queued, 1);
+}
+
+TEST_F(SqlmeshServiceTest, DeferToLastSuccessIsRefused) {
+  add_bakery();
+  end_run(service_.trigger(project_, "default", std::nullopt, "api").id, RunStatus::success);
+  const auto e = refusal([&] { service_.trigger(project_, "default", std::nullopt, "api", Trust::token, true); });
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_TRUE(says(e.what(), "defer_to_last_success"));
+  EXPECT_EQ(service_.run_counts().queued, 0);
+}
+
+TEST_F(SqlmeshServiceTest, ARetryQueuesTheSameCommandAgain) {
+  add_bakery();
+  const auto failed =
+      service_.trigger(project_, "default", std::string("sqlmesh run --select-model bakery.orders"), "api");
+  end_run(failed.id, RunStatus::partial);  // no run_results.json, no node records: SQLMesh needs none
+  const auto retry = service_.retry_run(failed.id);
+  EXPECT_EQ(retry.command, "sqlmesh run --select-model bakery.orders");
+  EXPECT_EQ(retry.command_override, "sqlmesh run --select-model bakery.orders");
+  EXPECT_EQ(retry.retry_of, failed.id);
+  EXPECT_EQ(retry.triggered_by, "retry");
+  EXPECT_EQ(retry.status, RunStatus::queued);
+  const auto plain = service_.trigger(project_, "default", std::nullopt, "api");
+  end_run(plain.id, RunStatus::error);
+  const auto again = service_.retry_run(plain.id);
+  EXPECT_EQ(again.command, "sqlmesh run");
+  EXPECT_FALSE(again.command_override.has_value());
+}
+
 }  // namespace

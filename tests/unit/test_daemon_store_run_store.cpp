@@ -250,6 +250,41 @@ TEST_F(RunStore, NextQueuedRunsAreEachFreeProjectsOldestInQueueOrder) {
   EXPECT_TRUE(store().runs().next_queued({"prj-shop", "prj-blog", "prj-wiki"}, 10).empty());
 }
 
+// A SQLMesh plan's summary is kept with its run (docs/sqlmesh.md, Plans); other runs have none.
+TEST_F(RunStore, FinishKeepsAPlanAndFindReadsItBack) {
+  add_shop();
+  const json plan = {{"environment", "prod"},
+                     {"applied", true},
+                     {"added", {"bakery.daily_sales"}},
+                     {"backfill", {{{"model", "bakery.daily_sales"}, {"intervals", "2026-12-01 - 2026-12-03"}}}}};
+  store().runs().insert(make_run("planned", job("job-default")), 10);
+  store().runs().insert(make_run("plain", job("job-default")), 10);
+  ASSERT_TRUE(store().runs().mark_running("planned", at(1'775'131'201'000)));
+  ASSERT_TRUE(store().runs().finish("planned", RunStatus::success, at(1'775'131'260'000), 0, std::nullopt,
+                                    json{{"success", 9}}, {}, false, plan));
+  ASSERT_TRUE(store().runs().finish("plain", RunStatus::success, at(1'775'131'260'000), 0, std::nullopt,
+                                    json::object()));
+  EXPECT_EQ(store().runs().find("planned")->plan, plan);
+  EXPECT_TRUE(store().runs().find("plain")->plan.is_null());
+  EXPECT_TRUE(store().runs().find("planned")->results == (json{{"success", 9}}));
+  // A run still queued has none; a list reads it as find does.
+  store().runs().insert(make_run("queued", job("job-default")), 10);
+  EXPECT_TRUE(store().runs().find("queued")->plan.is_null());
+  for (const auto& run : store().runs().list(RunFilter{})) {
+    EXPECT_EQ(run.plan, run.id == "planned" ? plan : json(nullptr)) << run.id;
+  }
+  // Also across a restart; and a plan_json that is not JSON reads as none rather than failing.
+  open();
+  EXPECT_EQ(store().runs().find("planned")->plan, plan);
+  close();
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE runs SET plan_json = '{broken' WHERE id = 'plain'");
+  }
+  open();
+  EXPECT_TRUE(store().runs().find("plain")->plan.is_null());
+}
+
 TEST_F(RunStore, FinishRunNeverLeavesATerminalStatus) {
   add_shop();
   store().runs().insert(make_run("r1", job("job-default")), 10);

@@ -129,6 +129,35 @@ TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedForwardKeepingItsData) {
   EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), current_schema_version());
 }
 
+// Migration 12 (a SQLMesh plan's summary with its run, docs/sqlmesh.md): runs from before
+// have none, and the upgraded database keeps new ones.
+TEST_F(Store, AnUpgradedDatabaseHasNoPlanForOldRunsAndKeepsNewOnes) {
+  close();
+  fs::remove(db_path());
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(kSchemaV1WithData);
+  }
+  ASSERT_NO_THROW(open());
+  const auto project = store().projects().find("shop");
+  ASSERT_TRUE(project.has_value());
+  EXPECT_EQ(project->type, "dbt");
+  EXPECT_EQ(project->executable, "");
+  const auto done = store().runs().find("run-done");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->plan.is_null());
+  ASSERT_TRUE(store().runs().mark_running("run-queued", dagctl::common::now()));
+  const json plan = {{"environment", "prod"}, {"applied", false}, {"added", json::array()}};
+  ASSERT_TRUE(store().runs().finish("run-queued", RunStatus::error, dagctl::common::now(), 1, "boom", json::object(),
+                                    {}, false, plan));
+  EXPECT_EQ(store().runs().find("run-queued")->plan, plan);
+  close();
+  SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), current_schema_version());
+  EXPECT_GE(current_schema_version(), 12);
+  EXPECT_EQ(db.execAndGet("SELECT plan_json IS NULL FROM runs WHERE id = 'run-done'").getInt(), 1);
+}
+
 TEST_F(Store, DatabaseFromANewerDagctldIsRefused) {
   close();
   {
