@@ -149,7 +149,28 @@ TEST(SqlmeshLaunch, APlanIsReadOnlyWhenItIsAJsonObject) {
   EXPECT_TRUE(sqlmesh::read_plan(dir.path().string()).is_null());
   const json plan = {{"environment", "prod"}, {"applied", true}, {"added", {"bakery.daily_sales"}}};
   write(dir.file("plan.json"), plan.dump());
-  EXPECT_EQ(sqlmesh::read_plan(dir.path().string()), plan);
+  const json kept = sqlmesh::read_plan(dir.path().string());
+  EXPECT_EQ(kept["environment"], "prod");
+  EXPECT_EQ(kept["applied"], true);
+  EXPECT_EQ(kept["added"], json::array({"bakery.daily_sales"}));
+  EXPECT_EQ(kept["removed"], json::array());  // every list is there, empty when the plan had none
+  EXPECT_EQ(kept["counts"]["added"], 1);
+  EXPECT_EQ(kept["counts"]["backfill"], 0);
+}
+
+TEST(SqlmeshLaunch, APlanKeptWithItsRunIsBounded) {
+  TempDir dir;
+  json names = json::array();
+  for (int i = 0; i < 250; ++i) names.push_back("m.model_" + std::to_string(i));
+  write(dir.file("plan.json"), json{{"environment", std::string(300, 'e')}, {"added", names},
+                                    {"backfill", "not a list"}, {"junk", {1, 2, 3}}}
+                                   .dump());
+  const json kept = sqlmesh::read_plan(dir.path().string());
+  EXPECT_EQ(kept["added"].size(), sqlmesh::kMaxPlanNames);
+  EXPECT_EQ(kept["counts"]["added"], 250);  // the full length, for "and N more"
+  EXPECT_EQ(kept["backfill"], json::array());
+  EXPECT_FALSE(kept.contains("environment"));  // not a name a plan would have
+  EXPECT_FALSE(kept.contains("junk"));
 }
 
 }  // namespace
