@@ -9,8 +9,11 @@
 #   sensor and the downstream task fail with the run's error;
 # - `dagctl webhook redeliver` of a delivered run gets Airflow's 409 and creates no second
 #   DAG run; a `dagctl webhook test` event is skipped by the downstream DAG;
+# - with DAGCTL_TEST_SQLMESH (real sqlmesh), a SQLMesh project's plan run fires the same
+#   webhook (project.type "sqlmesh") and starts dagctl_downstream;
 # - `scripts/airflow-dev stop` leaves no process behind.
-# Environment: as lib.sh, plus DAGCTL_AIRFLOW (the airflow executable of scripts/setup-airflow).
+# Environment: as lib.sh, plus DAGCTL_AIRFLOW (the airflow executable of scripts/setup-airflow)
+# and, for the SQLMesh leg, DAGCTL_TEST_SQLMESH (scripts/setup-sqlmesh).
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/lib_airflow.sh"
 T0=$SECONDS
@@ -99,6 +102,35 @@ assert_eq "delivered 409" "$(printf '%s' "$again" | json 'd["status"] + " " + st
 assert_eq 1 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" "len([r for r in d['dag_runs'] if r['dag_run_id'] == 'dagctl__$ok_run'])")" \
   "the duplicate created no second DAG run"
 assert_eq 4 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" 'd["total_entries"]')" "dagctl_downstream ran once per webhook (3 runs, 1 test event)"
+
+# --- SQLMesh: a plan run's webhook starts the same downstream DAG ------------------------------
+if [ -x "${DAGCTL_TEST_SQLMESH:-}" ]; then
+  t=$SECONDS
+  bakery="$AF_DIR/bakery"  # inside airflow-dev's --sandbox-writable folder, like shop
+  cp -r "$DAGCTL_SOURCE_DIR/examples/sqlmesh" "$bakery"
+  rm -rf "$bakery/.cache" "$bakery/logs" "$bakery"/data/*.duckdb*  # a fresh warehouse: the plan has work
+  dagctl project add "$bakery" --name bakery --sqlmesh "$DAGCTL_TEST_SQLMESH" >/dev/null
+  dagctl job create bakery --name plan --command 'sqlmesh plan --auto-apply --no-prompts' >/dev/null
+  DAGCTL_WEBHOOK_AUTH_PASSWORD=$(json 'd["dagctl"]' <"$AF_DIR/airflow/passwords.json") dagctl job update bakery/plan \
+    --webhook-enabled true --webhook-url "$AIRFLOW_API/dags/dagctl_downstream/dagRuns" --webhook-header '' \
+    --webhook-auth airflow_jwt --webhook-auth-token-url "$AIRFLOW_URL/auth/token" --webhook-auth-username dagctl >/dev/null
+  sm_run=$(trigger bakery/plan)
+  poll "the SQLMesh run's DAG run dagctl__$sm_run" 300 af_dag_run_ended dagctl_downstream "dagctl__$sm_run"
+  echo "# the SQLMesh plan and its downstream DAG run took $((SECONDS - t))s"
+  assert_eq "success true" "$(run_field "$sm_run" 'd["status"] + " " + str(d["plan"]["applied"]).lower()')" "the SQLMesh plan run succeeded and applied its plan"
+  assert_eq success "$(af_dag_run_state dagctl_downstream "dagctl__$sm_run")" "the SQLMesh run's webhook started dagctl_downstream, which succeeded"
+  down=$(af_get "/dags/dagctl_downstream/dagRuns/dagctl__$sm_run" 'd')
+  assert_eq "job.completed $sm_run success sqlmesh bakery plan" \
+    "$(printf '%s' "$down" | json 'd["conf"]["event"] + " " + d["conf"]["job_run"]["id"] + " " + d["conf"]["job_run"]["status"] + " " + d["conf"]["project"]["type"] + " " + d["conf"]["project"]["name"] + " " + d["conf"]["job"]["name"]')" \
+    "the DAG run's conf is the SQLMesh run's result, project.type sqlmesh"
+  assert_eq dagctl "$(printf '%s' "$down" | json 'd["triggering_user_name"]')" "the SQLMesh job's webhook authenticated as the Airflow user dagctl (JWT)"
+  assert_eq "$sm_run success sqlmesh" "$(af_xcom dagctl_downstream "dagctl__$sm_run" check_dagctl_result | json 'd["run_id"] + " " + d["status"] + " " + d["project_type"]')" \
+    "the downstream task read the SQLMesh run from dag_run.conf"
+  assert_eq delivered "$(dagctl -o json webhook deliveries bakery/plan | json "[x for x in d['deliveries'] if x.get('run_id') == '$sm_run'][0]['status']")" \
+    "the SQLMesh job's delivery is logged as delivered"
+else
+  echo "# SKIP the SQLMesh leg: DAGCTL_TEST_SQLMESH is not set (configure with -DDAGCTL_TEST_SQLMESH=\$(scripts/setup-sqlmesh))"
+fi
 
 # --- Stop: nothing is left running --------------------------------------------------------------
 af_dev_stop_and_check

@@ -5,7 +5,10 @@ dagctl POSTs the run's result to Airflow's dagRuns API
 of this DAG has the result as its conf, and its run id is `dagctl__<dagctl run id>`:
 
     {"event": "job.completed", "job_run": {"id", "status", "error_message", "results", ...},
-     "job": {...}, "project": {...}, "organization": {...}, "timestamp": "..."}
+     "job": {...}, "project": {"id", "name", "type"}, "organization": {...}, "timestamp": "..."}
+
+dbt and SQLMesh projects (project.type "dbt" or "sqlmesh") send the same fields, so one
+DAG serves both.
 
 check_dagctl_result fails on any status but `success`, with the run's error message, so
 the tasks after it run only on good data. A `job.test` event (dagctl webhook test) is
@@ -35,6 +38,7 @@ def process_dagctl_result(**context):
     event = conf["event"]  # job.completed, job.partial, job.failed, job.cancelled (or job.test)
     run = conf["job_run"]
     project = conf["project"]["name"]
+    project_type = conf["project"].get("type", "dbt")  # dagctl before SQLMesh support sent no type
     if event == "job.test":
         raise AirflowSkipException(f"dagctl test event for {project}: the webhook reaches Airflow")
     status = run["status"]
@@ -42,8 +46,8 @@ def process_dagctl_result(**context):
         raise AirflowFailException(
             f"dagctl run {run['id']} for {project} ended {status}: {run.get('error_message')}"
         )
-    print(f"dagctl run {run['id']} for {project} completed in {run['duration_seconds']}s: {run.get('results')}")
-    return {"run_id": run["id"], "status": status, "results": run.get("results")}
+    print(f"dagctl run {run['id']} for {project} ({project_type}) completed in {run['duration_seconds']}s: {run.get('results')}")
+    return {"run_id": run["id"], "status": status, "results": run.get("results"), "project_type": project_type}
 
 
 with DAG(
