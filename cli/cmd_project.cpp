@@ -99,9 +99,10 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (a->no_check) body["check"] = false;
       const auto project = ctx.client().post("/api/v1/projects", body);
       if (ctx.json()) return print_json(project);
-      std::cout << fmt::format("registered project {} ({}) at {}\ntype: {}\njobs: {}\nrun it: dagctl trigger {}/default --wait\n",
-                               project["name"].get<std::string>(), project["id"].get<std::string>(),
-                               project["path"].get<std::string>(), text_of(project["type"]), job_names(project),
+      // One fact a line: an 80-column terminal never wraps the id or the path.
+      std::cout << fmt::format("registered project {} at {}\nid:     {}\ntype:   {}\njobs:   {}\nrun it: dagctl trigger {}/default --wait\n",
+                               project["name"].get<std::string>(), project["path"].get<std::string>(),
+                               project["id"].get<std::string>(), text_of(project["type"]), job_names(project),
                                project["name"].get<std::string>());
     });
   }

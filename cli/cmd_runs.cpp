@@ -44,7 +44,10 @@ void print_run(const nlohmann::json& run) {
   const auto& results = field(run, "results");
   if (results.is_object() && !results.empty()) line("results", results.dump());
   for (const auto& [label, value] : node_summary(run)) line(label, value);
-  for (const auto& [label, value] : plan_lines(field(run, "plan"))) line(label, value);
+  // Labels take 14 columns; the last column stays free so the terminal never wraps.
+  std::optional<int> value_width;
+  if (const auto columns = terminal_width()) value_width = std::max(20, static_cast<int>(*columns) - 15);
+  for (const auto& [label, value] : plan_lines(field(run, "plan"), value_width)) line(label, value);
 }
 
 // run show --nodes: the run's node table (docs/cli.md, Run details).

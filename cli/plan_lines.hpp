@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,8 @@
 namespace dagctl::cli {
 
 // Label and value pairs, in the order run show prints them; empty for a run without a plan.
-std::vector<std::pair<std::string, std::string>> plan_lines(const nlohmann::json& plan);
+// With `width`, each value lists the names that fit in that many columns (at least one).
+std::vector<std::pair<std::string, std::string>> plan_lines(const nlohmann::json& plan,
+                                                            std::optional<int> width = std::nullopt);
 
 }  // namespace dagctl::cli

@@ -1,6 +1,7 @@
 // Tests for cli/plan_lines: a SQLMesh plan's summary as `dagctl run show` prints it
 // (docs/sqlmesh.md, Plans): labels in order, five names at most, junk ignored.
 #include "cli/plan_lines.hpp"
+#include "cli/text_width.hpp"
 
 #include <gtest/gtest.h>
 
@@ -68,3 +69,23 @@ TEST(PlanLines, JunkIsIgnoredAndNeverThrows) {
 }
 
 }  // namespace
+
+namespace dagctl::cli {
+namespace {
+
+TEST(CliPlanLines, NamesFitTheWidthGivenWithHowManyMore) {
+  const nlohmann::json plan = {{"environment", "prod"},
+                               {"added", {"bakery.daily_orders", "bakery.daily_sales", "bakery.flour_deliveries"}},
+                               {"backfill", {{{"model", "bakery.daily_orders"}, {"intervals", "2026-12-01 - 2026-12-03"}}}},
+                               {"counts", {{"added", 140}}}};
+  const auto lines = plan_lines(plan, 60);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].second, "bakery.daily_orders, bakery.daily_sales and 138 more");
+  EXPECT_LE(display_width(lines[1].second), 60);
+  // One name always shows, even when it alone is wider.
+  EXPECT_EQ(plan_lines(plan, 10)[1].second, "bakery.daily_orders and 139 more");
+  EXPECT_EQ(plan_lines(plan, 10)[2].second, "bakery.daily_orders (2026-12-01 - 2026-12-03)");
+}
+
+}  // namespace
+}  // namespace dagctl::cli
