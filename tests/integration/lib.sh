@@ -6,6 +6,7 @@
 #   DAGCTL_BIN_DIR     folder with dagctl and dagctld
 #   DAGCTL_SOURCE_DIR  the repository (examples/, tests/)
 #   DAGCTL_TEST_DBT    the real dbt executable (from scripts/setup-dbt)
+#   DAGCTL_TEST_SQLMESH the real sqlmesh executable (from scripts/setup-sqlmesh)
 set -euo pipefail
 
 : "${DAGCTL_BIN_DIR:?set DAGCTL_BIN_DIR to the folder holding dagctl and dagctld}"
@@ -126,6 +127,15 @@ stop_daemon() {
 copy_example() {
   local dest="$TEST_TMP/$1"
   cp -r "$DAGCTL_SOURCE_DIR/examples/shop" "$dest"
+  echo "$dest"
+}
+
+# copy_sqlmesh_example NAME: a private copy of the example SQLMesh project (examples/sqlmesh)
+# without any state a run in the source tree left (its DuckDB file, SQLMesh's cache); prints its path.
+copy_sqlmesh_example() {
+  local dest="$TEST_TMP/$1"
+  cp -r "$DAGCTL_SOURCE_DIR/examples/sqlmesh" "$dest"
+  rm -rf "$dest/data/"*.duckdb "$dest/.cache" "$dest/logs"
   echo "$dest"
 }
 

@@ -2,10 +2,15 @@
 # Checks daemon/runner/sqlmesh/dagctl_sqlmesh.py against real SQLMesh on copies of
 # examples/sqlmesh: the JSON lines, run_results.json and plan.json it writes (the shapes
 # dagctl reads from dbt, docs/runs.md) and that its exit code is SQLMesh's own.
-# usage: sqlmesh_plugin_check.sh /path/to/venv/bin/sqlmesh      (scripts/setup-sqlmesh prints it)
+# The sqlmesh is $DAGCTL_TEST_SQLMESH (scripts/setup-sqlmesh prints it; CTest passes it); the
+# suite is skipped (exit 77) without one. test_sqlmesh.sh covers what dagctl makes of it.
 set -euo pipefail
 
-sqlmesh=${1:?usage: $0 SQLMESH}
+sqlmesh=${DAGCTL_TEST_SQLMESH:-}
+if [[ ! -x $sqlmesh ]]; then
+  echo "SKIP: DAGCTL_TEST_SQLMESH ('$sqlmesh') is not an executable sqlmesh: run scripts/test, or configure with -DDAGCTL_TEST_SQLMESH=\$(scripts/setup-sqlmesh)"
+  exit 77
+fi
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 plugin=$root/daemon/runner/sqlmesh/dagctl_sqlmesh.py
 example=$root/examples/sqlmesh
@@ -48,7 +53,7 @@ plain() {
 
 cat >"$work/expect.py" <<'EOF'
 # expect.py OUT KEY=VALUE...: asserts what the plugin wrote to OUT.
-#   rc=N which=W success=true|false count=N main_error=yes|no applied=true|false
+#   rc=N which=W success=true|false count=N main_error=yes|no applied=true|false unfinished=UID
 #   node:<unique_id>=<status>  message:<unique_id>=<text it contains>  nodes=N
 import json, os, sys
 
@@ -89,8 +94,11 @@ if names[:1] != ["MainReportVersion"] or names[-1:] != ["CommandCompleted"]:
     problems.append(f"first/last lines: {names[:1]} / {names[-1:]}")
 if len(ids) != 1 or rr["metadata"]["invocation_id"] not in ids:
     problems.append("invocation ids differ")
-if set(started) != set(finished):
-    problems.append(f"started but not finished: {set(started) - set(finished)}")
+# A model a SIGINT cut short stays unfinished (dagctl records it `interrupted`): unfinished=UID.
+unfinished = {c.partition("=")[2] for c in checks if c.startswith("unfinished=")}
+if set(started) - set(finished) != unfinished:
+    problems.append(f"started but not finished: {set(started) - set(finished)}, expected {unfinished or '{}'}")
+checks = [c for c in checks if not c.startswith("unfinished=")]
 by_id = {r["unique_id"]: r for r in rr["results"]}
 for uid, result in finished.items():
     r = by_id.get(uid)
@@ -178,17 +186,15 @@ EOF
 copy_project base
 (cd "$work/base" && "$sqlmesh" plan --auto-apply --no-prompts --execution-time '3 days ago' \
   </dev/null >"$work/base-plan.log" 2>&1) || { fail "base plan"; cat "$work/base-plan.log" >&2; exit 1; }
-for twin in run-ok run-partial run-partial-plain run-failed run-failed-plain run-audit run-audit-plain \
-    run-warn run-cancel run-cancel-plain audit audit-fail audit-fail-plain test test-fail \
-    test-fail-plain janitor; do
+# (test_sqlmesh.sh runs the other outcomes through dagctld: failed, warn, nothing to do.)
+for twin in run-ok run-partial run-partial-plain run-audit run-cancel run-cancel-plain audit audit-fail \
+    audit-fail-plain test test-fail test-fail-plain janitor; do
   copy_project "$twin" "$work/base"
 done
 
 with_plugin run-ok "$work/o-run" -- run
 expect "run: success" "$work/o-run" rc=0 which=run success=true count=7 nodes=7 main_error=no \
   $(all_success "${run_models[@]}")
-with_plugin run-ok "$work/o-run-nothing" -- run
-expect "run: nothing to do" "$work/o-run-nothing" rc=0 which=run success=true nodes=0
 
 with_plugin run-partial "$work/o-partial" DAGCTL_EXAMPLE_FAIL_MODEL=1 -- run
 expect "run: partial" "$work/o-partial" rc=1 success=false nodes=7 main_error=no \
@@ -197,22 +203,10 @@ expect "run: partial" "$work/o-partial" rc=1 success=false nodes=7 main_error=no
   $(all_success daily_orders daily_sales oven_readings product_totals top_products)
 same_rc "run: partial" "$work/o-partial" "$(plain run-partial-plain DAGCTL_EXAMPLE_FAIL_MODEL=1 -- run)"
 
-with_plugin run-failed "$work/o-failed" DAGCTL_EXAMPLE_FAIL_MODEL=1 -- run --select-model bakery.flour_deliveries
-expect "run: failed" "$work/o-failed" rc=1 success=false nodes=1 count=1 \
-  node:model.bakery.flour_deliveries=error
-same_rc "run: failed" "$work/o-failed" \
-  "$(plain run-failed-plain DAGCTL_EXAMPLE_FAIL_MODEL=1 -- run --select-model bakery.flour_deliveries)"
-
 with_plugin run-audit "$work/o-audit-blocking" DAGCTL_EXAMPLE_FAIL_AUDIT=1 -- run --select-model bakery.daily_sales
 expect "run: blocking audit fails" "$work/o-audit-blocking" rc=1 success=false nodes=2 \
   node:model.bakery.daily_orders=success node:model.bakery.daily_sales=error \
   "message:model.bakery.daily_sales=audit fail_on_demand failed"
-same_rc "run: blocking audit" "$work/o-audit-blocking" \
-  "$(plain run-audit-plain DAGCTL_EXAMPLE_FAIL_AUDIT=1 -- run --select-model bakery.daily_sales)"
-
-with_plugin run-warn "$work/o-warn" DAGCTL_EXAMPLE_WARN_AUDIT=1 -- run
-expect "run: non-blocking audit warns" "$work/o-warn" rc=0 success=true nodes=7 \
-  node:model.bakery.daily_sales=warn "message:model.bakery.daily_sales=warn_on_demand"
 
 # cancel: SIGINT (default disposition, as dagctld leaves it) once the first slow batch ended
 cancel() {
@@ -232,7 +226,7 @@ cancel() {
 }
 cancel run-cancel "$work/o-cancel" "$python" /proc/self/fd/3 run 3<"$plugin"
 expect "run: cancelled" "$work/o-cancel" rc=1 success=false main_error=no \
-  node:model.bakery.oven_readings=error "message:model.bakery.oven_readings=interrupted"
+  unfinished=model.bakery.oven_readings node:model.bakery.oven_readings=absent
 cancel run-cancel-plain "$work/o-cancel-plain" "$sqlmesh" run
 same_rc "run: cancelled" "$work/o-cancel" "$(cat "$work/o-cancel-plain/rc")"
 
@@ -271,12 +265,10 @@ with_plugin janitor "$work/o-janitor" -- janitor
 expect "janitor" "$work/o-janitor" rc=0 which=janitor success=true nodes=0
 
 # --- plan: partial on a fresh copy, failed on a restatement ----------------------------------
-copy_project plan-partial; copy_project plan-partial-plain
+copy_project plan-partial
 with_plugin plan-partial "$work/o-plan-partial" DAGCTL_EXAMPLE_FAIL_MODEL=1 -- plan --auto-apply --no-prompts
 expect "plan: partial" "$work/o-plan-partial" rc=1 which=plan success=false nodes=9 applied=false main_error=no \
   node:model.bakery.flour_deliveries=error node:model.bakery.flour_stock=skipped node:model.bakery.products=success
-same_rc "plan: partial" "$work/o-plan-partial" \
-  "$(plain plan-partial-plain DAGCTL_EXAMPLE_FAIL_MODEL=1 -- plan --auto-apply --no-prompts)"
 with_plugin fresh "$work/o-plan-failed" DAGCTL_EXAMPLE_FAIL_MODEL=1 -- \
   plan --auto-apply --no-prompts --restate-model bakery.flour_deliveries
 expect "plan: failed" "$work/o-plan-failed" rc=1 success=false nodes=2 \
