@@ -108,10 +108,12 @@ void normalise(store::Project& p) {
 // The executable field a request gives must be the one of the project's type.
 void check_executable_field(const std::string& type, bool dbt_given, bool sqlmesh_given) {
   if (type == "sqlmesh" && dbt_given) {
-    throw bad_request("field 'dbt' is for dbt projects; this is a SQLMesh project: give its executable as 'sqlmesh'");
+    throw bad_request("'dbt' (--dbt) is for dbt projects; this is a SQLMesh project: give its executable as 'sqlmesh' "
+                      "(--sqlmesh)");
   }
   if (type == "dbt" && sqlmesh_given) {
-    throw bad_request("field 'sqlmesh' is for SQLMesh projects; this is a dbt project: give its executable as 'dbt'");
+    throw bad_request("'sqlmesh' (--sqlmesh) is for SQLMesh projects; this is a dbt project: give its executable as "
+                      "'dbt' (--dbt)");
   }
 }
 

@@ -71,6 +71,7 @@ rc=0
 out=$(dagctl project update bakery --dbt "$DAGCTL_TEST_SQLMESH" --no-check 2>&1) || rc=$?
 [ "$rc" -ne 0 ] && pass "--dbt on a SQLMesh project is refused (exit $rc)" || fail "--dbt accepted: $out"
 assert_contains "$out" "this is a SQLMesh project" "and the message says why"
+assert_contains "$out" "--sqlmesh" "and names the flag to use instead"
 rc=0
 out=$(dagctl project update bakery --warm on --no-check 2>&1) || rc=$?
 [ "$rc" -ne 0 ] && pass "--warm on for a SQLMesh project is refused (exit $rc)" || fail "--warm on accepted: $out"

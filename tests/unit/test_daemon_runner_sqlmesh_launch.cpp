@@ -87,7 +87,8 @@ TEST(SqlmeshLaunch, AScriptThatIsNotPythonRunsAsItIsAndSaysWhy) {
   EXPECT_EQ(launch->argv,
             (std::vector<std::string>{dir.file("sqlmesh"), "run", "--select-model", "bakery.daily_sales"}));
   ASSERT_TRUE(launch->without_plugin.has_value());
-  EXPECT_NE(launch->without_plugin->find("not run by Python"), std::string::npos) << *launch->without_plugin;
+  EXPECT_NE(launch->without_plugin->find("is not a Python script"), std::string::npos) << *launch->without_plugin;
+  EXPECT_EQ(launch->without_plugin->find("warm"), std::string::npos) << "a SQLMesh user is not told about warm dbt workers";
   EXPECT_FALSE(launch->plugin);
 }
 

@@ -502,7 +502,7 @@ TEST_F(SqlmeshServiceTest, DbtSettingsOnASqlmeshProjectAre400) {
   with_dbt.dbt = "/opt/dbt/bin/dbt";
   const auto dbt = refusal([&] { service_.add_project(with_dbt); });
   EXPECT_EQ(dbt.http_status(), 400);
-  EXPECT_TRUE(says(dbt.what(), "field 'dbt' is for dbt projects"));
+  EXPECT_TRUE(says(dbt.what(), "'dbt' (--dbt) is for dbt projects"));
   auto with_profiles = spec_of(dir_.path() / "bakery");
   with_profiles.profiles_dir = dir_.path().string();
   EXPECT_EQ(refusal([&] { service_.add_project(with_profiles); }).http_status(), 400);
@@ -512,7 +512,7 @@ TEST_F(SqlmeshServiceTest, DbtSettingsOnASqlmeshProjectAre400) {
   // And the other way round: 'sqlmesh' on a dbt project.
   auto dbt_project = spec_of(dbt_folder("shop"));
   dbt_project.sqlmesh = "/opt/sqlmesh/bin/sqlmesh";
-  EXPECT_TRUE(says(refusal([&] { service_.add_project(dbt_project); }).what(), "field 'sqlmesh' is for SQLMesh"));
+  EXPECT_TRUE(says(refusal([&] { service_.add_project(dbt_project); }).what(), "'sqlmesh' (--sqlmesh) is for SQLMesh"));
   EXPECT_TRUE(service_.list_projects().empty());
 }
 

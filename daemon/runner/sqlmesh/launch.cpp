@@ -12,10 +12,10 @@ namespace dagctl::daemon::runner::sqlmesh {
 common::Result<Launch> launch(const std::string& executable, const std::vector<std::string>& words) {
   Launch out;
   auto python = python_of(executable);
-  if (const auto* why = std::get_if<std::string>(&python)) {
+  if (std::holds_alternative<std::string>(python)) {  // its reason speaks of warm dbt workers
     out.argv = {executable};
     out.argv.insert(out.argv.end(), words.begin() + 1, words.end());
-    out.without_plugin = *why;
+    out.without_plugin = "'" + executable + "' is not a Python script (a wrapper or a binary)";
     return out;
   }
   auto plugin = sealed_memfd("dagctl_sqlmesh.py", plugin_source());
