@@ -102,7 +102,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       // One fact a line: an 80-column terminal never wraps the id or the path.
       std::cout << fmt::format("registered project {} at {}\nid:     {}\ntype:   {}\njobs:   {}\nrun it: dagctl trigger {}/default --wait\n",
                                project["name"].get<std::string>(), project["path"].get<std::string>(),
-                               project["id"].get<std::string>(), text_of(project["type"]), job_names(project),
+                               project["id"].get<std::string>(), text_field(project, "type"), job_names(project),
                                project["name"].get<std::string>());
     });
   }
@@ -112,7 +112,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       const auto answer = ctx.client().get("/api/v1/projects");
       if (ctx.json()) return print_json(answer);
       std::vector<std::vector<std::string>> rows = {{"NAME", "TYPE", "ID", "PATH", "JOBS"}};
-      for (const auto& p : answer["projects"]) rows.push_back({p["name"], text_of(p["type"]), p["id"], p["path"], job_names(p)});
+      for (const auto& p : answer["projects"]) rows.push_back({p["name"], text_field(p, "type"), p["id"], p["path"], job_names(p)});
       print_table(rows);
     });
   }
