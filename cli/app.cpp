@@ -97,7 +97,7 @@ std::optional<std::string> unknown_word(const Walk& w) {
 
 int run(int argc, char** argv) {
   Context ctx;
-  CLI::App app("dagctl: trigger and follow dbt runs through the dagctld daemon", "dagctl");
+  CLI::App app("dagctl: trigger and follow dbt and SQLMesh runs through the dagctld daemon", "dagctl");
   app.set_version_flag("--version", DAGCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand

@@ -43,10 +43,10 @@ void print_run(const nlohmann::json& run) {
   }
   const auto& results = field(run, "results");
   if (results.is_object() && !results.empty()) line("results", results.dump());
-  for (const auto& [label, value] : node_summary(run)) line(label, value);
   // Labels take 14 columns; the last column stays free so the terminal never wraps.
   std::optional<int> value_width;
   if (const auto columns = terminal_width()) value_width = std::max(20, static_cast<int>(*columns) - 15);
+  for (const auto& [label, value] : node_summary(run, value_width)) line(label, value);
   for (const auto& [label, value] : plan_lines(field(run, "plan"), value_width)) line(label, value);
 }
 
@@ -55,7 +55,7 @@ void print_nodes(const nlohmann::json& answer, const std::string& run_id, bool f
   const auto lines = node_table(answer, terminal_width());
   if (lines.empty()) {
     std::cerr << (filtered ? fmt::format("no nodes of run {} match; leave out --status to see all\n", run_id)
-                           : fmt::format("run {} has no node records yet (dbt has not started a node)\n", run_id));
+                           : fmt::format("run {} has no node records yet (no node has started)\n", run_id));
   }
   for (const auto& l : lines) std::cout << l << "\n";
 }
@@ -195,7 +195,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     add_run_artifacts_command(*group, ctx);
   }
   {
-    auto* cmd = app.add_subcommand("logs", "A run's dbt output");
+    auto* cmd = app.add_subcommand("logs", "A run's output (dbt's or SQLMesh's console)");
     auto id = std::make_shared<std::string>();
     auto follow = std::make_shared<bool>(false);
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
@@ -227,7 +227,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("cancel", "Cancel a queued or running run (dbt gets SIGINT first)");
+    auto* cmd = app.add_subcommand("cancel", "Cancel a queued or running run (dbt or sqlmesh gets SIGINT first)");
     auto id = std::make_shared<std::string>();
     cmd->add_option("RUN", *id, "Run id, or 6 or more of its first characters")->required();
     cmd->callback([&ctx, id] {

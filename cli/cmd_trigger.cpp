@@ -55,7 +55,7 @@ void add_trigger_commands(CLI::App& app, Context& ctx) {
     auto wait = std::make_shared<WaitFlags>();
     cmd->add_option("JOB", *job, "Job id, PROJECT/JOB, or a job name used by one project");
     flags->add_to(cmd);
-    cmd->add_option("--command", *command, "Run this dbt command instead of the job's, e.g. 'dbt run'");
+    cmd->add_option("--command", *command, "Run this command instead of the job's, e.g. 'dbt run' or 'sqlmesh run'");
     add_wait_flags(cmd, *wait,
                    "Follow the run to its end; exit 0 success, 1 failed/partial/nothing selected, 2 error/cancelled");
     cmd->callback([&ctx, cmd, job, flags, command, wait] {

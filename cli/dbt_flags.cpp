@@ -121,8 +121,9 @@ std::vector<std::string> DbtFlags::append_to(std::vector<std::string> argv, cons
 std::optional<std::string> build_command(const CLI::App* cmd, const DbtFlags& flags, bool command_given,
                                          const std::string& command,
                                          const std::function<std::string()>& job_command, bool defer_as_flag) {
-  const std::string selector_example = "a dbt selector such as 'my_model+'";
-  if (command_given) refuse_blank("--command", command, "a dbt command such as 'dbt build --select my_model+'");
+  // Said before the project's type is known: examples that read right for dbt and SQLMesh.
+  const std::string selector_example = "a selector such as 'my_model+'";
+  if (command_given) refuse_blank("--command", command, "a command such as 'dbt build --select my_model+' or 'sqlmesh run'");
   for (const auto& s : flags.selects) refuse_blank("--select", s, selector_example);
   for (const auto& e : flags.excludes) refuse_blank("--exclude", e, selector_example);
   if (given(cmd, "--selector")) refuse_blank("--selector", flags.selector, "a selector of selectors.yml");

@@ -99,7 +99,7 @@ std::vector<std::string> node_table(const nlohmann::json& answer, std::optional<
   return fit_table(rows, {1, message}, width);
 }
 
-std::vector<std::pair<std::string, std::string>> node_summary(const nlohmann::json& run) {
+std::vector<std::pair<std::string, std::string>> node_summary(const nlohmann::json& run, std::optional<int> width) {
   std::vector<std::pair<std::string, std::string>> out;
   const auto& counts = field(run, "node_counts");
   if (counts.is_object() && !counts.empty()) {
@@ -123,8 +123,10 @@ std::vector<std::pair<std::string, std::string>> node_summary(const nlohmann::js
   if (slowest.is_array() && !slowest.empty()) {
     std::string text;
     for (const auto& n : slowest) {
-      text += fmt::format("{}{} {}", text.empty() ? "" : ", ", text_field(n, "name"),
-                          format_duration(field(n, "execution_time")));
+      std::string next = fmt::format("{}{} {}", text.empty() ? "" : ", ", text_field(n, "name"),
+                                     format_duration(field(n, "execution_time")));
+      if (!text.empty() && width && display_width(text + next) > *width) break;
+      text += next;
     }
     out.emplace_back("slowest", text);
   }

@@ -21,7 +21,9 @@ std::string first_message_line(const nlohmann::json& message);
 std::vector<std::string> node_table(const nlohmann::json& answer, std::optional<size_t> width);
 
 // The `run show` lines a run's node_counts and slowest_nodes give ({label, value}); none
-// when the run has neither (an older daemon) or no nodes.
-std::vector<std::pair<std::string, std::string>> node_summary(const nlohmann::json& run);
+// when the run has neither (an older daemon) or no nodes. With `width`, `slowest` lists the
+// nodes that fit in that many columns (at least one): SQLMesh's model names are long.
+std::vector<std::pair<std::string, std::string>> node_summary(const nlohmann::json& run,
+                                                              std::optional<int> width = std::nullopt);
 
 }  // namespace dagctl::cli

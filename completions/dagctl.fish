@@ -149,7 +149,7 @@ complete -c dagctl -n '__dagctl_at ""' -a trigger -d 'Start a run of a job'
 complete -c dagctl -n '__dagctl_at ""' -a ls -d 'List the nodes a trigger of the job would run'
 complete -c dagctl -n '__dagctl_at ""' -a runs -d 'Run history, newest first'
 complete -c dagctl -n '__dagctl_at ""' -a run -d 'One run'
-complete -c dagctl -n '__dagctl_at ""' -a logs -d "A run's dbt output"
+complete -c dagctl -n '__dagctl_at ""' -a logs -d "A run's output (dbt's or SQLMesh's console)"
 complete -c dagctl -n '__dagctl_at ""' -a watch -d 'Follow a run to its end'
 complete -c dagctl -n '__dagctl_at ""' -a cancel -d 'Cancel a queued or running run'
 complete -c dagctl -n '__dagctl_at ""' -a retry -d 'Re-run only what failed in a run (dbt retry; a SQLMesh run: its command again)'
@@ -240,7 +240,7 @@ complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagc
 complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at job create; or __dagctl_at job update' -l defer-to-last-success -d "dbt --defer with the state of the job's newest successful run"
 complete -c dagctl -n '__dagctl_at ls' -a '(__dagctl_ask job)' -d Job
 complete -c dagctl -n '__dagctl_at ls' -l resource-type -x -a 'model test unit_test seed snapshot source analysis exposure metric semantic_model saved_query function' -d 'Only nodes of this dbt resource type'
-complete -c dagctl -n '__dagctl_at trigger' -l command -x -d "Run this dbt command instead of the job's"
+complete -c dagctl -n '__dagctl_at trigger' -l command -x -d "Run this command instead of the job's (dbt or sqlmesh)"
 complete -c dagctl -n '__dagctl_at trigger' -l wait -d 'Follow the run to its end; exit status per run status'
 complete -c dagctl -n '__dagctl_at trigger' -s q -l quiet -d 'With --wait: print nothing on success'
 complete -c dagctl -n '__dagctl_at trigger; or __dagctl_at retry' -l allow-empty -d 'With --wait: exit 0 when nothing was selected'

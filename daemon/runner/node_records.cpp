@@ -65,6 +65,17 @@ std::pair<std::string, std::string> type_and_name(const std::string& unique_id) 
                                                                                               : third - second - 1)};
 }
 
+// A node's id, name, type and thread are short in dbt and SQLMesh alike; a longer one is not
+// theirs (SQLMesh's log is a file the project's Python code can write to: docs/sqlmesh.md),
+// and its record is dropped rather than stored.
+constexpr size_t kMaxNodeField = 1024;
+
+bool plausible(const store::NodeRecord& r) {
+  const auto fits = [](const std::string& text) { return text.size() <= kMaxNodeField; };
+  return !r.unique_id.empty() && fits(r.unique_id) && fits(r.name) && fits(r.resource_type) &&
+         (!r.thread || fits(*r.thread)) && (!r.adapter_response || r.adapter_response->size() <= 64 * kMaxNodeField);
+}
+
 bool finished(const std::string& status) { return status != "running" && status != "interrupted"; }
 
 }  // namespace
@@ -91,7 +102,7 @@ std::optional<store::NodeRecord> node_record_from_log_line(std::string_view line
     r.status = "running";
     if (!r.started_at) r.started_at = time_at(*info, "ts");
     r.thread = text_at(*info, "thread");
-    return r;
+    return plausible(r) ? std::optional(std::move(r)) : std::nullopt;
   }
   const json* result = object_at(*data, "run_result");
   const json empty = json::object();
@@ -105,6 +116,7 @@ std::optional<store::NodeRecord> node_record_from_log_line(std::string_view line
   set_adapter_response(r, *result);
   r.message = message_of(*result, "message");
   if (is_test(r.resource_type)) r.failures = whole_at(*result, "num_failures");
+  if (!plausible(r)) return std::nullopt;
   return r;
 }
 
@@ -138,7 +150,7 @@ std::vector<store::NodeRecord> node_records_from_run_results(const json& run_res
         if (to && (!r.finished_at || *to > *r.finished_at)) r.finished_at = to;
       }
     }
-    out.push_back(std::move(r));
+    if (plausible(r)) out.push_back(std::move(r));
   }
   return out;
 }

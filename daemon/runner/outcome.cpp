@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <vector>
@@ -106,6 +108,23 @@ bool selected_nothing(const nlohmann::json& run_results) {
   return kSelecting.count(string_member(args, "which")) > 0 && results_array(run_results).empty();
 }
 
+// A newcomer's first `sqlmesh run` finds no environment: SQLMesh's own words do not say
+// that a plan creates it (docs/sqlmesh.md, Commands).
+std::string sqlmesh_hint(std::string_view message) {
+  constexpr std::string_view kStart = "Environment '";
+  constexpr std::string_view kEnd = "' was not found.";
+  if (message.size() <= kStart.size() + kEnd.size() || !message.starts_with(kStart) || !message.ends_with(kEnd)) {
+    return {};
+  }
+  const auto env = message.substr(kStart.size(), message.size() - kStart.size() - kEnd.size());
+  const bool plain = env.size() <= 64 && std::all_of(env.begin(), env.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  const std::string word = !plain || env == "prod" ? std::string() : fmt::format(" {}", env);
+  return fmt::format(" (a plan creates it: run a job whose command is 'sqlmesh plan{} --auto-apply --no-prompts' first)",
+                     word);
+}
+
 }  // namespace
 
 nlohmann::json count_results(const nlohmann::json& run_results) {
@@ -201,7 +220,8 @@ Outcome classify(const ExitStatus& exit, StopReason reason, const DbtReport& rep
   out.status = common::RunStatus::error;
   out.error_message =
       report.fatal_error
-          ? fmt::format("{} exited with code {}: {}", tool, exit.exit_code.value_or(-1), *report.fatal_error)
+          ? fmt::format("{} exited with code {}: {}{}", tool, exit.exit_code.value_or(-1), *report.fatal_error,
+                        tool == "sqlmesh" ? sqlmesh_hint(*report.fatal_error) : std::string())
           : fmt::format("{} exited with code {} (it could not finish: see the run's log, dagctl logs RUN)", tool,
                         exit.exit_code.value_or(-1));
   return out;

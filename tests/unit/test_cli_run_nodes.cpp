@@ -124,6 +124,10 @@ TEST(CliRunNodes, RunShowSummarisesCountsAndTheSlowestNodes) {
   EXPECT_EQ(lines[0].second, "13 (10 success, 1 error, 2 skipped)");
   EXPECT_EQ(lines[1].first, "slowest");
   EXPECT_EQ(lines[1].second, "fct_sales 1m15s, stg_books 2.0s");
+  // In a narrow terminal, the slowest that fit (at least one); never wider than asked.
+  EXPECT_EQ(cli::node_summary(run, 24)[1].second, "fct_sales 1m15s");
+  EXPECT_EQ(cli::node_summary(run, 5)[1].second, "fct_sales 1m15s");
+  EXPECT_EQ(cli::node_summary(run, 31)[1].second, "fct_sales 1m15s, stg_books 2.0s");
 }
 
 TEST(CliRunNodes, AnOlderDaemonOrARunWithoutNodesAddsNothing) {

@@ -224,3 +224,25 @@ TEST(NodeRecords, RetryResultsRerunWhatDidNotSucceed) {
 }
 
 }  // namespace
+
+// SQLMesh's log is a file the project's Python code can write to (docs/sqlmesh.md): a record
+// whose id, name or thread is far longer than any real node's is junk, and is not stored.
+TEST(NodeRecords, OverlongIdsNamesAndThreadsAreDropped) {
+  const std::string huge(5000, 'x');
+  const auto line = [](const std::string& id, const std::string& name, const std::string& thread) {
+    return json{{"info", {{"name", "NodeStart"}, {"thread", thread}, {"ts", "2026-12-07T00:35:08Z"}}},
+                {"data", {{"node_info", {{"unique_id", id}, {"node_name", name}, {"resource_type", "model"}}}}}}
+        .dump();
+  };
+  EXPECT_TRUE(runner::node_record_from_log_line(line("model.bakery.orders", "bakery.orders", "MainThread")));
+  EXPECT_FALSE(runner::node_record_from_log_line(line("model." + huge, "bakery.orders", "MainThread")));
+  EXPECT_FALSE(runner::node_record_from_log_line(line("model.bakery.orders", huge, "MainThread")));
+  EXPECT_FALSE(runner::node_record_from_log_line(line("model.bakery.orders", "bakery.orders", huge)));
+  const json results = {{"results",
+                         {{{"unique_id", "model.bakery.orders"}, {"status", "success"}},
+                          {{"unique_id", "model." + huge}, {"status", "success"}},
+                          {{"unique_id", "model.bakery.x"}, {"status", "error"}, {"name", huge}}}}};
+  const auto records = runner::node_records_from_run_results(results);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].unique_id, "model.bakery.orders");
+}

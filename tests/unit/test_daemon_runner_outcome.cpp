@@ -478,3 +478,19 @@ TEST(Outcome, DbtExitOneWithoutResultsIsStillFailed) {
 }
 
 }  // namespace
+
+TEST(Outcome, SqlmeshMissingEnvironmentSaysThatAPlanCreatesIt) {
+  const auto prod = classify_sqlmesh(exited(1), std::nullopt, std::string("Environment 'prod' was not found."));
+  EXPECT_EQ(prod.error_message,
+            "sqlmesh exited with code 1: Environment 'prod' was not found. (a plan creates it: run a job whose "
+            "command is 'sqlmesh plan --auto-apply --no-prompts' first)");
+  const auto dev = classify_sqlmesh(exited(1), std::nullopt, std::string("Environment 'dev_1' was not found."));
+  ASSERT_TRUE(dev.error_message.has_value());
+  EXPECT_TRUE(contains(*dev.error_message, "'sqlmesh plan dev_1 --auto-apply --no-prompts'")) << *dev.error_message;
+  const auto odd = classify_sqlmesh(exited(1), std::nullopt, std::string("Environment 'a b' was not found."));
+  ASSERT_TRUE(odd.error_message.has_value());
+  EXPECT_TRUE(contains(*odd.error_message, "'sqlmesh plan --auto-apply --no-prompts'")) << *odd.error_message;
+  const auto dbt = classify(exited(2), StopReason::none, report(std::nullopt, "Environment 'prod' was not found."),
+                            3600, "dbt");
+  EXPECT_EQ(dbt.error_message, "dbt exited with code 2: Environment 'prod' was not found.");
+}
