@@ -231,7 +231,9 @@ void reconcile_nodes(NodeRecorder& recorder, const std::optional<nlohmann::json>
     const auto metadata = run_results->find("metadata");
     if (metadata != run_results->end() && metadata->is_object() &&
         metadata->value("invocation_id", std::string()) == recorder.invocation_id()) {
-      for (auto& r : node_records_from_run_results(*run_results)) batch.push_back(std::move(r));
+      for (auto& r : node_records_from_run_results(*run_results)) {
+        if (recorder.admit(r.unique_id)) batch.push_back(std::move(r));
+      }
     }
   }
   // The run's end is recorded after this; a store that refuses now leaves the live records.
@@ -607,6 +609,13 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   }
 
   follow();
+  // The group is gone with its leader; a process that left it (setsid, a daemonising model)
+  // still carries the run's DAGCTL_RUN_ID: no process of a run outlives it (docs/runs.md).
+  if (const auto left = processes_with_env("DAGCTL_RUN_ID=" + c.run.id); !left.empty()) {
+    for (const pid_t pid : left) ::kill(pid, SIGKILL);
+    append_to_log(log_path, fmt::format("stopped {} process(es) the run left running outside its process group",
+                                        left.size()));
+  }
   if (worker) {
     if (!worker->alive() && exit->signal) {
       append_to_log(log_path, "the project's warm dbt worker ended during the run, and its dbt with it "
@@ -636,6 +645,10 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     outcome.nothing_selected = false;
   }
   reconcile_nodes(recorder, run_results, callbacks);
+  if (recorder.dropped() > 0) {
+    append_to_log(log_path, fmt::format("the run named more than {} nodes: {} record(s) beyond were not kept "
+                                        "(docs/limits.md)", kMaxNodesPerRun, recorder.dropped()));
+  }
   // Keep the newest parse state for the project's next run (rename: never a torn file).
   const fs::path fresh = fs::path(target) / kPartialParseFile;
   std::error_code ec;

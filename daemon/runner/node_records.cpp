@@ -173,9 +173,19 @@ void merge_node_record(store::NodeRecord& older, const store::NodeRecord& newer)
   keep(older.failures, newer.failures);
 }
 
+bool NodeRecorder::admit(const std::string& unique_id) {
+  if (seen_.count(unique_id)) return true;
+  if (seen_.size() >= kMaxNodesPerRun) {
+    ++dropped_;
+    return false;
+  }
+  seen_.insert(unique_id);
+  return true;
+}
+
 void NodeRecorder::feed_line(std::string_view line) {
   auto record = node_record_from_log_line(line);
-  if (!record) return;
+  if (!record || !admit(record->unique_id)) return;
   if (invocation_id_.empty()) {
     const auto event = json::parse(line, nullptr, false);
     if (const json* info = event.is_object() ? object_at(event, "info") : nullptr) {

@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,10 +30,18 @@ std::vector<store::NodeRecord> node_records_from_run_results(const nlohmann::jso
 // value, and `running` never replaces a finished status.
 void merge_node_record(store::NodeRecord& older, const store::NodeRecord& newer);
 
+// The most nodes one run records (docs/limits.md): dbt's largest projects have tens of
+// thousands; a log that names more (project code can write to a SQLMesh run's) is cut there.
+inline constexpr std::size_t kMaxNodesPerRun = 100000;
+
 // Collects the records of the lines fed since the last clear(), one per node.
 class NodeRecorder {
 public:
   void feed_line(std::string_view line);
+  // Whether the run may record `unique_id`: one it has, or a new one under kMaxNodesPerRun.
+  bool admit(const std::string& unique_id);
+  // Nodes refused by admit() so far.
+  std::size_t dropped() const { return dropped_; }
   const std::vector<store::NodeRecord>& pending() const { return pending_; }
   void clear();
   // dbt's invocation id from the log: run_results.json of another invocation (a retry's
@@ -41,6 +51,8 @@ public:
 private:
   std::vector<store::NodeRecord> pending_;  // in log order
   std::map<std::string, size_t> index_;     // unique_id -> position in pending_
+  std::set<std::string> seen_;              // every node of the run, kept across clear()
+  std::size_t dropped_ = 0;
   std::string invocation_id_;
 };
 

@@ -39,6 +39,24 @@ assert_eq 600 "$(stat -c %a "$SOCK")" "the socket is mode 0600"
 assert_eq 700 "$(stat -c %a "$(dirname "$SOCK")")" "in a 0700 folder"
 [ "$(stat -c %U "$SOCK")" == "$(id -un)" ] && pass "the socket is owned by the user" || fail "socket owner $(stat -c %U "$SOCK")"
 
+# --- a process that left the run's group is stopped at the run's end (docs/runs.md) -----
+# A stand-in whose helper starts its own session (as a daemonising model would) and waits
+# until it has: the group kill cannot reach it, its DAGCTL_RUN_ID can.
+cat >"$TEST_TMP/detach-dbt" <<'EOF'
+#!/usr/bin/env bash
+setsid bash -c 'echo $$ >"$0"; exec sleep 300' "$FAKE_DBT_DIR/detached-$DAGCTL_RUN_ID" </dev/null >/dev/null 2>&1 &
+until [ -s "$FAKE_DBT_DIR/detached-$DAGCTL_RUN_ID" ]; do sleep 0.02; done
+EOF
+chmod +x "$TEST_TMP/detach-dbt"
+add_project "$(copy_example d)" D --dbt "$TEST_TMP/detach-dbt" >/dev/null
+d1=$(trigger D/default)
+wait_for "the detaching run to end" 20 run_is_terminal "$d1" || fail "$d1 did not end"
+assert_eq success "$(status_of "$d1")" "a run whose dbt left a process in another session ends success"
+wait_for "no process of $d1 left" 10 no_process_of_run "$d1" && pass "and that process is stopped with the run" ||
+  fail "a process of $d1 outlived it: $(run_processes "$d1")"
+assert_contains "$(dagctl logs "$d1")" "process(es) the run left running outside its process group" \
+  "the run's log says so"
+
 G=$(add_project "$(copy_example g)" G)
 add_project "$(copy_example s)" S --dbt "$TEST_TMP/signal-dbt" >/dev/null
 r1=$(trigger G/default --select hold)

@@ -246,3 +246,21 @@ TEST(NodeRecords, OverlongIdsNamesAndThreadsAreDropped) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].unique_id, "model.bakery.orders");
 }
+
+namespace dagctl::daemon::runner {
+namespace {
+
+TEST(NodeRecorderCap, ARunRecordsAtMostTheCapOfDistinctNodesAcrossBatches) {
+  NodeRecorder recorder;
+  for (std::size_t i = 0; i < kMaxNodesPerRun; ++i) EXPECT_TRUE(recorder.admit("model.p.m" + std::to_string(i)));
+  recorder.clear();  // a batch was stored: the run still knows its nodes
+  EXPECT_TRUE(recorder.admit("model.p.m0"));  // a node it has may finish
+  EXPECT_FALSE(recorder.admit("model.p.one_too_many"));
+  recorder.feed_line(R"({"info":{"name":"NodeStart","ts":"2026-12-07T07:00:00Z"},)"
+                     R"("data":{"node_info":{"unique_id":"model.p.another","node_name":"another","resource_type":"model"}}})");
+  EXPECT_TRUE(recorder.pending().empty());
+  EXPECT_EQ(recorder.dropped(), 2u);
+}
+
+}  // namespace
+}  // namespace dagctl::daemon::runner
