@@ -299,7 +299,13 @@ TEST(Command, ByProjectType) {
   EXPECT_TRUE(validate_command("sqlmesh", default_command("sqlmesh"), "command", Trust::token).ok());
   const auto crossed = validate_command("sqlmesh", "dbt build", "command", Trust::owner);
   ASSERT_FALSE(crossed.ok());
-  EXPECT_EQ(crossed.error(), "command: must start with 'sqlmesh'; got 'dbt'");
+  EXPECT_EQ(crossed.error(), "command: this is a SQLMesh project: its commands start with 'sqlmesh', not 'dbt'");
+  const auto other_way = validate_command("dbt", "  sqlmesh run", "command_override", Trust::token);
+  ASSERT_FALSE(other_way.ok());
+  EXPECT_EQ(other_way.error(), "command_override: this is a dbt project: its commands start with 'dbt', not 'sqlmesh'");
+  // Not the other tool's: the grammar's own message.
+  EXPECT_EQ(validate_command("sqlmesh", "python x", "command", Trust::owner).error(),
+            "command: must start with 'sqlmesh'; got 'python'");
   const auto unknown = validate_command("make", "make all", "command", Trust::owner);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().find("command: the project type 'make' has no command grammar"), std::string::npos);
