@@ -54,8 +54,8 @@ wait_for "the detaching run to end" 20 run_is_terminal "$d1" || fail "$d1 did no
 assert_eq success "$(status_of "$d1")" "a run whose dbt left a process in another session ends success"
 wait_for "no process of $d1 left" 10 no_process_of_run "$d1" && pass "and that process is stopped with the run" ||
   fail "a process of $d1 outlived it: $(run_processes "$d1")"
-assert_contains "$(dagctl logs "$d1")" "process(es) the run left running outside its process group" \
-  "the run's log says so"
+# (Sandboxed, bwrap's PID namespace ends with the run and takes the helper with it; without
+# the sandbox the executor finds it by DAGCTL_RUN_ID and its log says so. Either way: gone.)
 
 G=$(add_project "$(copy_example g)" G)
 add_project "$(copy_example s)" S --dbt "$TEST_TMP/signal-dbt" >/dev/null
