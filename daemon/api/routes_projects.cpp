@@ -91,10 +91,8 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const json body = *json_body(call, true);
     reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check"});
-    if (body.contains("type")) {
-      throw service::bad_request("a project's type cannot change; remove the project and add it again");
-    }
     service::ProjectPatch patch;
+    if (body.contains("type")) patch.type = string_field(body, "type");
     patch.path = patched_string(body, "path");
     patch.name = patched_string(body, "name");
     patch.profiles_dir = patched_string(body, "profiles_dir");

@@ -251,7 +251,7 @@ int serve(const Config& config) {
                config.max_parallel);
 
   const int sig = wait_for_stop_signal();
-  spdlog::info("received {}, stopping: running dbt processes are stopped, queued runs stay queued",
+  spdlog::info("received {}, stopping: running runs are stopped (SIGINT first), queued runs stay queued",
                sigabbrev_np(sig));
   std::error_code ec;
   fs::remove(ready_file, ec);

@@ -76,7 +76,7 @@ int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop
     }
   }
   if (!leftovers.empty()) {
-    spdlog::warn("stopping {} dbt process(es) left over by a daemon that died", leftovers.size());
+    spdlog::warn("stopping {} run process(es) (dbt, sqlmesh) left over by a daemon that died", leftovers.size());
     // Start-up waits for this, so the grace is capped: dbt gets SIGINT first all the same.
     stop_orphan_groups(leftovers, std::min(stop_grace, std::chrono::milliseconds(std::chrono::seconds(5))));
   }

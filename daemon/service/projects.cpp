@@ -118,6 +118,10 @@ void check_executable_field(const std::string& type, bool dbt_given, bool sqlmes
 }
 
 void apply_patch(store::Project& p, const ProjectPatch& patch) {
+  if (patch.type && *patch.type != p.type) {
+    throw bad_request("a project's type cannot change (this is a " + std::string(p.type == "sqlmesh" ? "SQLMesh" : "dbt") +
+                      " project); remove the project and add it again");
+  }
   check_executable_field(p.type, patch.dbt && !patch.dbt->empty(), patch.sqlmesh && !patch.sqlmesh->empty());
   if (patch.path) p.path = *patch.path;
   if (patch.name) p.name = *patch.name;

@@ -164,7 +164,8 @@ store::Run Service::trigger(const std::string& project_id, const std::string& jo
     if (!words) throw bad_request(words.error());
   }
   if (defer_to_last_success && type != "dbt") {
-    throw bad_request("defer_to_last_success is dbt's --defer; a SQLMesh project's environments do that job");
+    throw bad_request("defer_to_last_success: it is dbt's --defer, which SQLMesh has no use for (its "
+                      "environments do that job)");
   }
   if (defer_to_last_success) command = with_defer(job, command);
   return enqueue(job, triggered_by, command.value_or(job.command), command, std::nullopt);

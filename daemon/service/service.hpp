@@ -39,6 +39,7 @@ struct ProjectSpec {
 // back to the default; `env` sets variables, and a nullopt value removes one.
 struct ProjectPatch {
   std::optional<std::string> path, name, profiles_dir, target, dbt, sqlmesh;
+  std::optional<std::string> type;  // only the project's own: a type never changes
   std::map<std::string, std::optional<std::string>> env;
   std::optional<bool> warm;
   bool check = true;

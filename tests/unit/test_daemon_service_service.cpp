@@ -540,6 +540,17 @@ TEST_F(SqlmeshServiceTest, APatchOfASqlmeshProjectRefusesDbtSettingsAndWarmWorke
   EXPECT_EQ(updated.executable, "/opt/sqlmesh/bin/sqlmesh");
   EXPECT_FALSE(updated.warm);
   EXPECT_EQ(updated.type, "sqlmesh");
+  // Its own type again is no change; another is refused, saying what the project is.
+  service::ProjectPatch same;
+  same.check = false;
+  same.type = "sqlmesh";
+  EXPECT_EQ(service_.update_project("bakery", same).type, "sqlmesh");
+  service::ProjectPatch other;
+  other.check = false;
+  other.type = "dbt";
+  const auto changed = refusal([&] { service_.update_project("bakery", other); });
+  EXPECT_EQ(changed.http_status(), 400);
+  EXPECT_TRUE(says(changed.what(), "a project's type cannot change (this is a SQLMesh project)"));
 }
 
 TEST_F(SqlmeshServiceTest, AJobsCommandFollowsTheProjectsGrammar) {
