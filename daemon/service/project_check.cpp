@@ -309,6 +309,11 @@ CheckResult check_dbt(const CheckSubject& s, std::chrono::milliseconds timeout) 
     return result;
   }
   std::error_code ec;
+  if (fs::is_directory(*exe, ec)) {
+    result.detail = fmt::format("{} is a folder; give the path of {} itself (--{} /path/to/venv/bin/{})", *exe,
+                                result.name, result.name, result.name);
+    return result;
+  }
   std::string name = (fs::temp_directory_path(ec) / "dagctl-check-XXXXXX").string();
   const int fd = ::mkstemp(name.data());
   if (ec || fd < 0) {

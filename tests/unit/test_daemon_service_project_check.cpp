@@ -171,6 +171,11 @@ TEST_F(ProjectCheckTest, AMissingOrBrokenDbtFailsTheDbtCheck) {
   EXPECT_FALSE(c.ok);
   EXPECT_NE(c.detail.find("no executable at"), std::string::npos) << c.detail;
 
+  subject_.dbt = dir_.path().string();  // a folder: said as such, not "Permission denied"
+  c = service::check_dbt(subject_, 10s);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.detail.find("is a folder; give the path of dbt itself (--dbt "), std::string::npos) << c.detail;
+
   subject_.dbt = "surely-no-such-dbt-here";
   c = service::check_dbt(subject_, 10s);
   EXPECT_FALSE(c.ok);
