@@ -147,6 +147,13 @@ std::optional<std::string> installation_of(const std::string& exe, const std::st
   return dir.string();
 }
 
+// The PATH a run gets: the project's --env PATH, else the daemon's allowlisted one.
+std::string run_path(const std::map<std::string, std::string>& inherited, const RunContext& c) {
+  if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) return it->second;
+  const auto it = inherited.find("PATH");
+  return it == inherited.end() ? std::string() : it->second;
+}
+
 // The project's executable, else the daemon's default for its type.
 std::string executable_of(const DbtExecutorOptions& o, const RunContext& c) {
   if (!c.project.executable.empty()) return c.project.executable;
@@ -188,7 +195,7 @@ std::pair<SandboxSpec, std::vector<std::string>> sandbox_spec(const DbtExecutorO
     return it == c.project.env.end() ? value(name) : it->second;
   };
   const std::string exe = executable_of(o, c);
-  if (const auto installed = installation_of(exe, s.project_dir, project_value("PATH"))) need(*installed);
+  if (const auto installed = installation_of(exe, s.project_dir, run_path(env, c))) need(*installed);
   need(c.project.profiles_dir);
   need(project_value("HOME"));
   return {s, missing};
@@ -263,9 +270,7 @@ warm::WorkerRequest warm_request(const DbtExecutorOptions& o, const RunContext& 
   request.project_warm = c.project.warm;
   if (!c.project.warm || !o.warm_pool->options().enabled) return request;  // the pool says why: nothing to prepare
   const std::string exe = !c.project.executable.empty() ? c.project.executable : o.default_dbt;
-  auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
-  if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;
-  const auto found = find_executable(exe, c.project.path, path_env);
+  const auto found = find_executable(exe, c.project.path, run_path(inherited, c));
   if (!found) {
     request.cold_reason = "'" + exe + "' was not found";
     return request;
@@ -501,9 +506,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   // A SQLMesh run goes through dagctl's plugin (docs/sqlmesh.md), its sealed script as fd 3.
   std::optional<sqlmesh::Launch> sqlmesh_launch;
   if (sqlmesh) {
-    auto path_env = inherited.count("PATH") ? inherited.at("PATH") : std::string();
-    if (const auto it = c.project.env.find("PATH"); it != c.project.env.end()) path_env = it->second;
-    const auto found = find_executable(argv[0], c.project.path, path_env);
+    const auto found = find_executable(argv[0], c.project.path, run_path(inherited, c));
     if (!found) {
       return fail("could not start '" + argv[0] + "': no such executable (give the project's with dagctl project "
                   "update P --sqlmesh PATH, or dagctld --sqlmesh)");
@@ -560,8 +563,9 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
   int stop_stage = 0;
   SteadyClock::time_point next_escalation{};
 
-  const std::string event_log = dbt_logs + (sqlmesh ? std::string("/") + sqlmesh::kEventLog : "/dbt.log");
-  LogFollower follower(event_log);
+  // dbt's JSON log, or the SQLMesh plugin's events in the same shape (docs/sqlmesh.md).
+  const std::string event_file = std::string("/") + (sqlmesh ? sqlmesh::kEventLog : "dbt.log");
+  LogFollower follower(dbt_logs + event_file);
   Progress last_progress = tracker.current();
   std::optional<ExitStatus> exit;
   NodeRecorder recorder;
@@ -635,7 +639,7 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     }
   }
   const DbtLogFacts log_facts =
-      read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + (sqlmesh ? std::string("/") + sqlmesh::kEventLog : "/dbt.log"));
+      read_dbt_log_facts(layout.run_dbt_logs(c.run.id) + event_file);
   const auto run_results = read_run_results(target);
   Outcome outcome = classify(*exit, control.reason(), {run_results, log_facts.fatal_error, log_facts.nothing_to_do},
                              c.job.timeout_seconds.value_or(0), tool);

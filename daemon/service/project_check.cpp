@@ -292,20 +292,14 @@ CheckResult check_dbt(const CheckSubject& s, std::chrono::milliseconds timeout) 
   const bool sqlmesh = s.type == "sqlmesh";
   CheckResult result{sqlmesh ? "sqlmesh" : "dbt", false, ""};
   const auto exe = find_executable(s.dbt, s.path);
-  if (!exe && sqlmesh) {
-    result.detail = s.dbt.find('/') != std::string::npos
-                        ? fmt::format("no executable at {}; give the path of sqlmesh in its virtualenv (--sqlmesh PATH)",
-                                      in_project(s.dbt, s.path))
-                        : fmt::format("no '{}' in the daemon's PATH; install SQLMesh there, or give its path "
-                                      "(--sqlmesh /path/to/venv/bin/sqlmesh, or dagctld --sqlmesh)", s.dbt);
-    return result;
-  }
   if (!exe) {
+    const std::string& tool = result.name;  // the executable's name and its flag's
     result.detail = s.dbt.find('/') != std::string::npos
-                        ? fmt::format("no executable at {}; give the path of dbt in its virtualenv (--dbt PATH)",
-                                      in_project(s.dbt, s.path))
-                        : fmt::format("no '{}' in the daemon's PATH; install dbt there, or give its path "
-                                      "(--dbt /path/to/venv/bin/dbt, or dagctld --dbt)", s.dbt);
+                        ? fmt::format("no executable at {}; give the path of {} in its virtualenv (--{} PATH)",
+                                      in_project(s.dbt, s.path), tool, tool)
+                        : fmt::format("no '{}' in the daemon's PATH; install {} there, or give its path "
+                                      "(--{} /path/to/venv/bin/{}, or dagctld --{})",
+                                      s.dbt, sqlmesh ? "SQLMesh" : "dbt", tool, tool, tool);
     return result;
   }
   std::error_code ec;
