@@ -23,8 +23,13 @@ constexpr Builder kBuilders[] = {
     webhook_owed,
 };
 
-// Whether any builder will want the run's node records (read once, before the end).
-bool needs_nodes(const RunContext&) { return false; }
+// Whether any builder will want the run's node records (read once, before the end): every
+// kind but the webhook speaks of the run's nodes.
+bool needs_nodes(const RunContext& c) {
+  const bool lineage = c.project.openlineage_url ? !c.project.openlineage_url->empty()
+                                                 : !c.options->openlineage_url.empty();
+  return lineage || c.job.airflow_assets_url || !c.job.notifications.empty();
+}
 
 }  // namespace
 
