@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "daemon/schedule/cron.hpp"
-#include "daemon/webhooks/slack.hpp"
+#include "daemon/service/notification_fields.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -92,7 +92,7 @@ static json notifications_view(const json& notifications) {
   json view = json::array();
   if (!notifications.is_array()) return view;
   for (auto n : notifications) {
-    if (n.is_object() && n.contains("url") && n["url"].is_string()) n["url"] = webhooks::redact_slack_url(n["url"].get<std::string>());
+    if (n.is_object() && n.contains("url") && n["url"].is_string()) n["url"] = service::redact_slack_url(n["url"].get<std::string>());
     view.push_back(std::move(n));
   }
   return view;
@@ -146,7 +146,7 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
           {"job_id", d.job_id},
           {"run_id", opt(d.run_id)},
           {"event", d.event},
-          {"url", d.kind == store::delivery_kind::slack ? webhooks::redact_slack_url(d.url) : d.url},
+          {"url", d.kind == store::delivery_kind::slack ? service::redact_slack_url(d.url) : d.url},
           {"status", d.status},
           // Every attempt ever made, resends included (the column counts the current round).
           {"attempt_count", static_cast<int>(attempts.size())},

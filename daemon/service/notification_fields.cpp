@@ -25,7 +25,7 @@ std::string unredacted(const std::string& url, const json& current) {
   if (!current.is_array()) return url;
   for (const auto& n : current) {
     if (n.is_object() && n.contains("url") && n["url"].is_string() &&
-        webhooks::redact_slack_url(n["url"].get<std::string>()) == url) {
+        redact_slack_url(n["url"].get<std::string>()) == url) {
       return n["url"].get<std::string>();
     }
   }
@@ -77,6 +77,17 @@ json parse_one(const json& n, const std::string& field, const json& current, con
 }
 
 }  // namespace
+
+std::string redact_slack_url(std::string_view url) {
+  static constexpr std::string_view kHidden = "…";
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(kHidden);
+  // The query and fragment go; of the path, all but its last segment is shown.
+  const auto rest = url.substr(0, url.find_first_of("?#", scheme + 3));
+  const auto path = rest.find('/', scheme + 3);
+  if (path == std::string_view::npos) return std::string(rest) + "/" + std::string(kHidden);
+  return std::string(rest.substr(0, rest.rfind('/') + 1)) + std::string(kHidden);
+}
 
 json parse_notifications(const json& value, const json& current, const webhooks::TargetPolicy& targets) {
   if (value.is_null()) return json::array();

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "daemon/store/models.hpp"
 #include "daemon/webhooks/target.hpp"
@@ -19,5 +21,9 @@ inline constexpr std::size_t kMaxNotifications = 5;
 // back with only the events changed. Events default to failed and partial.
 nlohmann::json parse_notifications(const nlohmann::json& value, const nlohmann::json& current,
                                    const webhooks::TargetPolicy& targets);
+
+// A Slack URL holds its token in the last path segment: shown as
+// "https://hooks.slack.com/services/T000/B000/…" (query dropped). Not a URL: "…".
+std::string redact_slack_url(std::string_view url);
 
 }  // namespace dagctl::daemon::service

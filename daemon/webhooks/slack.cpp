@@ -122,17 +122,6 @@ std::string first_error_line(std::string_view message) {
   return std::string(heading && lines.size() > 1 ? lines[1] : lines[0]);
 }
 
-std::string redact_slack_url(std::string_view url) {
-  static constexpr std::string_view kHidden = "…";
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(kHidden);
-  // The query and fragment go; of the path, all but its last segment is shown.
-  const auto rest = url.substr(0, url.find_first_of("?#", scheme + 3));
-  const auto path = rest.find('/', scheme + 3);
-  if (path == std::string_view::npos) return std::string(rest) + "/" + std::string(kHidden);
-  return std::string(rest.substr(0, rest.rfind('/') + 1)) + std::string(kHidden);
-}
-
 json slack_message(const RunContext& context, const store::Run& finished) {
   const store::Job& job = context.job;
   const std::string status(common::to_string(finished.status));

@@ -36,9 +36,4 @@ std::string slack_escape(std::string_view text, std::size_t max_bytes);
 // The first line of a node's message worth reading: dbt's "Database Error in model x
 // (models/x.sql)" heading gives way to the line after it, which says what went wrong.
 std::string first_error_line(std::string_view message);
-
-// A Slack URL holds its token in the last path segment: shown as
-// "https://hooks.slack.com/services/T000/B000/…" (query dropped). Not a URL: "…".
-std::string redact_slack_url(std::string_view url);
-
 }  // namespace dagctl::daemon::webhooks

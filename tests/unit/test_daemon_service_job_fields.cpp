@@ -11,6 +11,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/service/errors.hpp"
+#include "daemon/service/notification_fields.hpp"
 
 namespace dagctl::daemon::service {
 namespace {
@@ -317,6 +318,14 @@ TEST(JobFields, NotificationsDefaultEventsAndRedactedUrlKept) {
   EXPECT_TRUE(job.notifications.empty());
   // A redacted URL that is no stored one is an ordinary (refused) URL.
   EXPECT_NE(error_of({{"notifications", {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T/B/…"}}}}}), "");
+}
+
+TEST(JobFields, SlackUrlRedactedHidesTheLastPathSegment) {
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"), "https://hooks.slack.com/services/T000/B000/…");
+  EXPECT_EQ(redact_slack_url("http://127.0.0.1:9/hook?token=s#f"), "http://127.0.0.1:9/…");
+  EXPECT_EQ(redact_slack_url("http://h:1?token=s"), "http://h:1/…");
+  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/b/…");
+  EXPECT_EQ(redact_slack_url("nonsense"), "…");
 }
 
 }  // namespace
