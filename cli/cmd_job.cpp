@@ -20,7 +20,8 @@ std::string job_path(const JobRef& ref) {
 // Flags shared by create and update; only those given end up in the body.
 struct JobFlags {
   std::string name, command, schedule, timezone, webhook_url, webhook_events, webhook_enabled,
-      enabled, catchup, auth_type, auth_token_url, auth_username, auth_password;
+      enabled, catchup, auth_type, auth_token_url, auth_username, auth_password, slack, slack_events;
+  bool no_slack = false;
   int timeout = 0;
   std::vector<std::string> webhook_headers;
 
@@ -34,6 +35,7 @@ struct JobFlags {
     cmd->add_option("--enabled", enabled, "true or false")->check(CLI::IsMember({"true", "false"}));
     cmd->add_option("--catchup", catchup, "true or false: one catch-up run after downtime")
         ->check(CLI::IsMember({"true", "false"}));
+    add_slack_to(cmd, update);
     if (!update) return;
     cmd->add_option("--webhook-url", webhook_url, "URL POSTed when a run ends ('' to clear)");
     cmd->add_option("--webhook-header", webhook_headers,
@@ -47,6 +49,55 @@ struct JobFlags {
     cmd->add_option("--webhook-auth-username", auth_username, "User the webhook logs in as");
     cmd->add_option("--webhook-auth-password", auth_password, "Its password (write-only; prefer the variable)")
         ->envname("DAGCTL_WEBHOOK_AUTH_PASSWORD");
+  }
+
+  // Slack alerts (docs/notifications.md): the job's one slack notification.
+  void add_slack_to(CLI::App* cmd, bool update) {
+    auto* url = cmd->add_option("--slack", slack, "Slack incoming-webhook URL to alert (a secret: shown redacted)");
+    auto* events = cmd->add_option("--slack-events", slack_events,
+                                   "Comma list of completed,failed,partial,cancelled that alert Slack (default failed,partial)");
+    if (!update) return;
+    cmd->add_flag("--no-slack", no_slack, "Remove the job's Slack notification")->excludes(url)->excludes(events);
+  }
+
+  bool slack_given(const CLI::App* cmd) const {
+    return cmd->count("--slack") > 0 || cmd->count("--slack-events") > 0 || (cmd->get_option_no_throw("--no-slack") && cmd->count("--no-slack") > 0);
+  }
+
+  // The job's notifications after the slack flags: others kept, the slack one added,
+  // changed or removed. `current` is the list as the job's JSON shows it: a URL sent back
+  // redacted keeps the stored one, so --slack-events alone keeps the URL.
+  nlohmann::json notifications(const CLI::App* cmd, const nlohmann::json& current) const {
+    nlohmann::json list = nlohmann::json::array();
+    nlohmann::json slack_one = nullptr;
+    for (const auto& n : current.is_array() ? current : nlohmann::json::array()) {
+      if (n.is_object() && n.value("kind", "") == "slack" && slack_one.is_null()) {
+        slack_one = n;
+      } else {
+        list.push_back(n);
+      }
+    }
+    if (no_slack) return list;
+    if (cmd->count("--slack") > 0) {
+      if (slack.empty()) throw CliError("--slack needs the Slack incoming-webhook URL (remove it with --no-slack)");
+      if (slack_one.is_null()) slack_one = {{"kind", "slack"}};
+      slack_one["url"] = slack;
+    }
+    if (slack_one.is_null()) throw CliError("--slack-events needs --slack URL: the job has no Slack notification yet");
+    if (cmd->count("--slack-events") > 0) slack_one["events"] = comma_list(slack_events);
+    list.insert(list.begin(), slack_one);
+    return list;
+  }
+
+  static nlohmann::json comma_list(std::string rest) {
+    nlohmann::json words = nlohmann::json::array();
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string word = rest.substr(0, comma);
+      if (!word.empty()) words.push_back(word);
+      rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+    }
+    return words;
   }
 
   nlohmann::json body(const CLI::App* cmd) const {
@@ -114,6 +165,9 @@ struct FieldFlag {
   const char* flag;
 };
 const FieldFlag kFieldFlags[] = {
+    {"notifications[0].url", "--slack"},
+    {"notifications[0].events", "--slack-events"},
+    {"notifications", "--slack"},
     {"webhook_auth field 'token_url'", "--webhook-auth-token-url"},
     {"webhook_auth field 'username'", "--webhook-auth-username"},
     {"webhook_auth field 'password'", "--webhook-auth-password"},
@@ -181,6 +235,13 @@ void print_job(const nlohmann::json& job, const std::string& project_name) {
     for (const auto& [name, value] : header_map.items()) headers += (headers.empty() ? "" : ", ") + name;
   }
   std::cout << fmt::format("{:<16} {}\n", "webhook_headers:", headers.empty() ? "-" : headers + " (values hidden)");
+  std::string alerts;
+  for (const auto& n : field(job, "notifications")) {
+    std::string events;
+    for (const auto& e : field(n, "events")) events += (events.empty() ? "" : ",") + (e.is_string() ? e.get<std::string>() : e.dump());
+    alerts += fmt::format("{}{} {} on {}", alerts.empty() ? "" : "; ", text_field(n, "kind"), text_field(n, "url"), events);
+  }
+  std::cout << fmt::format("{:<16} {}\n", "notifications:", alerts.empty() ? "-" : alerts);
   const auto& info = field(job, "schedule_info");
   if (!info.is_object()) return;
   std::cout << fmt::format("\nschedule: {} ({}, {})\n", text_field(job, "schedule"), info.value("description", ""),
@@ -248,6 +309,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const auto p = client.get("/api/v1/projects/" + url_encode(*project));
       const std::string project_id = text_field(p, "id");
       auto body = flags->body(cmd);
+      if (flags->slack_given(cmd)) body["notifications"] = flags->notifications(cmd, nlohmann::json::array());
       if (dbt->change_command(cmd, true)) body["command"] = *build_command(cmd, *dbt, true, flags->command, {}, true);
       const auto j = send_job(body, [&](const nlohmann::json& b) {
         return naming_flags("command", dbt->typed(cmd, true),
@@ -268,6 +330,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
       const Client client = ctx.client();
       const auto ref = resolve_job(client, *job);
       auto body = flags->body(cmd);
+      if (flags->slack_given(cmd)) body["notifications"] = flags->notifications(cmd, client.get(job_path(ref))["notifications"]);
       if (dbt->change_command(cmd, true)) {
         // The options change the job's command: the one typed, else the stored one.
         const auto stored = [&] { return client.get(job_path(ref))["command"].get<std::string>(); };

@@ -21,7 +21,10 @@ void print_delivery_line(const nlohmann::json& d) {
     last = field(a, "status_code").is_null() ? text_field(a, "error") : "HTTP " + text_field(a, "status_code");
     last += fmt::format(" in {} ms", text_field(a, "latency_ms"));
   }
-  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", text_field(d, "id"), text_field(d, "event"),
+  // Other kinds than the webhook say theirs: "job.failed [slack]" (docs/webhooks.md#kinds-of-delivery).
+  const std::string kind = text_field(d, "kind");
+  const std::string event = text_field(d, "event") + (kind == "webhook" || kind == "-" || kind.empty() ? "" : " [" + kind + "]");
+  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", text_field(d, "id"), event,
                            text_field(d, "status"), text_field(d, "attempt_count"), last, text_field(d, "run_id"));
 }
 }  // namespace
@@ -70,12 +73,14 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
     });
   }
   {
-    auto* cmd = group->add_subcommand("test", "Send a job.test event to the job's webhook URL");
+    auto* cmd = group->add_subcommand("test", "Send a job.test event to the job's webhook URL (or its Slack URL)");
     auto job = std::make_shared<std::string>();
+    auto slack = std::make_shared<bool>(false);
     cmd->add_option("JOB", *job, "Job id or PROJECT/JOB")->required();
-    cmd->callback([&ctx, job] {
+    cmd->add_flag("--slack", *slack, "Send a test message to the job's Slack notification instead (docs/notifications.md)");
+    cmd->callback([&ctx, job, slack] {
       const Client client = ctx.client();
-      const auto d = client.post(job_path(resolve_job(client, *job)) + "/webhook/test");
+      const auto d = client.post(job_path(resolve_job(client, *job)) + "/webhook/test" + (*slack ? "?kind=slack" : ""));
       if (ctx.json()) return print_json(d);
       std::cout << fmt::format("test delivery {} queued to {}; see dagctl webhook deliveries {}\n",
                                text_field(d, "id"), text_field(d, "url"), *job);

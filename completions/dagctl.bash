@@ -15,7 +15,7 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
   --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --until --trigger
-  -O --output-file --warm "
+  -O --output-file --warm --slack --slack-events "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -34,7 +34,7 @@ _dagctl_subcommands() {
 
 # _dagctl_options PATH: the options of the command PATH, besides the global ones.
 _dagctl_options() {
-  local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup"
+  local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup --slack --slack-events"
   local dbt_flags="-s --select --exclude --selector --vars --target --threads --full-refresh --defer-to-last-success"
   case $1 in
     "") echo "--version" ;;
@@ -46,7 +46,7 @@ _dagctl_options() {
     "job create") echo "$job_flags $dbt_flags" ;;
     "job update")
       echo "$job_flags $dbt_flags --webhook-url --webhook-header --webhook-events --webhook-enabled" \
-        "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password"
+        "--webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password --no-slack"
       ;;
     trigger) echo "$dbt_flags --command --wait -q --quiet --allow-empty --detach" ;;
     ls) echo "-s --select --exclude --selector --resource-type" ;;
@@ -54,6 +54,7 @@ _dagctl_options() {
     "run show") echo "--nodes --status" ;;
     "run artifacts") echo "-O --output-file --force" ;;
     "webhook secret") echo "--rotate" ;;
+    "webhook test") echo "--slack" ;;
     logs) echo "-f --follow" ;;
     retry) echo "--wait -q --quiet --allow-empty --detach" ;;
     watch) echo "--allow-empty -q --quiet" ;;
@@ -180,7 +181,7 @@ _dagctl_values() {
     --scope) _dagctl_add read trigger admin ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
     --webhook-auth) _dagctl_add none airflow_jwt basic ;;
-    --webhook-events)
+    --webhook-events | --slack-events)
       # A comma list: complete the word after the last comma.
       local prefix="" word=$cur
       case $cur in *,*) prefix=${cur%,*}, word=${cur##*,} ;; esac

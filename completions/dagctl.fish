@@ -14,7 +14,7 @@ set -g __dagctl_value_options --socket -o --output --color --until --trigger -O 
     --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
     -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before \
-    --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type
+    --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --slack --slack-events
 
 function __dagctl_subcommands --description 'Subcommands under a dagctl command path'
     switch "$argv"
@@ -227,6 +227,9 @@ complete -c dagctl -n '__dagctl_at job update' -l webhook-auth -x -a 'none airfl
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-token-url -x -d "Airflow's token URL, http://HOST:PORT/auth/token"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-username -x -d 'Airflow user'
 complete -c dagctl -n '__dagctl_at job update' -l webhook-auth-password -x -d 'Airflow password (prefer DAGCTL_WEBHOOK_AUTH_PASSWORD)'
+complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l slack -x -d 'Slack incoming-webhook URL alerted when a run ends'
+complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l slack-events -x -a 'failed,partial completed failed partial cancelled' -d 'Events that alert Slack (default failed,partial)'
+complete -c dagctl -n '__dagctl_at job update' -l no-slack -d "Remove the job's Slack notification"
 
 # trigger
 complete -c dagctl -n '__dagctl_at trigger' -a '(__dagctl_ask job)' -d Job
@@ -284,6 +287,7 @@ complete -c dagctl -n '__dagctl_at webhook' -a test -d 'Send a job.test event'
 complete -c dagctl -n '__dagctl_at webhook secret; or __dagctl_at webhook deliveries; or __dagctl_at webhook test' -a '(__dagctl_ask job)' -d Job
 complete -c dagctl -n '__dagctl_at webhook deliveries' -l limit -x -d 'How many (1-1000)'
 complete -c dagctl -n '__dagctl_at webhook secret' -l rotate -d 'Replace it with a new secret and print that'
+complete -c dagctl -n '__dagctl_at webhook test' -l slack -d "A test message to the job's Slack notification"
 
 # dagctld
 complete -c dagctld -f

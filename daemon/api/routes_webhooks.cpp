@@ -7,6 +7,7 @@
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/api/views.hpp"
+#include "daemon/service/errors.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -25,7 +26,13 @@ void register_webhook_routes(RouteTable& table, service::Service& service) {
   });
   table.add("POST", job + "/webhook/test", Scope::admin,
             [&service](const Call& call, httplib::Response& res, const PathParams& params) {
-    const auto d = service.test_webhook(params.get("id"), params.get("job_id"));
+    // ?kind=slack tests the job's Slack notification instead (docs/notifications.md, Testing).
+    const auto kind = query_param(call, "kind").value_or(store::delivery_kind::webhook);
+    if (kind != store::delivery_kind::webhook && kind != store::delivery_kind::slack) {
+      throw service::bad_request("'kind' must be webhook or slack");
+    }
+    const auto d = kind == store::delivery_kind::slack ? service.test_slack(params.get("id"), params.get("job_id"))
+                                                       : service.test_webhook(params.get("id"), params.get("job_id"));
     send_json(res, 202, delivery_json(d, {}, call.may(Scope::admin)));
   });
   // The signing secret never leaves the machine (docs/api.md, The signing secret).

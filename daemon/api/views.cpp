@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "daemon/schedule/cron.hpp"
+#include "daemon/service/notification_fields.hpp"
 
 namespace dagctl::daemon::api {
 
@@ -85,6 +86,18 @@ static json webhook_auth_view(const json& auth) {
   return view;
 }
 
+// A Slack URL holds its token: shown without its last path segment on every listener, like
+// webhook_auth's password (docs/notifications.md, Secrecy).
+static json notifications_view(const json& notifications) {
+  json view = json::array();
+  if (!notifications.is_array()) return view;
+  for (auto n : notifications) {
+    if (n.is_object() && n.contains("url") && n["url"].is_string()) n["url"] = service::redact_slack_url(n["url"].get<std::string>());
+    view.push_back(std::move(n));
+  }
+  return view;
+}
+
 json job_json(const store::Job& j, const std::optional<store::RunBrief>& last_run) {
   json last = nullptr;
   if (last_run) {
@@ -108,6 +121,7 @@ json job_json(const store::Job& j, const std::optional<store::RunBrief>& last_ru
       {"webhook_headers", j.webhook_headers},
       {"webhook_events", j.webhook_events},
       {"webhook_auth", webhook_auth_view(j.webhook_auth)},
+      {"notifications", notifications_view(j.notifications)},
       {"schedule_info", schedule_view(j)},
       {"last_fire_at", opt_time(j.last_fire_at)},
       {"last_fire_outcome", opt(j.last_fire_outcome)},
@@ -132,7 +146,7 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
           {"job_id", d.job_id},
           {"run_id", opt(d.run_id)},
           {"event", d.event},
-          {"url", d.url},
+          {"url", d.kind == store::delivery_kind::slack ? service::redact_slack_url(d.url) : d.url},
           {"status", d.status},
           // Every attempt ever made, resends included (the column counts the current round).
           {"attempt_count", static_cast<int>(attempts.size())},

@@ -167,6 +167,8 @@ int serve(const Config& config) {
     const int port = tcp_listener->bind_tcp(address.host, address.port);
     http_address = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) +
                    ":" + std::to_string(port);
+    // Slack messages link to the run's page; an address for every interface is no link.
+    if (address.host != "0.0.0.0" && address.host != "::") outbox.set_ui_url("http://" + http_address);
   }
 
   runner::DbtExecutorOptions executor_options;

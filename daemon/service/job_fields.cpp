@@ -9,6 +9,7 @@
 #include "daemon/schedule/cron.hpp"
 #include "daemon/service/errors.hpp"
 #include "daemon/service/field_checks.hpp"
+#include "daemon/service/notification_fields.hpp"
 #include "daemon/webhooks/signing.hpp"
 
 namespace dagctl::daemon::service {
@@ -155,10 +156,12 @@ void apply_job_fields(store::Job& job, const json& fields, const JobFieldRules& 
     } else if (key == "webhook_events") {
       want(key, value.is_array(), "an array of event words");
       job.webhook_events = parse_events(value);
+    } else if (key == "notifications") {
+      job.notifications = parse_notifications(value, job.notifications, rules.targets);  // docs/notifications.md
     } else {
       throw bad_request("unknown field " + common::quote(key) +
                         "; job fields are name, command, schedule, timezone, timeout_seconds, "
-                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth");
+                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth, notifications");
     }
   }
 }

@@ -93,6 +93,20 @@ store::Delivery Service::test_webhook(const std::string& project_id, const std::
   return delivery;
 }
 
+store::Delivery Service::test_slack(const std::string& project_id, const std::string& job_id) {
+  const auto job = get_job(project_id, job_id);
+  const bool has_slack = std::any_of(job.notifications.begin(), job.notifications.end(), [](const auto& n) {
+    return n.is_object() && n.value("kind", "") == store::delivery_kind::slack;
+  });
+  if (!has_slack) {
+    throw conflict("job '" + job.name + "' has no slack notification; add one with dagctl job update JOB --slack URL");
+  }
+  const auto delivery = outbox_.slack_test_delivery(job, get_project(project_id));
+  store_call([&] { store_.deliveries().insert(delivery); });
+  outbox_.notify();
+  return delivery;
+}
+
 std::vector<store::Job> Service::list_jobs(const std::string& project_id) {
   return store_.jobs().list(get_project(project_id).id);
 }

@@ -149,6 +149,8 @@ public:
   store::Delivery redeliver(const std::string& delivery_id);
   // Queues a job.test event to the job's URL.
   store::Delivery test_webhook(const std::string& project_id, const std::string& job_id);
+  // A test message to the job's slack notification (docs/notifications.md, Testing).
+  store::Delivery test_slack(const std::string& project_id, const std::string& job_id);
 
   // nullopt when there is no such run (get_run throws 404 instead).
   std::optional<store::Run> find_run(const std::string& run_id) { return store_.runs().find(run_id); }

@@ -1,9 +1,12 @@
 #include "daemon/webhooks/outbox.hpp"
 
+#include <stdexcept>
+
 #include "common/data_dir.hpp"
 #include "common/dbt_command.hpp"
 #include "common/random.hpp"
 #include "daemon/webhooks/payload.hpp"
+#include "daemon/webhooks/slack.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -21,6 +24,7 @@ bool is_preview(const store::Run& run) {
 using Builder = std::vector<store::Delivery> (*)(const RunContext&, const store::Run&);
 constexpr Builder kBuilders[] = {
     webhook_owed,
+    slack_owed,
 };
 
 // Whether any builder will want the run's node records (read once, before the end): every
@@ -77,6 +81,16 @@ store::Delivery Outbox::test_delivery(const store::Job& job, const store::Projec
   sample.start_time = sample.created_at;
   const auto body = build_body("job.test", sample, job, project, org_, *job.webhook_url, common::now());
   return new_delivery(job, store::delivery_kind::webhook, "job.test", *job.webhook_url, render_body(body));
+}
+
+store::Delivery Outbox::slack_test_delivery(const store::Job& job, const store::Project& project) {
+  for (const auto& n : job.notifications) {
+    if (n.is_object() && n.value("kind", "") == store::delivery_kind::slack && n.contains("url") && n["url"].is_string()) {
+      return new_delivery(job, store::delivery_kind::slack, "job.test", n["url"].get<std::string>(),
+                          render_body(slack_test_message(job, project)));
+    }
+  }
+  throw std::logic_error("slack_test_delivery: the job has no slack notification");
 }
 
 }  // namespace dagctl::daemon::webhooks

@@ -30,6 +30,10 @@ public:
   store::Delivery test_delivery(const store::Job& job, const store::Project& project);
 
   const OutboxOptions& options() const { return options_; }
+  // Known once the TCP listener is bound, after the outbox exists (docs/notifications.md).
+  void set_ui_url(std::string url) { options_.ui_url = std::move(url); }
+  // A test message for the job's slack notification (docs/notifications.md, Testing).
+  store::Delivery slack_test_delivery(const store::Job& job, const store::Project& project);
 
   // Called after something was queued, so the sender looks at once.
   void set_listener(std::function<void()> listener) { listener_ = std::move(listener); }

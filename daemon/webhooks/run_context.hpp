@@ -15,6 +15,7 @@ struct OutboxOptions {
   std::string data_dir;               // where runs/<id>/ are (common::DataDir)
   std::string openlineage_url;        // dagctld --openlineage-url; empty: none (docs/openlineage.md)
   std::string openlineage_namespace;  // dagctld --openlineage-namespace
+  std::string ui_url;                 // "http://127.0.0.1:8780" when the daemon has a TCP listener (Slack's run link)
 };
 
 struct RunContext {

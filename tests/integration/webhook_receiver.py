@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A webhook receiver for the integration tests: records every request and answers as told.
 
-    webhook_receiver.py --dir DIR [--answers 500,200] [--hang-seconds S] [--tls CERT KEY]
+    webhook_receiver.py --dir DIR [--answers 500,200] [--hang-seconds S] [--tls CERT KEY] [--port N]
 
 Writes DIR/port once listening. Each request is appended to DIR/requests.jsonl as
 {"path", "headers", "body"}; the Nth request gets the Nth code of --answers (the last one
@@ -24,6 +24,7 @@ parser.add_argument("--dir", required=True)
 parser.add_argument("--answers", default="200")
 parser.add_argument("--hang-seconds", type=float, default=15)
 parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+parser.add_argument("--port", type=int, default=0)  # a fixed port, to come back on after a stop
 args = parser.parse_args()
 answers = args.answers.split(",")
 lock = threading.Lock()
@@ -75,7 +76,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(code, json.dumps({"answer": code}).encode(), {"Retry-After": "1"} if code == 429 else None)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 if args.tls:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -246,6 +246,37 @@ TEST_F(CliRequestsTest, AnEmptyWebhookHeaderClearsThem) {
   EXPECT_EQ(only_change().body_json(), (json{{"webhook_headers", json::object()}}));
 }
 
+// Slack alerts (docs/notifications.md): the job's one slack notification.
+TEST_F(CliRequestsTest, SlackAddsTheNotificationWithTheDaemonsDefaultEvents) {
+  const auto outcome = dagctl({"job", "update", "shop/nightly", "--slack", "https://hooks.slack.com/services/T/B/S"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(only_change().body_json(),
+            (json{{"notifications", {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T/B/S"}}}}}));
+}
+
+TEST_F(CliRequestsTest, SlackEventsAloneSendsTheRedactedUrlBackWithTheNewEvents) {
+  auto job = job_json("job-nightly", "nightly", "dbt build --select tag:nightly");
+  job["notifications"] = {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T/B/…"}, {"events", {"failed"}}}};
+  daemon_.on("GET", "/api/v1/projects/prj-shop/jobs/job-nightly", job);
+  const auto outcome = dagctl({"job", "update", "shop/nightly", "--slack-events", "failed,cancelled"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(only_change().body_json(),
+            (json{{"notifications",
+                   {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T/B/…"}, {"events", {"failed", "cancelled"}}}}}}));
+}
+
+TEST_F(CliRequestsTest, SlackEventsWithoutASlackNotificationIsRefused) {
+  const auto outcome = dagctl({"job", "update", "shop/nightly", "--slack-events", "failed"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_NE(outcome.err.find("--slack-events needs --slack URL"), std::string::npos) << outcome.err;
+  EXPECT_TRUE(daemon_.changes().empty());
+}
+
+TEST_F(CliRequestsTest, NoSlackRemovesIt) {
+  EXPECT_EQ(dagctl({"job", "update", "shop/nightly", "--no-slack"}).exit_code, 0);
+  EXPECT_EQ(only_change().body_json(), (json{{"notifications", json::array()}}));
+}
+
 TEST_F(CliRequestsTest, AnUpdateWithoutFlagsSendsNothing) {
   const auto outcome = dagctl({"job", "update", "shop/nightly"});
   EXPECT_EQ(outcome.exit_code, 2);

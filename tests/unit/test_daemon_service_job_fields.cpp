@@ -11,6 +11,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/service/errors.hpp"
+#include "daemon/service/notification_fields.hpp"
 
 namespace dagctl::daemon::service {
 namespace {
@@ -258,6 +259,73 @@ TEST(JobFields, AGoodBodySetsEveryField) {
   EXPECT_TRUE(job.webhook_enabled);
   EXPECT_EQ(job.webhook_headers["X-Team"], "data");
   EXPECT_EQ(job.webhook_auth["type"], "basic");
+}
+
+// Slack alerts (docs/notifications.md): the URL goes through the webhook's target rules.
+TEST(JobFields, Notifications) {
+  const std::string slack = "https://hooks.slack.com/services/T000/B000/XXXX";
+  auto one = [](json n) { return json{{"notifications", json::array({std::move(n)})}}; };
+  json six = json::array();
+  for (int i = 0; i < 6; ++i) six.push_back({{"kind", "slack"}, {"url", "https://h/" + std::to_string(i)}});
+  run_table({
+      {"slack", one({{"kind", "slack"}, {"url", slack}}), ""},
+      {"slack with events", one({{"kind", "slack"}, {"url", slack}, {"events", {"failed", "completed"}}}), ""},
+      {"none", {{"notifications", json::array()}}, ""},
+      {"null", {{"notifications", nullptr}}, ""},
+      {"not an array", {{"notifications", "x"}}, "field 'notifications' must be an array"},
+      {"object", {{"notifications", {{"kind", "slack"}}}}, "field 'notifications' must be an array"},
+      {"six", {{"notifications", six}}, "the limit is 5"},
+      {"item not an object", {{"notifications", {"https://h/"}}}, "field 'notifications[0]' must be an object"},
+      {"unknown kind", one({{"kind", "teams"}, {"url", slack}}), "notifications[0].kind"},
+      {"200 KB kind", one({{"kind", k200k}, {"url", slack}}), "the only kind is slack"},
+      {"kind not a string", one({{"kind", 1}, {"url", slack}}), "notifications[0].kind"},
+      {"no kind", one({{"url", slack}}), "notifications[0].kind"},
+      {"no url", one({{"kind", "slack"}}), "notifications[0].url"},
+      {"empty url", one({{"kind", "slack"}, {"url", ""}}), "notifications[0].url"},
+      {"url not a string", one({{"kind", "slack"}, {"url", 5}}), "notifications[0].url"},
+      {"200 KB url", one({{"kind", "slack"}, {"url", "https://" + k200k}}), "the limit is 2048"},
+      {"NUL in url", one({{"kind", "slack"}, {"url", std::string("https://h/\0", 11)}}), "NUL"},
+      {"ftp url", one({{"kind", "slack"}, {"url", "ftp://h/x"}}), "notifications[0].url must start with http"},
+      {"metadata", one({{"kind", "slack"}, {"url", "http://169.254.169.254/latest/"}}), "--allow-webhook-link-local"},
+      {"the daemon", one({{"kind", "slack"}, {"url", "http://127.0.0.1:8780/api/v1/runs"}}), "own API"},
+      {"extra key", one({{"kind", "slack"}, {"url", slack}, {"channel", "#x"}}), "unknown field 'channel'"},
+      {"200 KB key", one({{"kind", "slack"}, {"url", slack}, {k200k, 1}}), "unknown field"},
+      {"unknown event", one({{"kind", "slack"}, {"url", slack}, {"events", {"done"}}}), "notifications[0].events"},
+      {"200 KB event", one({{"kind", "slack"}, {"url", slack}, {"events", {k200k}}}), "notifications[0].events"},
+      {"event not a string", one({{"kind", "slack"}, {"url", slack}, {"events", {1}}}), "got a JSON number"},
+      {"events not an array", one({{"kind", "slack"}, {"url", slack}, {"events", "failed"}}), "an array of event words"},
+      {"no events", one({{"kind", "slack"}, {"url", slack}, {"events", json::array()}}), "at least one"},
+      {"twice", {{"notifications", {{{"kind", "slack"}, {"url", slack}}, {{"kind", "slack"}, {"url", slack}}}}},
+       "notifications[1].url' is given twice"},
+  });
+}
+
+TEST(JobFields, NotificationsDefaultEventsAndRedactedUrlKept) {
+  const std::string slack = "https://hooks.slack.com/services/T000/B000/XXXX";
+  store::Job job;
+  apply_job_fields(job, {{"notifications", {{{"kind", "slack"}, {"url", slack}}}}}, rules());
+  ASSERT_EQ(job.notifications.size(), 1u);
+  EXPECT_EQ(job.notifications[0]["url"], slack);
+  EXPECT_EQ(job.notifications[0]["events"], json({"failed", "partial"})) << "a cron alert: failures by default";
+  // The job's JSON shows the URL redacted; sent back so, the stored URL stays.
+  apply_job_fields(job,
+                   {{"notifications",
+                     {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T000/B000/…"}, {"events", {"failed", "failed"}}}}}},
+                   rules());
+  EXPECT_EQ(job.notifications[0]["url"], slack);
+  EXPECT_EQ(job.notifications[0]["events"], json({"failed"}));
+  apply_job_fields(job, {{"notifications", nullptr}}, rules());
+  EXPECT_TRUE(job.notifications.empty());
+  // A redacted URL that is no stored one is an ordinary (refused) URL.
+  EXPECT_NE(error_of({{"notifications", {{{"kind", "slack"}, {"url", "https://hooks.slack.com/services/T/B/…"}}}}}), "");
+}
+
+TEST(JobFields, SlackUrlRedactedHidesTheLastPathSegment) {
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"), "https://hooks.slack.com/services/T000/B000/…");
+  EXPECT_EQ(redact_slack_url("http://127.0.0.1:9/hook?token=s#f"), "http://127.0.0.1:9/…");
+  EXPECT_EQ(redact_slack_url("http://h:1?token=s"), "http://h:1/…");
+  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/b/…");
+  EXPECT_EQ(redact_slack_url("nonsense"), "…");
 }
 
 }  // namespace
