@@ -20,7 +20,8 @@ std::string job_path(const JobRef& ref) {
 // Flags shared by create and update; only those given end up in the body.
 struct JobFlags {
   std::string name, command, schedule, timezone, webhook_url, webhook_events, webhook_enabled,
-      enabled, catchup, auth_type, auth_token_url, auth_username, auth_password, slack, slack_events;
+      enabled, catchup, auth_type, auth_token_url, auth_username, auth_password, slack, slack_events,
+      airflow_assets;
   bool no_slack = false;
   int timeout = 0;
   std::vector<std::string> webhook_headers;
@@ -36,6 +37,8 @@ struct JobFlags {
     cmd->add_option("--catchup", catchup, "true or false: one catch-up run after downtime")
         ->check(CLI::IsMember({"true", "false"}));
     add_slack_to(cmd, update);
+    cmd->add_option("--airflow-assets", airflow_assets,
+                    "Airflow 3's base URL, e.g. http://localhost:8080: an asset event per model built; 'off' to stop");
     if (!update) return;
     cmd->add_option("--webhook-url", webhook_url, "URL POSTed when a run ends ('' to clear)");
     cmd->add_option("--webhook-header", webhook_headers,
@@ -110,6 +113,9 @@ struct JobFlags {
     if (given("--timeout")) b["timeout_seconds"] = timeout;
     if (given("--enabled")) b["enabled"] = enabled == "true";
     if (given("--catchup")) b["catchup"] = catchup == "true";
+    if (given("--airflow-assets")) {
+      b["airflow_assets_url"] = airflow_assets == "off" ? nlohmann::json(nullptr) : nlohmann::json(airflow_assets);
+    }
     if (cmd->get_option_no_throw("--webhook-url") == nullptr) return b;
     if (given("--webhook-url")) b["webhook_url"] = webhook_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(webhook_url);
     if (given("--webhook-enabled")) b["webhook_enabled"] = webhook_enabled == "true";
@@ -177,6 +183,7 @@ const FieldFlag kFieldFlags[] = {
     {"name", "--name"},                      {"command", "--command"},
     {"schedule", "--schedule"},              {"timezone", "--timezone"},
     {"enabled", "--enabled"},                {"catchup", "--catchup"},
+    {"airflow_assets_url", "--airflow-assets"},
 };
 
 // The daemon names a job's JSON fields in its 400s; the CLI user typed flags. The daemon's
@@ -225,7 +232,7 @@ nlohmann::json send_job(const nlohmann::json& body, const std::function<nlohmann
 void print_job(const nlohmann::json& job, const std::string& project_name) {
   std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, text_field(job, "name"));
   for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled", "catchup",
-                          "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "created_at",
+                          "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "airflow_assets_url", "created_at",
                           "updated_at"}) {
     std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_field(job, key));
   }

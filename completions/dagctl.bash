@@ -11,7 +11,7 @@
 # Options that take a value (everything else that starts with - is a flag).
 _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt --sqlmesh --type --max-parallel --name
   --profiles-dir --target --env --project --command --schedule --timezone --timeout --enabled
-  --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
+  --catchup --airflow-assets --webhook-url --webhook-header --webhook-events --webhook-enabled --webhook-auth
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
   --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --until --trigger
@@ -34,7 +34,7 @@ _dagctl_subcommands() {
 
 # _dagctl_options PATH: the options of the command PATH, besides the global ones.
 _dagctl_options() {
-  local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup --slack --slack-events"
+  local job_flags="--name --command --schedule --timezone --timeout --enabled --catchup --slack --slack-events --airflow-assets"
   local dbt_flags="-s --select --exclude --selector --vars --target --threads --full-refresh --defer-to-last-success"
   case $1 in
     "") echo "--version" ;;
@@ -181,6 +181,7 @@ _dagctl_values() {
     --scope) _dagctl_add read trigger admin ;;
     --enabled | --catchup | --webhook-enabled) _dagctl_add true false ;;
     --webhook-auth) _dagctl_add none airflow_jwt basic ;;
+    --airflow-assets) _dagctl_add off http://localhost:8080 ;;
     --webhook-events | --slack-events)
       # A comma list: complete the word after the last comma.
       local prefix="" word=$cur

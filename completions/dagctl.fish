@@ -11,7 +11,7 @@
 # Options that take a value: their next word is not a command.
 set -g __dagctl_value_options --socket -o --output --color --until --trigger -O --output-file --data-dir --listen --dbt --sqlmesh --type --max-parallel \
     --name --profiles-dir --target --env --project --command --schedule --timezone --timeout \
-    --enabled --catchup --webhook-url --webhook-header --webhook-events --webhook-enabled \
+    --enabled --catchup --airflow-assets --webhook-url --webhook-header --webhook-events --webhook-enabled \
     --webhook-auth --webhook-auth-token-url --webhook-auth-username --webhook-auth-password \
     -s --select --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before \
     --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --slack --slack-events
@@ -219,6 +219,7 @@ complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l tim
 complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l timeout -x -d "Seconds before the run is stopped and ends 'error'"
 complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l enabled -x -a 'true false' -d 'Whether the schedule fires'
 complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l catchup -x -a 'true false' -d 'One catch-up run after downtime'
+complete -c dagctl -n '__dagctl_at job create; or __dagctl_at job update' -l airflow-assets -x -a 'off http://localhost:8080' -d "Airflow 3's base URL: an asset event per model built ('off' stops)"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-url -x -d "URL POSTed when a run ends ('' clears it)"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-header -x -d "'Name: value' header (repeatable; '' clears them)"
 complete -c dagctl -n '__dagctl_at job update' -l webhook-events -x -a 'completed failed partial cancelled completed,failed' -d "Comma list of events ('' = all)"

@@ -122,6 +122,7 @@ json job_json(const store::Job& j, const std::optional<store::RunBrief>& last_ru
       {"webhook_events", j.webhook_events},
       {"webhook_auth", webhook_auth_view(j.webhook_auth)},
       {"notifications", notifications_view(j.notifications)},
+      {"airflow_assets_url", opt(j.airflow_assets_url)},
       {"schedule_info", schedule_view(j)},
       {"last_fire_at", opt_time(j.last_fire_at)},
       {"last_fire_outcome", opt(j.last_fire_outcome)},

@@ -54,6 +54,26 @@ std::vector<std::string> parse_events(const json& value) {
   return events;
 }
 
+// Airflow 3's base URL for per-model asset events (docs/airflow.md#per-model-assets); null: off.
+std::optional<std::string> parse_airflow_assets_url(const json& value, const webhooks::TargetPolicy& targets) {
+  if (value.is_null()) return std::nullopt;
+  if (!value.is_string()) {
+    throw bad_request(std::string("field 'airflow_assets_url' must be Airflow 3's base URL (a string) or null, not ") +
+                      value.type_name());
+  }
+  const auto& text = value.get_ref<const std::string&>();
+  const auto url = webhooks::check_url(text, "airflow_assets_url", targets);
+  if (!url) throw bad_request(url.error());
+  std::string path = url->target;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const bool api_path = path.size() >= 7 && (path.ends_with("/api/v2") || path.ends_with("/api/v1"));
+  if (path.find('?') != std::string::npos || api_path) {
+    throw bad_request("airflow_assets_url must be Airflow 3's base URL without a query or /api/v2 (e.g. "
+                      "http://localhost:8080); got " + common::quote(text));
+  }
+  return text;
+}
+
 }  // namespace
 
 // null or {"type": "none"} clears; {"type": "airflow_jwt", "token_url", "username",
@@ -153,6 +173,8 @@ void apply_job_fields(store::Job& job, const json& fields, const JobFieldRules& 
       job.webhook_headers = value;
     } else if (key == "webhook_auth") {
       job.webhook_auth = parse_webhook_auth(value, rules.targets);
+    } else if (key == "airflow_assets_url") {
+      job.airflow_assets_url = parse_airflow_assets_url(value, rules.targets);
     } else if (key == "webhook_events") {
       want(key, value.is_array(), "an array of event words");
       job.webhook_events = parse_events(value);
@@ -161,7 +183,8 @@ void apply_job_fields(store::Job& job, const json& fields, const JobFieldRules& 
     } else {
       throw bad_request("unknown field " + common::quote(key) +
                         "; job fields are name, command, schedule, timezone, timeout_seconds, "
-                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth, notifications");
+                        "enabled, catchup, webhook_enabled, webhook_url, webhook_headers, webhook_events, webhook_auth, "
+                        "notifications, airflow_assets_url");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include "common/data_dir.hpp"
 #include "common/dbt_command.hpp"
 #include "common/random.hpp"
+#include "daemon/webhooks/assets.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/slack.hpp"
 
@@ -25,6 +26,7 @@ using Builder = std::vector<store::Delivery> (*)(const RunContext&, const store:
 constexpr Builder kBuilders[] = {
     webhook_owed,
     slack_owed,
+    asset_owed,
 };
 
 // Whether any builder will want the run's node records (read once, before the end): every
@@ -54,8 +56,9 @@ store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
   auto job = store_.jobs().find(run.job_id);
   auto project = store_.projects().find(run.project_id);
   if (!job || !project || is_preview(run)) return {};
-  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}};
+  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}, {}};
   if (needs_nodes(context)) context.nodes = store_.nodes().list(run.id);
+  if (context.job.airflow_assets_url) context.relations = read_relation_names(context.run_dir);
   return [context = std::move(context)](const store::Run& finished) {
     std::vector<store::Delivery> owed;
     for (const Builder build : kBuilders) {

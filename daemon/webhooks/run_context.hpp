@@ -3,6 +3,7 @@
 // inside it, never touch the store or the disk.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct RunContext {
   const OutboxOptions* options = nullptr;
   std::string run_dir;                  // DATA_DIR/runs/<run id>: target/, logs/
   std::vector<store::NodeRecord> nodes;  // read before the end: those still running end interrupted
+  // unique_id -> relation name (target/run_results.json), read only for Airflow asset events.
+  std::map<std::string, std::string> relations;
 };
 
 }  // namespace dagctl::daemon::webhooks

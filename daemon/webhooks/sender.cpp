@@ -13,6 +13,7 @@
 #include "daemon/service/errors.hpp"
 #include "daemon/service/job_fields.hpp"
 #include "daemon/store/retry.hpp"
+#include "daemon/webhooks/assets.hpp"
 #include "daemon/webhooks/http_client.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/signing.hpp"
@@ -158,6 +159,19 @@ AttemptOutcome Sender::send(const store::Delivery& d) {
     outcome.attempt.at = options_.clock();
     outcome.attempt.error = "the job was deleted";
     return outcome;
+  }
+  if (d.kind == store::delivery_kind::airflow_asset) {
+    // The same JWT as the job's webhook, from the same cache (airflow_token stays private).
+    const AirflowTokenSource airflow_tokens = [this](const json& auth, bool refresh, std::string& error, bool& retry) {
+      return airflow_token(auth, refresh, error, retry);
+    };
+    // Sent where the job points now, as webhooks are: a fixed URL takes effect on a resend.
+    store::Delivery to = d;
+    if (job->airflow_assets_url && !job->airflow_assets_url->empty() && *job->airflow_assets_url != d.url) {
+      to.url = *job->airflow_assets_url;
+      store_.deliveries().retarget(d.id, to.url, d.body);
+    }
+    return attempt_asset_event(to, *job, options_, airflow_tokens);
   }
   if (d.kind != store::delivery_kind::webhook) return attempt_plain(d, *job);
   if (job->webhook_url && !job->webhook_url->empty() && *job->webhook_url != d.url) {

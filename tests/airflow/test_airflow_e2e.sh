@@ -9,6 +9,8 @@
 #   sensor and the downstream task fail with the run's error;
 # - `dagctl webhook redeliver` of a delivered run gets Airflow's 409 and creates no second
 #   DAG run; a `dagctl webhook test` event is skipped by the downstream DAG;
+# - a DAG scheduled on Asset("dbt://shop/model.shop.fct_sales") runs after a run that built
+#   fct_sales (its per-model asset event), and not after one that did not;
 # - with DAGCTL_TEST_SQLMESH (real sqlmesh), a SQLMesh project's plan run fires the same
 #   webhook (project.type "sqlmesh") and starts dagctl_downstream;
 # - `scripts/airflow-dev stop` leaves no process behind.
@@ -102,6 +104,47 @@ assert_eq "delivered 409" "$(printf '%s' "$again" | json 'd["status"] + " " + st
 assert_eq 1 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" "len([r for r in d['dag_runs'] if r['dag_run_id'] == 'dagctl__$ok_run'])")" \
   "the duplicate created no second DAG run"
 assert_eq 4 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" 'd["total_entries"]')" "dagctl_downstream ran once per webhook (3 runs, 1 test event)"
+
+# --- Per-model assets: a DAG scheduled on fct_sales runs after the run that built it only -----
+# A job of its own, logging in as admin: posting asset events wants role op or admin with
+# the simple auth manager (airflow-dev's webhook user has role user).
+t=$SECONDS
+FCT=dbt://shop/model.shop.fct_sales
+af_has() { af_api GET "$1"; [ "$AF_CODE" = 200 ]; }
+asset_known() { [ "$(af_get "/assets?uri_pattern=$FCT" "[a['id'] for a in d['assets'] if a['uri'] == '$FCT']")" != "[]" ]; }
+poll "the asset-scheduled DAG to be parsed" 120 af_has /dags/dagctl_fct_sales_updated
+poll "Airflow to know the asset $FCT" 60 asset_known
+asset_id=$(af_get "/assets?uri_pattern=$FCT" "[a['id'] for a in d['assets'] if a['uri'] == '$FCT'][0]")
+dagctl job create shop --name assets --command 'dbt build' --airflow-assets "$AIRFLOW_URL" >/dev/null
+DAGCTL_WEBHOOK_AUTH_PASSWORD=$AF_ADMIN_PASSWORD dagctl job update shop/assets --webhook-auth airflow_jwt \
+  --webhook-auth-token-url "$AIRFLOW_URL/auth/token" --webhook-auth-username admin >/dev/null
+asset_deliveries() {  # RUN EXPR over the run's asset deliveries (ds)
+  dagctl -o json webhook deliveries shop/assets --limit 100 | json "[x for x in d['deliveries'] if x['run_id'] == '$1']" | json "$2"
+}
+settled() { [ "$(asset_deliveries "$1" 'len(d) > 0 and all(x["status"] != "pending" for x in d)')" = true ]; }
+# First a run that does not build fct_sales, then one that does: once both runs' deliveries
+# are settled, the DAG has exactly one run, triggered by the second run's event.
+other=$(trigger shop/assets --select stg_books)
+wait_status "$other" success 180
+poll "the stg_books run's asset delivery to settle" 60 settled "$other"
+assert_eq "failed no asset dbt://shop/model.shop.stg_books in Airflow: no DAG is scheduled on it" \
+  "$(asset_deliveries "$other" 'd[0]["status"] + " " + d[0]["last_error"] if len(d) == 1 else d')" \
+  "a run that built stg_books posts no event for fct_sales; stg_books, which no DAG is scheduled on, fails its delivery"
+built=$(trigger shop/assets --select fct_sales)
+wait_status "$built" success 180
+poll "the fct_sales run's asset delivery to settle" 60 settled "$built"
+assert_eq delivered "$(asset_deliveries "$built" 'd[0]["status"] if len(d) == 1 else d')" "a run that built fct_sales delivered its asset event"
+asset_dag_run() { [ "$(af_get "/dags/dagctl_fct_sales_updated/dagRuns" 'd["total_entries"]')" -ge 1 ]; }
+poll "the asset-triggered DAG run" 180 asset_dag_run
+asset_run=$(af_get "/dags/dagctl_fct_sales_updated/dagRuns" 'd["dag_runs"][0]["dag_run_id"]')
+poll "the asset-triggered DAG run to end" 180 af_dag_run_ended dagctl_fct_sales_updated "$asset_run"
+assert_eq success "$(af_dag_run_state dagctl_fct_sales_updated "$asset_run")" "the DAG scheduled on fct_sales ran"
+assert_eq "[\"$built\"]" "$(af_get "/dags/dagctl_fct_sales_updated/dagRuns/$asset_run/upstreamAssetEvents" '[e["extra"]["dagctl_run_id"] for e in d["asset_events"]]')" \
+  "triggered by the event of the run that built fct_sales, and of no other run"
+assert_eq 1 "$(af_get "/dags/dagctl_fct_sales_updated/dagRuns" 'd["total_entries"]')" "exactly one asset-triggered DAG run"
+assert_eq "1 model.shop.fct_sales" "$(af_get "/assets/events?asset_id=$asset_id" 'str(d["total_entries"]) + " " + d["asset_events"][0]["extra"]["unique_id"]')" \
+  "Airflow holds one event of the asset, from dagctl"
+echo "# the per-model assets leg took $((SECONDS - t))s"
 
 # --- SQLMesh: a plan run's webhook starts the same downstream DAG ------------------------------
 if [ -x "${DAGCTL_TEST_SQLMESH:-}" ]; then

@@ -171,6 +171,28 @@ TEST(JobFields, WebhookUrl) {
   EXPECT_NE(job.webhook_secret, first) << "a new URL gets a new secret";
 }
 
+TEST(JobFields, AirflowAssetsUrl) {
+  run_table({
+      {"base URL", {{"airflow_assets_url", "http://127.0.0.1:8080"}}, ""},
+      {"behind a path", {{"airflow_assets_url", "https://example.com/airflow/"}}, ""},
+      {"null", {{"airflow_assets_url", nullptr}}, ""},
+      {"empty", {{"airflow_assets_url", ""}}, "airflow_assets_url is empty"},
+      {"ftp", {{"airflow_assets_url", "ftp://example.com"}}, "http:// or https://"},
+      {"metadata", {{"airflow_assets_url", "http://169.254.169.254/"}}, "--allow-webhook-link-local"},
+      {"the daemon", {{"airflow_assets_url", "http://127.0.0.1:8780/"}}, "own API"},
+      {"the API path", {{"airflow_assets_url", "http://127.0.0.1:8080/api/v2/"}}, "base URL"},
+      {"a query", {{"airflow_assets_url", "http://127.0.0.1:8080/?x=1"}}, "base URL"},
+      {"200 KB", {{"airflow_assets_url", "http://" + k200k}}, "the limit is 2048"},
+      {"number", {{"airflow_assets_url", 8080}}, "base URL (a string) or null"},
+  });
+  store::Job job;
+  apply_job_fields(job, {{"airflow_assets_url", "http://127.0.0.1:8080"}}, rules());
+  EXPECT_EQ(job.airflow_assets_url, "http://127.0.0.1:8080");
+  EXPECT_FALSE(job.webhook_secret) << "no webhook secret: asset events are not signed";
+  apply_job_fields(job, {{"airflow_assets_url", nullptr}}, rules());
+  EXPECT_FALSE(job.airflow_assets_url);
+}
+
 TEST(JobFields, WebhookHeaders) {
   json many = json::object();
   for (int i = 0; i < 33; ++i) many["X-H" + std::to_string(i)] = "v";
