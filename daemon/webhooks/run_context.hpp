@@ -3,10 +3,12 @@
 // inside it, never touch the store or the disk.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/store/models.hpp"
+#include "daemon/webhooks/lineage_manifest.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -24,6 +26,7 @@ struct RunContext {
   const OutboxOptions* options = nullptr;
   std::string run_dir;                  // DATA_DIR/runs/<run id>: target/, logs/
   std::vector<store::NodeRecord> nodes;  // read before the end: those still running end interrupted
+  std::shared_ptr<const LineageManifest> manifest;  // OpenLineage only: target/manifest.json, bounded
 };
 
 }  // namespace dagctl::daemon::webhooks
