@@ -22,6 +22,7 @@ from openlineage.client.generated import (error_message_run, job_type_job, paren
                                           sql_job)
 from openlineage.client.serde import Serde
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openlineage")
 
@@ -39,8 +40,8 @@ for path in glob.glob(os.path.join(HERE, "*Facet.json")):
     resources.append((doc["$id"], Resource.from_contents(doc)))
     facet_schemas[doc["$id"]] = doc
 for path in glob.glob(os.path.join(os.path.dirname(dbt_schemas.__file__), "dbt-*.json")):
-    doc = load(path)
-    resources.append((doc["$id"], Resource.from_contents(doc)))
+    doc = load(path)  # "$schema": "http://json-schema.org/schema#", which referencing does not know
+    resources.append((doc["$id"], DRAFT7.create_resource(doc)))
     facet_schemas[doc["$id"]] = doc
 # The dbt version facet refers to the 1-0-2 core spec; the vendored 2-0-2 serves its BaseFacet.
 resources.append(("https://openlineage.io/spec/1-0-2/OpenLineage.json", Resource.from_contents(spec)))
@@ -92,11 +93,11 @@ def model(body):
         run=event_v2.Run(runId=body["run"]["runId"], facets=run_facets),
         job=event_v2.Job(namespace=body["job"]["namespace"], name=body["job"]["name"], facets=job_facets),
         producer=body["producer"],
-        schemaURL=body["schemaURL"],
         inputs=[event_v2.InputDataset(namespace=d["namespace"], name=d["name"]) for d in body.get("inputs", [])],
         outputs=[event_v2.OutputDataset(namespace=d["namespace"], name=d["name"]) for d in body.get("outputs", [])],
     )
     back = Serde.to_dict(event)
+    # schemaURL too: the pinned client writes the spec version it was generated from.
     for key in ("eventType", "eventTime", "producer", "schemaURL"):
         if back[key] != body[key]:
             raise ValueError(f"{key}: the client's model says {back[key]!r}, the event {body[key]!r}")

@@ -22,13 +22,19 @@ receiver() {  # NAME [ARGS...]: starts a receiver recording into $TEST_TMP/NAME;
 }
 requests() { [ -f "$TEST_TMP/$1/requests.jsonl" ] && wc -l <"$TEST_TMP/$1/requests.jsonl" || echo 0; }
 has_requests() { [ "$(requests "$1")" -ge "$2" ]; }  # NAME N
+# calendar_runs RUN: the run's model calendar is running (its node record says so).
+calendar_runs() {
+  [ "$(curl -sS --unix-socket "$SOCK" "http://dagctl/api/v1/runs/$1/nodes" |
+    json "next((n['status'] for n in d['nodes'] if n['unique_id'] == 'model.shop.calendar'), 'none')")" == running ]
+}
 # summary NAME: every recorded event validated, as openlineage_check.py summarises them.
 summary() { "$DAGCTL_TEST_OPENLINEAGE" "$CHECK" "$TEST_TMP/$1/requests.jsonl"; }
-# events_of NAME RUN: the summaries of the events of dagctl run RUN (its own and its models').
+# events_of NAME RUN: the summaries of the events of dagctl run RUN (its own and its models'),
+# once per delivery (a retry is the same event again).
 events_of() {
   summary "$1" | python3 -c '
 import json, sys
-events = json.load(sys.stdin)
+events = list({e["delivery"]: e for e in json.load(sys.stdin)}.values())
 run = [e for e in events if e["dagctl_run"] == sys.argv[1]]
 ids = {e["runId"] for e in run}
 print(json.dumps([e for e in events if e["runId"] in ids or e["parent"] in ids]))' "$2"
@@ -59,7 +65,8 @@ problems += [f"{k} sent as {len(v)} deliveries" for k, v in deliveries.items() i
 models = {}
 for e in events:
     if e["parent"] is None: continue
-    if e["parent"] != run_id: problems.append(f"{e[\"job\"]}: parent {e[\"parent\"]}, not {run_id}")
+    job, parent = e["job"], e["parent"]
+    if parent != run_id: problems.append(f"{job}: parent {parent}, not {run_id}")
     models.setdefault(e["job"], []).append(e)
 for job, es in models.items():
     kinds = sorted({e["eventType"] for e in es})
@@ -128,6 +135,7 @@ events_of main "$run" | json '[e for e in d if e["eventType"] == "FAIL"]' | grep
 run=$(trigger shop/default --select calendar --vars '{slow_seconds: 60}')
 wait_for "the run's START" 60 has_event main "$run" START || fail "no START while run $run runs"
 pass "the run's START is sent when it starts"
+wait_for "calendar to run" 120 calendar_runs "$run" || fail "calendar never ran in run $run"
 dagctl cancel "$run" >/dev/null
 wait_status "$run" cancelled 30
 wait_for "the cancelled run's end" 30 has_event main "$run" ABORT || fail "no ABORT for run $run"
@@ -151,7 +159,7 @@ check_run retry "$run" COMPLETE calendar:COMPLETE
 
 # --- off for one project -----------------------------------------------------------------
 dagctl project update shop --no-check --openlineage-url off >/dev/null
-assert_eq '""' "$(dagctl -o json project show shop | json 'd["openlineage_url"]')" "off is stored as \"\""
+assert_eq "''" "$(dagctl -o json project show shop | json 'repr(d["openlineage_url"])')" "off is stored as an empty URL"
 run=$(trigger shop/default --select calendar)
 wait_status "$run" success 120
 assert_eq 0 "$(dagctl -o json webhook deliveries shop/default | json "len([x for x in d['deliveries'] if x.get('run_id') == '$run'])")" \
@@ -164,6 +172,7 @@ assert_contains "$out" "openlineage_url" "a URL that is not http(s) is refused n
 # --- kill -9 mid-run: after the restart the run's FAIL arrives, nothing doubled ------------
 run=$(trigger shop/default --select calendar --vars '{slow_seconds: 60}')
 wait_for "the run's START" 60 has_event main "$run" START || fail "no START for run $run"
+wait_for "calendar to run" 120 calendar_runs "$run" || fail "calendar never ran in run $run"
 stop_daemon KILL
 start_daemon --dbt "$DAGCTL_TEST_DBT" --webhook-retry-delay 0.3 --stop-grace 2 --openlineage-url "http://127.0.0.1:$port"
 wait_status "$run" error 30
