@@ -32,7 +32,7 @@ constexpr const char* kManifest = R"({
                                          "database": "shop", "schema": "raw", "identifier": "orders_table"}}
 })";
 
-struct Fixture : ::testing::Test {
+struct LineageEvents : ::testing::Test {
   OutboxOptions options;
   RunContext c;
   store::Run run;
@@ -92,7 +92,7 @@ TEST(LineageUuid, IsAStableUuidV7OfTheTime) {
   EXPECT_EQ(a.substr(0, 8) + a.substr(9, 4), hex);
 }
 
-TEST_F(Fixture, OffWithoutAUrlAndPerProject) {
+TEST_F(LineageEvents, OffWithoutAUrlAndPerProject) {
   options.openlineage_url.clear();
   EXPECT_TRUE(lineage_started(c, run).empty());
   EXPECT_TRUE(lineage_owed(c, run).empty());
@@ -104,7 +104,7 @@ TEST_F(Fixture, OffWithoutAUrlAndPerProject) {
   EXPECT_TRUE(lineage_owed(c, run).empty());
 }
 
-TEST_F(Fixture, StartAndEndOfTheRunShareItsRunId) {
+TEST_F(LineageEvents, StartAndEndOfTheRunShareItsRunId) {
   const auto start = bodies(lineage_started(c, run));
   ASSERT_EQ(start.size(), 1u);
   EXPECT_EQ(start[0]["eventType"], "START");
@@ -123,7 +123,7 @@ TEST_F(Fixture, StartAndEndOfTheRunShareItsRunId) {
   EXPECT_EQ(end[0]["schemaURL"], kOpenLineageSchema);
 }
 
-TEST_F(Fixture, EndTypeOfEachStatus) {
+TEST_F(LineageEvents, EndTypeOfEachStatus) {
   const auto type = [&](common::RunStatus s) {
     run.status = s;
     return bodies(lineage_owed(c, run)).back()["eventType"].get<std::string>();
@@ -138,13 +138,13 @@ TEST_F(Fixture, EndTypeOfEachStatus) {
   EXPECT_EQ(fail["run"]["facets"]["errorMessage"]["message"], "dagctld stopped");
 }
 
-TEST_F(Fixture, ARunThatNeverStartedOwesNothing) {
+TEST_F(LineageEvents, ARunThatNeverStartedOwesNothing) {
   run.start_time.reset();
   run.status = common::RunStatus::cancelled;
   EXPECT_TRUE(lineage_owed(c, run).empty());
 }
 
-TEST_F(Fixture, ModelsHaveStartAndEndParentedToTheRunWithDatasets) {
+TEST_F(LineageEvents, ModelsHaveStartAndEndParentedToTheRunWithDatasets) {
   c.nodes = {node("model.shop.fct", "model", "error"), node("seed.shop.books", "seed", "success"),
              node("test.shop.t", "test", "pass"), node("model.shop.stg", "model", "skipped")};
   c.nodes[0].message = "Runtime Error in model fct";
@@ -180,14 +180,26 @@ TEST_F(Fixture, ModelsHaveStartAndEndParentedToTheRunWithDatasets) {
   EXPECT_EQ(bodies(lineage_owed(c, run))[0]["run"]["runId"], fct_start["run"]["runId"]);
 }
 
-TEST_F(Fixture, ModelEventsAreCappedAndTheRestCounted) {
+TEST_F(LineageEvents, SqlmeshModelsHaveEventsWithoutDatasets) {
+  c.project.type = "sqlmesh";
+  c.manifest.reset();
+  c.nodes = {node("model.bakery.daily_sales", "model", "success"), node("audit.not_null", "audit", "pass")};
+  const auto events = bodies(lineage_owed(c, run));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0]["job"]["name"], "shop.daily_sales");
+  EXPECT_EQ(events[0]["job"]["facets"]["jobType"]["integration"], "SQLMESH");
+  EXPECT_TRUE(events[0]["outputs"].empty());
+  EXPECT_FALSE(events[2]["run"]["facets"].contains("processing_engine")) << "dbt's facets are dbt's";
+}
+
+TEST_F(LineageEvents, ModelEventsAreCappedAndTheRestCounted) {
   for (std::size_t i = 0; i < kMaxLineageModels + 3; ++i) c.nodes.push_back(node("model.shop.m" + std::to_string(i), "model", "success"));
   const auto events = bodies(lineage_owed(c, run));
   ASSERT_EQ(events.size(), 2 * kMaxLineageModels + 1);
   EXPECT_EQ(events.back()["run"]["facets"]["dagctl_run"]["models_omitted"], 3);
 }
 
-TEST_F(Fixture, AnOversizedBodyLosesItsSqlFirst) {
+TEST_F(LineageEvents, AnOversizedBodyLosesItsSqlFirst) {
   auto m = parse_lineage_manifest(kManifest);
   m.nodes["model.shop.fct"].compiled_sql = std::string(kMaxLineageBody, 'y');  // as if the SQL cap were higher
   c.manifest = std::make_shared<const LineageManifest>(m);
