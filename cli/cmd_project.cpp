@@ -46,6 +46,11 @@ void print_project(const nlohmann::json& p) {
   if (const auto warm = p.find("warm"); warm != p.end() && warm->is_boolean() && !sqlmesh) {
     std::cout << fmt::format("{:<13} {}\n", "warm:", warm->get<bool>() ? "on" : "off");
   }
+  if (const auto ol = p.find("openlineage_url"); ol != p.end()) {  // docs/openlineage.md
+    std::cout << fmt::format("{:<13} {}\n", "openlineage:",
+                             ol->is_string() ? (ol->get<std::string>().empty() ? "off" : ol->get<std::string>())
+                                             : "the daemon's (--openlineage-url)");
+  }
   std::cout << fmt::format("{:<13} {}\n", "jobs:", job_names(p));
 }
 
@@ -72,6 +77,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       std::vector<std::string> env;
       bool no_check = false;
       bool no_warm = false;
+      std::string openlineage_url;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml, or SQLMesh's config.yaml")->required();
@@ -85,6 +91,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--env", a->env, "K=V environment variable for dbt or sqlmesh (repeatable)");
     cmd->add_flag("--no-check", a->no_check, "Register without the project checks (dbt, profile, target)");
     cmd->add_flag("--no-warm", a->no_warm, "Runs always start a fresh dbt, never the project's warm worker");
+    cmd->add_option("--openlineage-url", a->openlineage_url,
+                    "Where its runs' OpenLineage events go, or 'off' (default: the daemon's --openlineage-url)");
     cmd->callback([&ctx, a] {
       nlohmann::json body = {{"path", std::filesystem::absolute(a->path).lexically_normal().string()}};
       if (!a->name.empty()) body["name"] = a->name;
@@ -96,6 +104,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       const auto env = env_object(a->env);
       if (!env.empty()) body["env"] = env;
       if (a->no_warm) body["warm"] = false;
+      if (!a->openlineage_url.empty()) body["openlineage_url"] = a->openlineage_url == "off" ? "" : a->openlineage_url;
       if (a->no_check) body["check"] = false;
       const auto project = ctx.client().post("/api/v1/projects", body);
       if (ctx.json()) return print_json(project);
@@ -129,7 +138,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt or sqlmesh, profiles folder, target, environment or warm worker");
     struct Args {
-      std::string project, path, name, profiles_dir, target, dbt, sqlmesh, warm;
+      std::string project, path, name, profiles_dir, target, dbt, sqlmesh, warm, openlineage_url;
       std::vector<std::string> env, unset_env;
       bool no_check = false;
     };
@@ -145,6 +154,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--unset-env", a->unset_env, "Remove environment variable K (repeatable)");
     cmd->add_option("--warm", a->warm, "on or off: whether runs may use the project's warm dbt worker")
         ->check(CLI::IsMember({"on", "off"}));
+    cmd->add_option("--openlineage-url", a->openlineage_url,
+                    "Where its runs' OpenLineage events go, 'off' for none, '' for the daemon's --openlineage-url");
     cmd->add_flag("--no-check", a->no_check, "Change it without the project checks (dbt, profile, target)");
     cmd->callback([&ctx, a, cmd] {
       nlohmann::json body = nlohmann::json::object();
@@ -163,9 +174,14 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       for (const auto& k : a->unset_env) env[k] = nullptr;
       if (!env.empty()) body["env"] = env;
       if (given("--warm")) body["warm"] = a->warm == "on";
+      if (given("--openlineage-url")) {
+        body["openlineage_url"] = a->openlineage_url.empty()   ? json(nullptr)
+                                  : a->openlineage_url == "off" ? json("")
+                                                                : json(a->openlineage_url);
+      }
       if (body.empty()) {
         throw CliError("nothing to change; pass --path, --name, --dbt, --sqlmesh, --profiles-dir, --target, --env, "
-                       "--unset-env or --warm");
+                       "--unset-env, --warm or --openlineage-url");
       }
       if (a->no_check) body["check"] = false;
       const auto p = ctx.client().patch("/api/v1/projects/" + url_encode(a->project), body);

@@ -15,7 +15,7 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
   --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --until --trigger
-  -O --output-file --warm --slack --slack-events "
+  -O --output-file --warm --slack --slack-events --openlineage-url "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -39,8 +39,8 @@ _dagctl_options() {
   case $1 in
     "") echo "--version" ;;
     "daemon start") echo "--data-dir --listen --dbt --sqlmesh --max-parallel --sandbox --keep-days --keep-runs" ;;
-    "project add") echo "--name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm" ;;
-    "project update") echo "--path --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --no-check" ;;
+    "project add") echo "--name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm --openlineage-url" ;;
+    "project update") echo "--path --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --openlineage-url --no-check" ;;
     "project remove") echo "-y --yes" ;;
     "job list") echo "--project" ;;
     "job create") echo "$job_flags $dbt_flags" ;;
@@ -300,11 +300,12 @@ _dagctld() {
     --sandbox-writable) _dagctl_files -d; return 0 ;;
     --warm) _dagctl_add on off; return 0 ;;
     --warm-idle) _dagctl_add 5m 30m 1h; return 0 ;;
+    --openlineage-url | --openlineage-namespace) return 0 ;;
     --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --sqlmesh --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --config -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --config -h --help --version
   return 0
 }
 

@@ -190,6 +190,7 @@ complete -c dagctl -n '__dagctl_at project add' -l sqlmesh -r -F -d 'sqlmesh exe
 complete -c dagctl -n '__dagctl_at project add' -l env -x -d 'K=V environment variable for dbt (repeatable)'
 complete -c dagctl -n '__dagctl_at project add' -l no-check -d 'Register without the project checks'
 complete -c dagctl -n '__dagctl_at project add' -l no-warm -d "Runs always start a fresh dbt, never the project's warm worker"
+complete -c dagctl -n '__dagctl_at project add' -l openlineage-url -x -a 'off' -d "Where its runs' OpenLineage events go, or off"
 complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project update; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
 complete -c dagctl -n '__dagctl_at project update' -l path -x -a '(__fish_complete_directories)' -d 'The folder that holds dbt_project.yml'
 complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project name'
@@ -200,6 +201,7 @@ complete -c dagctl -n '__dagctl_at project update' -l sqlmesh -r -F -d "sqlmesh 
 complete -c dagctl -n '__dagctl_at project update' -l env -x -d 'K=V environment variable for dbt, set or replaced (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l unset-env -x -d 'Remove environment variable K (repeatable)'
 complete -c dagctl -n '__dagctl_at project update' -l warm -x -a 'on off' -d "Whether runs may use the project's warm dbt worker"
+complete -c dagctl -n '__dagctl_at project update' -l openlineage-url -x -a 'off' -d "Where its runs' OpenLineage events go, off, or '' for the daemon's"
 complete -c dagctl -n '__dagctl_at project update' -l no-check -d 'Change it without the project checks'
 complete -c dagctl -n '__dagctl_at project remove' -s y -l yes -d "Do not ask: delete the project's run history"
 
@@ -315,4 +317,6 @@ complete -c dagctld -l sandbox-writable -x -a '(__fish_complete_directories)' -d
 complete -c dagctld -l pass-env -x -a '(set -xn)' -d 'A variable of the daemon that dbt gets too (DAGCTL_PASS_ENV)'
 complete -c dagctld -l warm -x -a 'on off' -d 'Run dbt in a warm worker per project (DAGCTL_WARM)'
 complete -c dagctld -l warm-idle -x -a '5m 30m 1h' -d 'How long an unused warm worker waits before it exits (DAGCTL_WARM_IDLE)'
+complete -c dagctld -l openlineage-url -x -d 'Send OpenLineage events of every run to this URL (DAGCTL_OPENLINEAGE_URL)'
+complete -c dagctld -l openlineage-namespace -x -d 'The OpenLineage job namespace, default dagctl (DAGCTL_OPENLINEAGE_NAMESPACE)'
 complete -c dagctld -l config -r -F -d 'Config file of key = value lines (DAGCTL_CONFIG)'

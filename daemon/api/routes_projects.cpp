@@ -66,7 +66,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Registering names a folder and a dbt executable to run: local users only.
   table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check", "openlineage_url"});
     service::ProjectSpec spec;
     spec.path = string_field(body, "path");
     if (body.contains("type") && !body["type"].is_null()) spec.type = string_field(body, "type");
@@ -78,6 +78,9 @@ void register_project_routes(RouteTable& table, service::Service& service) {
     spec.env = string_map(body, "env");
     spec.warm = bool_field(body, "warm").value_or(true);
     spec.check = check_field(body);
+    if (body.contains("openlineage_url") && !body["openlineage_url"].is_null()) {
+      spec.openlineage_url = string_field(body, "openlineage_url");
+    }
     const auto project = service.add_project(spec);
     send_json(res, 201, project_json(project, service.list_jobs(project.id)));
   });
@@ -90,7 +93,7 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Like registering, a change names folders and executables: local users only.
   table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check", "openlineage_url"});
     service::ProjectPatch patch;
     if (body.contains("type")) patch.type = string_field(body, "type");
     patch.path = patched_string(body, "path");
@@ -110,6 +113,10 @@ void register_project_routes(RouteTable& table, service::Service& service) {
     }
     patch.warm = bool_field(body, "warm");
     patch.check = check_field(body);
+    if (body.contains("openlineage_url")) {
+      patch.openlineage_url.emplace();
+      if (!body["openlineage_url"].is_null()) *patch.openlineage_url = string_field(body, "openlineage_url");
+    }
     const auto p = service.update_project(params.get("id"), patch);
     send_json(res, 200, project_json(p, service.list_jobs(p.id)));
   });

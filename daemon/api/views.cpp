@@ -42,6 +42,8 @@ json project_json(const store::Project& p, const std::vector<store::Job>& jobs) 
          return names;
        }()},
       {"warm", p.warm},
+      // null: the daemon's --openlineage-url; "": none for this project (docs/openlineage.md).
+      {"openlineage_url", p.openlineage_url ? json(*p.openlineage_url) : json(nullptr)},
       {"created_at", common::to_rfc3339(p.created_at)},
       {"jobs", job_list},
   };

@@ -141,7 +141,9 @@ nlohmann::json setting_values(const Config& c) {
           {"sandbox-writable", c.sandbox_writable},
           {"pass-env", c.pass_env},
           {"warm", c.warm},
-          {"warm-idle", c.warm_idle.count()}};
+          {"warm-idle", c.warm_idle.count()},
+          {"openlineage-url", c.openlineage_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.openlineage_url)},
+          {"openlineage-namespace", c.openlineage_namespace}};
 }
 
 }  // namespace
@@ -234,6 +236,17 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
             return "'" + text.substr(0, 40) + "' is not a duration from 1s to 7d (seconds, or e.g. 90s, 5m, 2h)";
           },
           ""));
+  app.add_option("--openlineage-url", c.openlineage_url,
+                 "Send OpenLineage events of every run to this URL (a base URL posts to /api/v1/lineage); projects may override")
+      ->envname("DAGCTL_OPENLINEAGE_URL");
+  app.add_option("--openlineage-namespace", c.openlineage_namespace,
+                 "The OpenLineage job namespace of dagctl's events (default: dagctl)")
+      ->envname("DAGCTL_OPENLINEAGE_NAMESPACE")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return text.empty() || text.size() > 200 ? "the namespace must be 1 to 200 characters" : "";
+          },
+          ""));
   app.add_option("--config", config_flag,
                  "Config file of 'key = value' lines, keys as these flags (default: ~/.config/dagctl/dagctld.conf)")
       ->envname("DAGCTL_CONFIG");
@@ -265,7 +278,7 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
         (name.front() >= '0' && name.front() <= '9')) {
       throw std::runtime_error("--pass-env '" + name.substr(0, 200) + "' is not a variable name");
     }
-    if (name == "DAGCTL_TOKEN" || name == "DAGCTL_WEBHOOK_AUTH_PASSWORD") {
+    if (name == "DAGCTL_TOKEN" || name == "DAGCTL_WEBHOOK_AUTH_PASSWORD" || name == "DAGCTL_OPENLINEAGE_API_KEY") {
       throw std::runtime_error("--pass-env " + name + ": dagctl's secrets never reach dbt");
     }
   }

@@ -37,6 +37,8 @@ struct Config {
   std::vector<std::string> pass_env;  // daemon variables passed to dbt beside the allowlist
   std::string warm = "on";  // on, off: runs in a per-project warm dbt worker (docs/runs.md#warm-workers)
   std::chrono::seconds warm_idle{300};  // a worker unused this long exits
+  std::string openlineage_url;                  // empty: no OpenLineage events (docs/openlineage.md)
+  std::string openlineage_namespace = "dagctl";  // the job namespace of those events
 
   std::string config_file;  // the config file read; empty when there was none
   // Every setting by its long flag's name ("max-parallel": 4), effective values, and where

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -35,6 +36,7 @@
 #include "daemon/service/tokens.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
+#include "daemon/webhooks/target.hpp"
 #include "daemon/webhooks/sender.hpp"
 
 namespace dagctl::daemon::app {
@@ -144,6 +146,8 @@ int serve(const Config& config) {
   store::Store store(layout.database());
   webhooks::OutboxOptions outbox_options;
   outbox_options.data_dir = config.data_dir;
+  outbox_options.openlineage_url = config.openlineage_url;
+  outbox_options.openlineage_namespace = config.openlineage_namespace;
   webhooks::Outbox outbox(store, store.projects().default_organization(), outbox_options);
   if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox,
                                                      config.data_dir);
@@ -203,6 +207,14 @@ int serve(const Config& config) {
   if (!config.webhook_ca_file.empty()) {
     sender_options.ca_bundle = write_ca_bundle(config.webhook_ca_file, layout.webhook_ca_bundle());
   }
+  if (!config.openlineage_url.empty()) {
+    if (const auto url = webhooks::check_url(config.openlineage_url, "--openlineage-url", sender_options.targets); !url) {
+      throw std::runtime_error(url.error());
+    }
+    spdlog::info("OpenLineage events are on (--openlineage-url; docs/openlineage.md)");
+  }
+  // A secret: from the environment only, never logged (docs/openlineage.md).
+  if (const char* key = std::getenv("DAGCTL_OPENLINEAGE_API_KEY"); key && *key) sender_options.openlineage_api_key = key;
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });
   service::DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,

@@ -176,10 +176,11 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     for (const auto& run : due) {
       if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) return;
-      if (!store_.runs().mark_running(run.id, common::now())) {  // cancelled meanwhile
-        again = true;
+      if (!store_.runs().mark_running(run.id, common::now(), outbox_ ? outbox_->owed_at_start(run) : store::DeliveryOwed{})) {
+        again = true;  // cancelled meanwhile
         continue;
       }
+      if (outbox_) outbox_->notify();
       Active& a = active_[run.id];
       a.project_id = run.project_id;
       a.control = std::make_unique<RunControl>();

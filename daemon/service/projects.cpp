@@ -9,6 +9,7 @@
 #include "daemon/service/errors.hpp"
 #include "daemon/service/field_checks.hpp"
 #include "daemon/service/service.hpp"
+#include "daemon/webhooks/target.hpp"
 
 extern char** environ;
 
@@ -117,6 +118,13 @@ void check_executable_field(const std::string& type, bool dbt_given, bool sqlmes
   }
 }
 
+// A project's OpenLineage URL goes where a webhook may (docs/openlineage.md); "" turns it off.
+void check_openlineage_url(const std::optional<std::string>& url, const DaemonInfo& info) {
+  if (!url || url->empty()) return;
+  const auto checked = webhooks::check_url(*url, "openlineage_url", webhooks::make_policy(info.allow_webhook_link_local, info.http));
+  if (!checked) throw bad_request(checked.error());
+}
+
 void apply_patch(store::Project& p, const ProjectPatch& patch) {
   if (patch.type && *patch.type != p.type) {
     throw bad_request("a project's type cannot change (this is a " + std::string(p.type == "sqlmesh" ? "SQLMesh" : "dbt") +
@@ -133,6 +141,7 @@ void apply_patch(store::Project& p, const ProjectPatch& patch) {
     throw bad_request("warm workers run dbt; a SQLMesh project's runs always start sqlmesh afresh");
   }
   if (patch.warm) p.warm = *patch.warm;
+  if (patch.openlineage_url) p.openlineage_url = *patch.openlineage_url;
   for (const auto& [k, v] : patch.env) {
     if (v) {
       p.env[k] = *v;
@@ -175,6 +184,8 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   p.target = spec.target;
   p.env = spec.env;
   p.warm = spec.warm;
+  check_openlineage_url(spec.openlineage_url, info_);
+  p.openlineage_url = spec.openlineage_url;
   if (spec.type) {
     if (*spec.type != "dbt" && *spec.type != "sqlmesh") {
       throw bad_request("type " + common::quote(*spec.type) + " is not a project type; use dbt or sqlmesh");
@@ -211,6 +222,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
 store::Project Service::update_project(const std::string& id_or_name, const ProjectPatch& patch) {
   store::Project candidate = get_project(id_or_name);
   const std::string id = candidate.id;
+  if (patch.openlineage_url) check_openlineage_url(*patch.openlineage_url, info_);
   apply_patch(candidate, patch);  // a bad field answers 400 before the checks and the write lock
   require_checks(candidate, patch.check, "\"check\": false (dagctl project update --no-check)");
   // Applied again to the row as it is in the transaction: a concurrent change of other

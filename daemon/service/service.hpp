@@ -33,6 +33,7 @@ struct ProjectSpec {
   std::map<std::string, std::string> env;
   bool warm = true;   // runs may use a warm dbt worker (docs/runs.md#warm-workers)
   bool check = true;  // run the project checks first (docs/api.md, Project checks)
+  std::optional<std::string> openlineage_url;  // nullopt: the daemon's; "": none (docs/openlineage.md)
 };
 
 // A PATCH of a project: what is set changes; an empty profiles_dir, target or dbt goes
@@ -43,6 +44,7 @@ struct ProjectPatch {
   std::map<std::string, std::optional<std::string>> env;
   std::optional<bool> warm;
   bool check = true;
+  std::optional<std::optional<std::string>> openlineage_url;  // given: the new value (nullopt: the daemon's)
 };
 
 struct DaemonInfo {

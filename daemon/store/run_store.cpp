@@ -232,12 +232,26 @@ std::optional<std::string> RunStore::newest_successful(const std::string& job_id
   return s->getColumn("id").getString();
 }
 
-bool RunStore::mark_running(const std::string& id, TimePoint start_time) {
+bool RunStore::mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed) {
   WriteTx tx(db_);
-  auto s = tx.statement("UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
-  s->bind(1, common::to_millis(start_time));
-  s->bind(2, id);
-  const bool changed = s->exec() == 1;
+  bool changed = false;
+  {
+    auto s = tx.statement("UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
+    s->bind(1, common::to_millis(start_time));
+    s->bind(2, id);
+    changed = s->exec() == 1;
+  }
+  if (changed && owed) {
+    std::optional<Run> started;
+    {
+      auto select = tx.statement(kSelect + " WHERE id = ?");
+      select->bind(1, id);
+      if (select->executeStep()) started = read_run(*select);
+    }
+    if (started) {
+      for (const auto& delivery : owed(*started)) DeliveryStore::insert(tx, delivery);
+    }
+  }
   tx.commit();
   return changed;
 }

@@ -51,8 +51,9 @@ public:
   // not one that selected nothing, nor a `dbt ls`.
   std::optional<std::string> newest_successful(const std::string& job_id);
 
-  // queued -> running. False when the run is no longer queued (cancelled meanwhile).
-  bool mark_running(const std::string& id, TimePoint start_time);
+  // queued -> running, with the deliveries its start owes (an OpenLineage START) in the same
+  // transaction. False when the run is no longer queued (cancelled meanwhile); then nothing is owed.
+  bool mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed = {});
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves

@@ -6,6 +6,7 @@
 #include "common/dbt_command.hpp"
 #include "common/random.hpp"
 #include "daemon/webhooks/assets.hpp"
+#include "daemon/webhooks/lineage.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/slack.hpp"
 
@@ -27,6 +28,7 @@ constexpr Builder kBuilders[] = {
     webhook_owed,
     slack_owed,
     asset_owed,
+    lineage_owed,
 };
 
 // Whether any builder will want the run's node records (read once, before the end): every
@@ -56,9 +58,12 @@ store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
   auto job = store_.jobs().find(run.job_id);
   auto project = store_.projects().find(run.project_id);
   if (!job || !project || is_preview(run)) return {};
-  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}, {}};
+  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}, {}, {}};
   if (needs_nodes(context)) context.nodes = store_.nodes().list(run.id);
   if (context.job.airflow_assets_url) context.relations = read_relation_names(context.run_dir);
+  if (!lineage_target(context).empty()) {
+    context.manifest = std::make_shared<const LineageManifest>(read_lineage_manifest(context.run_dir + "/target/manifest.json"));
+  }
   return [context = std::move(context)](const store::Run& finished) {
     std::vector<store::Delivery> owed;
     for (const Builder build : kBuilders) {
@@ -67,6 +72,19 @@ store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
         owed.push_back(std::move(d));
       }
     }
+    return owed;
+  };
+}
+
+store::DeliveryOwed Outbox::owed_at_start(const store::Run& run) {
+  auto job = store_.jobs().find(run.job_id);
+  auto project = store_.projects().find(run.project_id);
+  if (!job || !project || is_preview(run)) return {};
+  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}, {}, {}};
+  if (lineage_target(context).empty()) return {};
+  return [context = std::move(context)](const store::Run& started) {
+    auto owed = lineage_started(context, started);
+    for (auto& d : owed) d.run_id = started.id;
     return owed;
   };
 }

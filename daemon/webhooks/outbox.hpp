@@ -26,6 +26,8 @@ public:
   // and nodes now (outside the store's transaction) and builds the bodies from the run as
   // it is finally stored.
   store::DeliveryOwed owed_for(const store::Run& run);
+  // For RunStore::mark_running of `run`: the OpenLineage START its start owes (docs/openlineage.md).
+  store::DeliveryOwed owed_at_start(const store::Run& run);
   // A delivery of a test event (job.test) for the job, ignoring webhook_events.
   store::Delivery test_delivery(const store::Job& job, const store::Project& project);
 

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/store/models.hpp"
+#include "daemon/webhooks/lineage_manifest.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -28,6 +30,7 @@ struct RunContext {
   std::vector<store::NodeRecord> nodes;  // read before the end: those still running end interrupted
   // unique_id -> relation name (target/run_results.json), read only for Airflow asset events.
   std::map<std::string, std::string> relations;
+  std::shared_ptr<const LineageManifest> manifest;  // OpenLineage only: target/manifest.json, bounded
 };
 
 }  // namespace dagctl::daemon::webhooks

@@ -413,6 +413,30 @@ TEST_F(RunStore, MarkRunningRefusesRunsThatAreNotQueued) {
   EXPECT_FALSE(store().runs().mark_running("no-such-run", dagctl::common::now()));
 }
 
+// An OpenLineage START is owed by the move to running, in its transaction (docs/openlineage.md).
+TEST_F(RunStore, MarkRunningStoresWhatItsStartOwesOnlyWhenItStarts) {
+  add_shop();
+  store().runs().insert(make_run("r1", job("job-default")), 10);
+  store().runs().insert(make_run("r2", job("job-default")), 10);
+  int calls = 0;
+  const auto owed = [&](const store::Run& started) -> std::vector<dagctl::daemon::store::Delivery> {
+    ++calls;
+    EXPECT_EQ(to_string(started.status), "running");
+    EXPECT_EQ(started.start_time, at(1'775'131'201'000)) << "the run as stored";
+    auto d = delivery_for(started, "dlv-start-" + started.id);
+    d.kind = "openlineage";
+    return {d};
+  };
+  ASSERT_TRUE(store().runs().mark_running("r1", at(1'775'131'201'000), owed));
+  EXPECT_EQ(store().deliveries().find("dlv-start-r1")->kind, "openlineage");
+  EXPECT_FALSE(store().runs().mark_running("r1", at(1'775'131'201'000), owed)) << "already running";
+  ASSERT_TRUE(store().runs().finish("r2", RunStatus::cancelled, dagctl::common::now(), std::nullopt,
+                                    "cancelled", json::object()));
+  EXPECT_FALSE(store().runs().mark_running("r2", at(1'775'131'201'000), owed));
+  EXPECT_EQ(calls, 1) << "nothing is owed by a start that did not happen";
+  EXPECT_FALSE(store().deliveries().find("dlv-start-r2"));
+}
+
 TEST_F(RunStore, RecordedProcessIsClearedWhenTheRunEnds) {
   add_shop();
   store().runs().insert(make_run("r1", job("job-default")), 10);
