@@ -134,6 +134,15 @@ void serve_metrics_only(Listener& listener, metrics::Scraper& scraper) {
       res.set_content("dagctld could not read its metrics; its log says why\n", "text/plain");
     }
   });
+  // Other methods: 404 before any body is read (httplib would answer a POST without
+  // Content-Length 400 on its own).
+  const auto not_found = [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
+    res.status = 404;
+  };
+  listener.Post("/.*", not_found);
+  listener.Put("/.*", not_found);
+  listener.Patch("/.*", not_found);
+  listener.Delete("/.*", not_found);
   listener.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404) res.set_content("this listener serves GET /metrics only\n", "text/plain");
   });
