@@ -68,4 +68,14 @@ std::optional<std::string> form_field(std::string_view body, std::string_view na
   return std::nullopt;
 }
 
+bool form_readable(std::string_view body) {
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (!form_decode(pair)) return false;  // '=' decodes to itself: name and value at once
+  }
+  return true;
+}
+
 }  // namespace dagctl::daemon::api

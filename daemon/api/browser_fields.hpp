@@ -23,4 +23,8 @@ std::vector<std::string> cookie_values(std::string_view header, std::string_view
 // is repeated. nullopt when absent or when its escapes are malformed.
 std::optional<std::string> form_field(std::string_view body, std::string_view name);
 
+// Whether every name and value of a form body decodes (no malformed %XX): a form that does
+// not is answered "could not be read", not treated as one without the field.
+bool form_readable(std::string_view body);
+
 }  // namespace dagctl::daemon::api

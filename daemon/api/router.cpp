@@ -107,6 +107,12 @@ namespace {
 
 bool is_change(const httplib::Request& req) { return req.method != "GET" && req.method != "HEAD"; }
 
+// HEAD of a web UI page is its GET (RFC 9110 9.3.2): httplib sends the headers without the
+// body. API routes keep their own methods.
+bool method_matches(const Route& route, const httplib::Request& req) {
+  return route.method == req.method || (route.page && req.method == "HEAD" && route.method == "GET");
+}
+
 // A token session may do what its token's scope allows (docs/security.md#web-ui).
 void require_session_scope(const service::UiSession& session, Scope needed) {
   if (session.scope >= needed) return;
@@ -140,13 +146,13 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res, Liste
       if (!params) continue;
       if (route.local_only && listener != Listener::unix_socket && !local_session) {
         // Local-only routes do not exist on TCP at all (docs/api.md): 404, not 405.
-        if (route.method == req.method) {
+        if (method_matches(route, req)) {
           hidden = true;
           break;
         }
         continue;
       }
-      if (route.method != req.method) {
+      if (!method_matches(route, req)) {
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
       }

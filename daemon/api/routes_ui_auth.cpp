@@ -74,6 +74,9 @@ void register_ui_auth_routes(RouteTable& table, const BrowserAuth& browser, serv
       throw service::UserError(415, "unsupported_media_type",
                                "POST /login takes a form (application/x-www-form-urlencoded) with the field token");
     }
+    if (!form_readable(call.body)) {
+      return send_form(res, 400, "The form could not be read (a malformed %-escape); enter the token again.");
+    }
     const auto token = form_field(call.body, "token");
     if (!token || token->empty()) return send_form(res, 401, "Enter an API token (dctl_...).");
     try {

@@ -128,6 +128,7 @@ json delivery_json(const store::Delivery& d, const std::vector<store::DeliveryAt
                     {"response", with_responses ? json(a.response_excerpt) : json(nullptr)}});
   }
   return {{"id", d.id},
+          {"kind", d.kind},
           {"job_id", d.job_id},
           {"run_id", opt(d.run_id)},
           {"event", d.event},

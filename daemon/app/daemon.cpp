@@ -172,7 +172,9 @@ int serve(const Config& config) {
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
   store::Store store(layout.database());
-  webhooks::Outbox outbox(store, store.projects().default_organization());
+  webhooks::OutboxOptions outbox_options;
+  outbox_options.data_dir = config.data_dir;
+  webhooks::Outbox outbox(store, store.projects().default_organization(), outbox_options);
   if (const int n = runner::recover_interrupted_runs(store, std::chrono::seconds(config.stop_grace_seconds), &outbox,
                                                      config.data_dir);
       n > 0) {

@@ -35,9 +35,9 @@ Metrics::Metrics()
                     "Time from a scheduled run's fire time to its start, by project and job.", {"project", "job_name"},
                     schedule_lag_buckets(), kMaxHistogramSeries),
       delivery_attempts_("dagctl_delivery_attempts_total",
-                         "Outbox delivery attempts (webhooks and the other kinds) by outcome: delivered, "
-                         "retrying (tried again later) or failed (given up).",
-                         {"outcome"}, 64) {}
+                         "Outbox delivery attempts by kind (webhook, slack, openlineage, airflow_asset) and outcome: "
+                         "delivered, retrying (tried again later) or failed (given up).",
+                         {"kind", "outcome"}, 64) {}
 
 void Metrics::run_started(const store::Run& run, common::TimePoint start) {
   auto labels = run_labels(run);
@@ -83,8 +83,8 @@ std::vector<std::string> Metrics::take_finished_runs(bool& overflowed) {
   return std::exchange(finished_, {});
 }
 
-void Metrics::delivery_attempt(const std::string& /*kind*/, const std::string& outcome) {
-  delivery_attempts_.inc({outcome});
+void Metrics::delivery_attempt(const std::string& kind, const std::string& outcome) {
+  delivery_attempts_.inc({kind, outcome});
 }
 
 void Metrics::write(TextWriter& out) const {

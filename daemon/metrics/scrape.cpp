@@ -133,14 +133,30 @@ void Scraper::write_models(TextWriter& out, const std::map<std::string, std::str
 }
 
 void Scraper::write_outbox(TextWriter& out, common::TimePoint now) {
-  const auto backlog = store_.metrics().outbox_backlog();
+  struct Owed {
+    double pending = 0, oldest_age = 0;
+  };
+  // Every kind dagctld sends, 0 included, so an alert's series exists before the first.
+  std::map<std::string, Owed> by_kind;
+  for (const char* kind : {store::delivery_kind::webhook, store::delivery_kind::slack, store::delivery_kind::openlineage,
+                           store::delivery_kind::airflow_asset}) {
+    by_kind[kind];
+  }
+  for (const auto& b : store_.metrics().outbox_backlog()) {
+    if (b.kind.size() > 64) continue;  // not a kind dagctld writes
+    auto& owed = by_kind[b.kind];
+    owed.pending = static_cast<double>(b.pending);
+    owed.oldest_age = b.oldest_created ? age_seconds(*b.oldest_created, now) : 0.0;
+  }
   out.family("dagctl_outbox_pending_deliveries",
-             "Deliveries owed and not yet delivered or given up (webhooks and the other outbox kinds).", Type::gauge);
-  out.sample("dagctl_outbox_pending_deliveries", {}, static_cast<double>(backlog.pending));
+             "Deliveries owed and not yet delivered or given up, by kind (webhook, slack, openlineage, airflow_asset).",
+             Type::gauge);
+  for (const auto& [kind, owed] : by_kind) out.sample("dagctl_outbox_pending_deliveries", {{"kind", kind}}, owed.pending);
   out.family("dagctl_outbox_oldest_pending_age_seconds",
-             "Seconds since the oldest owed delivery was stored (0: none owed).", Type::gauge);
-  out.sample("dagctl_outbox_oldest_pending_age_seconds", {},
-             backlog.oldest_created ? age_seconds(*backlog.oldest_created, now) : 0.0);
+             "Seconds since the oldest owed delivery of the kind was stored (0: none owed).", Type::gauge);
+  for (const auto& [kind, owed] : by_kind) {
+    out.sample("dagctl_outbox_oldest_pending_age_seconds", {{"kind", kind}}, owed.oldest_age);
+  }
 }
 
 void Scraper::write_daemon(TextWriter& out) {

@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 12> kMigrations = {
+constexpr std::array<std::string_view, 13> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -217,6 +217,14 @@ ALTER TABLE projects ADD COLUMN warm INTEGER NOT NULL DEFAULT 1;
     // A SQLMesh plan's summary, kept with its run (docs/sqlmesh.md, Plans).
     R"sql(
 ALTER TABLE runs ADD COLUMN plan_json TEXT;
+)sql",
+    // Observability (docs/webhooks.md#kinds-of-delivery): the outbox holds Slack messages,
+    // OpenLineage events and Airflow asset events beside webhooks, each with its settings.
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+ALTER TABLE jobs ADD COLUMN notifications_json TEXT;
+ALTER TABLE jobs ADD COLUMN airflow_assets_url TEXT;
+ALTER TABLE projects ADD COLUMN openlineage_url TEXT;
 )sql",
 };
 

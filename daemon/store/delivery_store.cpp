@@ -7,13 +7,14 @@ namespace dagctl::daemon::store {
 namespace {
 
 const std::string kSelect =
-    "SELECT seq, id, job_id, run_id, event, url, body, status, attempts, next_attempt_at, created_at, "
+    "SELECT seq, id, kind, job_id, run_id, event, url, body, status, attempts, next_attempt_at, created_at, "
     "finished_at, last_error FROM deliveries";
 
 Delivery read_delivery(SQLite::Statement& s) {
   Delivery d;
   d.seq = s.getColumn("seq").getInt64();
   d.id = s.getColumn("id").getString();
+  d.kind = s.getColumn("kind").getString();
   d.job_id = s.getColumn("job_id").getString();
   d.run_id = sql::opt_text(s.getColumn("run_id"));
   d.event = s.getColumn("event").getString();
@@ -49,7 +50,7 @@ DeliveryAttempt read_attempt(SQLite::Statement& s) {
 void DeliveryStore::insert(WriteTx& tx, const Delivery& d) {
   auto s = tx.statement(
       "INSERT INTO deliveries (id, job_id, run_id, event, url, body, status, attempts, "
-      "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+      "next_attempt_at, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
   s->bind(1, d.id);
   s->bind(2, d.job_id);
   sql::bind_opt(*s, 3, d.run_id);
@@ -59,6 +60,7 @@ void DeliveryStore::insert(WriteTx& tx, const Delivery& d) {
   s->bind(7, d.status);
   s->bind(8, common::to_millis(d.next_attempt_at));
   s->bind(9, common::to_millis(d.created_at));
+  s->bind(10, d.kind);
   s->exec();
 }
 

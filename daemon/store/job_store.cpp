@@ -10,7 +10,8 @@ namespace {
 const std::string kColumns =
     "id, project_id, name, command, schedule, timezone, timeout_seconds, enabled, catchup, "
     "webhook_enabled, webhook_url, webhook_headers_json, webhook_events_json, created_at, "
-    "updated_at, webhook_secret, webhook_auth_json, schedule_checked_at, last_fire_at, last_fire_outcome";
+    "updated_at, webhook_secret, webhook_auth_json, schedule_checked_at, last_fire_at, last_fire_outcome, "
+    "notifications_json, airflow_assets_url";
 const std::string kSelect = "SELECT " + kColumns + " FROM jobs";
 
 Job read_job(SQLite::Statement& s) {
@@ -37,6 +38,10 @@ Job read_job(SQLite::Statement& s) {
   j.schedule_checked_at = sql::opt_time(s.getColumn("schedule_checked_at"));
   j.last_fire_at = sql::opt_time(s.getColumn("last_fire_at"));
   j.last_fire_outcome = sql::opt_text(s.getColumn("last_fire_outcome"));
+  const auto notifications = s.getColumn("notifications_json");
+  j.notifications =
+      notifications.isNull() ? nlohmann::json::array() : nlohmann::json::parse(notifications.getString());
+  j.airflow_assets_url = sql::opt_text(s.getColumn("airflow_assets_url"));
   return j;
 }
 
@@ -44,7 +49,7 @@ Job read_job(SQLite::Statement& s) {
 const std::string kFieldColumns[] = {
     "name", "command", "schedule", "timezone", "timeout_seconds", "enabled", "catchup", "webhook_enabled",
     "webhook_url", "webhook_headers_json", "webhook_events_json", "updated_at", "webhook_secret",
-    "webhook_auth_json", "schedule_checked_at"};
+    "webhook_auth_json", "schedule_checked_at", "notifications_json", "airflow_assets_url"};
 
 void bind_fields(SQLite::Statement& s, const Job& j) {
   s.bind(1, j.id);
@@ -67,6 +72,8 @@ void bind_fields(SQLite::Statement& s, const Job& j) {
     s.bind(15, j.webhook_auth.dump());
   }
   sql::bind_opt_time(s, 16, j.schedule_checked_at);
+  s.bind(17, j.notifications.dump());
+  sql::bind_opt(s, 18, j.airflow_assets_url);
 }
 
 std::string insert_sql() {
@@ -91,7 +98,7 @@ std::string update_sql() {
 
 const std::string kInsert = insert_sql();
 const std::string kUpdate = update_sql();
-constexpr int kFirstInsertOnly = 17;  // after ?1 and the 15 field columns
+constexpr int kFirstInsertOnly = 19;  // after ?1 and the 17 field columns
 
 StoreError name_taken(const Job& j) {
   return StoreError(StoreError::Kind::conflict, "the project has a job named '" + j.name + "' already; pick another name");

@@ -40,14 +40,18 @@ std::vector<ActiveRuns> MetricsStore::active_runs() {
   return out;
 }
 
-OutboxBacklog MetricsStore::outbox_backlog() {
+std::vector<OutboxBacklog> MetricsStore::outbox_backlog() {
   ReadLock lock(db_);
   // deliveries_due: only the pending rows are read.
-  auto s = lock.statement("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE status = 'pending'");
-  OutboxBacklog out;
-  if (s->executeStep()) {
-    out.pending = s->getColumn("n").getInt64();
-    out.oldest_created = sql::opt_time(s->getColumn("oldest"));
+  auto s = lock.statement(
+      "SELECT kind, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE status = 'pending' GROUP BY kind");
+  std::vector<OutboxBacklog> out;
+  while (s->executeStep()) {
+    OutboxBacklog b;
+    b.kind = s->getColumn("kind").getString();
+    b.pending = s->getColumn("n").getInt64();
+    b.oldest_created = sql::opt_time(s->getColumn("oldest"));
+    out.push_back(std::move(b));
   }
   return out;
 }

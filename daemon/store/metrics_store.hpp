@@ -22,8 +22,9 @@ struct ActiveRuns {
   TimePoint oldest_created;
 };
 
-// Deliveries still owed (status pending), by kind.
+// Deliveries still owed (status pending) of one kind (docs/webhooks.md).
 struct OutboxBacklog {
+  std::string kind;
   std::int64_t pending = 0;
   std::optional<TimePoint> oldest_created;
 };
@@ -43,7 +44,8 @@ public:
   explicit MetricsStore(Connection& db) : db_(db) {}
 
   std::vector<ActiveRuns> active_runs();
-  OutboxBacklog outbox_backlog();
+  // By kind, only the kinds that have some owed.
+  std::vector<OutboxBacklog> outbox_backlog();
   // Every model's unique_id that has a node record ("model." ids), one index seek each.
   std::vector<std::string> model_ids();
   // The model's newest success per project, reading its successes newest first and

@@ -36,6 +36,9 @@ struct Project {
   std::string executable;    // its dbt (or sqlmesh); empty: the daemon's --dbt (--sqlmesh)
   std::map<std::string, std::string> env;
   bool warm = true;  // runs may be forked by a warm dbt worker (docs/runs.md#warm-workers)
+  // Where its runs' OpenLineage events go (docs/openlineage.md); nullopt: the daemon's
+  // --openlineage-url; "" : none for this project.
+  std::optional<std::string> openlineage_url;
   TimePoint created_at;
 };
 
@@ -55,6 +58,10 @@ struct Job {
   std::vector<std::string> webhook_events;
   std::optional<std::string> webhook_secret;  // whsec_...; never leaves the daemon over TCP
   nlohmann::json webhook_auth = nullptr;      // {"type":"airflow_jwt", token_url, username, password}
+  // Alerts beside the webhook (docs/notifications.md): [{"kind":"slack","url":...,"events":[...]}].
+  nlohmann::json notifications = nlohmann::json::array();
+  // Airflow 3's base URL for an asset event per model built (docs/airflow.md#per-model-assets).
+  std::optional<std::string> airflow_assets_url;
   // Fire times up to here are handled (fired, skipped or deliberately missed).
   std::optional<TimePoint> schedule_checked_at;
   std::optional<TimePoint> last_fire_at;
@@ -124,9 +131,19 @@ struct Token {
 
 // One webhook owed to a job's URL: stored before the first attempt (the outbox), with the
 // exact body that every attempt sends.
+// What a delivery is (docs/webhooks.md#kinds-of-delivery): each kind is built and sent
+// its own way; the outbox, retries, log and resend are the same for all.
+namespace delivery_kind {
+inline constexpr const char* webhook = "webhook";
+inline constexpr const char* slack = "slack";
+inline constexpr const char* openlineage = "openlineage";
+inline constexpr const char* airflow_asset = "airflow_asset";
+}  // namespace delivery_kind
+
 struct Delivery {
   std::string id;  // the same on every attempt (X-Dagctl-Delivery, webhook-id)
   std::int64_t seq = 0;
+  std::string kind = delivery_kind::webhook;
   std::string job_id;
   std::optional<std::string> run_id;
   std::string event;

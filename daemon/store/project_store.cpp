@@ -9,7 +9,7 @@ namespace dagctl::daemon::store {
 
 namespace {
 
-const std::string kColumns = "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at, warm";
+const std::string kColumns = "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at, warm, openlineage_url";
 const std::string kSelect = "SELECT " + kColumns + " FROM projects";
 
 Project read_project(SQLite::Statement& s) {
@@ -25,6 +25,7 @@ Project read_project(SQLite::Statement& s) {
   p.env = nlohmann::json::parse(s.getColumn("env_json").getString()).get<std::map<std::string, std::string>>();
   p.created_at = sql::time(s.getColumn("created_at"));
   p.warm = s.getColumn("warm").getInt() != 0;
+  p.openlineage_url = sql::opt_text(s.getColumn("openlineage_url"));
   return p;
 }
 
@@ -48,7 +49,7 @@ Organization ProjectStore::default_organization() {
 
 void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   WriteTx tx(db_);
-  auto insert = tx.statement("INSERT INTO projects (" + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto insert = tx.statement("INSERT INTO projects (" + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, p.id);
   insert->bind(2, p.org_id);
   insert->bind(3, p.name);
@@ -60,6 +61,7 @@ void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   insert->bind(9, nlohmann::json(p.env).dump());
   insert->bind(10, common::to_millis(p.created_at));
   insert->bind(11, p.warm ? 1 : 0);
+  sql::bind_opt(*insert, 12, p.openlineage_url);
   try {
     insert->exec();
   } catch (const SQLite::Exception& e) {
@@ -100,7 +102,7 @@ Project ProjectStore::update(const std::string& id, const std::function<void(Pro
   }
   edit(p);
   auto write = tx.statement("UPDATE projects SET name = ?2, path = ?3, profiles_dir = ?4, target = ?5, dbt = ?6, "
-                            "env_json = ?7, warm = ?8 WHERE id = ?1");
+                            "env_json = ?7, warm = ?8, openlineage_url = ?9 WHERE id = ?1");
   write->bind(1, id);
   write->bind(2, p.name);
   write->bind(3, p.path);
@@ -109,6 +111,7 @@ Project ProjectStore::update(const std::string& id, const std::function<void(Pro
   write->bind(6, p.executable);
   write->bind(7, nlohmann::json(p.env).dump());
   write->bind(8, p.warm ? 1 : 0);
+  sql::bind_opt(*write, 9, p.openlineage_url);
   try {
     write->exec();
   } catch (const SQLite::Exception& e) {

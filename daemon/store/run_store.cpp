@@ -285,7 +285,7 @@ bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_tim
       if (select->executeStep()) finished = read_run(*select);
     }
     if (finished) {
-      if (const auto delivery = owed(*finished)) DeliveryStore::insert(tx, *delivery);
+      for (const auto& delivery : owed(*finished)) DeliveryStore::insert(tx, delivery);
     }
   }
   tx.commit();

@@ -23,7 +23,7 @@ struct RunCounts {
 
 // Builds the webhook a finished run owes, if any. Called inside finish's transaction with
 // the run as stored: it must not call the store.
-using DeliveryOwed = std::function<std::optional<Delivery>(const Run& finished)>;
+using DeliveryOwed = std::function<std::vector<Delivery>(const Run& finished)>;
 
 class RunStore {
 public:

@@ -1,5 +1,6 @@
 #include "daemon/webhooks/outbox.hpp"
 
+#include "common/data_dir.hpp"
 #include "common/dbt_command.hpp"
 #include "common/random.hpp"
 #include "daemon/webhooks/payload.hpp"
@@ -7,16 +8,6 @@
 namespace dagctl::daemon::webhooks {
 
 namespace {
-store::Delivery new_delivery(const store::Job& job, const std::string& event, std::string body) {
-  store::Delivery d;
-  d.id = "dlv_" + common::random_base62(20);
-  d.job_id = job.id;
-  d.event = event;
-  d.url = *job.webhook_url;
-  d.body = std::move(body);
-  d.created_at = d.next_attempt_at = common::now();
-  return d;
-}
 
 // `dagctl ls` previews a job's selection with a `dbt ls` override: it builds nothing, so it
 // tells no one (docs/webhooks.md, When a delivery is owed).
@@ -26,22 +17,50 @@ bool is_preview(const store::Run& run) {
   return words && words->size() >= 2 && ((*words)[1] == "ls" || (*words)[1] == "list");
 }
 
-std::string render(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// The builders of each kind, in the order their deliveries are stored.
+using Builder = std::vector<store::Delivery> (*)(const RunContext&, const store::Run&);
+constexpr Builder kBuilders[] = {
+    webhook_owed,
+};
+
+// Whether any builder will want the run's node records (read once, before the end): every
+// kind but the webhook speaks of the run's nodes.
+bool needs_nodes(const RunContext& c) {
+  const bool lineage = c.project.openlineage_url ? !c.project.openlineage_url->empty()
+                                                 : !c.options->openlineage_url.empty();
+  return lineage || c.job.airflow_assets_url || !c.job.notifications.empty();
 }
+
 }  // namespace
+
+store::Delivery new_delivery(const store::Job& job, const std::string& kind, const std::string& event,
+                             const std::string& url, std::string body) {
+  store::Delivery d;
+  d.id = "dlv_" + common::random_base62(20);
+  d.kind = kind;
+  d.job_id = job.id;
+  d.event = event;
+  d.url = url;
+  d.body = std::move(body);
+  d.created_at = d.next_attempt_at = common::now();
+  return d;
+}
 
 store::DeliveryOwed Outbox::owed_for(const store::Run& run) {
   auto job = store_.jobs().find(run.job_id);
   auto project = store_.projects().find(run.project_id);
-  if (!job || !project || !job->webhook_enabled || !job->webhook_url || is_preview(run)) return {};
-  return [job = *job, project = *project, org = org_](const store::Run& finished) -> std::optional<store::Delivery> {
-    const auto event = event_for(finished.status);
-    if (!event || !job_wants(job, *event)) return std::nullopt;
-    auto body = build_body(*event, finished, job, project, org, *job.webhook_url, common::now());
-    auto d = new_delivery(job, *event, render(body));
-    d.run_id = finished.id;
-    return d;
+  if (!job || !project || is_preview(run)) return {};
+  RunContext context{*job, *project, org_, &options_, common::DataDir(options_.data_dir).run(run.id), {}};
+  if (needs_nodes(context)) context.nodes = store_.nodes().list(run.id);
+  return [context = std::move(context)](const store::Run& finished) {
+    std::vector<store::Delivery> owed;
+    for (const Builder build : kBuilders) {
+      for (auto& d : build(context, finished)) {
+        d.run_id = finished.id;
+        owed.push_back(std::move(d));
+      }
+    }
+    return owed;
   };
 }
 
@@ -57,7 +76,7 @@ store::Delivery Outbox::test_delivery(const store::Job& job, const store::Projec
   sample.created_at = sample.end_time.emplace(common::now());
   sample.start_time = sample.created_at;
   const auto body = build_body("job.test", sample, job, project, org_, *job.webhook_url, common::now());
-  return new_delivery(job, "job.test", render(body));
+  return new_delivery(job, store::delivery_kind::webhook, "job.test", *job.webhook_url, render_body(body));
 }
 
 }  // namespace dagctl::daemon::webhooks

@@ -7,8 +7,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/store/models.hpp"
+#include "daemon/webhooks/run_context.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -25,6 +27,13 @@ AirflowApi airflow_api_of(const std::string& url);
 nlohmann::json build_body(const std::string& event, const store::Run& run, const store::Job& job,
                           const store::Project& project, const store::Organization& org,
                           const std::string& url, common::TimePoint now);
+// The webhook a finished run owes its job (none when webhooks are off, the job does not
+// want the event, or the status is not terminal).
+std::vector<store::Delivery> webhook_owed(const RunContext& context, const store::Run& finished);
+
+// A body as stored and sent: compact, invalid UTF-8 replaced.
+std::string render_body(const nlohmann::json& body);
+
 // A stored body made for another URL, with the Airflow extras `url` needs instead (the
 // job's URL changed while the delivery was owed).
 nlohmann::json retarget_body(nlohmann::json body, const std::string& url);

@@ -13,6 +13,7 @@
 #include "daemon/service/errors.hpp"
 #include "daemon/service/job_fields.hpp"
 #include "daemon/store/retry.hpp"
+#include "daemon/webhooks/http_client.hpp"
 #include "daemon/webhooks/payload.hpp"
 #include "daemon/webhooks/signing.hpp"
 
@@ -23,96 +24,12 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, const SenderOptions& options) {
-  // Built from our parsed URL, not httplib::Client's own (regex) parser.
-  std::unique_ptr<httplib::ClientImpl> client;
-  if (url.scheme == "https") {
-    auto tls = std::make_unique<httplib::SSLClient>(url.host, url.port);
-    tls->enable_server_certificate_verification(true);
-    if (!options.ca_bundle.empty()) tls->set_ca_cert_path(options.ca_bundle);
-    client = std::move(tls);
-  } else {
-    client = std::make_unique<httplib::ClientImpl>(url.host, url.port);
-  }
-  client->set_connection_timeout(options.timeout);
-  client->set_read_timeout(options.timeout);
-  client->set_write_timeout(options.timeout);
-  return client;
-}
-
-// What one POST got back.
-struct Answer {
-  std::optional<int> status;
-  std::string body;  // at most the cap asked for
-  bool body_over_cap = false;
-  std::string retry_after;
-  std::optional<httplib::Error> error;  // set when no answer came
-};
-
-// POSTs `body` to `url`, connecting to `addresses` (checked by resolve()) in turn while
-// they refuse the connection: a name is pinned to the address that was checked, so a
-// second DNS answer cannot send the request elsewhere. Reads at most `body_cap` bytes of
-// the answer, and no longer than twice the timeout.
-Answer post(const Url& url, const std::vector<std::string>& addresses, httplib::Headers headers,
-            const std::string& body, std::size_t body_cap, const SenderOptions& options) {
-  headers.emplace("Host", url.host_header());
-  headers.emplace("Content-Type", "application/json");
-  Answer out;
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    out = Answer{};
-    auto client = make_client(url, options);
-    if (addresses[i] != url.host) client->set_hostname_addr_map({{url.host, addresses[i]}});
-    const auto deadline = SteadyClock::now() + 2 * options.timeout;
-    httplib::Request req;
-    req.method = "POST";
-    req.path = url.target;
-    req.headers = headers;
-    req.body = body;
-    req.response_handler = [&out](const httplib::Response& r) {
-      out.status = r.status;
-      if (r.has_header("Retry-After")) out.retry_after = r.get_header_value("Retry-After");
-      return true;
-    };
-    req.content_receiver = [&out, body_cap, deadline](const char* data, size_t n, uint64_t, uint64_t) {
-      const std::size_t room = body_cap - out.body.size();
-      out.body.append(data, std::min(n, room));
-      if (n > room) {
-        out.body_over_cap = true;
-        return false;  // the rest is not needed: stop reading
-      }
-      return SteadyClock::now() < deadline;
-    };
-    httplib::Response res;
-    httplib::Error error = httplib::Error::Success;
-    if (client->send(req, res, error)) {
-      out.status = res.status;
-    } else if (!out.status) {
-      out.error = error;
-      if (error == httplib::Error::Connection && i + 1 < addresses.size()) continue;
-    }
-    return out;
-  }
-  return out;
-}
-
 // An exception's text for the delivery log: bounded, whatever the row held.
 std::string shorten(const std::string& text) {
   if (text.size() <= 300) return text;
   std::size_t cut = 300;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   return text.substr(0, cut) + "...";
-}
-
-std::string error_text(httplib::Error e) {
-  switch (e) {
-    case httplib::Error::SSLServerVerification:
-      return "TLS certificate verification failed (trust its CA with dagctld --webhook-ca-file)";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::ConnectionTimeout: return "connection timed out";
-    case httplib::Error::Read: return "no answer in time (read timed out or connection closed)";
-    case httplib::Error::Connection: return "could not connect";
-    default: return httplib::to_string(e);
-  }
 }
 
 // Seconds until a JWT's "exp", from its payload; nullopt if it has none we can read.
@@ -242,6 +159,7 @@ AttemptOutcome Sender::send(const store::Delivery& d) {
     outcome.attempt.error = "the job was deleted";
     return outcome;
   }
+  if (d.kind != store::delivery_kind::webhook) return attempt_plain(d, *job);
   if (job->webhook_url && !job->webhook_url->empty() && *job->webhook_url != d.url) {
     // The URL changed (and with it the secret) while this was owed: a fixed typo or a
     // moved receiver. Send it where the job points now, signed as the job signs now.
@@ -270,8 +188,8 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
       : outcome.attempt.error ? outcome.attempt.error
                               : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
   store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error);
-  if (options_.metrics) options_.metrics->delivery_attempt("webhook", status == "pending" ? "retrying" : status);
-  spdlog::info("webhook {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.id, d.event, d.run_id.value_or("-"),
+  if (options_.metrics) options_.metrics->delivery_attempt(d.kind, status == "pending" ? "retrying" : status);
+  spdlog::info("{} {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.kind, d.id, d.event, d.run_id.value_or("-"),
                attempts_done,
                outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)
                                            : outcome.attempt.error.value_or("?"),
@@ -302,7 +220,7 @@ std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh,
   }
   retryable = true;
   const json credentials = {{"username", auth.value("username", "")}, {"password", auth.value("password", "")}};
-  const auto res = post(*url, resolved.addresses, {}, credentials.dump(), kTokenResponseBytes, options_);
+  const auto res = request("POST", *url, resolved.addresses, {}, credentials.dump(), kTokenResponseBytes, options_);
   if (res.error) {
     error = "Airflow token request failed: " + error_text(*res.error);
     return std::nullopt;
@@ -393,12 +311,10 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
       headers.erase("Authorization");
       headers.emplace("Authorization", "Bearer " + *token);
     }
-    const auto res = post(*url, resolved.addresses, headers, d.body, kResponseExcerptBytes, options_);
+    const auto res = request("POST", *url, resolved.addresses, headers, d.body, kResponseExcerptBytes, options_);
     if (res.error) {
       out.attempt.error = error_text(*res.error);
-      // A certificate that does not verify will not verify on retry either.
-      out.retryable = *res.error != httplib::Error::SSLServerVerification &&
-                      *res.error != httplib::Error::SSLLoadingCerts;
+      out.retryable = retryable(*res.error);
       return finish();
     }
     const int s = res.status.value_or(0);
@@ -411,6 +327,50 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
       out.retry_after = parse_retry_after(res.retry_after, options_.clock());
     }
     break;
+  }
+  return finish();
+}
+
+AttemptOutcome Sender::attempt_plain(const store::Delivery& d, const store::Job&) {
+  AttemptOutcome out;
+  out.attempt.at = options_.clock();
+  const auto started = SteadyClock::now();
+  auto finish = [&] {
+    out.attempt.latency_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+    return out;
+  };
+  auto refuse = [&](std::string error) {
+    out.attempt.error = std::move(error);
+    return finish();
+  };
+  if (d.kind != store::delivery_kind::slack && d.kind != store::delivery_kind::openlineage) {
+    return refuse("this delivery cannot be sent: unknown kind '" + shorten(d.kind) + "'");
+  }
+  const std::string field = d.kind + " URL";
+  const auto url = check_url(d.url, field, options_.targets);
+  if (!url) return refuse(url.error());
+  const auto resolved = resolve(*url, field, options_.targets);
+  if (!resolved.error.empty()) {
+    out.retryable = !resolved.refused;
+    return refuse(resolved.error);
+  }
+  httplib::Headers headers{{"User-Agent", options_.user_agent}, {"X-Dagctl-Delivery", d.id}};
+  if (d.kind == store::delivery_kind::openlineage && !options_.openlineage_api_key.empty()) {
+    headers.emplace("Authorization", "Bearer " + options_.openlineage_api_key);
+  }
+  const auto res = request("POST", *url, resolved.addresses, headers, d.body, kResponseExcerptBytes, options_);
+  if (res.error) {
+    out.retryable = retryable(*res.error);
+    return refuse(error_text(*res.error));
+  }
+  const int s = res.status.value_or(0);
+  out.attempt.status_code = s;
+  out.attempt.response_excerpt = res.body;
+  out.delivered = s >= 200 && s < 300;
+  out.retryable = s >= 500 || s == 429;
+  if ((s == 429 || s == 503) && !res.retry_after.empty()) {
+    out.retry_after = parse_retry_after(res.retry_after, options_.clock());
   }
   return finish();
 }

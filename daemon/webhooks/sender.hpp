@@ -14,25 +14,11 @@
 
 #include "common/time.hpp"
 #include "common/worker_thread.hpp"
-#include "daemon/metrics/metrics.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/sender_options.hpp"
 #include "daemon/webhooks/target.hpp"
 
 namespace dagctl::daemon::webhooks {
-
-struct SenderOptions {
-  int retries = 1;  // after the first attempt, for timeouts, connection errors, 5xx and 429
-  std::chrono::milliseconds retry_delay{2000};
-  std::chrono::seconds timeout{10};
-  std::string ca_bundle;  // PEM file of trusted CAs for https; empty: the system's
-  std::string user_agent;
-  int max_in_flight = 8;
-  metrics::Metrics* metrics = nullptr;  // counts each attempt's outcome (docs/metrics.md)
-  TargetPolicy targets;  // checked again at each attempt, after DNS (docs/webhooks.md)
-  // What time it is when deliveries come due, attempts are stamped and tokens expire; the
-  // waits between passes are real (for as long as this clock says). Tests give a fake one.
-  std::function<common::TimePoint()> clock = common::now;
-};
 
 // The most of a receiver's answer kept in the delivery log, and of an Airflow token answer.
 inline constexpr std::size_t kResponseExcerptBytes = 1024;
@@ -63,8 +49,11 @@ public:
   // pending for the next start.
   void shutdown();
 
-  // One attempt at `delivery` for `job`; no store access. Public for tests.
+  // One attempt at a webhook `delivery` for `job`; no store access. Public for tests.
   AttemptOutcome attempt(const store::Delivery& delivery, const store::Job& job);
+  // One attempt at a delivery of another kind (docs/webhooks.md#kinds-of-delivery): a plain
+  // JSON POST to its URL, unsigned; OpenLineage's with the daemon's API key.
+  AttemptOutcome attempt_plain(const store::Delivery& delivery, const store::Job& job);
 
 private:
   // One read of the outbox on the worker's thread: starts an attempt for each due delivery

@@ -52,7 +52,7 @@ assert_contains "$scrape" 'dagctl_runs_queued{project="shop"} 0' "nothing is que
 assert_contains "$scrape" 'dagctl_runs_running{project="shop"} 0' "nothing runs"
 assert_contains "$scrape" 'dagctl_model_last_success_timestamp_seconds{project="shop",model="m1",unique_id="model.fake.m1"}' \
   "the model the fake built has its last success"
-assert_contains "$scrape" 'dagctl_outbox_pending_deliveries 0' "nothing is owed"
+assert_contains "$scrape" 'dagctl_outbox_pending_deliveries{kind="webhook"} 0' "nothing is owed"
 assert_contains "$scrape" "dagctl_build_info{version=\"$(dagctl -o json status | json 'd["version"]')\"} 1" "the version"
 for name in dagctl_schedule_lag_seconds dagctl_queue_oldest_age_seconds dagctl_outbox_oldest_pending_age_seconds \
   dagctl_delivery_attempts_total dagctl_model_last_success_duration_seconds dagctl_model_series_dropped \

@@ -92,6 +92,16 @@ assert_not_contains "$(body)" "<script" "no script on the login page"
 assert_not_contains "$(body)" "style=" "no inline style"
 assert_eq 200 "$(req "$BASE/ui/login.css")" "its stylesheet is served without a session"
 assert_contains "$(header Content-Type)" text/css "as CSS"
+# HEAD of a page is its GET without the body (curl -I writes the headers where the body went).
+assert_eq 200 "$(req -I "$BASE/login")" "HEAD /login answers 200"
+assert_contains "$(header Content-Security-Policy)" "default-src 'none'" "with the page's headers"
+assert_not_contains "$(body)" "<" "and no body"
+if curl -sS --unix-socket "$SOCK" http://d/api/v1/routes | grep -q '"path":"/"'; then
+  assert_eq 303 "$(req -I "$BASE/")" "a logged-out HEAD / is 303 like its GET"
+  assert_eq 200 "$(c -I "$BASE/")" "with the cookie HEAD / is 200"
+  assert_contains "$(header Content-Type)" text/html "as HTML"
+  assert_not_contains "$(body)" "<" "without the body"
+fi
 
 # --- a token session -------------------------------------------------------------------------
 read_created=$(dagctl -o json token create --name ui-read --scope read)
@@ -101,6 +111,9 @@ assert_eq 403 "$(req -X POST -H "Origin: http://evil.example" --data-urlencode "
   "POST /login from another Origin is 403"
 assert_eq 401 "$(req -X POST -H "Origin: $BASE" --data-urlencode "token=dctl_nope" "$BASE/login")" "a wrong token is 401"
 assert_contains "$(body)" "not accepted" "the form says the token was not accepted"
+assert_eq 400 "$(req -X POST -H "Origin: $BASE" --data-binary "token=dctl_%zz" "$BASE/login")" \
+  "a form body with a malformed %-escape is 400"
+assert_contains "$(body)" "could not be read" "the form says it could not be read (not 'Enter an API token')"
 assert_eq 303 "$(req -X POST -H "Origin: $BASE" --data-urlencode "token=$READ_TOKEN" "$BASE/login")" "a read token logs in"
 TCOOKIE=$(cookie_from_head)
 t() { req -H "Cookie: dagctl_session=$TCOOKIE" "$@"; }

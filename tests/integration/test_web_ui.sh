@@ -2,8 +2,11 @@
 # The web UI in a real browser (docs/ui.md): Debian's headless Chromium driven by the
 # pinned Selenium of scripts/setup-browser, against a real dagctld running the real dbt
 # on a copy of examples/shop, with a webhook receiver. web_ui.py does the clicking: log in
-# with `dagctl ui --print-url`, copy ids, trigger with an override, read a failed run's
-# root error, redeliver a webhook, reveal the secret in a local session only, log out.
+# with `dagctl ui --print-url`, copy ids, trigger with an override, read the next scheduled
+# time with its zone, read a failed run's root error and retry it, cancel a held fake-dbt
+# run, redeliver a webhook, reveal and rotate the secret in a local session only, send a
+# test event signed with the new secret, create a token, use it over TCP and revoke it,
+# log out.
 # It also records how long the runs page takes with 100,000 stored runs and a run page
 # with 500 nodes (docs/benchmarks.md: recorded, with generous bounds only) and writes a
 # screenshot of each page to $TEST_TMP/screens (DAGCTL_UI_SCREENS=DIR keeps a copy there).

@@ -7,8 +7,12 @@ console log: any error fails the step, but for the few failed requests a step ca
 purpose (a refused override answers 400, ...). Timings measured in the page
 (performance.now() around rendering, window.dagctlTimings) go to WEB_TIMINGS.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -229,6 +233,26 @@ ok("the artifacts are listed and run_results.json downloads")
 shot("run-success")
 console_errors(allowed=("/trigger - Failed to load resource: the server responded with a status of 400",))
 
+# --- overview: the next scheduled time names its zone ----------------------------------
+# The browser is put in New York, the job's schedule is in UTC: the time is shown in the
+# job's zone with its name, and in the browser's with that zone's name beside it.
+driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
+try:
+    job_row = f'{test("job-row")}[data-job-id="{E["WEB_JOB_ID"]}"]'
+    open_page("/", f'{job_row} {test("next-run")}')
+    shown = one(f'{job_row} {test("next-run")}').text
+    _, _, body = http("GET", f"/api/v1/projects/{E['WEB_SHOP_ID']}/jobs/{E['WEB_JOB_ID']}", E["WEB_TOKEN"])
+    fire = json.loads(body)["schedule_info"]["next_fire_times"][0]
+    if not re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri) \d{4}-\d\d-\d\d 06:00 UTC", shown) or not shown.endswith(fire["job_zone"]):
+        fail(f"the overview's next run reads {shown!r}; the job's next fire time is {fire['job_zone']!r} (cron 0 6 * * 1-5, UTC)")
+    here = one(f'{job_row} {test("next-run-here")}').text
+    if not re.search(r"\b0[12]:00 (EST|EDT|GMT-[45]) here$", here):
+        fail(f"the next run in the browser's zone (New York) reads {here!r}")
+    ok(f"the overview's next scheduled time names its zone: {shown!r}, {here.strip(' ·')!r} in the browser's")
+    console_errors()
+finally:
+    driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+
 # --- a failed run: the root error ------------------------------------------------------
 open_page(f"/runs/{E['WEB_FAILED_RUN']}", test("root-error"))
 root = one(test("root-node")).text
@@ -250,6 +274,56 @@ if one(test("sort-execution_time")).find_element(By.XPATH, "..").get_attribute("
     fail("sorting by duration does not mark the column")
 ok("the node table filters and sorts")
 shot("run-failed")
+console_errors()
+
+# --- retry a failed run, cancel a running one ------------------------------------------
+
+
+def api_run(run_id):
+    status, _, body = http("GET", f"/api/v1/runs/{run_id}", E["WEB_TOKEN"])
+    if status != 200:
+        fail(f"GET /api/v1/runs/{run_id} answered {status}: {body[:300]}")
+    return json.loads(body)
+
+
+def hook_requests(after=0):
+    with open(E["WEB_HOOKS"]) as f:
+        return [json.loads(line) for line in f.readlines()[after:]]
+
+
+one(test("retry")).click()
+wait(lambda: "#/runs/" in driver.current_url and not driver.current_url.endswith(E["WEB_FAILED_RUN"]), "the retry's run page")
+retry_id = driver.current_url.rsplit("/", 1)[1]
+retried = api_run(retry_id)
+if retried.get("retry_of") != E["WEB_FAILED_RUN"] or retried.get("triggered_by") != "retry":
+    fail(f"the retry's run {retry_id} has retry_of {retried.get('retry_of')!r}, triggered_by {retried.get('triggered_by')!r}")
+link = one(test("retry-of"), "the retry's page to name the run it retries")
+if not link.get_attribute("href").endswith(f"#/runs/{E['WEB_FAILED_RUN']}"):
+    fail(f"the retry's page links {link.get_attribute('href')}")
+ok(f"Retry failed nodes queues run {retry_id[:8]} (retry_of the failed run) and opens its page")
+# Its end sends a webhook: let it arrive now, so the job page's checks below see only theirs.
+wait(lambda: one(test("run-status")).text in ("success", "partial", "failed", "error", "cancelled"), "the retry to end", 240)
+wait(lambda: any(retry_id in r["body"] for r in hook_requests()), "the retry's webhook at the receiver", 30)
+ok(f"the retry ran to {one(test('run-status')).text} on its page")
+console_errors()
+
+status, _, body = http("GET", f"/api/v1/projects/{E['WEB_BIG_ID']}/jobs", E["WEB_TOKEN"])
+big_job = [j for j in json.loads(body)["jobs"] if j["name"] == "default"][0]["id"]
+status, _, body = http("POST", f"/api/v1/projects/{E['WEB_BIG_ID']}/jobs/{big_job}/trigger", E["WEB_TOKEN"],
+                       {"command_override": "dbt build --select hold"})
+if status != 200:
+    fail(f"triggering a held run answered {status}: {body[:300]}")
+held = json.loads(body)["job_run_id"]  # fake-dbt holds `--select hold` until released or interrupted
+open_page(f"/runs/{held}", test("run-status"))
+wait(lambda: one(test("run-status")).text == "running", "the held run to be running", 30)
+one(test("cancel")).click()
+wait(lambda: one(test("run-status")).text == "cancelled", "the run page to show the run cancelled", 60)
+if q(test("cancel")) or q(test("retry")):
+    fail("a cancelled run still offers Cancel or Retry")
+if api_run(held)["status"] != "cancelled":
+    fail("the API does not say the run was cancelled")
+ok("Cancel run stops a running run: its page shows it cancelled and drops the button")
+shot("run-cancelled")
 console_errors()
 
 # --- runs: 100,000 stored, filters, paging, timing -------------------------------------
@@ -319,6 +393,47 @@ one(test("reveal-secret")).click()
 if wait(lambda: one(test("secret")).text, "the secret") != E["WEB_SECRET"]:
     fail("the revealed secret is not the job's")
 ok("a local session reveals the signing secret")
+
+one(test("rotate-secret")).click()
+one(test("rotate-secret-confirm")).click()
+new_secret = wait(lambda: (lambda t: t if t and t != E["WEB_SECRET"] else None)(one(test("secret")).text), "the rotated secret")
+stored = subprocess.run([E["WEB_DAGCTL"], "webhook", "secret", "shop/default"], check=True, capture_output=True, text=True).stdout.strip()
+if not new_secret.startswith("whsec_") or stored != new_secret:
+    fail(f"the page shows {new_secret[:12]}… after rotating; dagctl webhook secret says {stored[:12]}…")
+ok("Rotate shows a new signing secret, the one the daemon now holds")
+
+sent = hooks()
+one(test("webhook-test")).click()
+
+
+def lower(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+got = wait(lambda: next((r for r in hook_requests(sent) if lower(r["headers"]).get("x-dagctl-event") == "job.test"), None),
+           "the test event at the receiver", 30)
+head = lower(got["headers"])
+raw = got["body"].encode()
+
+
+def dagctl_signature(secret):
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def standard_signature(secret):
+    signed = f"{head.get('webhook-id', '')}.{head.get('webhook-timestamp', '')}.".encode() + raw
+    return "v1," + base64.b64encode(hmac.new(base64.b64decode(secret.removeprefix("whsec_")), signed, hashlib.sha256).digest()).decode()
+
+
+if head.get("x-dagctl-signature") != dagctl_signature(new_secret) or standard_signature(new_secret) not in head.get("webhook-signature", "").split():
+    fail(f"the test event is not signed with the rotated secret: {head}")
+if head["x-dagctl-signature"] == dagctl_signature(E["WEB_SECRET"]) or standard_signature(E["WEB_SECRET"]) in head["webhook-signature"].split():
+    fail("the test event still verifies with the old secret")
+ok("Send a test event: the receiver gets job.test signed with the new secret (both signatures), not the old one")
+test_item = f'{test("delivery")}[data-delivery-id="{head["x-dagctl-delivery"]}"]'
+wait(lambda: q(test_item) and q(test_item)[0].get_attribute("data-status") == "delivered"
+     and q(test_item)[0].find_element(By.CSS_SELECTOR, ".event").text == "job.test", "the test event in the delivery log", 30)
+ok("the delivery log shows the job.test delivery, delivered")
 driver.execute_script("document.querySelector('[data-test=secret-box]').textContent = 'whsec_… (revealed; left out of the screenshot)'")
 shot("job")
 console_errors()
@@ -335,6 +450,36 @@ if "browser" not in one(test("tokens-table")).text:
     fail("the token list misses the test's token")
 ok("the tokens page lists the tokens")
 shot("tokens")
+console_errors()
+
+one(test("token-name")).send_keys("made-in-the-ui")
+one(f'{test("token-scope")} option[value="read"]').click()
+one(test("token-create")).click()
+made = one(f'{test("token-created")} {test("copy-token")}', "the new token, shown once").get_attribute("data-value")
+status, _, body = http("GET", "/api/v1/projects", made)
+if not made.startswith("dctl_") or status != 200 or E["WEB_SHOP_ID"] not in body:
+    fail(f"the token the page showed ({made[:10]}…) answered {status} on GET /api/v1/projects: {body[:200]}")
+status, _, _ = http("POST", f"/api/v1/projects/{E['WEB_SHOP_ID']}/jobs/{E['WEB_JOB_ID']}/trigger", made)
+if status != 403:
+    fail(f"a read token created in the UI triggered a run ({status})")
+ok("a read token created on the page reads the API over TCP and may not trigger (403)")
+
+
+def row_of(name):
+    return next((r for r in q(test("token-row")) if r.find_element(By.TAG_NAME, "th").text == name), None)
+
+
+wait(lambda: row_of("made-in-the-ui"), "the new token in the list").find_element(By.CSS_SELECTOR, test("revoke")).click()
+row_of("made-in-the-ui").find_element(By.CSS_SELECTOR, test("revoke-confirm")).click()
+wait(lambda: "revoked" in (row_of("made-in-the-ui").get_attribute("class") or ""), "the token to show revoked")
+status, _, body = http("GET", "/api/v1/projects", made)
+if status != 401:
+    fail(f"the revoked token still answers {status}")
+driver.refresh()  # the same URL: a get() would stay on the page
+one(test("token-row"), "the tokens page after a reload")
+if q(test("token-created")) or made in driver.page_source:
+    fail("the token's secret is on the page again after a reload")
+ok("Revoke on the page: the same request gets 401, and the secret is not shown again")
 console_errors()
 
 # --- 500 nodes ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ namespace {
 
 using dagctl::daemon::api::cookie_values;
 using dagctl::daemon::api::form_field;
+using dagctl::daemon::api::form_readable;
 using dagctl::daemon::api::kMaxCookieValues;
 using V = std::vector<std::string>;
 
@@ -61,6 +62,16 @@ TEST(FormField, AbsentOrMalformedIsNothing) {
   EXPECT_FALSE(form_field("token=%4", "token"));
   EXPECT_FALSE(form_field("token=%zz", "token"));
   EXPECT_EQ(form_field("token=%00", "token"), std::string(1, '\0'));
+}
+
+TEST(FormReadable, MalformedEscapesAnywhereMakeItUnreadable) {
+  EXPECT_TRUE(form_readable(""));
+  EXPECT_TRUE(form_readable("token=dctl_a%20b+c&x"));
+  EXPECT_TRUE(form_readable("token=&&"));
+  EXPECT_FALSE(form_readable("token=%zz"));
+  EXPECT_FALSE(form_readable("token=dctl_ok&other=%4"));
+  EXPECT_FALSE(form_readable("to%kken=dctl_ok"));
+  EXPECT_FALSE(form_readable("token=%"));
 }
 
 }  // namespace

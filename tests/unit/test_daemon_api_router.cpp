@@ -159,6 +159,16 @@ TEST_F(RouterTest, AKnownPathWithAnotherMethodIs405WithAllow) {
   EXPECT_EQ(answer.header("Allow"), "GET");
 }
 
+// HEAD of a web UI page answers as its GET (httplib leaves the body out); API routes keep
+// their own methods.
+TEST_F(RouterTest, HeadOfAPageIsItsGet) {
+  EXPECT_EQ(socket({"HEAD", "/login"}).status, 200);
+  const auto api = socket({"HEAD", "/api/v1/projects"});
+  EXPECT_EQ(api.status, 405);
+  EXPECT_EQ(api.header("Allow"), "GET, POST");
+  EXPECT_EQ(socket({"HEAD", "/logout"}).status, 405);  // a page with no GET
+}
+
 TEST_F(RouterTest, LocalOnlyRoutesAre404OverTcpAndWorkOnTheSocket) {
   const auto [project_id, job_id] = add_project();
   const auto admin = token(TokenScope::admin);

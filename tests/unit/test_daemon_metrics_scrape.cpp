@@ -53,7 +53,8 @@ TEST_F(MetricsScrape, QueueGaugesPerProjectAndDaemonFacts) {
   const std::string text = scraper.render();
   EXPECT_TRUE(has(text, "dagctl_runs_queued{project=\"shop\"} 2")) << text;
   EXPECT_TRUE(has(text, "dagctl_runs_running{project=\"shop\"} 0")) << text;
-  EXPECT_TRUE(has(text, "dagctl_outbox_pending_deliveries 0")) << text;
+  EXPECT_TRUE(has(text, "dagctl_outbox_pending_deliveries{kind=\"webhook\"} 0")) << text;
+  EXPECT_TRUE(has(text, "dagctl_outbox_pending_deliveries{kind=\"slack\"} 0")) << text;
   EXPECT_TRUE(has(text, "dagctl_build_info{version=\"1.2.3\"} 1")) << text;
   EXPECT_TRUE(has(text, "dagctl_start_time_seconds 1775131200")) << text;
   EXPECT_NE(text.find("process_resident_memory_bytes "), std::string::npos) << text;

@@ -327,16 +327,18 @@ dagctl::daemon::store::Delivery delivery_for(const Run& run, const std::string& 
   return d;
 }
 
-TEST_F(RunStore, FinishRunStoresTheWebhookItOwesOnlyOnce) {
+TEST_F(RunStore, FinishRunStoresEveryDeliveryItOwesOnlyOnce) {
   add_shop();
   store().runs().insert(make_run("r1", job("job-default")), 10);
   ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
   int asked = 0;
-  const auto owed = [&](const store::Run& finished) -> std::optional<dagctl::daemon::store::Delivery> {
+  const auto owed = [&](const store::Run& finished) -> std::vector<dagctl::daemon::store::Delivery> {
     ++asked;
     EXPECT_EQ(to_string(finished.status), "error") << "it sees the run as finished";
     EXPECT_TRUE(finished.end_time.has_value());
-    return delivery_for(finished, "dlv-" + std::to_string(asked));
+    auto slack = delivery_for(finished, "dlv-slack-" + std::to_string(asked));
+    slack.kind = store::delivery_kind::slack;
+    return {delivery_for(finished, "dlv-" + std::to_string(asked)), slack};
   };
   ASSERT_TRUE(store().runs().finish("r1", RunStatus::error, dagctl::common::now(), 2, "dbt exited with code 2",
                                     json::object(), owed));
@@ -347,7 +349,9 @@ TEST_F(RunStore, FinishRunStoresTheWebhookItOwesOnlyOnce) {
   ASSERT_TRUE(delivery.has_value());
   EXPECT_EQ(delivery->run_id, "r1");
   EXPECT_EQ(delivery->status, "pending");
-  EXPECT_EQ(store().deliveries().list("job-default", 10).size(), 1u);
+  EXPECT_EQ(delivery->kind, "webhook");
+  EXPECT_EQ(store().deliveries().find("dlv-slack-1")->kind, "slack");
+  EXPECT_EQ(store().deliveries().list("job-default", 10).size(), 2u);
 }
 
 TEST_F(RunStore, RunEndAndItsWebhookAreOneTransaction) {
@@ -357,15 +361,15 @@ TEST_F(RunStore, RunEndAndItsWebhookAreOneTransaction) {
   ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
   store::Run stored = *store().runs().find("r1");
   store().deliveries().insert(delivery_for(stored, "dlv-taken"));
-  const auto owed = [&](const store::Run& finished) -> std::optional<dagctl::daemon::store::Delivery> {
-    return delivery_for(finished, "dlv-taken");  // the id exists: the insert fails
+  const auto owed = [&](const store::Run& finished) -> std::vector<dagctl::daemon::store::Delivery> {
+    return {delivery_for(finished, "dlv-taken")};  // the id exists: the insert fails
   };
   EXPECT_ANY_THROW(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
                                          json::object(), owed));
   EXPECT_EQ(to_string(store().runs().find("r1")->status), "running");
   EXPECT_FALSE(store().runs().find("r1")->end_time.has_value());
 
-  const auto throws = [](const store::Run&) -> std::optional<dagctl::daemon::store::Delivery> {
+  const auto throws = [](const store::Run&) -> std::vector<dagctl::daemon::store::Delivery> {
     throw std::runtime_error("could not build the body");
   };
   EXPECT_ANY_THROW(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
@@ -373,7 +377,7 @@ TEST_F(RunStore, RunEndAndItsWebhookAreOneTransaction) {
   EXPECT_EQ(to_string(store().runs().find("r1")->status), "running");
 
   // Nothing owed: the run ends and no delivery appears.
-  const auto none = [](const store::Run&) -> std::optional<dagctl::daemon::store::Delivery> { return std::nullopt; };
+  const auto none = [](const store::Run&) -> std::vector<dagctl::daemon::store::Delivery> { return {}; };
   EXPECT_TRUE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt,
                                     json::object(), none));
   EXPECT_EQ(to_string(store().runs().find("r1")->status), "success");

@@ -10,13 +10,32 @@ function lastRunCell(job) {
   return h('a', { href: `#/runs/${enc(r.id)}`, class: 'run-link' }, badge(r.status, 'last-status'), ' ', timeEl(r.finished_at || r.created_at, true));
 }
 
+// "Tue 06:00 UTC": a weekday, the time and the zone's name (or offset) in `timeZone`, the
+// browser's when undefined; null when this browser does not know the zone.
+function weekdayTime(at, timeZone) {
+  try {
+    return new Intl.DateTimeFormat('en-US', { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', timeZone })
+      .format(new Date(at)).replace(',', '');
+  } catch {
+    return null;
+  }
+}
+
+// The next fire time in the job's own zone, named, as the schedule reads ("Tue 2026-12-08
+// 06:00 UTC"); below it the same instant in the browser's zone when that reads differently.
 function nextRunCell(job) {
   const info = job.schedule_info;
   if (!job.schedule || !info) return h('span', { class: 'muted' }, 'no schedule');
   const next = (info.next_fire_times || [])[0];
   if (!job.enabled) return h('span', { class: 'muted', title: info.description || '' }, 'paused');
   if (!next) return h('span', { class: 'muted' }, info.description || '—');
-  return h('span', { title: info.description || '' }, timeEl(next.at), h('br'), h('small', { class: 'muted' }, info.description || ''));
+  const inJobZone = weekdayTime(next.at, info.timezone);
+  const here = weekdayTime(next.at);
+  const weekday = inJobZone ? `${inJobZone.split(' ')[0]} ` : '';
+  return h('span', { title: info.description || '' },
+    h('time', { datetime: next.at, title: `${next.at} (UTC)`, test: 'next-run' }, `${weekday}${next.job_zone}`),
+    here && here !== inJobZone ? h('small', { class: 'muted', test: 'next-run-here' }, ` · ${here} here`) : null,
+    h('br'), h('small', { class: 'muted' }, info.description || ''));
 }
 
 function jobRow(job, cells) {

@@ -113,7 +113,7 @@ function summary(run) {
     ['Project', run.project_name],
     ['Job', job],
     ['Triggered by', run.triggered_by],
-    ['Retry of', run.retry_of ? h('a', { href: `#/runs/${enc(run.retry_of)}`, class: 'mono' }, shortId(run.retry_of)) : null],
+    ['Retry of', run.retry_of ? h('a', { href: `#/runs/${enc(run.retry_of)}`, class: 'mono', test: 'retry-of' }, shortId(run.retry_of)) : null],
     ['Created', timeEl(run.created_at)],
     ['Started', timeEl(run.start_time)],
     ['Ended', run.end_time ? timeEl(run.end_time) : null],
