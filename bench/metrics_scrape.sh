@@ -5,6 +5,7 @@
 # scrape (it reads every model's last success once) and SCRAPES more (default 50; only the
 # runs ended since the previous scrape are read), and the daemon's RSS before and after.
 #   bench/metrics_scrape.sh [BUILD_DIR]     (default build/)
+#   SECOND_PROJECT=1 bench/metrics_scrape.sh   (the first scrape's worst case)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 export DAGCTL_SOURCE_DIR="$SRC"
@@ -17,6 +18,9 @@ source "$SRC/tests/integration/lib.sh"
 start_daemon --dbt "$FAKE_DBT" --keep-runs 0 --keep-days 0
 PROJECT=$(add_project "$(copy_example shop)" shop)
 JOB=$(dagctl -o json job show shop/default | json 'd["id"]')
+# A second project without runs: the first scrape then reads each model's whole history
+# (it cannot know the model is not that project's), the worst case.
+[ "${SECOND_PROJECT:-0}" == 1 ] && add_project "$(copy_example other)" other >/dev/null
 stop_daemon
 
 python3 - "$DATA/dagctl.db" "$PROJECT" "$JOB" "$RUNS" "$MODELS" <<'PY'

@@ -72,10 +72,10 @@ void Scraper::refresh_models(size_t project_count) {
     // Once per daemon: each model id's newest success per project, one query (and one
     // turn of the connection's lock) per model id, so runs are not held up meanwhile. With
     // one project that is one row per model; with more, a model some project never built
-    // successfully is read to the end of its history.
+    // successfully is read for kMaxRowsPerModel rows at most.
     models_.clear();
     for (const auto& id : store_.metrics().model_ids()) {
-      for (auto& m : store_.metrics().last_successes(id, project_count)) {
+      for (auto& m : store_.metrics().last_successes(id, project_count, kMaxRowsPerModel)) {
         models_[{m.project_id, m.unique_id}] = std::move(m);
       }
     }

@@ -23,6 +23,8 @@ namespace dagctl::daemon::metrics {
 // Models shown per project at most (the first by unique_id); the rest are counted in
 // dagctl_model_series_dropped (docs/metrics.md, Cardinality).
 inline constexpr size_t kMaxModelsPerProject = 1000;
+// Successful records of one model read at most by the first scrape (docs/metrics.md).
+inline constexpr size_t kMaxRowsPerModel = 10000;
 
 struct DaemonFacts {
   std::string version;

@@ -71,7 +71,8 @@ std::vector<std::string> MetricsStore::model_ids() {
   return out;
 }
 
-std::vector<ModelSuccess> MetricsStore::last_successes(const std::string& unique_id, size_t projects) {
+std::vector<ModelSuccess> MetricsStore::last_successes(const std::string& unique_id, size_t projects,
+                                                      size_t max_rows) {
   ReadLock lock(db_);
   // run_nodes_by_node backwards: the newest record first.
   auto s = lock.statement(
@@ -82,7 +83,7 @@ std::vector<ModelSuccess> MetricsStore::last_successes(const std::string& unique
   s->bind(1, unique_id);
   std::vector<ModelSuccess> out;
   std::set<std::string> seen;
-  while (seen.size() < projects && s->executeStep()) {
+  for (size_t rows = 0; seen.size() < projects && rows < max_rows && s->executeStep(); ++rows) {
     auto m = read_success(*s);
     if (seen.insert(m.project_id).second) out.push_back(std::move(m));
   }

@@ -49,8 +49,9 @@ public:
   // Every model's unique_id that has a node record ("model." ids), one index seek each.
   std::vector<std::string> model_ids();
   // The model's newest success per project, reading its successes newest first and
-  // stopping once `projects` projects are found (all of them: one row when there is one).
-  std::vector<ModelSuccess> last_successes(const std::string& unique_id, size_t projects);
+  // stopping once `projects` projects are found (all of them: one row when there is one)
+  // or after `max_rows` rows (a project some model is not in would read its whole history).
+  std::vector<ModelSuccess> last_successes(const std::string& unique_id, size_t projects, size_t max_rows);
   // The successful models of one run.
   std::vector<ModelSuccess> run_successes(const std::string& run_id);
 
