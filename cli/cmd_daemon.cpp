@@ -151,7 +151,7 @@ std::vector<std::string> remembered_flags(const std::string& settings_file, cons
   static const std::set<std::string> kRemembered = {
       "listen", "allow-remote", "dbt", "sqlmesh", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
       "webhook-retries", "webhook-retry-delay", "webhook-timeout", "allow-webhook-link-local", "keep-days",
-      "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle"};
+      "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle", "metrics-listen"};
   for (const auto& [name, value] : remembered["settings"].items()) {
     const std::string source = from.is_object() ? from.value(name, "") : "";
     if (source == "config" || asked.count(name) || common::find_entry(config, name)) continue;

@@ -301,11 +301,12 @@ _dagctld() {
     --warm) _dagctl_add on off; return 0 ;;
     --warm-idle) _dagctl_add 5m 30m 1h; return 0 ;;
     --openlineage-url | --openlineage-namespace) return 0 ;;
+    --metrics-listen) _dagctl_add 127.0.0.1:9780 127.0.0.1:0 none; return 0 ;;
     --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --sqlmesh --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --config -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --metrics-listen --config -h --help --version
   return 0
 }
 

@@ -16,6 +16,7 @@ Router::Router(service::Service& service, service::Tokens& tokens, const std::st
                const std::string& http_address)
     : tokens_(tokens), browser_(ui_sessions_, tokens, http_address) {
   register_daemon_routes(routes_, service);
+  register_metrics_routes(routes_, service);
   // Before the web UI's pages: /ui/login.css is served without a session.
   register_ui_auth_routes(routes_, browser_, login_links_);
   register_project_routes(routes_, service);
@@ -77,7 +78,8 @@ store::Token Router::authorize(const httplib::Request& req) const {
 
 Router::Caller Router::identify(const httplib::Request& req) const {
   if (req.path == "/api/v1/health") return {};  // needs nothing, for anyone
-  const bool api = req.path.rfind("/api/", 0) == 0;
+  // GET /metrics takes a token as the API does: Prometheus sends one (docs/metrics.md).
+  const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";
   Caller out;
   // Authorization makes a token request as before, with any Host (Airflow in Docker calls
   // host.docker.internal); the cookie's rules are the browser's (docs/security.md#web-ui).

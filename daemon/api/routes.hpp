@@ -14,6 +14,8 @@ namespace dagctl::daemon::api {
 
 // health, daemon status, org, and the route table itself.
 void register_daemon_routes(RouteTable& table, service::Service& service);
+// GET /metrics, Prometheus' text format (docs/metrics.md).
+void register_metrics_routes(RouteTable& table, service::Service& service);
 void register_project_routes(RouteTable& table, service::Service& service);
 void register_job_routes(RouteTable& table, service::Service& service);
 // A job's deliveries, test event and signing secret; redelivery.

@@ -54,6 +54,23 @@ ListenAddress listen_address(const Config& config) {
   return address;
 }
 
+ListenAddress metrics_listen_address(const Config& config) {
+  ListenAddress address;
+  try {
+    address = parse_listen(config.metrics_listen);
+  } catch (const std::runtime_error&) {
+    throw std::runtime_error("--metrics-listen '" + config.metrics_listen.substr(0, 200) +
+                             "' is not HOST:PORT (e.g. 127.0.0.1:9780)");
+  }
+  if (!is_loopback_host(address.host)) {
+    throw std::runtime_error("--metrics-listen " + config.metrics_listen.substr(0, 200) +
+                             " is not a loopback address: it serves /metrics without a token, so only 127.0.0.1, "
+                             "::1 or localhost; to scrape from elsewhere, use --listen with a read token "
+                             "(docs/metrics.md)");
+  }
+  return address;
+}
+
 std::optional<std::chrono::seconds> parse_warm_idle(const std::string& text) {
   std::optional<std::chrono::seconds> out;
   if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == std::string::npos) {
@@ -125,6 +142,7 @@ nlohmann::json setting_values(const Config& c) {
           {"socket", c.socket_path},
           {"listen", c.listen},
           {"allow-remote", c.allow_remote},
+          {"metrics-listen", c.metrics_listen.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.metrics_listen)},
           {"dbt", c.dbt},
           {"sqlmesh", c.sqlmesh},
           {"max-parallel", c.max_parallel},
@@ -171,6 +189,9 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
   app.add_flag("--allow-remote", c.allow_remote,
                "Allow --listen on a non-loopback address (anyone who can reach it needs a token)")
       ->envname("DAGCTL_ALLOW_REMOTE");
+  app.add_option("--metrics-listen", c.metrics_listen,
+                 "HOST:PORT (loopback only) serving GET /metrics without a token, for Prometheus; 'none' for no such listener")
+      ->envname("DAGCTL_METRICS_LISTEN");
   app.add_option("--dbt", c.dbt, "dbt executable for projects that name none")->envname("DAGCTL_DBT");
   app.add_option("--sqlmesh", c.sqlmesh, "sqlmesh executable for SQLMesh projects that name none")
       ->envname("DAGCTL_SQLMESH");
@@ -290,6 +311,8 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
   if (c.socket_path.empty()) c.socket_path = common::socket_in(c.data_dir);
   if (const auto fits = common::check_socket_path(c.socket_path); !fits) throw std::runtime_error(fits.error());
   if (c.listen.empty()) c.listen = "127.0.0.1:" + std::to_string(kDefaultPort);
+  if (c.metrics_listen == "none") c.metrics_listen.clear();
+  if (!c.metrics_listen.empty()) metrics_listen_address(c);  // refused here, before anything starts
   if (c.max_parallel <= 0) c.max_parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   c.settings = setting_values(c);

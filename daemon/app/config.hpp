@@ -20,6 +20,7 @@ struct Config {
   std::string socket_path;
   std::string listen;  // "HOST:PORT" or "none"
   bool allow_remote = false;  // bind --listen to a non-loopback address
+  std::string metrics_listen;  // "HOST:PORT" of the unauthenticated /metrics listener; empty: none
   std::string dbt = "dbt";
   std::string sqlmesh = "sqlmesh";  // SQLMesh projects' default executable (docs/sqlmesh.md)
   int max_parallel = 0;
@@ -78,6 +79,9 @@ bool is_loopback_host(const std::string& host);
 // The address of config.listen (not "none"): parse_listen, and a non-loopback host only with
 // --allow-remote (docs/security.md). Throws with what to pass instead.
 ListenAddress listen_address(const Config& config);
+// The address of config.metrics_listen (not empty): loopback only, whatever --allow-remote
+// says, since it serves without a token (docs/metrics.md). Throws with what to pass instead.
+ListenAddress metrics_listen_address(const Config& config);
 
 // Parses argv, the environment and the config file (--config, DAGCTL_CONFIG, else
 // common::config_file_path()). Bad usage, --help and --version give a ConfigExit. Throws

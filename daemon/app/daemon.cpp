@@ -19,11 +19,15 @@
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
+#include "common/time.hpp"
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
 #include "daemon/app/config.hpp"
 #include "daemon/app/lock_file.hpp"
 #include "daemon/app/signals.hpp"
+#include "daemon/metrics/exposition.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/metrics/scrape.hpp"
 #include "daemon/runner/dispatcher.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/recovery.hpp"
@@ -120,6 +124,32 @@ void keep_descriptors_below_fd_setsize() {
   }
 }
 
+// The --metrics-listen listener (docs/metrics.md): GET /metrics without a token, nothing
+// else (404), loopback only (config.cpp refuses other addresses).
+void serve_metrics_only(Listener& listener, metrics::Scraper& scraper) {
+  listener.Get("/metrics", [&scraper](const httplib::Request&, httplib::Response& res) {
+    try {
+      res.set_content(scraper.render(), metrics::kContentType);
+    } catch (const std::exception& e) {
+      spdlog::error("GET /metrics failed: {}", e.what());
+      res.status = 500;
+      res.set_content("dagctld could not read its metrics; its log says why\n", "text/plain");
+    }
+  });
+  // Other methods: 404 before any body is read (httplib would answer a POST without
+  // Content-Length 400 on its own).
+  const auto not_found = [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
+    res.status = 404;
+  };
+  listener.Post("/.*", not_found);
+  listener.Put("/.*", not_found);
+  listener.Patch("/.*", not_found);
+  listener.Delete("/.*", not_found);
+  listener.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 404) res.set_content("this listener serves GET /metrics only\n", "text/plain");
+  });
+}
+
 // Probes bubblewrap once; with --sandbox on, no sandbox means no daemon (docs/sandbox.md).
 runner::SandboxStatus start_sandbox(const Config& config) {
   const auto mode = runner::parse_sandbox_mode(config.sandbox).value_or(runner::SandboxMode::automatic);
@@ -174,6 +204,16 @@ int serve(const Config& config) {
     // Slack messages link to the run's page; an address for every interface is no link.
     if (address.host != "0.0.0.0" && address.host != "::") outbox.set_ui_url("http://" + http_address);
   }
+  std::unique_ptr<Listener> metrics_listener;
+  std::string metrics_address;
+  if (!config.metrics_listen.empty()) {
+    const ListenAddress address = metrics_listen_address(config);
+    metrics_listener = std::make_unique<Listener>();
+    const int port = metrics_listener->bind_tcp(address.host, address.port);
+    metrics_address = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) +
+                      ":" + std::to_string(port);
+  }
+  metrics::Metrics metrics;
 
   runner::DbtExecutorOptions executor_options;
   executor_options.data_dir = config.data_dir;
@@ -198,6 +238,7 @@ int serve(const Config& config) {
   executor_options.warm_pool = &warm_pool;
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
+  dispatcher.set_metrics(&metrics);
   webhooks::SenderOptions sender_options;
   sender_options.retries = config.webhook_retries;
   sender_options.retry_delay = std::chrono::milliseconds(static_cast<long>(config.webhook_retry_delay_seconds * 1000));
@@ -215,6 +256,7 @@ int serve(const Config& config) {
   }
   // A secret: from the environment only, never logged (docs/openlineage.md).
   if (const char* key = std::getenv("DAGCTL_OPENLINEAGE_API_KEY"); key && *key) sender_options.openlineage_api_key = key;
+  sender_options.metrics = &metrics;
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });
   service::DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
@@ -232,9 +274,18 @@ int serve(const Config& config) {
   info.settings = config.settings;
   info.settings_from = config.settings_from;
   info.config_file = config.config_file;
+  metrics::DaemonFacts facts{DAGCTL_VERSION, common::now(), nullptr};
+  facts.connections = [&unix_listener, &tcp_listener, &metrics_listener] {
+    std::vector<std::pair<std::string, size_t>> out{{"socket", unix_listener.active_connections()}};
+    if (tcp_listener) out.emplace_back("tcp", tcp_listener->active_connections());
+    if (metrics_listener) out.emplace_back("metrics", metrics_listener->active_connections());
+    return out;
+  };
+  metrics::Scraper scraper(store, metrics, facts);
+  info.metrics_text = [&scraper] { return scraper.render(); };
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
-  service::ScheduledRuns scheduled_runs(store, service);
+  service::ScheduledRuns scheduled_runs(store, service, &metrics);
   schedule::Scheduler scheduler(scheduled_runs);
   runner::Retention retention(store, layout, {config.keep_days, config.keep_runs});
   service.set_jobs_changed_listener([&scheduler, &retention] {
@@ -252,19 +303,26 @@ int serve(const Config& config) {
     router.install(*l, l == &unix_listener ? api::Listener::unix_socket : api::Listener::tcp);
     l->serve();
   }
+  if (metrics_listener) {
+    serve_metrics_only(*metrics_listener, scraper);
+    metrics_listener->serve();
+  }
 
   dispatcher.start();
   sender.start();  // also sends what a previous daemon left pending, with the same ids
   scheduler.start();  // its first tick starts the catch-up runs owed by downtime
   retention.start();  // a pass at once, then hourly
   const std::string ready_file = layout.ready_file();
-  write_ready_file(ready_file, {{"pid", info.pid},
-                                {"version", info.version},
-                                {"socket", config.socket_path},
-                                {"http", http_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(http_address)}});
+  nlohmann::json ready{{"pid", info.pid},
+                       {"version", info.version},
+                       {"socket", config.socket_path},
+                       {"http", http_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(http_address)}};
+  if (metrics_listener) ready["metrics"] = metrics_address;  // only with --metrics-listen (docs/storage.md)
+  write_ready_file(ready_file, ready);
   spdlog::info("dagctld {} ready: socket {}, http {}, data dir {}, max {} run(s) at once", info.version,
                config.socket_path, http_address.empty() ? "off" : http_address, config.data_dir,
                config.max_parallel);
+  if (metrics_listener) spdlog::info("metrics for Prometheus without a token: http://{}/metrics", metrics_address);
 
   const int sig = wait_for_stop_signal();
   spdlog::info("received {}, stopping: running runs are stopped (SIGINT first), queued runs stay queued",
@@ -276,6 +334,7 @@ int serve(const Config& config) {
   std::thread stop_unix([&] { unix_listener.stop(); });
   std::thread stop_tcp([&] {
     if (tcp_listener) tcp_listener->stop();
+    if (metrics_listener) metrics_listener->stop();
   });
   retention.shutdown();
   scheduler.shutdown();

@@ -20,13 +20,14 @@ Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_paral
 bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
                         bool owe_webhook) {
   store::DeliveryOwed owed;
-  if (outbox_ && owe_webhook) {
-    if (const auto run = store_.runs().find(run_id)) owed = outbox_->owed_for(*run);
-  }
+  std::optional<store::Run> run;
+  if ((outbox_ && owe_webhook) || metrics_) run = store_.runs().find(run_id);
+  if (outbox_ && owe_webhook && run) owed = outbox_->owed_for(*run);
   const bool done = store_.runs().finish(run_id, outcome.status, end_time, outcome.exit_code,
                                          outcome.error_message, outcome.results, owed, outcome.nothing_selected,
                                          outcome.plan);
   if (done && outbox_) outbox_->notify();
+  if (done && metrics_ && run) metrics_->run_finished(*run, outcome.status, end_time);
   if (done) run_ends_.notify();
   return done;
 }
@@ -176,11 +177,13 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     for (const auto& run : due) {
       if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) return;
-      if (!store_.runs().mark_running(run.id, common::now(), outbox_ ? outbox_->owed_at_start(run) : store::DeliveryOwed{})) {
+      const auto started = common::now();
+      if (!store_.runs().mark_running(run.id, started, outbox_ ? outbox_->owed_at_start(run) : store::DeliveryOwed{})) {
         again = true;  // cancelled meanwhile
         continue;
       }
       if (outbox_) outbox_->notify();
+      if (metrics_) metrics_->run_started(run, started);
       Active& a = active_[run.id];
       a.project_id = run.project_id;
       a.control = std::make_unique<RunControl>();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/worker_thread.hpp"
+#include "daemon/metrics/metrics.hpp"
 #include "daemon/runner/executor.hpp"
 #include "daemon/runner/run_ends.hpp"
 #include "daemon/store/store.hpp"
@@ -42,6 +43,8 @@ public:
   // What a queued run waits for (docs/runs.md, Progress): the running run of its project,
   // a free slot, or nothing when it is about to start.
   Progress queued_progress(const store::Run& run) const;
+  // Counts runs' starts and ends into `metrics` (docs/metrics.md); call before start().
+  void set_metrics(metrics::Metrics* metrics) { metrics_ = metrics; }
   // Notified whenever a run reaches its terminal status.
   RunEnds& run_ends() { return run_ends_; }
   // Stops starting runs, stops running ones (they end `error`, "daemon stopped"), waits
@@ -77,6 +80,7 @@ private:
   RunEnds run_ends_;
   const int max_parallel_;
   webhooks::Outbox* outbox_;
+  metrics::Metrics* metrics_ = nullptr;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;  // a run ended, or the dispatcher is stopping

@@ -55,6 +55,7 @@ std::optional<std::string> SchedulerCore::tick(common::TimePoint now, bool start
         continue;
       }
       const std::string run_id = actions_.trigger(job);
+      actions_.fired(run_id, *fire);
       spdlog::info("job {} ({}): scheduled run {} for {}{}", job.name, job.id, run_id, common::to_rfc3339(*fire),
                    startup ? " (catch-up after downtime)" : "");
       record(job.id, {now, *fire, std::string(startup ? "catch-up " : "") + "run " + run_id});

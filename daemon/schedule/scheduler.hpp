@@ -24,6 +24,8 @@ public:
   virtual bool has_active_run(const std::string& job_id) = 0;
   // Queues a run with triggered_by "schedule"; returns its id.
   virtual std::string trigger(const store::Job& job) = 0;
+  // The run `trigger` queued was due at `fire_time` (for the schedule lag, docs/metrics.md).
+  virtual void fired(const std::string& /*run_id*/, common::TimePoint /*fire_time*/) {}
   virtual void record(const std::string& job_id, common::TimePoint checked_at,
                       std::optional<common::TimePoint> fired_at, const std::optional<std::string>& outcome) = 0;
 };

@@ -75,6 +75,8 @@ struct DaemonInfo {
   nlohmann::json settings = nlohmann::json::object();
   nlohmann::json settings_from = nlohmann::json::object();
   std::string config_file = "";  // empty when none was read
+  // GET /metrics's text (docs/metrics.md); the daemon sets it to its scraper's render().
+  std::function<std::string()> metrics_text = nullptr;
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.

@@ -10,6 +10,7 @@
 #include "daemon/store/delivery_store.hpp"
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
+#include "daemon/store/metrics_store.hpp"
 #include "daemon/store/models.hpp"
 #include "daemon/store/node_store.hpp"
 #include "daemon/store/project_store.hpp"
@@ -31,6 +32,7 @@ public:
   NodeStore& nodes() { return nodes_; }  // each run's dbt nodes
   DeliveryStore& deliveries() { return deliveries_; }
   TokenStore& tokens() { return tokens_; }
+  MetricsStore& metrics() { return metrics_; }  // a metrics scrape's reads
 
 private:
   Connection connection_;
@@ -40,6 +42,7 @@ private:
   NodeStore nodes_{connection_};
   DeliveryStore deliveries_{connection_};
   TokenStore tokens_{connection_};
+  MetricsStore metrics_{connection_};
 };
 
 }  // namespace dagctl::daemon::store

@@ -202,6 +202,7 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
       : outcome.attempt.error ? outcome.attempt.error
                               : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
   store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error);
+  if (options_.metrics) options_.metrics->delivery_attempt(d.kind, status == "pending" ? "retrying" : status);
   spdlog::info("{} {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.kind, d.id, d.event, d.run_id.value_or("-"),
                attempts_done,
                outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/time.hpp"
+#include "daemon/metrics/metrics.hpp"
 #include "daemon/webhooks/target.hpp"
 
 namespace dagctl::daemon::webhooks {
@@ -17,6 +18,7 @@ struct SenderOptions {
   std::string ca_bundle;  // PEM file of trusted CAs for https; empty: the system's
   std::string user_agent;
   int max_in_flight = 8;
+  metrics::Metrics* metrics = nullptr;  // counts each attempt's outcome (docs/metrics.md)
   TargetPolicy targets;  // checked again at each attempt, after DNS (docs/webhooks.md)
   // What time it is when deliveries come due, attempts are stamped and tokens expire; the
   // waits between passes are real (for as long as this clock says). Tests give a fake one.

@@ -58,6 +58,7 @@ GET /api/v1/runs/{run_id}/artifacts/{path} read
 GET /api/v1/runs/{run_id}/logs read
 GET /api/v1/runs/{run_id}/nodes read
 GET /api/v1/ui/session read
+GET /metrics read
 PATCH /api/v1/projects/{id}/jobs/{job_id} admin
 POST /api/v1/deliveries/{delivery_id}/redeliver admin
 POST /api/v1/projects/{id}/jobs admin
@@ -68,7 +69,8 @@ POST /api/v1/runs/{run_id}/retry trigger"
 server_routes=$(curl -sS --fail-with-body --unix-socket "$SOCK" http://dagctl/api/v1/routes | python3 -c '
 import json, sys
 for r in sorted(json.load(sys.stdin)["routes"], key=lambda r: (r["method"], r["path"])):
-    if not r["local_only"] and r["path"].startswith("/api/"):  # pages and /login take no token
+    # pages and /login take no token; /metrics does (docs/metrics.md)
+    if not r["local_only"] and (r["path"].startswith("/api/") or r["path"] == "/metrics"):
         print(r["method"], r["path"], r["scope"])')
 assert_eq "$expected_routes" "$server_routes" "GET /api/v1/routes names each TCP route's scope, as this test expects"
 
@@ -130,6 +132,7 @@ for s in read trigger admin; do
   can "$s" 200 GET "/api/v1/runs/$RUN/artifacts"
   can "$s" 200 GET "/api/v1/runs/$RUN/artifacts/run_results.json"
   can "$s" 200 GET "/api/v1/projects/$P/jobs/$J/deliveries"
+  can "$s" 200 GET /metrics
 done
 
 # --- trigger: also trigger, cancel and retry ---------------------------------------------

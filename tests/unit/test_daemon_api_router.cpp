@@ -223,7 +223,8 @@ TEST_F(RouterTest, TheRouteListGivesOpenApiPathsAndScopes) {
   EXPECT_TRUE(has("POST /api/v1/projects/{id}/jobs/{job_id}/webhook/secret/rotate local"));
   EXPECT_TRUE(has("GET /api/v1/runs/{run_id}/nodes read"));
   EXPECT_TRUE(has("GET /api/v1/projects/{id}/nodes/{unique_id}/history read"));
-  EXPECT_EQ(lines.size(), 42u);  // the operations of docs/openapi.yaml
+  EXPECT_TRUE(has("GET /metrics read"));
+  EXPECT_EQ(lines.size(), 43u);  // the operations of docs/openapi.yaml
 }
 
 TEST_F(RouterTest, TcpNeedsATokenExceptForHealth) {
@@ -233,6 +234,10 @@ TEST_F(RouterTest, TcpNeedsATokenExceptForHealth) {
   EXPECT_EQ(tcp({"GET", "/api/v1/projects"}, "dgc_not_a_token").status, 401);
   EXPECT_EQ(tcp({"GET", "/api/v1/health"}, "").status, 200);
   EXPECT_EQ(tcp({"GET", "/api/v1/projects"}, token(TokenScope::read)).status, 200);
+  // /metrics is outside /api/ but takes a token all the same (docs/metrics.md); this
+  // router has no scraper, so a token gets as far as the 503.
+  EXPECT_EQ(tcp({"GET", "/metrics"}, "").status, 401);
+  EXPECT_EQ(tcp({"GET", "/metrics"}, token(TokenScope::read)).status, 503);
   // The socket's caller is the owner: no token.
   EXPECT_EQ(socket({"GET", "/api/v1/projects"}).status, 200);
 }
