@@ -208,7 +208,8 @@ for p in "" "${PATHS[@]}"; do
     if [ -z "$p" ]; then
       grep -qE -- "^complete -c dagctl .*-l ${o#--}( |$)" <<<"$text" || missing+=("$o")
     else
-      grep -E -- "__dagctl_at ${p}[;']" <<<"$text" | grep -qE -- "-l ${o#--}( |$)" || missing+=("$p $o")
+      # Not grep -q: it would stop reading, and the first grep's SIGPIPE fails the pipe (pipefail).
+      grep -E -- "__dagctl_at ${p}[;']" <<<"$text" | grep -E -- "-l ${o#--}( |$)" >/dev/null || missing+=("$p $o")
     fi
   done
 done
