@@ -232,7 +232,7 @@ nlohmann::json send_job(const nlohmann::json& body, const std::function<nlohmann
 void print_job(const nlohmann::json& job, const std::string& project_name) {
   std::cout << fmt::format("{:<16} {}/{}\n", "job:", project_name, text_field(job, "name"));
   for (const char* key : {"id", "command", "schedule", "timezone", "timeout_seconds", "enabled", "catchup",
-                          "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "airflow_assets_url", "created_at",
+                          "webhook_enabled", "webhook_url", "webhook_events", "webhook_auth", "created_at",
                           "updated_at"}) {
     std::cout << fmt::format("{:<16} {}\n", std::string(key) + ":", text_field(job, key));
   }
@@ -249,6 +249,8 @@ void print_job(const nlohmann::json& job, const std::string& project_name) {
     alerts += fmt::format("{}{} {} on {}", alerts.empty() ? "" : "; ", text_field(n, "kind"), text_field(n, "url"), events);
   }
   std::cout << fmt::format("{:<16} {}\n", "notifications:", alerts.empty() ? "-" : alerts);
+  // The field's name is wider than the column: the flag's word, as `job update` takes it.
+  std::cout << fmt::format("{:<16} {}\n", "airflow_assets:", text_field(job, "airflow_assets_url"));
   const auto& info = field(job, "schedule_info");
   if (!info.is_object()) return;
   std::cout << fmt::format("\nschedule: {} ({}, {})\n", text_field(job, "schedule"), info.value("description", ""),

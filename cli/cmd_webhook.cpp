@@ -13,7 +13,9 @@ std::string job_path(const JobRef& ref) {
   return "/api/v1/projects/" + url_encode(ref.project_id) + "/jobs/" + url_encode(ref.job_id);
 }
 
-void print_delivery_line(const nlohmann::json& d) {
+// One row of the delivery log: the last attempt's outcome and the run are cut first on a
+// narrow terminal.
+std::vector<std::string> delivery_row(const nlohmann::json& d) {
   const auto& attempts = field(d, "attempts");
   std::string last = "-";
   if (attempts.is_array() && !attempts.empty()) {
@@ -24,8 +26,8 @@ void print_delivery_line(const nlohmann::json& d) {
   // Other kinds than the webhook say theirs: "job.failed [slack]" (docs/webhooks.md#kinds-of-delivery).
   const std::string kind = text_field(d, "kind");
   const std::string event = text_field(d, "event") + (kind == "webhook" || kind == "-" || kind.empty() ? "" : " [" + kind + "]");
-  std::cout << fmt::format("{}  {:<14} {:<9} attempts {}  {}  run {}\n", text_field(d, "id"), event,
-                           text_field(d, "status"), text_field(d, "attempt_count"), last, text_field(d, "run_id"));
+  return {text_field(d, "id"), event, text_field(d, "status"), text_field(d, "attempt_count"), last,
+          text_field(d, "run_id")};
 }
 }  // namespace
 
@@ -59,7 +61,9 @@ void add_webhook_commands(CLI::App& app, Context& ctx) {
       if (ctx.json()) return print_json(answer);
       const auto& deliveries = field(answer, "deliveries");
       if (deliveries.empty()) std::cout << "no deliveries yet\n";
-      for (const auto& d : deliveries) print_delivery_line(d);
+      std::vector<std::vector<std::string>> rows = {{"DELIVERY", "EVENT", "STATUS", "TRIES", "LAST ATTEMPT", "RUN"}};
+      for (const auto& d : deliveries) rows.push_back(delivery_row(d));
+      if (!deliveries.empty()) print_table(rows, {4, 5});
     });
   }
   {
