@@ -107,7 +107,7 @@ assert_eq 4 "$(af_get "/dags/dagctl_downstream/dagRuns?limit=100" 'd["total_entr
 
 # --- Per-model assets: a DAG scheduled on fct_sales runs after the run that built it only -----
 # A job of its own, logging in as admin: posting asset events wants role op or admin with
-# the simple auth manager (airflow-dev's webhook user has role user).
+# the simple auth manager (airflow-dev's webhook user has op too; admin keeps the leg apart).
 t=$SECONDS
 FCT=dbt://shop/model.shop.fct_sales
 af_has() { af_api GET "$1"; [ "$AF_CODE" = 200 ]; }
