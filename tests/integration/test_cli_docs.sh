@@ -208,7 +208,8 @@ for p in "" "${PATHS[@]}"; do
     if [ -z "$p" ]; then
       grep -qE -- "^complete -c dagctl .*-l ${o#--}( |$)" <<<"$text" || missing+=("$o")
     else
-      grep -E -- "__dagctl_at ${p}[;']" <<<"$text" | grep -qE -- "-l ${o#--}( |$)" || missing+=("$p $o")
+      # Not "grep | grep -q" under pipefail: the second grep's early exit can SIGPIPE the first.
+      grep -qE -- "-l ${o#--}( |$)" <<<"$(grep -E -- "__dagctl_at ${p}[;']" <<<"$text")" || missing+=("$p $o")
     fi
   done
 done
