@@ -346,7 +346,13 @@ TEST(JobFields, SlackUrlRedactedHidesTheLastPathSegment) {
   EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"), "https://hooks.slack.com/services/T000/B000/…");
   EXPECT_EQ(redact_slack_url("http://127.0.0.1:9/hook?token=s#f"), "http://127.0.0.1:9/…");
   EXPECT_EQ(redact_slack_url("http://h:1?token=s"), "http://h:1/…");
-  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/b/…");
+  // A trailing slash or dot does not make the secret segment shown.
+  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET/"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET//./"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET/?x=1"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("http://h/"), "http://h/…");
+  EXPECT_EQ(redact_slack_url("http://h/..."), "http://h/…");
   EXPECT_EQ(redact_slack_url("nonsense"), "…");
 }
 
