@@ -178,6 +178,7 @@ TEST(JobFields, AirflowAssetsUrl) {
       {"null", {{"airflow_assets_url", nullptr}}, ""},
       {"empty", {{"airflow_assets_url", ""}}, "airflow_assets_url is empty"},
       {"ftp", {{"airflow_assets_url", "ftp://example.com"}}, "http:// or https://"},
+      {"fragment", {{"airflow_assets_url", "http://example.com/x#frag"}}, "without a query, fragment"},
       {"metadata", {{"airflow_assets_url", "http://169.254.169.254/"}}, "--allow-webhook-link-local"},
       {"the daemon", {{"airflow_assets_url", "http://127.0.0.1:8780/"}}, "own API"},
       {"the API path", {{"airflow_assets_url", "http://127.0.0.1:8080/api/v2/"}}, "base URL"},
