@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -255,7 +256,15 @@ int serve(const Config& config) {
     spdlog::info("OpenLineage events are on (--openlineage-url; docs/openlineage.md)");
   }
   // A secret: from the environment only, never logged (docs/openlineage.md).
-  if (const char* key = std::getenv("DAGCTL_OPENLINEAGE_API_KEY"); key && *key) sender_options.openlineage_api_key = key;
+  if (const char* key = std::getenv("DAGCTL_OPENLINEAGE_API_KEY"); key && *key) {
+    // It goes into a header: a line break would add headers of its own (the value is not shown).
+    const std::string_view k(key);
+    if (std::any_of(k.begin(), k.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; })) {
+      throw std::runtime_error("DAGCTL_OPENLINEAGE_API_KEY holds a space, line break or control character; "
+                               "it is sent as 'Authorization: Bearer KEY'");
+    }
+    sender_options.openlineage_api_key = key;
+  }
   sender_options.metrics = &metrics;
   webhooks::Sender sender(store, sender_options);
   outbox.set_listener([&sender] { sender.wake(); });

@@ -67,8 +67,9 @@ std::optional<std::string> parse_airflow_assets_url(const json& value, const web
   std::string path = url->target;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const bool api_path = path.size() >= 7 && (path.ends_with("/api/v2") || path.ends_with("/api/v1"));
-  if (path.find('?') != std::string::npos || api_path) {
-    throw bad_request("airflow_assets_url must be Airflow 3's base URL without a query or /api/v2 (e.g. "
+  // A fragment would swallow the /api/v2/... paths appended to the base URL.
+  if (path.find('?') != std::string::npos || text.find('#') != std::string::npos || api_path) {
+    throw bad_request("airflow_assets_url must be Airflow 3's base URL without a query, fragment or /api/v2 (e.g. "
                       "http://localhost:8080); got " + common::quote(text));
   }
   return text;

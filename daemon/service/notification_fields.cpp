@@ -82,8 +82,10 @@ std::string redact_slack_url(std::string_view url) {
   static constexpr std::string_view kHidden = "…";
   const auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(kHidden);
-  // The query and fragment go; of the path, all but its last segment is shown.
-  const auto rest = url.substr(0, url.find_first_of("?#", scheme + 3));
+  // The query and fragment go; of the path, all but its last segment is shown. Trailing
+  // '/' and '.' go first: in ".../B000/SECRET/" the secret is the last segment that is one.
+  auto rest = url.substr(0, url.find_first_of("?#", scheme + 3));
+  while (rest.size() > scheme + 3 && (rest.back() == '/' || rest.back() == '.')) rest.remove_suffix(1);
   const auto path = rest.find('/', scheme + 3);
   if (path == std::string_view::npos) return std::string(rest) + "/" + std::string(kHidden);
   return std::string(rest.substr(0, rest.rfind('/') + 1)) + std::string(kHidden);

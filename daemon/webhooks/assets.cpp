@@ -217,7 +217,8 @@ AttemptOutcome attempt_asset_event(const store::Delivery& d, const store::Job& j
                                        : "Airflow's answer to GET /api/v2/assets is not an asset list (is airflow_assets_url Airflow 3's?)");
     }
     for (const auto& a : list["assets"]) {
-      if (a.is_object() && a.value("uri", json()) == uri && a.contains("id") && a["id"].is_number_integer()) {
+      if (a.is_object() && a.value("uri", json()) == uri && a.contains("id") && a["id"].is_number_integer() &&
+          a["id"].get<std::int64_t>() > 0) {  // Airflow's ids are positive; 2^64-1 would read as -1
         asset_id = a["id"].get<std::int64_t>();
         break;
       }

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace dagctl::daemon::webhooks {
 
@@ -59,9 +62,26 @@ Answer request(const std::string& method, const Url& url, const std::vector<std:
       }
       return SteadyClock::now() < deadline;
     };
+    // The read timeout is per read: an answer dribbled a byte at a time (its headers too)
+    // would hold this attempt, its in-flight slot and dagctld's stop forever. At the
+    // deadline the socket is shut down, which ends the request with an error.
+    std::mutex watch_mutex;
+    std::condition_variable watch_done;
+    bool finished = false;
+    std::thread watchdog([&] {
+      std::unique_lock lock(watch_mutex);
+      if (!watch_done.wait_until(lock, deadline, [&] { return finished; })) client->stop();
+    });
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
-    if (client->send(req, res, error)) {
+    const bool sent = client->send(req, res, error);
+    {
+      std::lock_guard lock(watch_mutex);
+      finished = true;
+    }
+    watch_done.notify_one();
+    watchdog.join();
+    if (sent) {
       out.status = res.status;
     } else if (!out.status) {
       out.error = error;

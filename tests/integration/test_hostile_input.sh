@@ -150,6 +150,36 @@ newest_delivered() { [ "$(newest 'd["status"]')" == delivered ]; }
 wait_for "the 8 MB answer's delivery" 20 newest_delivered || fail "the delivery to the 8 MB receiver is $(newest 'd["status"]')"
 assert_eq 1024 "$(newest 'len(d["attempts"][0]["response"])')" "of an 8 MB answer the delivery log keeps 1 KiB"
 
+# --- A receiver that dribbles its headers: the attempt ends at the deadline ------------------
+# The read timeout is per read; a header line every 0.3 s once held an attempt for minutes
+# and dagctld's stop with it. Now the request ends at twice --webhook-timeout.
+mkdir -p "$TEST_TMP/dribbler"
+python3 - "$TEST_TMP/dribbler" <<'EOF' &
+import os, socket, sys, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(os.path.join(sys.argv[1], "port.tmp"), "w").write(str(s.getsockname()[1]))
+os.rename(os.path.join(sys.argv[1], "port.tmp"), os.path.join(sys.argv[1], "port"))
+def serve(c):
+    try:
+        c.recv(65536); c.sendall(b"HTTP/1.1 200 OK\r\n")
+        for i in range(100000): c.sendall(b"X-Drip-%d: y\r\n" % i); time.sleep(0.3)
+    except OSError: pass
+while True: threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+EOF
+wait_for "the dribbling receiver" 10 test -s "$TEST_TMP/dribbler/port" || fail "the dribbler did not start"
+dagctl job create fake --name dribble --command 'dbt build --select exit1-only' \
+  --slack "http://127.0.0.1:$(cat "$TEST_TMP/dribbler/port")/services/T/B/drip" >/dev/null
+dribble_run=$(trigger fake/dribble)
+wait_status "$dribble_run" failed
+dribble_attempted() { dagctl -o json webhook deliveries fake/dribble | json 'd["deliveries"][0]["attempt_count"] >= 1' | grep -q true; }
+wait_for "the dribbled attempt to end" 15 dribble_attempted || fail "an attempt to a dribbling receiver did not end at the deadline"
+assert_contains "$(dagctl -o json webhook deliveries fake/dribble | json 'd["deliveries"][0]["last_error"]')" "no answer in time" \
+  "a receiver dribbling its headers ends the attempt at the deadline"
+stop_daemon TERM
+assert_eq 0 "$DAEMON_RC" "and dagctld stops cleanly after it"
+start_daemon "${DAEMON_ARGS[@]}"
+BASE="http://$(http_address)"
+
 # --- Item 3: rows an older version or a hand edit left unusable --------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 for name in badauth badurl badheaders reserved metadata badbody badjson; do

@@ -107,6 +107,9 @@ for t in "$read_token" "$admin_token"; do
 done
 assert_not_contains "$(dagctl -o json webhook deliveries fake/bad)" "$secret_part" "the socket shows it redacted too"
 assert_not_contains "$(cat "$TEST_TMP/dagctld.log")" "$secret_part" "the daemon never logs it"
+dagctl job update fake/bad --slack "$url/" >/dev/null
+assert_not_contains "$(tcp "$read_token" "/api/v1/projects/$pid/jobs/$bad_id")" "$secret_part" "a URL ending in '/' is redacted too"
+dagctl job update fake/bad --slack "$url" >/dev/null
 
 # --- Events changed alone keep the URL; a test message reaches it ------------------------------
 dagctl job update fake/bad --slack-events failed,completed >/dev/null

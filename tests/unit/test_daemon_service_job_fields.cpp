@@ -178,6 +178,7 @@ TEST(JobFields, AirflowAssetsUrl) {
       {"null", {{"airflow_assets_url", nullptr}}, ""},
       {"empty", {{"airflow_assets_url", ""}}, "airflow_assets_url is empty"},
       {"ftp", {{"airflow_assets_url", "ftp://example.com"}}, "http:// or https://"},
+      {"fragment", {{"airflow_assets_url", "http://example.com/x#frag"}}, "without a query, fragment"},
       {"metadata", {{"airflow_assets_url", "http://169.254.169.254/"}}, "--allow-webhook-link-local"},
       {"the daemon", {{"airflow_assets_url", "http://127.0.0.1:8780/"}}, "own API"},
       {"the API path", {{"airflow_assets_url", "http://127.0.0.1:8080/api/v2/"}}, "base URL"},
@@ -346,7 +347,13 @@ TEST(JobFields, SlackUrlRedactedHidesTheLastPathSegment) {
   EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"), "https://hooks.slack.com/services/T000/B000/…");
   EXPECT_EQ(redact_slack_url("http://127.0.0.1:9/hook?token=s#f"), "http://127.0.0.1:9/…");
   EXPECT_EQ(redact_slack_url("http://h:1?token=s"), "http://h:1/…");
-  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/b/…");
+  // A trailing slash or dot does not make the secret segment shown.
+  EXPECT_EQ(redact_slack_url("http://h/a/b/"), "http://h/a/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET/"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET//./"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("https://hooks.slack.com/services/T0/B0/SECRET/?x=1"), "https://hooks.slack.com/services/T0/B0/…");
+  EXPECT_EQ(redact_slack_url("http://h/"), "http://h/…");
+  EXPECT_EQ(redact_slack_url("http://h/..."), "http://h/…");
   EXPECT_EQ(redact_slack_url("nonsense"), "…");
 }
 
