@@ -83,6 +83,16 @@ print("; ".join(problems) if problems else "ok", len(models))' "$end" "$@")
 
 shop=$(copy_example shop)
 export SHOP_DUCKDB_PATH="$TEST_TMP/shop.duckdb"
+
+# --- a key that would inject headers is refused at start, without being shown -----------------
+rc=0
+out=$(DAGCTL_OPENLINEAGE_API_KEY=$'key\r\nX-Injected: yes' "$DAGCTL_BIN_DIR/dagctld" --data-dir "$TEST_TMP/badkey" \
+  --socket "$TEST_TMP/badkey.sock" --listen none --openlineage-url http://127.0.0.1:9 2>&1) || rc=$?
+[ "$rc" -ne 0 ] || fail "dagctld started with a line break in DAGCTL_OPENLINEAGE_API_KEY"
+assert_contains "$out" "DAGCTL_OPENLINEAGE_API_KEY holds a space, line break or control character" \
+  "a key with a line break is refused at start"
+assert_not_contains "$out" "X-Injected" "the refusal does not show the key"
+
 export DAGCTL_OPENLINEAGE_API_KEY=ol-secret-key-1234
 
 # --- off by default: no URL, no events ------------------------------------------------------
@@ -128,7 +138,7 @@ wait_status "$run" partial 240
 wait_for "the failed run's end" 30 has_event main "$run" FAIL || fail "no FAIL for run $run"
 check_run main "$run" FAIL fct_sales:FAIL book_revenue:ABORT stg_books:COMPLETE
 pass "a partial run: FAIL for the run and the failed model, ABORT for the skipped ones"
-events_of main "$run" | json '[e for e in d if e["eventType"] == "FAIL"]' | grep -q errorMessage ||
+events_of main "$run" | json '[e for e in d if e["eventType"] == "FAIL"]' | grep errorMessage >/dev/null ||
   fail "FAIL events carry no errorMessage facet"
 
 # --- a cancelled run: its START went out when it started; ABORT at the end -----------------
