@@ -124,18 +124,10 @@ std::vector<store::Delivery> asset_owed(const RunContext& c, const store::Run& f
 
 AttemptOutcome attempt_asset_event(const store::Delivery& d, const store::Job& job, const SenderOptions& options,
                                    const AirflowTokenSource& token) {
-  AttemptOutcome out;
-  out.attempt.at = options.clock();
-  const auto started = std::chrono::steady_clock::now();
-  auto finish = [&] {
-    out.attempt.latency_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    return out;
-  };
-  auto refuse = [&](std::string error) {
-    out.attempt.error = std::move(error);
-    return finish();
-  };
+  Attempt current(options.clock());
+  auto& out = current.out;
+  auto finish = [&] { return current.finish(); };
+  auto refuse = [&](std::string error) { return current.refuse(std::move(error)); };
   const auto body = json::parse(d.body, nullptr, false);
   if (!body.is_object() || !body.contains("uri") || !body["uri"].is_string() || !body.contains("extra") ||
       !body["extra"].is_object()) {

@@ -263,20 +263,12 @@ std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh,
 }
 
 AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) {
-  AttemptOutcome out;
-  out.attempt.at = options_.clock();
-  const auto started = SteadyClock::now();
-  auto finish = [&] {
-    out.attempt.latency_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
-    return out;
-  };
+  Attempt current(options_.clock());
+  auto& out = current.out;
+  auto finish = [&] { return current.finish(); };
   // Everything stored is checked again as the API would (an older version or a hand edit
   // may have written it); a row that fails is a final error, not a retry.
-  auto refuse = [&](std::string error) {
-    out.attempt.error = std::move(error);
-    return finish();
-  };
+  auto refuse = [&](std::string error) { return current.refuse(std::move(error)); };
   const auto url = check_url(d.url, "webhook_url", options_.targets);
   if (!url) return refuse(url.error());
   if (auto error = check_headers(job.webhook_headers)) return refuse(*error);
@@ -346,18 +338,10 @@ AttemptOutcome Sender::attempt(const store::Delivery& d, const store::Job& job) 
 }
 
 AttemptOutcome Sender::attempt_plain(const store::Delivery& d, const store::Job&) {
-  AttemptOutcome out;
-  out.attempt.at = options_.clock();
-  const auto started = SteadyClock::now();
-  auto finish = [&] {
-    out.attempt.latency_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
-    return out;
-  };
-  auto refuse = [&](std::string error) {
-    out.attempt.error = std::move(error);
-    return finish();
-  };
+  Attempt current(options_.clock());
+  auto& out = current.out;
+  auto finish = [&] { return current.finish(); };
+  auto refuse = [&](std::string error) { return current.refuse(std::move(error)); };
   if (d.kind != store::delivery_kind::slack && d.kind != store::delivery_kind::openlineage) {
     return refuse("this delivery cannot be sent: unknown kind '" + shorten(d.kind) + "'");
   }

@@ -15,6 +15,7 @@
 #include "common/time.hpp"
 #include "common/worker_thread.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/webhooks/attempt.hpp"
 #include "daemon/webhooks/sender_options.hpp"
 #include "daemon/webhooks/target.hpp"
 
@@ -23,14 +24,6 @@ namespace dagctl::daemon::webhooks {
 // The most of a receiver's answer kept in the delivery log, and of an Airflow token answer.
 inline constexpr std::size_t kResponseExcerptBytes = 1024;
 inline constexpr std::size_t kTokenResponseBytes = 64 * 1024;
-
-// How one attempt went, before it is recorded.
-struct AttemptOutcome {
-  store::DeliveryAttempt attempt;
-  bool delivered = false;
-  bool retryable = false;
-  std::optional<std::chrono::seconds> retry_after;  // from a 429's or 503's Retry-After
-};
 
 // A Retry-After header (RFC 9110 §10.2.3: a number of seconds, or an HTTP-date such as
 // "Wed, 21 Oct 2026 07:28:00 GMT") as a delay from `now`, clamped to 0..1 hour; nullopt
