@@ -130,6 +130,7 @@ with open(sys.argv[1]) as f:
             "runId": body["run"]["runId"],
             "job": body["job"]["namespace"] + "/" + body["job"]["name"],
             "jobType": body["job"].get("facets", {}).get("jobType", {}).get("jobType"),
+            "integration": body["job"].get("facets", {}).get("jobType", {}).get("integration"),
             "parent": parent["run"]["runId"] if parent else None,
             "dagctl_run": body["run"].get("facets", {}).get("dagctl_run", {}).get("run_id"),
             "inputs": [d["namespace"] + "/" + d["name"] for d in body.get("inputs", [])],

@@ -4,7 +4,7 @@
 # their run, datasets named as OpenLineage names them, every event valid against the
 # vendored spec and the pinned client's models (openlineage_check.py); retries keep the
 # delivery id and runId; kill -9 mid-run ends in one FAIL and nothing doubled; a project's
-# own URL, or off.
+# own URL, or off; with DAGCTL_TEST_SQLMESH, a SQLMesh plan's run and models.
 source "$(dirname "$0")/lib.sh"
 
 [ -x "${DAGCTL_TEST_DBT:-}" ] || { echo "SKIP: DAGCTL_TEST_DBT is not set (scripts/setup-dbt)"; exit 77; }
@@ -191,5 +191,29 @@ check_run main "$run" FAIL calendar:ABORT
 pass "after kill -9 and a restart the run's FAIL arrives once, with the runId of its START"
 summary main >/dev/null || fail "an event is not valid OpenLineage"
 pass "all $(requests main) events received are valid"
+
+# --- a SQLMesh project: the run and each model it built, as SQLMesh's integration ----------
+if [ -x "${DAGCTL_TEST_SQLMESH:-}" ]; then
+  stop_daemon TERM
+  start_daemon --dbt "$DAGCTL_TEST_DBT" --sqlmesh "$DAGCTL_TEST_SQLMESH" --webhook-retry-delay 0.3 --stop-grace 2 \
+    --openlineage-url "http://127.0.0.1:$port"
+  bakery=$(copy_sqlmesh_example bakery)
+  dagctl project add "$bakery" --name bakery --no-check >/dev/null
+  dagctl job create bakery --name plan \
+    --command "sqlmesh plan --auto-apply --no-prompts --execution-time '3 days ago'" >/dev/null
+  run=$(trigger bakery/plan)
+  wait_status "$run" success 300
+  wait_for "the SQLMesh run's COMPLETE" 30 has_event main "$run" COMPLETE || fail "no COMPLETE for SQLMesh run $run"
+  check_run main "$run" COMPLETE daily_sales:COMPLETE
+  fields "$(events_of main "$run")" 'sorted({e["integration"] for e in d})' \
+    'len({e["job"] for e in d if e["parent"] is not None})'
+  assert_eq '["SQLMESH"]' "${F[0]}" "a SQLMesh run's events name the SQLMESH integration"
+  [ "${F[1]}" -ge 5 ] && pass "a SQLMesh plan's models each have their own START and COMPLETE (${F[1]} models)" ||
+    fail "only ${F[1]} SQLMesh models had events"
+  summary main >/dev/null || fail "a SQLMesh event is not valid OpenLineage"
+  pass "the SQLMesh run's events are valid OpenLineage"
+else
+  echo "# DAGCTL_TEST_SQLMESH is not set: the SQLMesh leg is skipped (scripts/setup-sqlmesh)"
+fi
 
 finish
