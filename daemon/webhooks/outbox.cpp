@@ -22,6 +22,17 @@ bool is_preview(const store::Run& run) {
   return words && words->size() >= 2 && ((*words)[1] == "ls" || (*words)[1] == "list");
 }
 
+// The webhook a finished run owes its job (none when webhooks are off, the job does not
+// want the event, or the status is not terminal).
+std::vector<store::Delivery> webhook_owed(const RunContext& context, const store::Run& finished) {
+  const store::Job& job = context.job;
+  if (!job.webhook_enabled || !job.webhook_url) return {};
+  const auto event = event_for(finished.status);
+  if (!event || !job_wants(job, *event)) return {};
+  const auto body = build_body(*event, finished, job, context.project, context.org, *job.webhook_url, common::now());
+  return {new_delivery(job, store::delivery_kind::webhook, *event, *job.webhook_url, render_body(body))};
+}
+
 // The builders of each kind, in the order their deliveries are stored.
 using Builder = std::vector<store::Delivery> (*)(const RunContext&, const store::Run&);
 constexpr Builder kBuilders[] = {

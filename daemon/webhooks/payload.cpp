@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "common/time.hpp"
-#include "daemon/webhooks/outbox.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -91,15 +90,6 @@ json retarget_body(json body, const std::string& url) {
 
 std::string render_body(const json& body) {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<store::Delivery> webhook_owed(const RunContext& context, const store::Run& finished) {
-  const store::Job& job = context.job;
-  if (!job.webhook_enabled || !job.webhook_url) return {};
-  const auto event = event_for(finished.status);
-  if (!event || !job_wants(job, *event)) return {};
-  const auto body = build_body(*event, finished, job, context.project, context.org, *job.webhook_url, common::now());
-  return {new_delivery(job, store::delivery_kind::webhook, *event, *job.webhook_url, render_body(body))};
 }
 
 }  // namespace dagctl::daemon::webhooks

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "daemon/store/models.hpp"
-#include "daemon/webhooks/run_context.hpp"
 
 namespace dagctl::daemon::webhooks {
 
@@ -27,10 +26,6 @@ AirflowApi airflow_api_of(const std::string& url);
 nlohmann::json build_body(const std::string& event, const store::Run& run, const store::Job& job,
                           const store::Project& project, const store::Organization& org,
                           const std::string& url, common::TimePoint now);
-// The webhook a finished run owes its job (none when webhooks are off, the job does not
-// want the event, or the status is not terminal).
-std::vector<store::Delivery> webhook_owed(const RunContext& context, const store::Run& finished);
-
 // A body as stored and sent: compact, invalid UTF-8 replaced.
 std::string render_body(const nlohmann::json& body);
 
