@@ -204,6 +204,22 @@ for e in sys.argv[1:]:
     print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) or v is None else v)' "$@" <<<"$doc")
 }
 
+# start_receiver SCRIPT NAME [ARGS...]: starts a recording HTTP receiver (webhook_receiver.py,
+# lineage_receiver.py) that writes $TEST_TMP/NAME/requests.jsonl; prints its port. Started
+# again with the same NAME (and --port), it waits for the new one's port file.
+start_receiver() {
+  local script=$1 dir="$TEST_TMP/$2"
+  shift 2
+  mkdir -p "$dir"
+  rm -f "$dir/port"
+  python3 "$script" --dir "$dir" "$@" >>"$dir/log" 2>&1 &
+  wait_for "receiver $dir" 10 test -s "$dir/port" || fail "receiver did not start"
+  cat "$dir/port"
+}
+# requests NAME: how many requests receiver NAME recorded; has_requests NAME N: at least N.
+requests() { [ -f "$TEST_TMP/$1/requests.jsonl" ] && wc -l <"$TEST_TMP/$1/requests.jsonl" || echo 0; }
+has_requests() { [ "$(requests "$1")" -ge "$2" ]; }
+
 # http_address: the daemon's TCP address from dagctld.json, e.g. 127.0.0.1:41234.
 http_address() {
   json 'd["http"]' <"$DATA/dagctld.json"

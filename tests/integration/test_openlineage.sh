@@ -12,16 +12,7 @@ source "$(dirname "$0")/lib.sh"
 RECEIVER="$DAGCTL_SOURCE_DIR/tests/integration/lineage_receiver.py"
 CHECK="$DAGCTL_SOURCE_DIR/tests/integration/openlineage_check.py"
 
-receiver() {  # NAME [ARGS...]: starts a receiver recording into $TEST_TMP/NAME; prints its port
-  local dir="$TEST_TMP/$1"
-  shift
-  mkdir -p "$dir"
-  python3 "$RECEIVER" --dir "$dir" "$@" >>"$dir/log" 2>&1 &
-  wait_for "receiver $dir" 10 test -s "$dir/port" || fail "receiver did not start"
-  cat "$dir/port"
-}
-requests() { [ -f "$TEST_TMP/$1/requests.jsonl" ] && wc -l <"$TEST_TMP/$1/requests.jsonl" || echo 0; }
-has_requests() { [ "$(requests "$1")" -ge "$2" ]; }  # NAME N
+receiver() { start_receiver "$RECEIVER" "$@"; }  # NAME [ARGS...]: prints its port
 # calendar_runs RUN: the run's model calendar is running (its node record says so).
 calendar_runs() {
   [ "$(curl -sS --unix-socket "$SOCK" "http://dagctl/api/v1/runs/$1/nodes" |

@@ -9,16 +9,7 @@ RECEIVER="$DAGCTL_SOURCE_DIR/tests/integration/webhook_receiver.py"
 DAEMON_ARGS=(--dbt "$FAKE_DBT" --listen 127.0.0.1:0 --webhook-retry-delay 0.3 --webhook-timeout 2)
 
 # receiver NAME [ARGS...]: starts a receiver recording into $TEST_TMP/NAME; prints its port.
-receiver() {
-  local dir="$TEST_TMP/$1"
-  shift
-  mkdir -p "$dir"
-  python3 "$RECEIVER" --dir "$dir" "$@" >>"$dir/log" 2>&1 &
-  wait_for "receiver $dir" 10 test -s "$dir/port" || fail "receiver did not start"
-  cat "$dir/port"
-}
-requests() { [ -f "$TEST_TMP/$1/requests.jsonl" ] && wc -l <"$TEST_TMP/$1/requests.jsonl" || echo 0; }
-has_requests() { [ "$(requests "$1")" -ge "$2" ]; }
+receiver() { start_receiver "$RECEIVER" "$@"; }
 request() {  # NAME N EXPR: evaluates EXPR over request N (1-based) bound to r
   sed -n "${2}p" "$TEST_TMP/$1/requests.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); b=json.loads(r["body"]); h={k.lower(): v for k, v in r["headers"].items()}; v=eval(sys.argv[1]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$3"
 }
