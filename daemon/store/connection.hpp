@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dagctl::daemon::store {
@@ -87,6 +88,8 @@ class WriteTx : public Session {
 public:
   explicit WriteTx(Connection& connection);
   void commit() { tx_->commit(); }
+  // PostgreSQL: a transaction-scoped advisory lock on name; SQLite: BEGIN IMMEDIATE already serializes.
+  void serialize(std::string_view /*name*/) {}
 
 private:
   bool begin();
