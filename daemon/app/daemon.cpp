@@ -42,6 +42,7 @@
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/store/store_url.hpp"
 #include "daemon/webhooks/outbox.hpp"
 #include "daemon/webhooks/target.hpp"
 #include "daemon/webhooks/sender.hpp"
@@ -176,7 +177,8 @@ int serve(const Config& config) {
   LockFile lock(layout.lock_file());
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
-  store::Store store(layout.database());
+  const auto store_url = store::parse_store_url(config.store, layout.database()).value();  // checked by parse_config
+  store::Store store(store_url.sqlite_path);
   // Several daemons on one database (docs/runs.md, Several daemons): set before any run is touched.
   const std::string daemon_id = load_or_create_daemon_id(layout);
   store.set_owner({daemon_id, std::chrono::seconds(config.lease_seconds), config.system_max_parallel});
