@@ -65,7 +65,7 @@ std::vector<std::string> Dispatcher::running_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
   for (const auto& [id, a] : active_) {
-    if (!a.finished && !a.lost) ids.push_back(id);
+    if (!a.finished && !a.lost) ids.push_back(id);  // ending ones too: their lease holds while the end is written
   }
   return ids;
 }
@@ -74,7 +74,9 @@ void Dispatcher::lose(const std::vector<std::string>& run_ids) {
   std::lock_guard lock(mutex_);
   for (const auto& id : run_ids) {
     const auto it = active_.find(id);
-    if (it == active_.end() || it->second.finished || it->second.lost) continue;
+    // A run whose end is being written here left `running` by its own end (or, fenced, by
+    // nothing): either way nothing is left to stop.
+    if (it == active_.end() || it->second.finished || it->second.lost || it->second.ending) continue;
     spdlog::error("run {}: this daemon no longer holds its lease; its dbt is stopped and another daemon ends it", id);
     it->second.lost = true;
     it->second.control->request_stop(StopReason::daemon_stopped);
@@ -298,6 +300,7 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
   {
     std::lock_guard lock(mutex_);
     lost = active_[run_id].lost;
+    active_[run_id].ending = true;
   }
   if (lost) {
     spdlog::warn("run {} stopped here; its end is another daemon's to write (docs/runs.md, Several daemons)", run_id);

@@ -36,7 +36,9 @@ public:
   // Call after queueing a run: the dispatcher looks at the queue again.
   void wake();
   // Queued: ends `cancelled` at once. Running: dbt is stopped (docs/runs.md) and the run ends
-  // `cancelled` when it has exited. False when the run is not active.
+  // `cancelled` when it has exited. Running on another daemon sharing the store: that daemon
+  // is asked to, and does within a second (docs/runs.md, Several daemons). False when the run
+  // is not active.
   bool cancel(const std::string& run_id);
   // A started run's progress; nullopt when it is not running here.
   std::optional<Progress> progress(const std::string& run_id) const;
@@ -64,7 +66,8 @@ private:
     Progress progress;
     std::thread thread;
     bool finished = false;
-    bool lost = false;  // lose(): another daemon ends it
+    bool lost = false;    // lose(): another daemon ends it
+    bool ending = false;  // its end is being written here: no longer lost by a renewal
   };
 
   // One look at the queue, on the worker's thread: joins the threads of runs that ended and
