@@ -49,7 +49,7 @@ fields "$(at a -o json status)" 'len(d["daemons"])' 'sum(x["this"] for x in d["d
 assert_eq 2 "${F[0]}" "dagctl status lists both daemons"
 assert_eq 1 "${F[1]}" "one of them is marked as this daemon"
 assert_eq 3 "${F[2]}" "the status carries --lease-seconds"
-assert_eq False "${F[3]}" "neither is lost"
+assert_eq false "${F[3]}" "neither is lost"
 assert_contains "$(at b status)" "(this daemon)" "dagctl status at B marks B"
 id_a=$(cat "$DATA/daemon-id")
 id_b=$(cat "$DATA_B/daemon-id")
@@ -130,5 +130,17 @@ wait_for "run $next to run at the survivor" 30 next_ok || fail "P3's queue did n
 fields "$(at "$survivor" -o json status)" '[x["lost"] for x in d["daemons"] if not x["this"]]'
 assert_eq "[true]" "${F[0]}" "the survivor's status shows the killed daemon as lost"
 assert_contains "$(at "$survivor" status)" "LOST" "dagctl status says LOST"
+
+# --- a graceful stop marks the daemon stopped; a killed one stays as it was -----------------
+if [ "$survivor" == a ]; then stop_daemon; else kill -TERM "$PID_B" && wait "$PID_B"; fi
+survivor_id=$([ "$survivor" == a ] && echo "$id_a" || echo "$id_b")
+stopped=$(python3 - "$TEST_TMP/shared.db" "$survivor_id" "$victim_id" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(" ".join(str(db.execute("SELECT stopped_at IS NOT NULL FROM daemons WHERE id = ?", (i,)).fetchone()[0])
+               for i in sys.argv[2:]))
+PY
+)
+assert_eq "1 0" "$stopped" "the stopped daemon is marked stopped in the store, the killed one is not"
 
 finish
