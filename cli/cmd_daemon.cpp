@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/daemon_lines.hpp"
 #include "cli/warm_lines.hpp"
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
@@ -256,6 +257,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
       std::cout << fmt::format("sandbox:  {} (--sandbox {})\n", state, mode);
     }
     for (const auto& line : warm_status_lines(d, terminal_width())) std::cout << line << "\n";
+    for (const auto& line : daemons_status_lines(d)) std::cout << line << "\n";
   });
 
   auto* org = app.add_subcommand("org", "The organization that owns tokens and projects");

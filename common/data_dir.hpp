@@ -15,6 +15,7 @@ public:
   std::string database() const { return root_ + "/dagctl.db"; }
   std::string lock_file() const { return root_ + "/dagctld.lock"; }   // one daemon per data dir
   std::string ready_file() const { return root_ + "/dagctld.json"; }  // written once dagctld serves
+  std::string daemon_id_file() const { return root_ + "/daemon-id"; }  // this data dir's daemon id, made once
   std::string daemon_log() const { return root_ + "/dagctld.log"; }   // `dagctl daemon start`'s log
   std::string settings_file() const { return root_ + "/settings.json"; }  // the settings dagctld last started with
   std::string webhook_ca_bundle() const { return root_ + "/webhook-ca-bundle.pem"; }  // --webhook-ca-file + the system's

@@ -295,7 +295,7 @@ _dagctld() {
     --socket | --dbt | --sqlmesh | --webhook-ca-file | --config) _dagctl_files -f; return 0 ;;
     --listen) _dagctl_add 127.0.0.1:8780 127.0.0.1:0 none; return 0 ;;
     --log-level) _dagctl_add trace debug info warn error critical off; return 0 ;;
-    --max-parallel | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
+    --max-parallel | --system-max-parallel | --lease-seconds | --stop-grace | --webhook-retries | --webhook-retry-delay | --webhook-timeout | --keep-days | --keep-runs) return 0 ;;
     --sandbox) _dagctl_add auto on off; return 0 ;;
     --sandbox-writable) _dagctl_files -d; return 0 ;;
     --warm) _dagctl_add on off; return 0 ;;
@@ -307,7 +307,7 @@ _dagctld() {
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --sqlmesh --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --metrics-listen --store --config -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --metrics-listen --store --system-max-parallel --lease-seconds --config -h --help --version
   return 0
 }
 

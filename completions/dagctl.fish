@@ -306,6 +306,8 @@ complete -c dagctld -l metrics-listen -x -a '127.0.0.1:9780 127.0.0.1:0 none' -d
 complete -c dagctld -l dbt -r -F -d 'dbt executable for projects that name none (DAGCTL_DBT)'
 complete -c dagctld -l sqlmesh -r -F -d 'sqlmesh executable for SQLMesh projects that name none (DAGCTL_SQLMESH)'
 complete -c dagctld -l max-parallel -x -d 'Runs at once across all projects (DAGCTL_MAX_PARALLEL)'
+complete -c dagctld -l system-max-parallel -x -d 'Runs at once across every daemon sharing the store (DAGCTL_SYSTEM_MAX_PARALLEL)'
+complete -c dagctld -l lease-seconds -x -d 'Seconds a run lease lasts unrenewed (DAGCTL_LEASE_SECONDS)'
 complete -c dagctld -l log-level -x -a 'trace debug info warn error critical off' -d 'How much to log (DAGCTL_LOG_LEVEL)'
 complete -c dagctld -l stop-grace -x -d 'Seconds between SIGINT, SIGTERM and SIGKILL (DAGCTL_STOP_GRACE)'
 complete -c dagctld -l webhook-ca-file -r -F -d 'PEM file of an extra CA for https webhooks'

@@ -1,8 +1,10 @@
 // The daemon's own routes: health (no token), status, org, and the route table itself.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "common/time.hpp"
 #include "daemon/api/http_util.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/api/views.hpp"
@@ -18,6 +20,29 @@ json free_bytes(const std::string& dir) {
   std::error_code ec;
   const auto space = std::filesystem::space(dir, ec);
   return ec ? json(nullptr) : json(space.available);
+}
+
+// The daemons sharing the database (docs/runs.md, Several daemons); one silent longer than
+// the lease is lost.
+json daemons_json(const service::DaemonInfo& info) {
+  json list = json::array();
+  if (!info.daemons) return list;
+  const auto now = common::now();
+  for (const auto& d : info.daemons()) {
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - d.heartbeat_at).count();
+    list.push_back({{"id", d.id},
+                    {"host", d.host},
+                    {"pid", d.pid},
+                    {"version", d.version},
+                    {"api", d.api.empty() ? json(nullptr) : json(d.api)},
+                    {"started_at", common::to_rfc3339(d.started_at)},
+                    {"heartbeat_at", common::to_rfc3339(d.heartbeat_at)},
+                    {"heartbeat_age_seconds", std::max<std::int64_t>(0, age) / 1000.0},
+                    {"running", d.running},
+                    {"lost", age > std::int64_t{info.lease_seconds} * 1000},
+                    {"this", d.id == info.daemon_id}});
+  }
+  return list;
 }
 
 }  // namespace
@@ -39,7 +64,9 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
                          {"warm", warm_json(info.warm_mode, info.warm_idle_seconds,
                                             info.warm_workers ? info.warm_workers() : std::vector<runner::warm::WorkerInfo>{})},
                          {"settings", info.settings}, {"settings_from", info.settings_from},
-                         {"config_file", info.config_file.empty() ? json(nullptr) : json(info.config_file)}});
+                         {"config_file", info.config_file.empty() ? json(nullptr) : json(info.config_file)},
+                         {"daemon_id", info.daemon_id}, {"lease_seconds", info.lease_seconds},
+                         {"daemons", daemons_json(info)}});
   });
   table.add("GET", "/api/v1/org", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
     const auto org = service.organization();

@@ -148,6 +148,8 @@ nlohmann::json setting_values(const Config& c) {
           {"dbt", c.dbt},
           {"sqlmesh", c.sqlmesh},
           {"max-parallel", c.max_parallel},
+          {"system-max-parallel", c.system_max_parallel},
+          {"lease-seconds", c.lease_seconds},
           {"log-level", c.log_level},
           {"stop-grace", c.stop_grace_seconds},
           {"webhook-ca-file", path_or_null(c.webhook_ca_file)},
@@ -204,6 +206,14 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
   app.add_option("--max-parallel", c.max_parallel, "Runs at once across all projects (default: CPUs)")
       ->envname("DAGCTL_MAX_PARALLEL")
       ->check(CLI::Range(1, 256));
+  app.add_option("--system-max-parallel", c.system_max_parallel,
+                 "Runs at once across every daemon sharing the database; 0 for no limit (docs/runs.md, Several daemons)")
+      ->envname("DAGCTL_SYSTEM_MAX_PARALLEL")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--lease-seconds", c.lease_seconds,
+                 "Seconds a run's lease lasts: another daemon ends the runs of one silent this long (heartbeat every third)")
+      ->envname("DAGCTL_LEASE_SECONDS")
+      ->check(CLI::Range(3, 3600));
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
       ->envname("DAGCTL_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

@@ -24,6 +24,10 @@ struct Config {
   std::string dbt = "dbt";
   std::string sqlmesh = "sqlmesh";  // SQLMesh projects' default executable (docs/sqlmesh.md)
   int max_parallel = 0;
+  // Several daemons on one database (docs/runs.md, Several daemons): runs at once across all
+  // of them (0: no limit), and how long a run's lease lasts unrenewed.
+  int system_max_parallel = 0;
+  int lease_seconds = 30;
   std::string log_level = "info";
   int stop_grace_seconds = 10;
   std::string webhook_ca_file;  // extra CA (PEM) trusted for https webhooks, beside the system's

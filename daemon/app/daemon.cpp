@@ -24,6 +24,8 @@
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
 #include "daemon/app/config.hpp"
+#include "daemon/app/daemon_id.hpp"
+#include "daemon/app/heartbeat.hpp"
 #include "daemon/app/lock_file.hpp"
 #include "daemon/app/signals.hpp"
 #include "daemon/metrics/exposition.hpp"
@@ -178,6 +180,9 @@ int serve(const Config& config) {
   const auto store_url = store::parse_store_url(config.store, layout.database()).value();  // checked by parse_config
   store::Store store(store_url);
   spdlog::info("store: {}", store_url.shown);
+  // Several daemons on one database (docs/runs.md, Several daemons): set before any run is touched.
+  const std::string daemon_id = load_or_create_daemon_id(layout);
+  store.set_owner({daemon_id, std::chrono::seconds(config.lease_seconds), config.system_max_parallel});
   webhooks::OutboxOptions outbox_options;
   outbox_options.data_dir = config.data_dir;
   outbox_options.openlineage_url = config.openlineage_url;
@@ -295,6 +300,9 @@ int serve(const Config& config) {
   };
   metrics::Scraper scraper(store, metrics, facts);
   info.metrics_text = [&scraper] { return scraper.render(); };
+  info.daemon_id = daemon_id;
+  info.lease_seconds = config.lease_seconds;
+  info.daemons = [&store] { return store.daemons().list(); };
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service, &metrics);
@@ -320,6 +328,22 @@ int serve(const Config& config) {
     metrics_listener->serve();
   }
 
+  {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    const auto now = common::now();
+    store::DaemonRecord me;
+    me.id = daemon_id;
+    me.host = host;
+    me.pid = info.pid;
+    me.version = info.version;
+    me.api = http_address;
+    me.started_at = now;
+    me.heartbeat_at = now;
+    store.daemons().register_daemon(me);
+  }
+  Heartbeat heartbeat(store, dispatcher, &outbox, &metrics);
+  heartbeat.start();  // before runs start: it renews their leases
   dispatcher.start();
   sender.start();  // also sends what a previous daemon left pending, with the same ids
   scheduler.start();  // its first tick starts the catch-up runs owed by downtime
@@ -350,7 +374,13 @@ int serve(const Config& config) {
   });
   retention.shutdown();
   scheduler.shutdown();
-  dispatcher.shutdown();
+  dispatcher.shutdown();  // the heartbeat renews the leases of the runs stopping meanwhile
+  heartbeat.shutdown();
+  try {
+    store.daemons().mark_stopped(daemon_id, common::now());
+  } catch (const std::exception& e) {
+    spdlog::warn("could not mark this daemon stopped in the database: {}", e.what());
+  }
   // No run ends any more: followers of queued runs are let go.
   unix_listener.end_streams();
   if (tcp_listener) tcp_listener->end_streams();

@@ -53,8 +53,46 @@ bool Dispatcher::cancel(const std::string& run_id) {
     cancelled.error_message = "cancelled by request before it started";
     done = finish(run_id, cancelled, common::now());
   }
-  if (done) wake();
-  return done;
+  if (done) {
+    wake();
+    return true;
+  }
+  // Running on another daemon: it cancels the run at its next look (docs/runs.md, Several daemons).
+  return store_.runs().request_cancel(run_id, common::now());
+}
+
+std::vector<std::string> Dispatcher::running_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : active_) {
+    if (!a.finished && !a.lost) ids.push_back(id);  // ending ones too: their lease holds while the end is written
+  }
+  return ids;
+}
+
+void Dispatcher::lose(const std::vector<std::string>& run_ids) {
+  std::lock_guard lock(mutex_);
+  for (const auto& id : run_ids) {
+    const auto it = active_.find(id);
+    // A run whose end is being written here left `running` by its own end (or, fenced, by
+    // nothing): either way nothing is left to stop.
+    if (it == active_.end() || it->second.finished || it->second.lost || it->second.ending) continue;
+    spdlog::error("run {}: this daemon no longer holds its lease; its dbt is stopped and another daemon ends it", id);
+    it->second.lost = true;
+    it->second.control->request_stop(StopReason::daemon_stopped);
+  }
+}
+
+void Dispatcher::cancel_requested_elsewhere(std::unique_lock<std::mutex>& lock) {
+  if (active_.empty()) return;
+  lock.unlock();
+  const auto asked = store_.runs().cancel_requested();
+  lock.lock();
+  for (const auto& id : asked) {
+    if (const auto it = active_.find(id); it != active_.end() && !it->second.lost) {
+      it->second.control->request_stop(StopReason::cancelled);
+    }
+  }
 }
 
 std::optional<Progress> Dispatcher::progress(const std::string& run_id) const {
@@ -137,13 +175,16 @@ std::optional<common::Clock::time_point> Dispatcher::pass() {
   if (stopping_) return std::nullopt;
   // A store error leaves the queue as it was (it lives in the store): nothing is lost.
   start_due_runs(lock);
+  cancel_requested_elsewhere(lock);
   if (ended > 0 && active_.empty()) {
     // Idle now: hand the memory freed by the runs' threads back to the system, or the
     // idle daemon keeps its peak heap (docs/benchmarks.md, idle RSS after work).
     lock.unlock();
     ::malloc_trim(0);
   }
-  return std::nullopt;  // a queued run or a run's end wakes it
+  // A queued run or a run's end here wakes it; runs queued or ended at other daemons sharing
+  // the database, and cancels asked there, are seen within a second (docs/runs.md, Several daemons).
+  return common::Clock::now() + std::chrono::seconds(1);
 }
 
 size_t Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
@@ -164,12 +205,13 @@ size_t Dispatcher::join_finished(std::unique_lock<std::mutex>& lock) {
 
 void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
   // A run cancelled between the query and mark_running leaves its project free: ask again.
+  std::set<std::string> busy_elsewhere;  // a run of theirs runs on another daemon
   for (bool again = true; again && !stopping_;) {
     again = false;
     const int free_slots = max_parallel_ - static_cast<int>(active_.size());
     if (free_slots <= 0) return;
     // A later run of a busy project waits too: each project's queue keeps its order.
-    std::set<std::string> busy_projects;
+    std::set<std::string> busy_projects = busy_elsewhere;
     for (const auto& [id, a] : active_) busy_projects.insert(a.project_id);
 
     lock.unlock();
@@ -178,8 +220,11 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
     for (const auto& run : due) {
       if (stopping_ || static_cast<int>(active_.size()) >= max_parallel_) return;
       const auto started = common::now();
-      if (!store_.runs().mark_running(run.id, started, outbox_ ? outbox_->owed_at_start(run) : store::DeliveryOwed{})) {
-        again = true;  // cancelled meanwhile
+      const auto claim = store_.runs().claim(run.id, started, outbox_ ? outbox_->owed_at_start(run) : store::DeliveryOwed{});
+      if (claim == store::Claim::system_full) return;  // --system-max-parallel: the next look tries again
+      if (claim == store::Claim::project_busy) busy_elsewhere.insert(run.project_id);
+      if (claim != store::Claim::started) {
+        again = true;  // cancelled or claimed meanwhile, or its project is busy elsewhere
         continue;
       }
       if (outbox_) outbox_->notify();
@@ -251,7 +296,15 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
   // stays `running` in the store, and the next start's recovery ends it `error`.
   const auto end_time = common::now();
   const std::string status(common::to_string(outcome.status));
-  if (record_end(run_id, outcome, end_time)) {
+  bool lost = false;
+  {
+    std::lock_guard lock(mutex_);
+    lost = active_[run_id].lost;
+    active_[run_id].ending = true;
+  }
+  if (lost) {
+    spdlog::warn("run {} stopped here; its end is another daemon's to write (docs/runs.md, Several daemons)", run_id);
+  } else if (record_end(run_id, outcome, end_time)) {
     spdlog::info("run {} ended {}", run_id, status);
   } else {
     spdlog::error("run {} ended {} but that is not recorded; the next start ends it 'error'", run_id, status);

@@ -36,7 +36,9 @@ public:
   // Call after queueing a run: the dispatcher looks at the queue again.
   void wake();
   // Queued: ends `cancelled` at once. Running: dbt is stopped (docs/runs.md) and the run ends
-  // `cancelled` when it has exited. False when the run is not active.
+  // `cancelled` when it has exited. Running on another daemon sharing the store: that daemon
+  // is asked to, and does within a second (docs/runs.md, Several daemons). False when the run
+  // is not active.
   bool cancel(const std::string& run_id);
   // A started run's progress; nullopt when it is not running here.
   std::optional<Progress> progress(const std::string& run_id) const;
@@ -45,6 +47,11 @@ public:
   Progress queued_progress(const store::Run& run) const;
   // Counts runs' starts and ends into `metrics` (docs/metrics.md); call before start().
   void set_metrics(metrics::Metrics* metrics) { metrics_ = metrics; }
+  // Several daemons (docs/runs.md): the runs running here now, whose leases the heartbeat renews.
+  std::vector<std::string> running_ids() const;
+  // Runs this daemon no longer owns (a reaper ended them, or their lease could not be
+  // renewed): their dbt is stopped as a cancel does, and their end is not written here.
+  void lose(const std::vector<std::string>& run_ids);
   // Notified whenever a run reaches its terminal status.
   RunEnds& run_ends() { return run_ends_; }
   // Stops starting runs, stops running ones (they end `error`, "daemon stopped"), waits
@@ -59,12 +66,16 @@ private:
     Progress progress;
     std::thread thread;
     bool finished = false;
+    bool lost = false;    // lose(): another daemon ends it
+    bool ending = false;  // its end is being written here: no longer lost by a renewal
   };
 
   // One look at the queue, on the worker's thread: joins the threads of runs that ended and
   // starts what fits. Throws on a store error (the worker tries again with back-off).
   std::optional<common::Clock::time_point> pass();
   void start_due_runs(std::unique_lock<std::mutex>& lock);
+  // Cancels asked at another daemon (RunStore::request_cancel) of runs running here.
+  void cancel_requested_elsewhere(std::unique_lock<std::mutex>& lock);
   void execute(const std::string& run_id, RunControl& control);
   size_t join_finished(std::unique_lock<std::mutex>& lock);  // how many ended
   // finish_run plus the webhook the run owes (unless `owe_webhook` is false).

@@ -65,7 +65,12 @@ void stop_leftover_workers(const std::string& data_dir) {
 
 int recover_interrupted_runs(store::Store& store, std::chrono::milliseconds stop_grace,
                              webhooks::Outbox* outbox, const std::string& data_dir) {
-  const auto runs = store.runs().with_status(common::RunStatus::running);
+  // Only this daemon's: another daemon's runs end when their lease passes (docs/runs.md,
+  // Several daemons). A run with no daemon id is from before several daemons.
+  std::vector<store::Run> runs;
+  for (auto& run : store.runs().with_status(common::RunStatus::running)) {
+    if (!run.daemon_id || *run.daemon_id == store.owner().daemon_id) runs.push_back(std::move(run));
+  }
   std::vector<std::pair<pid_t, std::int64_t>> leftovers;
   for (const auto& run : runs) {
     if (run.pid > 0) leftovers.emplace_back(run.pid, run.pid_start_ticks);

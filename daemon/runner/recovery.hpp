@@ -1,5 +1,5 @@
-// Start-up recovery after a crash (docs/runs.md): runs the store says are running belong
-// to a daemon that died. Their dbt processes are stopped and the runs end `error`.
+// Start-up recovery after a crash (docs/runs.md): runs the store says are running on this
+// daemon (store.owner()) belong to its previous life, which died. Their dbt processes are stopped and the runs end `error`.
 #pragma once
 
 #include <chrono>

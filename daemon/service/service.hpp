@@ -77,6 +77,11 @@ struct DaemonInfo {
   std::string config_file = "";  // empty when none was read
   // GET /metrics's text (docs/metrics.md); the daemon sets it to its scraper's render().
   std::function<std::string()> metrics_text = nullptr;
+  // Several daemons on one database (docs/runs.md, Several daemons): this daemon's id, its
+  // --lease-seconds, and the daemons sharing the database (the daemon sets it to the store's list).
+  std::string daemon_id = "";
+  int lease_seconds = 30;
+  std::function<std::vector<store::DaemonRecord>()> daemons = nullptr;
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.

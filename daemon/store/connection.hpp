@@ -114,6 +114,9 @@ public:
   explicit WriteTx(Connection& connection);
   ~WriteTx();
   void commit();
+  // Writes are serialised already (above); kept so that a check-then-write names what it
+  // must not race with.
+  void serialize(std::string_view /*name*/) {}
 
 private:
   bool open_ = false;

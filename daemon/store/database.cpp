@@ -13,7 +13,7 @@ namespace {
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
 // From version 13 on, PostgreSQL runs them too (postgres_schema.hpp holds its start): write
 // them in the SQL both take (docs/scale-out.md#the-store): BIGINT for times and counts.
-constexpr std::array<std::string_view, 13> kMigrations = {
+constexpr std::array<std::string_view, 14> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -227,6 +227,26 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
 ALTER TABLE jobs ADD COLUMN notifications_json TEXT;
 ALTER TABLE jobs ADD COLUMN airflow_assets_url TEXT;
 ALTER TABLE projects ADD COLUMN openlineage_url TEXT;
+)sql",
+    // Several daemons on one database (docs/runs.md, Several daemons): each daemon's
+    // liveness, which daemon runs a run and until when its lease holds, a cancel asked at
+    // another daemon; and one running run per project across daemons. (Issue 18 numbers this
+    // migration 15, after the git projects' 14: the lead orders them at merge.)
+    R"sql(
+CREATE TABLE daemons (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
+  version TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  stopped_at BIGINT,
+  api TEXT NOT NULL DEFAULT ''
+);
+ALTER TABLE runs ADD COLUMN daemon_id TEXT;
+ALTER TABLE runs ADD COLUMN lease_until BIGINT;
+ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT;
+CREATE UNIQUE INDEX runs_running_per_project ON runs(project_id) WHERE status = 'running';
 )sql",
 };
 

@@ -92,6 +92,8 @@ struct Run {
   // The dbt process while running, so a restarted daemon can stop a left-over one.
   int pid = 0;
   std::int64_t pid_start_ticks = 0;
+  // The daemon that runs or ran it (docs/runs.md, Several daemons); nullopt before it started.
+  std::optional<std::string> daemon_id;
   // Read with the run, never written: the names its project and job have now.
   std::string project_name;
   std::optional<std::string> job_current_name;  // nullopt once the job is deleted

@@ -46,6 +46,16 @@ std::string json_array(const std::vector<std::string>& values) { return nlohmann
 void NodeStore::upsert(const std::string& run_id, const std::vector<NodeRecord>& nodes) {
   if (nodes.empty()) return;
   WriteTx tx(db_);
+  {
+    // Fenced: a run that ended, or that a lost daemon's reaper gave away, keeps its nodes.
+    // An unknown run goes on to the insert, which refuses it.
+    auto run = tx.statement("SELECT status, daemon_id FROM runs WHERE id = ?");
+    run->bind(1, run_id);
+    if (run->executeStep()) {
+      const bool mine = run->getColumn("daemon_id").isNull() || run->getColumn("daemon_id").getString() == owner_.daemon_id;
+      if (run->getColumn("status").getString() != "running" || !mine) return;
+    }
+  }
   auto s = tx.statement(
       "INSERT INTO run_nodes (run_id, run_seq, " + kColumns +
       ") VALUES (?1, (SELECT seq FROM runs WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "

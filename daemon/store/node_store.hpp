@@ -8,15 +8,18 @@
 
 #include "daemon/store/connection.hpp"
 #include "daemon/store/models.hpp"
+#include "daemon/store/owner.hpp"
 
 namespace dagctl::daemon::store {
 
 class NodeStore {
 public:
-  explicit NodeStore(Connection& db) : db_(db) {}
+  // Writes act for `owner`'s daemon (owner.hpp).
+  NodeStore(Connection& db, const Owner& owner) : db_(db), owner_(owner) {}
 
   // Writes a batch in one transaction. A node's newer record replaces its older one; a field
   // the newer one lacks keeps its value, and `running` never replaces a finished status.
+  // Nothing is written once the run ended or runs on another daemon (docs/runs.md, Several daemons).
   void upsert(const std::string& run_id, const std::vector<NodeRecord>& nodes);
   // A run's nodes ordered by started_at (never started last), then unique_id; only those
   // with one of `statuses` when it is not empty.
@@ -33,6 +36,7 @@ public:
 
 private:
   Connection& db_;
+  const Owner& owner_;
 };
 
 }  // namespace dagctl::daemon::store

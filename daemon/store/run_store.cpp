@@ -12,7 +12,7 @@ namespace {
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, plan_json, pid, "
-    "pid_start_ticks, "
+    "pid_start_ticks, daemon_id, "
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
 
@@ -41,6 +41,7 @@ Run read_run(Statement& s) {
   }
   r.pid = s.getColumn("pid").getInt();
   r.pid_start_ticks = s.getColumn("pid_start_ticks").getInt64();
+  r.daemon_id = sql::opt_text(s.getColumn("daemon_id"));
   r.project_name = s.getColumn("project_name").getString();
   r.job_current_name = sql::opt_text(s.getColumn("job_current_name"));
   return r;
@@ -232,36 +233,80 @@ std::optional<std::string> RunStore::newest_successful(const std::string& job_id
   return s->getColumn("id").getString();
 }
 
-bool RunStore::mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed) {
-  WriteTx tx(db_);
-  bool changed = false;
+namespace {
+
+// This daemon's run: queued (no daemon yet) or running here. A run claimed without a
+// daemon id (tests, a database from before several daemons) is everyone's.
+const std::string kOwnRun = "(status = 'queued' OR (status = 'running' AND (daemon_id IS NULL OR daemon_id = :me)))";
+
+// The run as stored, for the deliveries its change owes.
+std::vector<Delivery> owed_by(WriteTx& tx, const std::string& id, const DeliveryOwed& owed) {
+  if (!owed) return {};
+  std::optional<Run> run;
   {
-    auto s = tx.statement("UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'");
-    s->bind(1, common::to_millis(start_time));
-    s->bind(2, id);
-    changed = s->exec() == 1;
+    auto select = tx.statement(kSelect + " WHERE id = ?");
+    select->bind(1, id);
+    if (select->executeStep()) run = read_run(*select);
   }
-  if (changed && owed) {
-    std::optional<Run> started;
-    {
-      auto select = tx.statement(kSelect + " WHERE id = ?");
-      select->bind(1, id);
-      if (select->executeStep()) started = read_run(*select);
-    }
-    if (started) {
-      for (const auto& delivery : owed(*started)) DeliveryStore::insert(tx, delivery);
-    }
+  return run ? owed(*run) : std::vector<Delivery>{};
+}
+
+void bind_me(Statement& s, const std::string& me) {
+  if (me.empty()) s.bind(":me"); else s.bind(":me", me);
+}
+
+}  // namespace
+
+bool RunStore::mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed) {
+  return claim(id, start_time, owed) == Claim::started;
+}
+
+Claim RunStore::claim(const std::string& id, TimePoint start_time, const DeliveryOwed& owed) {
+  WriteTx tx(db_);
+  // Counting running runs against the system's limit must not pass on two daemons at once.
+  tx.serialize("dispatch");
+  std::string project_id;
+  {
+    auto s = tx.statement("SELECT project_id FROM runs WHERE id = ? AND status = 'queued'");
+    s->bind(1, id);
+    if (!s->executeStep()) return Claim::gone;
+    project_id = s->getColumn("project_id").getString();
   }
+  {
+    // Also the unique index runs_running_per_project's rule: asked first, so that a busy
+    // project is an answer, not an error.
+    auto s = tx.statement("SELECT 1 FROM runs WHERE project_id = ? AND status = 'running'");
+    s->bind(1, project_id);
+    if (s->executeStep()) return Claim::project_busy;
+  }
+  if (owner_.system_max_parallel > 0) {
+    auto s = tx.statement("SELECT count(*) AS n FROM runs WHERE status = 'running'");
+    s->executeStep();
+    if (s->getColumn("n").getInt() >= owner_.system_max_parallel) return Claim::system_full;
+  }
+  {
+    auto s = tx.statement(
+        "UPDATE runs SET status = 'running', start_time = :start, daemon_id = :me, lease_until = :until, "
+        "cancel_requested_at = NULL WHERE id = :id AND status = 'queued'");
+    s->bind(":start", common::to_millis(start_time));
+    bind_me(*s, owner_.daemon_id);
+    s->bind(":until", common::to_millis(start_time + owner_.lease));
+    s->bind(":id", id);
+    if (s->exec() != 1) return Claim::gone;
+  }
+  for (const auto& delivery : owed_by(tx, id, owed)) DeliveryStore::insert(tx, delivery);
   tx.commit();
-  return changed;
+  return Claim::started;
 }
 
 void RunStore::record_process(const std::string& id, int pid, std::int64_t start_ticks) {
   WriteTx tx(db_);
-  auto s = tx.statement("UPDATE runs SET pid = ?, pid_start_ticks = ? WHERE id = ?");
-  s->bind(1, pid);
-  s->bind(2, start_ticks);
-  s->bind(3, id);
+  auto s = tx.statement("UPDATE runs SET pid = :pid, pid_start_ticks = :ticks WHERE id = :id AND status = 'running' "
+                        "AND (daemon_id IS NULL OR daemon_id = :me)");
+  s->bind(":pid", pid);
+  s->bind(":ticks", start_ticks);
+  s->bind(":id", id);
+  bind_me(*s, owner_.daemon_id);
   s->exec();
   tx.commit();
 }
@@ -269,41 +314,112 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
 bool RunStore::finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
                       std::optional<std::string> error_message, const nlohmann::json& results,
                       const DeliveryOwed& owed, bool nothing_selected, const nlohmann::json& plan) {
+  return end(id, status, end_time, exit_code, std::move(error_message), results, owed, nothing_selected, plan, kOwnRun,
+             owner_.daemon_id);
+}
+
+bool RunStore::end(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
+                   std::optional<std::string> error_message, const nlohmann::json& results, const DeliveryOwed& owed,
+                   bool nothing_selected, const nlohmann::json& plan, const std::string& fence, const std::string& me) {
   WriteTx tx(db_);
   bool changed = false;
   {
     auto s = tx.statement(
-        "UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error_message = ?, "
-        "results_json = ?, nothing_selected = ?, plan_json = ?, pid = 0, pid_start_ticks = 0 "
-        "WHERE id = ? AND status IN ('queued','running')");
-    s->bind(1, std::string(common::to_string(status)));
-    s->bind(2, common::to_millis(end_time));
-    sql::bind_opt(*s, 3, exit_code);
-    sql::bind_opt(*s, 4, error_message);
-    s->bind(5, results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    s->bind(6, nothing_selected ? 1 : 0);
+        "UPDATE runs SET status = :status, end_time = :end, exit_code = :exit, error_message = :error, "
+        "results_json = :results, nothing_selected = :nothing, plan_json = :plan, pid = 0, pid_start_ticks = 0, "
+        "lease_until = NULL WHERE id = :id AND " + fence);
+    s->bind(":status", std::string(common::to_string(status)));
+    s->bind(":end", common::to_millis(end_time));
+    if (exit_code) s->bind(":exit", *exit_code); else s->bind(":exit");
+    if (error_message) s->bind(":error", *error_message); else s->bind(":error");
+    s->bind(":results", results.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    s->bind(":nothing", nothing_selected ? 1 : 0);
     if (plan.is_null()) {
-      s->bind(7);
+      s->bind(":plan");
     } else {
-      s->bind(7, plan.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      s->bind(":plan", plan.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
-    s->bind(8, id);
+    s->bind(":id", id);
+    bind_me(*s, me);
+    if (fence.find(":now") != std::string::npos) s->bind(":now", common::to_millis(end_time));
     changed = s->exec() == 1;
   }
-  if (changed) NodeStore::interrupt_running(tx, id);
-  if (changed && owed) {
-    std::optional<Run> finished;
-    {
-      auto select = tx.statement(kSelect + " WHERE id = ?");
-      select->bind(1, id);
-      if (select->executeStep()) finished = read_run(*select);
-    }
-    if (finished) {
-      for (const auto& delivery : owed(*finished)) DeliveryStore::insert(tx, delivery);
-    }
+  if (!changed) return false;
+  NodeStore::interrupt_running(tx, id);
+  for (const auto& delivery : owed_by(tx, id, owed)) DeliveryStore::insert(tx, delivery);
+  tx.commit();
+  return true;
+}
+
+std::vector<std::string> RunStore::renew_leases(const std::vector<std::string>& ids, TimePoint until) {
+  std::vector<std::string> lost;
+  if (ids.empty()) return lost;
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET lease_until = :until WHERE id = :id AND status = 'running' "
+                        "AND (daemon_id IS NULL OR daemon_id = :me)");
+  for (const auto& id : ids) {
+    s->reset();
+    s->bind(":until", common::to_millis(until));
+    s->bind(":id", id);
+    bind_me(*s, owner_.daemon_id);
+    if (s->exec() != 1) lost.push_back(id);
   }
   tx.commit();
-  return changed;
+  return lost;
+}
+
+bool RunStore::request_cancel(const std::string& id, TimePoint at) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?) "
+                        "WHERE id = ? AND status = 'running'");
+  s->bind(1, common::to_millis(at));
+  s->bind(2, id);
+  const bool running = s->exec() == 1;
+  tx.commit();
+  return running;
+}
+
+std::vector<std::string> RunStore::cancel_requested() {
+  ReadLock lock(db_);
+  auto s = lock.statement("SELECT id FROM runs WHERE status = 'running' AND cancel_requested_at IS NOT NULL "
+                          "AND (daemon_id IS NULL OR daemon_id = :me) ORDER BY seq");
+  bind_me(*s, owner_.daemon_id);
+  std::vector<std::string> out;
+  while (s->executeStep()) out.push_back(s->getColumn("id").getString());
+  return out;
+}
+
+std::vector<LostRun> RunStore::expired(TimePoint now) {
+  std::vector<std::pair<std::string, std::string>> found;  // run id, host
+  std::vector<LostRun> out;
+  ReadLock lock(db_);
+  {
+    auto s = lock.statement(
+        "SELECT id, daemon_id, coalesce((SELECT host FROM daemons WHERE daemons.id = runs.daemon_id), '') AS host "
+        "FROM runs WHERE status = 'running' AND lease_until < :now AND daemon_id IS NOT NULL "
+        "AND daemon_id != :me ORDER BY seq");
+    s->bind(":now", common::to_millis(now));
+    s->bind(":me", owner_.daemon_id);
+    while (s->executeStep()) {
+      LostRun lost;
+      lost.run.id = s->getColumn("id").getString();
+      lost.daemon_id = s->getColumn("daemon_id").getString();
+      lost.host = s->getColumn("host").getString();
+      out.push_back(std::move(lost));
+    }
+  }
+  auto s = lock.statement(kSelect + " WHERE id = ?");
+  for (auto& lost : out) {
+    s->reset();
+    s->bind(1, lost.run.id);
+    if (s->executeStep()) lost.run = read_run(*s);
+  }
+  return out;
+}
+
+bool RunStore::end_lost(const LostRun& lost, TimePoint now, const std::string& message, const DeliveryOwed& owed) {
+  return end(lost.run.id, RunStatus::error, now, std::nullopt, message, nlohmann::json::object(), owed, false, nullptr,
+             "status = 'running' AND daemon_id = :me AND lease_until < :now", lost.daemon_id);
 }
 
 std::vector<std::string> RunStore::prune(std::optional<TimePoint> ended_before, int keep_per_job, int limit) {

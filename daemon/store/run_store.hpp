@@ -13,6 +13,7 @@
 
 #include "daemon/store/connection.hpp"
 #include "daemon/store/models.hpp"
+#include "daemon/store/owner.hpp"
 
 namespace dagctl::daemon::store {
 
@@ -25,9 +26,25 @@ struct RunCounts {
 // the run as stored: it must not call the store.
 using DeliveryOwed = std::function<std::vector<Delivery>(const Run& finished)>;
 
+// What a claim of a queued run came to (docs/runs.md, Several daemons).
+enum class Claim {
+  started,       // running now, on this daemon
+  gone,          // no longer queued: cancelled, or claimed by another daemon
+  project_busy,  // a run of its project runs (on another daemon)
+  system_full,   // --system-max-parallel runs run across the daemons
+};
+
+// A run whose daemon stopped renewing its lease (docs/runs.md, Several daemons).
+struct LostRun {
+  Run run;
+  std::string daemon_id;
+  std::string host;  // "" when the daemon never registered
+};
+
 class RunStore {
 public:
-  explicit RunStore(Connection& db) : db_(db) {}
+  // Claims, ends and lease renewals act for `owner`'s daemon (owner.hpp).
+  RunStore(Connection& db, const Owner& owner) : db_(db), owner_(owner) {}
 
   // Stores a queued run; when this returns the trigger survives any crash.
   // Refuses (queue_full) when `max_queued_per_job` runs of that job are already queued,
@@ -54,10 +71,29 @@ public:
   // queued -> running, with the deliveries its start owes (an OpenLineage START) in the same
   // transaction. False when the run is no longer queued (cancelled meanwhile); then nothing is owed.
   bool mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed = {});
+  // mark_running, saying why not: the run becomes this daemon's with a lease until
+  // start_time + the owner's lease, unless its project runs a run (on any daemon) or the
+  // owner's system_max_parallel runs run across the daemons.
+  Claim claim(const std::string& id, TimePoint start_time, const DeliveryOwed& owed = {});
+  // Only while the run is running on this daemon.
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
+
+  // Several daemons (docs/runs.md). Extends the leases of `ids` (runs this daemon runs) to
+  // `until`; returns those that are no longer this daemon's (ended or taken by a reaper).
+  std::vector<std::string> renew_leases(const std::vector<std::string>& ids, TimePoint until);
+  // Asks the daemon running `id` to cancel it; false when the run is not running.
+  bool request_cancel(const std::string& id, TimePoint at);
+  // This daemon's running runs whose cancel was asked (request_cancel).
+  std::vector<std::string> cancel_requested();
+  // Other daemons' running runs whose lease ended before `now`.
+  std::vector<LostRun> expired(TimePoint now);
+  // Ends a lost run `error` with `message` and what it owes, unless its daemon renewed its
+  // lease or it ended meanwhile (false then).
+  bool end_lost(const LostRun& lost, TimePoint now, const std::string& message, const DeliveryOwed& owed = {});
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
-  // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md; `plan`: a
+  // a terminal status) or runs on another daemon (docs/runs.md, Several daemons); then
+  // nothing is owed again. `nothing_selected`: docs/runs.md; `plan`: a
   // SQLMesh plan's summary (docs/sqlmesh.md). The
   // run's nodes still `running` become `interrupted` in the same transaction.
   bool finish(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
@@ -75,7 +111,13 @@ public:
   std::vector<std::string> unknown_ids(const std::vector<std::string>& names);
 
 private:
+  // finish's update when `fence` (SQL over runs' columns, with :me and :now) holds.
+  bool end(const std::string& id, RunStatus status, TimePoint end_time, std::optional<int> exit_code,
+           std::optional<std::string> error_message, const nlohmann::json& results, const DeliveryOwed& owed,
+           bool nothing_selected, const nlohmann::json& plan, const std::string& fence, const std::string& me);
+
   Connection& db_;
+  const Owner& owner_;
 };
 
 }  // namespace dagctl::daemon::store

@@ -7,12 +7,14 @@
 #include <string>
 
 #include "daemon/store/connection.hpp"
+#include "daemon/store/daemon_store.hpp"
 #include "daemon/store/delivery_store.hpp"
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
 #include "daemon/store/metrics_store.hpp"
 #include "daemon/store/models.hpp"
 #include "daemon/store/node_store.hpp"
+#include "daemon/store/owner.hpp"
 #include "daemon/store/project_store.hpp"
 #include "daemon/store/run_store.hpp"
 #include "daemon/store/token_store.hpp"
@@ -39,16 +41,23 @@ public:
   DeliveryStore& deliveries() { return deliveries_; }
   TokenStore& tokens() { return tokens_; }
   MetricsStore& metrics() { return metrics_; }  // a metrics scrape's reads
+  DaemonStore& daemons() { return daemons_; }  // the daemons sharing the database
+
+  // The daemon this store works for (owner.hpp); call before any thread uses the store.
+  void set_owner(Owner owner) { owner_ = std::move(owner); }
+  const Owner& owner() const { return owner_; }
 
 private:
   Connection connection_;
+  Owner owner_;
   ProjectStore projects_{connection_};
   JobStore jobs_{connection_};
-  RunStore runs_{connection_};
-  NodeStore nodes_{connection_};
+  RunStore runs_{connection_, owner_};
+  NodeStore nodes_{connection_, owner_};
   DeliveryStore deliveries_{connection_};
   TokenStore tokens_{connection_};
   MetricsStore metrics_{connection_};
+  DaemonStore daemons_{connection_};
 };
 
 }  // namespace dagctl::daemon::store

@@ -24,6 +24,7 @@
 
 #include "common/fd.hpp"
 #include "common/time.hpp"
+#include "daemon/app/heartbeat.hpp"
 #include "daemon/runner/recovery.hpp"
 #include "daemon/store/store.hpp"
 #include "test_util.hpp"
@@ -717,4 +718,114 @@ TEST_F(Dispatcher, RunsEndingWhileTheDispatcherIsBusyAreNeverForgotten) {
   EXPECT_TRUE(eventually(all_ended, std::chrono::seconds(30)))
       << "runs still queued: "
       << std::count_if(ids.begin(), ids.end(), [&](const std::string& id) { return status(id) == "queued"; });
+}
+
+// Several daemons (docs/runs.md, Several daemons): two dispatchers, each on its own store
+// over one database file, act as two daemons sharing it.
+class SeveralDispatchers : public Dispatcher {
+protected:
+  void SetUp() override {
+    Dispatcher::SetUp();
+    store_->set_owner({"dmn_a", 30s, 0});
+    other_.emplace(db_path());
+    other_->set_owner({"dmn_b", 30s, 0});
+  }
+  std::optional<store::Store> other_;
+  FakeExecutor other_executor_;
+};
+
+TEST_F(SeveralDispatchers, EveryRunRunsOnceAndOnePerProjectAcrossDaemons) {
+  const std::vector<std::string> projects = {"shop", "blog", "wiki", "docs"};
+  for (const auto& p : projects) add_project(p);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    for (const auto& project : projects) {
+      const std::string id = project + "-" + std::to_string(i);
+      executor_.release(id);
+      other_executor_.release(id);
+      queue(id, project);
+      ids.push_back(id);
+    }
+  }
+  runner::Dispatcher a(*store_, executor_, 2);
+  runner::Dispatcher b(*other_, other_executor_, 2);
+  start(a);
+  start(b);
+  const auto all_ended = [&] {
+    return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return status(id) == "success"; });
+  };
+  EXPECT_TRUE(eventually(all_ended, std::chrono::seconds(60)));
+  a.shutdown();
+  b.shutdown();
+  auto started = executor_.started();
+  const auto more = other_executor_.started();
+  started.insert(started.end(), more.begin(), more.end());
+  std::sort(started.begin(), started.end());
+  auto expected = ids;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(started, expected) << "each run started exactly once, on one of the daemons";
+  EXPECT_EQ(executor_.max_running_per_project(), 1);
+  EXPECT_EQ(other_executor_.max_running_per_project(), 1);
+}
+
+TEST_F(SeveralDispatchers, ACancelAtTheOtherDaemonStopsTheRun) {
+  add_project("shop");
+  queue("r1", "shop");
+  runner::Dispatcher a(*store_, executor_, 1);
+  runner::Dispatcher b(*other_, other_executor_, 1);  // never started: it only forwards the cancel
+  start(a);
+  ASSERT_TRUE(executor_.wait_started("r1"));
+  EXPECT_TRUE(b.cancel("r1"));
+  ASSERT_TRUE(executor_.wait_ended("r1")) << "the owner sees the request within its 1 s look";
+  EXPECT_EQ(executor_.reason("r1"), StopReason::cancelled);
+  EXPECT_TRUE(eventually([&] { return status("r1") == "cancelled"; }));
+  a.shutdown();
+  EXPECT_FALSE(b.cancel("r1")) << "ended: nothing to cancel";
+}
+
+TEST_F(SeveralDispatchers, ALostDaemonsRunEndsErrorAndItsOwnerStopsItWithoutWritingItsEnd) {
+  add_project("shop");
+  queue("r1", "shop");
+  queue("r2", "shop");
+  store_->set_owner({"dmn_a", 3s, 0});
+  runner::Dispatcher a(*store_, executor_, 1);
+  start(a);  // no heartbeat at a: its lease of 3 s passes unrenewed
+  ASSERT_TRUE(executor_.wait_started("r1"));
+  {
+    const auto t = dagctl::common::now();
+    other_->daemons().register_daemon({"dmn_a", "host-a", 1, "0.1.0", "", t, t, std::nullopt, 0});
+  }
+  runner::Dispatcher b(*other_, other_executor_, 1);
+  dagctl::daemon::app::Heartbeat b_heart(*other_, b, nullptr);
+  const std::uint64_t ended_before = b.run_ends().count();
+  EXPECT_TRUE(eventually(
+      [&] {
+        b_heart.beat_now();
+        return status("r1") == "error";
+      },
+      std::chrono::seconds(15)));
+  EXPECT_EQ(b.run_ends().count(), ended_before + 1);
+  EXPECT_EQ(store_->runs().find("r1")->error_message, "daemon lost: dmn_a on host-a stopped renewing its lease");
+  // a's heartbeat finds r1 no longer its own: its dbt is stopped, and its end is not written.
+  dagctl::daemon::app::Heartbeat a_heart(*store_, a, nullptr);
+  a_heart.beat_now();
+  ASSERT_TRUE(executor_.wait_ended("r1"));
+  EXPECT_EQ(executor_.reason("r1"), StopReason::daemon_stopped);
+  ASSERT_TRUE(executor_.wait_started("r2")) << "the project's queue moves on";
+  EXPECT_EQ(store_->runs().find("r1")->error_message, "daemon lost: dmn_a on host-a stopped renewing its lease");
+  ASSERT_TRUE(executor_.finish("r2"));
+  a.shutdown();
+  EXPECT_EQ(status("r2"), "success");
+}
+
+TEST_F(SeveralDispatchers, StartUpRecoveryEndsOnlyThisDaemonsRuns) {
+  add_project("shop");
+  add_project("blog");
+  queue("mine", "shop");
+  queue("theirs", "blog");
+  ASSERT_TRUE(store_->runs().mark_running("mine", dagctl::common::now()));
+  ASSERT_TRUE(other_->runs().mark_running("theirs", dagctl::common::now()));
+  EXPECT_EQ(runner::recover_interrupted_runs(*store_, 1s), 1);
+  EXPECT_EQ(status("mine"), "error");
+  EXPECT_EQ(status("theirs"), "running") << "another daemon's run ends through its lease";
 }

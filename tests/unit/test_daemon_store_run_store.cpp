@@ -453,7 +453,10 @@ TEST_F(RunStore, CountActiveRunsCountsQueuedAndRunningOnly) {
   add_shop();
   EXPECT_EQ(store().runs().count_active().queued, 0);
   EXPECT_EQ(store().runs().count_active().running, 0);
-  for (const auto* id : {"r1", "r2", "r3", "r4", "r5"}) store().runs().insert(make_run(id, job("job-default")), 10);
+  // r2 in another project: one project runs one run at a time (docs/runs.md, Several daemons).
+  store().projects().create(make_project("prj-web", "web", org_), {make_job("job-web", "prj-web")});
+  for (const auto* id : {"r1", "r3", "r4", "r5"}) store().runs().insert(make_run(id, job("job-default")), 10);
+  store().runs().insert(make_run("r2", job("job-web")), 10);
   ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
   ASSERT_TRUE(store().runs().mark_running("r2", dagctl::common::now()));
   ASSERT_TRUE(store().runs().finish("r2", RunStatus::failed, dagctl::common::now(), 1, "x", json::object()));

@@ -1,0 +1,66 @@
+#include "daemon/store/daemon_store.hpp"
+
+#include "daemon/store/sql.hpp"
+
+namespace dagctl::daemon::store {
+
+void DaemonStore::register_daemon(const DaemonRecord& d) {
+  WriteTx tx(db_);
+  auto s = tx.statement(
+      "INSERT INTO daemons (id, host, pid, version, started_at, heartbeat_at, stopped_at, api) "
+      "VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+      "version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, "
+      "stopped_at = NULL, api = excluded.api");
+  s->bind(1, d.id);
+  s->bind(2, d.host);
+  s->bind(3, d.pid);
+  s->bind(4, d.version);
+  s->bind(5, common::to_millis(d.started_at));
+  s->bind(6, common::to_millis(d.heartbeat_at));
+  s->bind(7, d.api);
+  s->exec();
+  tx.commit();
+}
+
+void DaemonStore::heartbeat(const std::string& id, common::TimePoint at) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE daemons SET heartbeat_at = ? WHERE id = ?");
+  s->bind(1, common::to_millis(at));
+  s->bind(2, id);
+  s->exec();
+  tx.commit();
+}
+
+void DaemonStore::mark_stopped(const std::string& id, common::TimePoint at) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE daemons SET stopped_at = ? WHERE id = ?");
+  s->bind(1, common::to_millis(at));
+  s->bind(2, id);
+  s->exec();
+  tx.commit();
+}
+
+std::vector<DaemonRecord> DaemonStore::list() {
+  ReadLock lock(db_);
+  auto s = lock.statement(
+      "SELECT id, host, pid, version, api, started_at, heartbeat_at, stopped_at, "
+      "(SELECT count(*) FROM runs WHERE runs.daemon_id = daemons.id AND runs.status = 'running') AS running "
+      "FROM daemons WHERE stopped_at IS NULL ORDER BY started_at, id");
+  std::vector<DaemonRecord> out;
+  while (s->executeStep()) {
+    DaemonRecord d;
+    d.id = s->getColumn("id").getString();
+    d.host = s->getColumn("host").getString();
+    d.pid = s->getColumn("pid").getInt64();
+    d.version = s->getColumn("version").getString();
+    d.api = s->getColumn("api").getString();
+    d.started_at = sql::time(s->getColumn("started_at"));
+    d.heartbeat_at = sql::time(s->getColumn("heartbeat_at"));
+    d.stopped_at = sql::opt_time(s->getColumn("stopped_at"));
+    d.running = s->getColumn("running").getInt();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace dagctl::daemon::store
