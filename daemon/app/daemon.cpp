@@ -237,6 +237,9 @@ int serve(const Config& config) {
   warm_options.max_workers = std::max(config.max_parallel, 1);  // they count toward --max-parallel
   runner::warm::Pool warm_pool(warm_options);
   executor_options.warm_pool = &warm_pool;
+  executor_options.record_git_commit = [&store](const std::string& run_id, const std::string& commit) {
+    store.runs().record_git_commit(run_id, commit);
+  };
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   dispatcher.set_metrics(&metrics);

@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 13> kMigrations = {
+constexpr std::array<std::string_view, 14> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -225,6 +225,14 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
 ALTER TABLE jobs ADD COLUMN notifications_json TEXT;
 ALTER TABLE jobs ADD COLUMN airflow_assets_url TEXT;
 ALTER TABLE projects ADD COLUMN openlineage_url TEXT;
+)sql",
+    // 14: projects from git (docs/api.md#projects-from-git): a project's repository, ref
+    // and subfolder, and the commit each run ran.
+    R"sql(
+ALTER TABLE projects ADD COLUMN git_url TEXT;
+ALTER TABLE projects ADD COLUMN git_ref TEXT;
+ALTER TABLE projects ADD COLUMN git_subdir TEXT;
+ALTER TABLE runs ADD COLUMN git_commit TEXT;
 )sql",
 };
 

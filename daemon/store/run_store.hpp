@@ -55,6 +55,8 @@ public:
   // transaction. False when the run is no longer queued (cancelled meanwhile); then nothing is owed.
   bool mark_running(const std::string& id, TimePoint start_time, const DeliveryOwed& owed = {});
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
+  // The commit a project from git runs (docs/api.md#projects-from-git), stored before dbt starts.
+  void record_git_commit(const std::string& id, const std::string& commit);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
   // a terminal status); then nothing is owed again. `nothing_selected`: docs/runs.md; `plan`: a
