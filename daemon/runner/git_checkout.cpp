@@ -112,8 +112,9 @@ public:
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (!killed && left.count() <= 0) {
+        const auto ms = options_.timeout.count();
         killed = "git " + what + " did not finish within " +
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count()) + " s";
+                 (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms");
         child.signal_group(SIGKILL);
       }
       pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {options_.stop_fd, POLLIN, 0}};

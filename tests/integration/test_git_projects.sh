@@ -41,7 +41,7 @@ assert_contains "$out" "$url" "and says where it comes from"
 shown=$(dagctl -o json project show shop)
 assert_eq "$url" "$(echo "$shown" | json 'd["git_url"]')" "the project's git_url is the URL given"
 assert_eq analytics/shop "$(echo "$shown" | json 'd["git_subdir"]')" "its git_subdir"
-assert_eq None "$(echo "$shown" | json 'd["git_ref"]')" "no git_ref: the remote's HEAD branch"
+assert_eq null "$(echo "$shown" | json 'd["git_ref"]')" "no git_ref: the remote's HEAD branch"
 
 # --- a run records its commit ------------------------------------------------------------------
 run1=$(trigger shop/default)
