@@ -33,13 +33,27 @@ std::string dbt_path(const std::string& dbt) {
   return dbt.find('/') == std::string::npos ? dbt : std::filesystem::absolute(dbt).string();
 }
 
+// Where a project is: its folder, or its repository (with the ref and subfolder given).
+std::string where_of(const nlohmann::json& p) {
+  const auto git = p.value("git_url", nlohmann::json());
+  if (!git.is_string()) return text_field(p, "path");
+  std::string out = git.get<std::string>();
+  if (const auto ref = p.value("git_ref", nlohmann::json()); ref.is_string()) out += "@" + ref.get<std::string>();
+  if (const auto sub = p.value("git_subdir", nlohmann::json()); sub.is_string()) out += " (" + sub.get<std::string>() + ")";
+  return out;
+}
+
 void print_project(const nlohmann::json& p) {
   const bool sqlmesh = p.value("type", "") == "sqlmesh";
-  for (const char* key : {"name", "id", "type", "path", "profiles_dir", "target", "dbt", "sqlmesh", "created_at"}) {
+  for (const char* key : {"name", "id", "type", "path", "git_url", "git_ref", "git_subdir", "profiles_dir", "target",
+                          "dbt", "sqlmesh", "created_at"}) {
     // A SQLMesh project has no dbt settings, a dbt project no sqlmesh.
     const std::string_view k = key;
     if (sqlmesh ? (k == "profiles_dir" || k == "target" || k == "dbt") : k == "sqlmesh") continue;
     if (!p.contains(key)) continue;
+    // A project from git has no path; a folder project no git fields.
+    const bool from_git = p.value("git_url", nlohmann::json()).is_string();
+    if (from_git ? k == "path" : k.starts_with("git_")) continue;
     std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", text_of(p[key]));
   }
   std::cout << fmt::format("{:<13} {}\n", "env:", p["env"].empty() ? "-" : p["env"].dump());
@@ -73,14 +87,20 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     auto* cmd = group->add_subcommand(
         "add", "Register a dbt or SQLMesh project folder (creates its job 'default': dbt build, or sqlmesh run)");
     struct Args {
-      std::string path, name, profiles_dir, target, dbt, sqlmesh, type;
+      std::string path, name, profiles_dir, target, dbt, sqlmesh, type, git, ref, subdir;
       std::vector<std::string> env;
       bool no_check = false;
       bool no_warm = false;
+      bool on_every_daemon = false;
       std::string openlineage_url;
     };
     auto a = std::make_shared<Args>();
-    cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml, or SQLMesh's config.yaml")->required();
+    cmd->add_option("PATH", a->path, "The folder that holds dbt_project.yml, or SQLMesh's config.yaml");
+    cmd->add_option("--git", a->git, "A git repository to run instead of a folder (https, ssh, git, file or user@host:path)");
+    cmd->add_option("--ref", a->ref, "With --git: the branch, tag or commit to run (default: the remote's HEAD branch)");
+    cmd->add_option("--subdir", a->subdir, "With --git: the project's folder inside the repository");
+    cmd->add_flag("--on-every-daemon", a->on_every_daemon,
+                  "With a store shared by several daemons: PATH exists on every daemon's machine");
     cmd->add_option("--type", a->type, "dbt or sqlmesh (default: told by the folder's files)")
         ->check(CLI::IsMember({"dbt", "sqlmesh"}));
     cmd->add_option("--name", a->name, "Project name (default: the folder's name)");
@@ -94,7 +114,14 @@ void add_project_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--openlineage-url", a->openlineage_url,
                     "Where its runs' OpenLineage events go, or 'off' (default: the daemon's --openlineage-url)");
     cmd->callback([&ctx, a] {
-      nlohmann::json body = {{"path", std::filesystem::absolute(a->path).lexically_normal().string()}};
+      if (a->path.empty() == a->git.empty()) throw CliError("give the project's folder (PATH) or a repository (--git URL)");
+      if (a->git.empty() && (!a->ref.empty() || !a->subdir.empty())) throw CliError("--ref and --subdir need --git URL");
+      nlohmann::json body = nlohmann::json::object();
+      if (!a->path.empty()) body["path"] = std::filesystem::absolute(a->path).lexically_normal().string();
+      if (!a->git.empty()) body["git_url"] = a->git;
+      if (!a->ref.empty()) body["git_ref"] = a->ref;
+      if (!a->subdir.empty()) body["git_subdir"] = a->subdir;
+      if (a->on_every_daemon) body["on_every_daemon"] = true;
       if (!a->name.empty()) body["name"] = a->name;
       if (!a->profiles_dir.empty()) body["profiles_dir"] = std::filesystem::absolute(a->profiles_dir).string();
       if (!a->target.empty()) body["target"] = a->target;
@@ -110,7 +137,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (ctx.json()) return print_json(project);
       // One fact a line: an 80-column terminal never wraps the id or the path.
       std::cout << fmt::format("registered project {} at {}\nid:     {}\ntype:   {}\njobs:   {}\nrun it: dagctl trigger {}/default --wait\n",
-                               project["name"].get<std::string>(), project["path"].get<std::string>(),
+                               project["name"].get<std::string>(), where_of(project),
                                project["id"].get<std::string>(), text_field(project, "type"), job_names(project),
                                project["name"].get<std::string>());
     });
@@ -121,7 +148,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       const auto answer = ctx.client().get("/api/v1/projects");
       if (ctx.json()) return print_json(answer);
       std::vector<std::vector<std::string>> rows = {{"NAME", "TYPE", "ID", "PATH", "JOBS"}};
-      for (const auto& p : answer["projects"]) rows.push_back({p["name"], text_field(p, "type"), p["id"], p["path"], job_names(p)});
+      for (const auto& p : answer["projects"]) rows.push_back({p["name"], text_field(p, "type"), p["id"], where_of(p), job_names(p)});
       print_table(rows);
     });
   }
@@ -138,13 +165,15 @@ void add_project_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = group->add_subcommand("update", "Change a project's folder, dbt or sqlmesh, profiles folder, target, environment or warm worker");
     struct Args {
-      std::string project, path, name, profiles_dir, target, dbt, sqlmesh, warm, openlineage_url;
+      std::string project, path, name, profiles_dir, target, dbt, sqlmesh, warm, openlineage_url, ref, subdir;
       std::vector<std::string> env, unset_env;
       bool no_check = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("PROJECT", a->project, "Project id or name")->required();
     cmd->add_option("--path", a->path, "The folder that holds dbt_project.yml");
+    cmd->add_option("--ref", a->ref, "A project from git: the branch, tag or commit to run ('' for the remote's HEAD branch)");
+    cmd->add_option("--subdir", a->subdir, "A project from git: its folder inside the repository ('' for the top)");
     cmd->add_option("--name", a->name, "New project name");
     cmd->add_option("--profiles-dir", a->profiles_dir, "Folder of profiles.yml ('' for dbt's own search)");
     cmd->add_option("--target", a->target, "dbt target ('' for the profile's)");
@@ -164,6 +193,8 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       // Given as '': back to the default (null).
       if (given("--path")) body["path"] = std::filesystem::absolute(a->path).lexically_normal().string();
       if (given("--name")) body["name"] = a->name;
+      if (given("--ref")) body["git_ref"] = a->ref.empty() ? json(nullptr) : json(a->ref);
+      if (given("--subdir")) body["git_subdir"] = a->subdir.empty() ? json(nullptr) : json(a->subdir);
       if (given("--profiles-dir")) {
         body["profiles_dir"] = a->profiles_dir.empty() ? json(nullptr) : json(std::filesystem::absolute(a->profiles_dir).string());
       }
@@ -180,7 +211,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
                                                                 : json(a->openlineage_url);
       }
       if (body.empty()) {
-        throw CliError("nothing to change; pass --path, --name, --dbt, --sqlmesh, --profiles-dir, --target, --env, "
+        throw CliError("nothing to change; pass --path, --ref, --subdir, --name, --dbt, --sqlmesh, --profiles-dir, --target, --env, "
                        "--unset-env, --warm or --openlineage-url");
       }
       if (a->no_check) body["check"] = false;

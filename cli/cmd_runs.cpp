@@ -27,10 +27,12 @@ void print_run(const nlohmann::json& run) {
   line("name", text_field(run, "job_name"));
   const std::vector<std::pair<const char*, const char*>> fields = {
       {"status", "status"},       {"triggered by", "triggered_by"}, {"command", "command"},
-      {"retry of", "retry_of"},   {"created", "created_at"},        {"started", "start_time"},
-      {"ended", "end_time"},      {"exit code", "exit_code"},       {"error", "error_message"}};
+      {"retry of", "retry_of"},   {"commit", "git_commit"},         {"created", "created_at"},
+      {"started", "start_time"},  {"ended", "end_time"},            {"exit code", "exit_code"},
+      {"error", "error_message"}};
   for (const auto& [label, key] : fields) {
-    if (std::string(key) == "retry_of" && field(run, key).is_null()) continue;
+    // Only a retry has a source, only a project from git's run a commit.
+    if ((std::string(key) == "retry_of" || std::string(key) == "git_commit") && field(run, key).is_null()) continue;
     line(label, text_field(run, key));
   }
   line("duration", format_duration(field(run, "duration_seconds")));

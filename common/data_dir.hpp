@@ -42,6 +42,11 @@ public:
   }
   std::string warm_log(const std::string& project_id) const { return warm_project(project_id) + "/worker.log"; }
 
+  // checkouts/<project id>/: this daemon's own git checkout of a project from git
+  // (docs/api.md#projects-from-git); each daemon sharing a store keeps its own.
+  std::string checkouts() const { return root_ + "/checkouts"; }
+  std::string checkout(const std::string& project_id) const { return checkouts() + "/" + project_id; }
+
 private:
   std::string root_;
 };

@@ -15,7 +15,7 @@ _dagctl_value_options=" --socket -o --output --color --data-dir --listen --dbt -
   --webhook-auth-token-url --webhook-auth-username --webhook-auth-password -s --select
   --exclude --job --status --limit --expires-in --scope --path --unset-env --since --before
   --sandbox --keep-days --keep-runs --selector --vars --threads --resource-type --until --trigger
-  -O --output-file --warm --slack --slack-events --openlineage-url "
+  -O --output-file --warm --slack --slack-events --openlineage-url --git --ref --subdir "
 _dagctl_value_options=${_dagctl_value_options//$'\n'/ }
 
 # _dagctl_subcommands PATH: the subcommands under PATH ("" is the top level).
@@ -39,8 +39,8 @@ _dagctl_options() {
   case $1 in
     "") echo "--version" ;;
     "daemon start") echo "--data-dir --listen --dbt --sqlmesh --max-parallel --sandbox --keep-days --keep-runs --store" ;;
-    "project add") echo "--name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm --openlineage-url" ;;
-    "project update") echo "--path --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --openlineage-url --no-check" ;;
+    "project add") echo "--git --ref --subdir --on-every-daemon --name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm --openlineage-url" ;;
+    "project update") echo "--path --ref --subdir --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --openlineage-url --no-check" ;;
     "project remove") echo "-y --yes" ;;
     "job list") echo "--project" ;;
     "job create") echo "$job_flags $dbt_flags" ;;

@@ -182,6 +182,10 @@ complete -c dagctl -n '__dagctl_at project' -a show -d 'One project'
 complete -c dagctl -n '__dagctl_at project' -a update -d "Change a project's folder, dbt, profiles, target or env"
 complete -c dagctl -n '__dagctl_at project' -a remove -d 'Forget a project, its jobs and its run history'
 complete -c dagctl -n '__dagctl_at project add' -a '(__fish_complete_directories)' -d 'dbt project folder'
+complete -c dagctl -n '__dagctl_at project add' -l git -x -d 'A git repository to run instead of a folder'
+complete -c dagctl -n '__dagctl_at project add' -l ref -x -d "With --git: branch, tag or commit (default: the remote's HEAD branch)"
+complete -c dagctl -n '__dagctl_at project add' -l subdir -x -d "With --git: the project's folder inside the repository"
+complete -c dagctl -n '__dagctl_at project add' -l on-every-daemon -d "With a shared store: the folder exists on every daemon's machine"
 complete -c dagctl -n '__dagctl_at project add' -l name -x -d "Project name (default: the folder's name)"
 complete -c dagctl -n '__dagctl_at project add' -l profiles-dir -x -a '(__fish_complete_directories)' -d 'Folder of profiles.yml'
 complete -c dagctl -n '__dagctl_at project add' -l target -x -d "dbt target (default: the profile's)"
@@ -194,6 +198,8 @@ complete -c dagctl -n '__dagctl_at project add' -l no-warm -d "Runs always start
 complete -c dagctl -n '__dagctl_at project add' -l openlineage-url -x -a 'off' -d "Where its runs' OpenLineage events go, or off"
 complete -c dagctl -n '__dagctl_at project show; or __dagctl_at project update; or __dagctl_at project remove' -a '(__dagctl_ask project)' -d Project
 complete -c dagctl -n '__dagctl_at project update' -l path -x -a '(__fish_complete_directories)' -d 'The folder that holds dbt_project.yml'
+complete -c dagctl -n '__dagctl_at project update' -l ref -x -d "A project from git: branch, tag or commit ('' for the remote's HEAD branch)"
+complete -c dagctl -n '__dagctl_at project update' -l subdir -x -d "A project from git: its folder inside the repository ('' for the top)"
 complete -c dagctl -n '__dagctl_at project update' -l name -x -d 'New project name'
 complete -c dagctl -n '__dagctl_at project update' -l profiles-dir -x -a '(__fish_complete_directories)' -d "Folder of profiles.yml ('' for dbt's own search)"
 complete -c dagctl -n '__dagctl_at project update' -l target -x -d "dbt target ('' for the profile's)"

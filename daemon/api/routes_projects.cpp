@@ -66,9 +66,14 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Registering names a folder and a dbt executable to run: local users only.
   table.add_local_only("POST", "/api/v1/projects", [&service](const Call& call, httplib::Response& res, const PathParams&) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check", "openlineage_url"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check",
+                                 "openlineage_url", "git_url", "git_ref", "git_subdir", "on_every_daemon"});
     service::ProjectSpec spec;
     spec.path = string_field(body, "path");
+    spec.git_url = string_field(body, "git_url");
+    spec.git_ref = string_field(body, "git_ref");
+    spec.git_subdir = string_field(body, "git_subdir");
+    spec.on_every_daemon = bool_field(body, "on_every_daemon").value_or(false);
     if (body.contains("type") && !body["type"].is_null()) spec.type = string_field(body, "type");
     spec.sqlmesh = string_field(body, "sqlmesh");
     if (body.contains("name") && !body["name"].is_null()) spec.name = string_field(body, "name");
@@ -93,8 +98,11 @@ void register_project_routes(RouteTable& table, service::Service& service) {
   // Like registering, a change names folders and executables: local users only.
   table.add_local_only("PATCH", project, [&service](const Call& call, httplib::Response& res, const PathParams& params) {
     const json body = *json_body(call, true);
-    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check", "openlineage_url"});
+    reject_unknown_fields(body, {"path", "name", "type", "profiles_dir", "target", "dbt", "sqlmesh", "env", "warm", "check",
+                                 "openlineage_url", "git_ref", "git_subdir"});
     service::ProjectPatch patch;
+    patch.git_ref = patched_string(body, "git_ref");
+    patch.git_subdir = patched_string(body, "git_subdir");
     if (body.contains("type")) patch.type = string_field(body, "type");
     patch.path = patched_string(body, "path");
     patch.name = patched_string(body, "name");

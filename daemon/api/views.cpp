@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "daemon/runner/git_checkout.hpp"
 #include "daemon/schedule/cron.hpp"
 #include "daemon/service/notification_fields.hpp"
 
@@ -44,6 +45,10 @@ json project_json(const store::Project& p, const std::vector<store::Job>& jobs) 
       {"warm", p.warm},
       // null: the daemon's --openlineage-url; "": none for this project (docs/openlineage.md).
       {"openlineage_url", p.openlineage_url ? json(*p.openlineage_url) : json(nullptr)},
+      // A project from git (docs/api.md#projects-from-git): its URL without a password.
+      {"git_url", p.git_url ? json(runner::git::redact_url(*p.git_url)) : json(nullptr)},
+      {"git_ref", opt(p.git_ref)},
+      {"git_subdir", opt(p.git_subdir)},
       {"created_at", common::to_rfc3339(p.created_at)},
       {"jobs", job_list},
   };
@@ -220,6 +225,7 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"command", r.command},
       {"command_override", opt(r.command_override)},
       {"retry_of", opt(r.retry_of)},
+      {"git_commit", opt(r.git_commit)},
       {"created_at", common::to_rfc3339(r.created_at)},
       {"start_time", opt_time(r.start_time)},
       {"end_time", opt_time(r.end_time)},

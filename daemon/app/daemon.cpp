@@ -245,6 +245,9 @@ int serve(const Config& config) {
   warm_options.max_workers = std::max(config.max_parallel, 1);  // they count toward --max-parallel
   runner::warm::Pool warm_pool(warm_options);
   executor_options.warm_pool = &warm_pool;
+  executor_options.record_git_commit = [&store](const std::string& run_id, const std::string& commit) {
+    store.runs().record_git_commit(run_id, commit);
+  };
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   dispatcher.set_metrics(&metrics);
@@ -303,6 +306,7 @@ int serve(const Config& config) {
   info.daemon_id = daemon_id;
   info.lease_seconds = config.lease_seconds;
   info.daemons = [&store] { return store.daemons().list(); };
+  info.shared_store = store.shared();  // folder projects need --on-every-daemon (docs/scale-out.md)
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service, &metrics);

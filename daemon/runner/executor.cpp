@@ -20,6 +20,7 @@
 #include "common/command.hpp"
 #include "common/dbt_command.hpp"
 #include "common/defer.hpp"
+#include "daemon/runner/git_checkout.hpp"
 #include "daemon/runner/node_records.hpp"
 #include "daemon/runner/process.hpp"
 #include "daemon/runner/sandbox.hpp"
@@ -369,8 +370,9 @@ void DbtExecutor::write_retry_results(const std::string& failed_run_id, const st
   }
 }
 
-Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
+Outcome DbtExecutor::execute(const RunContext& given, RunControl& control,
                              const RunCallbacks& callbacks) {
+  RunContext c = given;  // a project from git runs in its checkout: its path is set below
   const common::DataDir layout(options_.data_dir);
   const std::string dir = layout.run(c.run.id);
   const std::string target = layout.run_target(c.run.id);
@@ -388,6 +390,36 @@ Outcome DbtExecutor::execute(const RunContext& c, RunControl& control,
     out.error_message = message;
     return out;
   };
+
+  if (c.project.git_url) {
+    // This daemon's own checkout, at the commit stored on the run before dbt starts
+    // (a retry's is its source's): docs/api.md#projects-from-git.
+    git::CheckoutOptions git_options;
+    git_options.timeout = options_.git_timeout;
+    for (char** e = environ; e && *e; ++e) git_options.daemon_env.emplace_back(*e);
+    git_options.stop_fd = control.fd();
+    const git::CheckoutSpec spec{layout.checkout(c.project.id), *c.project.git_url, c.project.git_ref.value_or(""),
+                                 c.run.git_commit, c.project.git_subdir.value_or("")};
+    append_to_log(log_path, "dagctl: fetching " + git::redact_url(spec.url) +
+                                (c.run.git_commit ? " for commit " + *c.run.git_commit
+                                                  : spec.ref.empty() ? std::string(" (its HEAD branch)") : " at " + spec.ref));
+    auto checkout = git::sync(spec, git_options);
+    if (!checkout && control.reason() != StopReason::none) {
+      append_to_log(log_path, checkout.error());
+      return classify(ExitStatus{std::nullopt, SIGKILL}, control.reason(), {}, c.job.timeout_seconds.value_or(0));
+    }
+    if (!checkout) return fail(checkout.error());
+    if (options_.record_git_commit && c.run.git_commit != checkout->commit) {
+      try {
+        options_.record_git_commit(c.run.id, checkout->commit);
+      } catch (const std::exception& e) {
+        return fail("could not store the run's commit " + checkout->commit + ": " + e.what());
+      }
+    }
+    c.run.git_commit = checkout->commit;
+    c.project.path = checkout->project_dir;
+    append_to_log(log_path, "dagctl: checked out commit " + checkout->commit);
+  }
 
   // Validated again here: a command stored by an older version must not reach exec unchecked.
   // As the owner: the command was checked at the caller's trust level when it was stored.

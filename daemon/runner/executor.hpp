@@ -75,6 +75,10 @@ struct DbtExecutorOptions {
   std::function<std::optional<std::string>(const std::string& run_id)> run_command;
   // Warm dbt workers (docs/runs.md#warm-workers); null: every run starts dbt cold.
   warm::Pool* warm_pool = nullptr;
+  // Projects from git (docs/api.md#projects-from-git): each git command's bound, and where
+  // the commit a run checked out is stored before dbt starts (throws when it cannot be).
+  std::chrono::milliseconds git_timeout{std::chrono::minutes(5)};
+  std::function<void(const std::string& run_id, const std::string& commit)> record_git_commit;
 };
 
 class DbtExecutor : public RunExecutor {

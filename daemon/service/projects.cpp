@@ -3,8 +3,11 @@
 #include <filesystem>
 
 #include "common/command.hpp"
+#include "common/data_dir.hpp"
+#include "common/defer.hpp"
 #include "common/limits.hpp"
 #include "common/random.hpp"
+#include "daemon/runner/git_checkout.hpp"
 #include "daemon/runner/sandbox.hpp"
 #include "daemon/service/errors.hpp"
 #include "daemon/service/field_checks.hpp"
@@ -67,16 +70,47 @@ std::optional<std::string> type_of_folder(const fs::path& folder) {
   return std::nullopt;
 }
 
-// Checks a project's fields as a request gave them, and makes its folders canonical.
+// A project from git's fields (docs/api.md#projects-from-git): 400 naming what is refused.
+void check_git_fields(const store::Project& p) {
+  if (!p.path.empty()) {
+    throw bad_request("give either 'path' (a folder on this machine) or 'git_url' (a repository), not both");
+  }
+  if (const auto why = runner::git::check_url(p.git_url.value_or(""))) throw bad_request(*why);
+  if (p.git_ref) {
+    if (const auto why = runner::git::check_ref(*p.git_ref)) throw bad_request(*why);
+  }
+  if (p.git_subdir) {
+    if (const auto why = runner::git::check_subdir(*p.git_subdir)) throw bad_request(*why);
+  }
+}
+
+// Checks a project's fields as a request gave them, and makes its folders canonical. A
+// project from git has no folder here: its checkout is checked by check_checkout.
 void normalise(store::Project& p) {
-  if (p.path.empty()) throw bad_request("'path' is required: the folder of a dbt or SQLMesh project");
-  check_path("path", p.path);
+  if (p.git_url) {
+    check_git_fields(p);
+  } else {
+    if (p.path.empty()) throw bad_request("'path' is required: the folder of a dbt or SQLMesh project (or 'git_url': a repository)");
+    check_path("path", p.path);
+  }
   check_path("profiles_dir", p.profiles_dir);
   check_path(p.type, p.executable);
   check_length("target", p.target, common::limits::kTarget);
   if (has_control(p.target)) throw bad_request("field 'target' holds a control character");
   check_env(p.env);
   std::error_code ec;
+  if (p.git_url) {
+    if (p.type == "sqlmesh" && (!p.profiles_dir.empty() || !p.target.empty())) {
+      throw bad_request("profiles_dir and target are dbt settings; a SQLMesh project picks its connection with "
+                        "its config's gateways (sqlmesh --gateway NAME in the job's command)");
+    }
+    if (!p.profiles_dir.empty()) {
+      const fs::path profiles = fs::absolute(p.profiles_dir, ec);
+      if (ec || !fs::is_directory(profiles)) throw bad_request("--profiles-dir " + common::quote(p.profiles_dir) + " is not a folder");
+      p.profiles_dir = fs::canonical(profiles).string();
+    }
+    return;
+  }
   const fs::path path = fs::canonical(p.path, ec);
   if (ec || !fs::is_directory(path)) {
     throw bad_request("no folder at " + common::quote(p.path) + "; pass the path of a dbt or SQLMesh project");
@@ -131,6 +165,15 @@ void apply_patch(store::Project& p, const ProjectPatch& patch) {
                       " project); remove the project and add it again");
   }
   check_executable_field(p.type, patch.dbt && !patch.dbt->empty(), patch.sqlmesh && !patch.sqlmesh->empty());
+  if (patch.path && p.git_url) {
+    throw bad_request("this project comes from git (" + runner::git::redact_url(*p.git_url) +
+                      "): change its git_ref or git_subdir, or remove it and add the folder");
+  }
+  if ((patch.git_ref || patch.git_subdir) && !p.git_url) {
+    throw bad_request("git_ref and git_subdir are for projects from git; this project is the folder " + p.path);
+  }
+  if (patch.git_ref) p.git_ref = patch.git_ref->empty() ? std::nullopt : patch.git_ref;
+  if (patch.git_subdir) p.git_subdir = patch.git_subdir->empty() ? std::nullopt : patch.git_subdir;
   if (patch.path) p.path = *patch.path;
   if (patch.name) p.name = *patch.name;
   if (patch.profiles_dir) p.profiles_dir = *patch.profiles_dir;
@@ -153,11 +196,66 @@ void apply_patch(store::Project& p, const ProjectPatch& patch) {
   check_name("project name", p.name);
 }
 
+// The name a project from git gets without --name: its subfolder's, else its repository's.
+std::string name_from_git(const store::Project& p) {
+  std::string text = p.git_subdir.value_or("");
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  if (text.empty()) {
+    text = p.git_url.value_or("");
+    while (!text.empty() && text.back() == '/') text.pop_back();
+    if (text.size() > 4 && text.ends_with(".git")) text.resize(text.size() - 4);
+  }
+  const auto cut = text.find_last_of("/:");
+  return cut == std::string::npos ? text : text.substr(cut + 1);
+}
+
+// The folder's type and files, as normalise checks a folder project's.
+void check_checkout_folder(store::Project& p, const std::string& folder, bool type_given) {
+  if (!type_given) p.type = type_of_folder(folder).value_or("dbt");
+  if (p.type == "sqlmesh" && !has_sqlmesh_config(folder)) {
+    throw bad_request("the repository's folder " + common::quote(p.git_subdir.value_or(".")) +
+                      " has no config.yaml, config.yml or config.py; give --subdir the folder of a SQLMesh project");
+  }
+  if (p.type == "dbt" && !has_file(folder, "dbt_project.yml")) {
+    throw bad_request("the repository's folder " + common::quote(p.git_subdir.value_or(".")) +
+                      " has no dbt_project.yml; give --subdir the folder of a dbt project");
+  }
+}
+
 }  // namespace
+
+std::string Service::checkout_dir(const std::string& project_id) const {
+  return common::DataDir(info_.data_dir).checkout(project_id);
+}
+
+runner::git::Checkout Service::sync_checkout(const store::Project& p, const std::string& dir) const {
+  runner::git::CheckoutOptions options;
+  options.timeout = info_.git_timeout;
+  for (char** e = environ; e && *e; ++e) options.daemon_env.emplace_back(*e);
+  auto checkout = runner::git::sync({dir, p.git_url.value_or(""), p.git_ref.value_or(""), std::nullopt,
+                                     p.git_subdir.value_or("")},
+                                    options);
+  if (!checkout) throw bad_request("could not check out " + runner::git::redact_url(p.git_url.value_or("")) + ": " + checkout.error());
+  return std::move(checkout).value();
+}
 
 CheckSubject Service::check_subject(const store::Project& p) const {
   CheckSubject s;
   s.path = p.path;
+  if (p.git_url) {
+    // This daemon's checkout; made when it has none yet (another daemon registered it).
+    const std::string dir = checkout_dir(p.id);
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / ".git", ec)) {
+      try {
+        s.path = sync_checkout(p, dir).project_dir;
+      } catch (const UserError&) {
+        s.path = dir;  // the checks then say what is missing
+      }
+    } else {
+      s.path = p.git_subdir ? (fs::path(dir) / *p.git_subdir).string() : dir;
+    }
+  }
   s.profiles_dir = p.profiles_dir;
   s.target = p.target;
   s.type = p.type;
@@ -178,6 +276,14 @@ void Service::require_checks(const store::Project& p, bool check, const std::str
 }
 
 store::Project Service::add_project(const ProjectSpec& spec) {
+  if (!spec.git_url.empty()) return add_git_project(spec);
+  if (!spec.git_ref.empty() || !spec.git_subdir.empty()) {
+    throw bad_request("git_ref and git_subdir need git_url (dagctl project add --git URL)");
+  }
+  if (info_.shared_store && !spec.on_every_daemon) {
+    throw bad_request("this daemon shares its store with other daemons; a folder exists only on this machine: use "
+                      "--git URL, or --on-every-daemon if every daemon has this path");
+  }
   store::Project p;
   p.path = spec.path;
   p.profiles_dir = spec.profiles_dir;
@@ -219,12 +325,81 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   return p;
 }
 
+store::Project Service::add_git_project(const ProjectSpec& spec) {
+  if (!spec.path.empty()) {
+    throw bad_request("give either 'path' (a folder on this machine) or 'git_url' (a repository), not both");
+  }
+  store::Project p;
+  p.git_url = spec.git_url;
+  if (!spec.git_ref.empty()) p.git_ref = spec.git_ref;
+  if (!spec.git_subdir.empty()) p.git_subdir = spec.git_subdir;
+  p.profiles_dir = spec.profiles_dir;
+  p.target = spec.target;
+  p.env = spec.env;
+  p.warm = spec.warm;
+  check_openlineage_url(spec.openlineage_url, info_);
+  p.openlineage_url = spec.openlineage_url;
+  if (spec.type && *spec.type != "dbt" && *spec.type != "sqlmesh") {
+    throw bad_request("type " + common::quote(*spec.type) + " is not a project type; use dbt or sqlmesh");
+  }
+  if (spec.type) p.type = *spec.type;
+  normalise(p);  // the URL, ref and subfolder before git sees them
+  p.id = common::uuid4();
+  p.org_id = org_.id;
+  p.name = spec.name.value_or(name_from_git(p));
+  check_name("project name", p.name);
+  p.created_at = common::now();
+  if (const auto same = store_.projects().find(p.name); same && same->name == p.name) {
+    throw conflict("a project named '" + p.name + "' exists already; pick another --name");
+  }
+  // Cloned once, into the checkout its runs on this daemon will use.
+  const std::string dir = checkout_dir(p.id);
+  bool keep = false;
+  DEFER {
+    std::error_code ec;
+    if (!keep) fs::remove_all(dir, ec);
+    fs::remove(dir + ".git-output", ec);
+  };
+  const auto checkout = sync_checkout(p, dir);
+  check_checkout_folder(p, checkout.project_dir, spec.type.has_value());
+  check_executable_field(p.type, !spec.dbt.empty(), !spec.sqlmesh.empty());
+  p.executable = p.type == "sqlmesh" ? spec.sqlmesh : spec.dbt;
+  if (p.type == "sqlmesh") p.warm = false;
+  require_checks(p, spec.check, "\"check\": false (dagctl project add --no-check)");
+
+  store::Job job;
+  job.id = common::uuid4();
+  job.project_id = p.id;
+  job.name = "default";
+  job.command = common::default_command(p.type);
+  job.created_at = job.updated_at = p.created_at;
+  store_call([&] { store_.projects().create(p, {job}); });
+  keep = true;
+  return p;
+}
+
 store::Project Service::update_project(const std::string& id_or_name, const ProjectPatch& patch) {
   store::Project candidate = get_project(id_or_name);
   const std::string id = candidate.id;
   if (patch.openlineage_url) check_openlineage_url(*patch.openlineage_url, info_);
   apply_patch(candidate, patch);  // a bad field answers 400 before the checks and the write lock
-  require_checks(candidate, patch.check, "\"check\": false (dagctl project update --no-check)");
+  if (candidate.git_url && patch.check) {
+    // A scratch checkout of the new ref: the project's own may be under a running run.
+    const std::string scratch = checkout_dir(id) + ".check-" + common::random_base62(8);
+    DEFER {
+      std::error_code ec;
+      fs::remove_all(scratch, ec);
+      fs::remove(scratch + ".git-output", ec);
+    };
+    const auto checkout = sync_checkout(candidate, scratch);
+    check_checkout_folder(candidate, checkout.project_dir, true);
+    store::Project at_scratch = candidate;
+    at_scratch.git_url.reset();
+    at_scratch.path = checkout.project_dir;
+    require_checks(at_scratch, true, "\"check\": false (dagctl project update --no-check)");
+  } else {
+    require_checks(candidate, patch.check, "\"check\": false (dagctl project update --no-check)");
+  }
   // Applied again to the row as it is in the transaction: a concurrent change of other
   // fields is never undone.
   return store_call([&] { return store_.projects().update(id, [&](store::Project& p) { apply_patch(p, patch); }); });
@@ -243,6 +418,10 @@ store::Project Service::get_project(const std::string& id_or_name) {
 void Service::remove_project(const std::string& id_or_name) {
   const auto p = get_project(id_or_name);
   store_call([&] { store_.projects().remove(p.id); });
+  if (p.git_url) {
+    std::error_code ec;  // this daemon's checkout; other daemons' stay until they are cleaned
+    fs::remove_all(checkout_dir(p.id), ec);
+  }
   jobs_changed();  // its jobs are gone too
 }
 

@@ -213,6 +213,10 @@ store::Run Service::enqueue(const store::Job& job, const std::string& triggered_
   run.command = command;
   run.command_override = command_override;
   run.retry_of = retry_of;
+  // A retry runs the commit its source ran (docs/api.md#projects-from-git).
+  if (retry_of) {
+    if (const auto source = store_.runs().find(*retry_of)) run.git_commit = source->git_commit;
+  }
   store_call([&] { store_.runs().insert(run, kMaxQueuedPerJob); });
   dispatcher_.wake();
   return run;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "common/dbt_command.hpp"
 #include "daemon/runner/dispatcher.hpp"
+#include "daemon/runner/git_checkout.hpp"
 #include "daemon/runner/warm/worker_info.hpp"
 #include "daemon/service/errors.hpp"
 #include "daemon/service/project_check.hpp"
@@ -34,6 +36,13 @@ struct ProjectSpec {
   bool warm = true;   // runs may use a warm dbt worker (docs/runs.md#warm-workers)
   bool check = true;  // run the project checks first (docs/api.md, Project checks)
   std::optional<std::string> openlineage_url;  // nullopt: the daemon's; "": none (docs/openlineage.md)
+  // A project from git instead of a folder (docs/api.md#projects-from-git): its URL, the
+  // ref its runs follow ("": the remote's HEAD branch) and the project's folder inside it.
+  std::string git_url;
+  std::string git_ref;
+  std::string git_subdir;
+  // A folder project on a daemon with a shared store: the path exists on every daemon.
+  bool on_every_daemon = false;
 };
 
 // A PATCH of a project: what is set changes; an empty profiles_dir, target or dbt goes
@@ -45,6 +54,7 @@ struct ProjectPatch {
   std::optional<bool> warm;
   bool check = true;
   std::optional<std::optional<std::string>> openlineage_url;  // given: the new value (nullopt: the daemon's)
+  std::optional<std::string> git_ref, git_subdir;  // a project from git's; "": the default
 };
 
 struct DaemonInfo {
@@ -82,6 +92,11 @@ struct DaemonInfo {
   std::string daemon_id = "";
   int lease_seconds = 30;
   std::function<std::vector<store::DaemonRecord>()> daemons = nullptr;
+  // The store is shared with other daemons (docs/api.md#projects-from-git): a folder
+  // project is refused unless the request says the folder is on every daemon.
+  bool shared_store = false;
+  // Each git command's bound when a project from git is registered or changed.
+  std::chrono::milliseconds git_timeout{std::chrono::minutes(5)};
 };
 
 // The most runs one job may have waiting; one more trigger answers 429.
@@ -175,6 +190,11 @@ public:
   }
 
 private:
+  // A project from git (docs/api.md#projects-from-git).
+  store::Project add_git_project(const ProjectSpec& spec);
+  std::string checkout_dir(const std::string& project_id) const;
+  // Fetches and checks out the project's ref into `dir`; 400 naming git's message.
+  runner::git::Checkout sync_checkout(const store::Project& project, const std::string& dir) const;
   // The project as a run would see it, for the project checks.
   CheckSubject check_subject(const store::Project& project) const;
   // 400 check_failed naming what failed, unless `check` is false.

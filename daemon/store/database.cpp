@@ -13,7 +13,7 @@ namespace {
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
 // From version 13 on, PostgreSQL runs them too (postgres_schema.hpp holds its start): write
 // them in the SQL both take (docs/scale-out.md#the-store): BIGINT for times and counts.
-constexpr std::array<std::string_view, 14> kMigrations = {
+constexpr std::array<std::string_view, 15> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -228,10 +228,17 @@ ALTER TABLE jobs ADD COLUMN notifications_json TEXT;
 ALTER TABLE jobs ADD COLUMN airflow_assets_url TEXT;
 ALTER TABLE projects ADD COLUMN openlineage_url TEXT;
 )sql",
-    // Several daemons on one database (docs/runs.md, Several daemons): each daemon's
+    // 14: projects from git (docs/api.md#projects-from-git): a project's repository, ref
+    // and subfolder, and the commit each run ran.
+    R"sql(
+ALTER TABLE projects ADD COLUMN git_url TEXT;
+ALTER TABLE projects ADD COLUMN git_ref TEXT;
+ALTER TABLE projects ADD COLUMN git_subdir TEXT;
+ALTER TABLE runs ADD COLUMN git_commit TEXT;
+)sql",
+    // 15: several daemons on one database (docs/runs.md, Several daemons): each daemon's
     // liveness, which daemon runs a run and until when its lease holds, a cancel asked at
-    // another daemon; and one running run per project across daemons. (Issue 18 numbers this
-    // migration 15, after the git projects' 14: the lead orders them at merge.)
+    // another daemon; and one running run per project across daemons.
     R"sql(
 CREATE TABLE daemons (
   id TEXT PRIMARY KEY,

@@ -39,6 +39,12 @@ struct Project {
   // Where its runs' OpenLineage events go (docs/openlineage.md); nullopt: the daemon's
   // --openlineage-url; "" : none for this project.
   std::optional<std::string> openlineage_url;
+  // A project from git (docs/api.md#projects-from-git): its repository as given, the ref
+  // its runs follow (branch, tag or commit) and the project's folder inside it. When
+  // git_url is set, `path` is empty: each daemon runs from its own checkout.
+  std::optional<std::string> git_url;
+  std::optional<std::string> git_ref;
+  std::optional<std::string> git_subdir;
   TimePoint created_at;
 };
 
@@ -97,6 +103,9 @@ struct Run {
   // Read with the run, never written: the names its project and job have now.
   std::string project_name;
   std::optional<std::string> job_current_name;  // nullopt once the job is deleted
+  // The commit a project from git ran (docs/api.md#projects-from-git); a retry's is set
+  // at insert to its source's, others' by the executor before dbt starts.
+  std::optional<std::string> git_commit;
 };
 
 // What a token may do over TCP (docs/api.md, Token scopes). Ordered: each scope includes

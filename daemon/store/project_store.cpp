@@ -9,7 +9,8 @@ namespace dagctl::daemon::store {
 
 namespace {
 
-const std::string kColumns = "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at, warm, openlineage_url";
+const std::string kColumns = "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at, warm, openlineage_url, "
+    "git_url, git_ref, git_subdir";
 const std::string kSelect = "SELECT " + kColumns + " FROM projects";
 
 Project read_project(Statement& s) {
@@ -26,6 +27,9 @@ Project read_project(Statement& s) {
   p.created_at = sql::time(s.getColumn("created_at"));
   p.warm = s.getColumn("warm").getInt() != 0;
   p.openlineage_url = sql::opt_text(s.getColumn("openlineage_url"));
+  p.git_url = sql::opt_text(s.getColumn("git_url"));
+  p.git_ref = sql::opt_text(s.getColumn("git_ref"));
+  p.git_subdir = sql::opt_text(s.getColumn("git_subdir"));
   return p;
 }
 
@@ -49,7 +53,7 @@ Organization ProjectStore::default_organization() {
 
 void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   WriteTx tx(db_);
-  auto insert = tx.statement("INSERT INTO projects (" + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto insert = tx.statement("INSERT INTO projects (" + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, p.id);
   insert->bind(2, p.org_id);
   insert->bind(3, p.name);
@@ -62,6 +66,9 @@ void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   insert->bind(10, common::to_millis(p.created_at));
   insert->bind(11, p.warm ? 1 : 0);
   sql::bind_opt(*insert, 12, p.openlineage_url);
+  sql::bind_opt(*insert, 13, p.git_url);
+  sql::bind_opt(*insert, 14, p.git_ref);
+  sql::bind_opt(*insert, 15, p.git_subdir);
   try {
     insert->exec();
   } catch (const DatabaseError& e) {
@@ -101,17 +108,19 @@ Project ProjectStore::update(const std::string& id, const std::function<void(Pro
     p = read_project(*select);
   }
   edit(p);
-  auto write = tx.statement("UPDATE projects SET name = ?2, path = ?3, profiles_dir = ?4, target = ?5, dbt = ?6, "
-                            "env_json = ?7, warm = ?8, openlineage_url = ?9 WHERE id = ?1");
-  write->bind(1, id);
-  write->bind(2, p.name);
-  write->bind(3, p.path);
-  write->bind(4, p.profiles_dir);
-  write->bind(5, p.target);
-  write->bind(6, p.executable);
-  write->bind(7, nlohmann::json(p.env).dump());
-  write->bind(8, p.warm ? 1 : 0);
-  sql::bind_opt(*write, 9, p.openlineage_url);
+  auto write = tx.statement("UPDATE projects SET name = ?, path = ?, profiles_dir = ?, target = ?, dbt = ?, "
+                            "env_json = ?, warm = ?, openlineage_url = ?, git_ref = ?, git_subdir = ? WHERE id = ?");
+  write->bind(1, p.name);
+  write->bind(2, p.path);
+  write->bind(3, p.profiles_dir);
+  write->bind(4, p.target);
+  write->bind(5, p.executable);
+  write->bind(6, nlohmann::json(p.env).dump());
+  write->bind(7, p.warm ? 1 : 0);
+  sql::bind_opt(*write, 8, p.openlineage_url);
+  sql::bind_opt(*write, 9, p.git_ref);
+  sql::bind_opt(*write, 10, p.git_subdir);
+  write->bind(11, id);
   try {
     write->exec();
   } catch (const DatabaseError& e) {

@@ -12,7 +12,7 @@ namespace {
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, plan_json, pid, "
-    "pid_start_ticks, daemon_id, "
+    "pid_start_ticks, daemon_id, git_commit, "
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
 
@@ -44,6 +44,7 @@ Run read_run(Statement& s) {
   r.daemon_id = sql::opt_text(s.getColumn("daemon_id"));
   r.project_name = s.getColumn("project_name").getString();
   r.job_current_name = sql::opt_text(s.getColumn("job_current_name"));
+  r.git_commit = sql::opt_text(s.getColumn("git_commit"));
   return r;
 }
 
@@ -79,7 +80,7 @@ void RunStore::insert(const Run& r, int max_queued_per_job) {
   }
   auto s = tx.statement(
       "INSERT INTO runs (id, job_id, project_id, job_name, status, triggered_by, command, "
-      "command_override, retry_of, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "command_override, retry_of, created_at, git_commit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s->bind(1, r.id);
   s->bind(2, r.job_id);
   s->bind(3, r.project_id);
@@ -90,6 +91,7 @@ void RunStore::insert(const Run& r, int max_queued_per_job) {
   sql::bind_opt(*s, 8, r.command_override);
   sql::bind_opt(*s, 9, r.retry_of);
   s->bind(10, common::to_millis(r.created_at));
+  sql::bind_opt(*s, 11, r.git_commit);
   s->exec();
   tx.commit();
 }
@@ -307,6 +309,15 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
   s->bind(":ticks", start_ticks);
   s->bind(":id", id);
   bind_me(*s, owner_.daemon_id);
+  s->exec();
+  tx.commit();
+}
+
+void RunStore::record_git_commit(const std::string& id, const std::string& commit) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET git_commit = ? WHERE id = ?");
+  s->bind(1, commit);
+  s->bind(2, id);
   s->exec();
   tx.commit();
 }

@@ -90,6 +90,8 @@ public:
   // Ends a lost run `error` with `message` and what it owes, unless its daemon renewed its
   // lease or it ended meanwhile (false then).
   bool end_lost(const LostRun& lost, TimePoint now, const std::string& message, const DeliveryOwed& owed = {});
+  // The commit a project from git runs (docs/api.md#projects-from-git), stored before dbt starts.
+  void record_git_commit(const std::string& id, const std::string& commit);
   // Moves a non-terminal run to its terminal status and stores the delivery it owes, in one
   // transaction (docs/webhooks.md). False when it was terminal already (a run never leaves
   // a terminal status) or runs on another daemon (docs/runs.md, Several daemons); then

@@ -73,6 +73,8 @@ json build_body(const std::string& event, const store::Run& run, const store::Jo
                    {"nothing_selected", run.nothing_selected}}},
                  {"project", {{"id", project.id}, {"name", project.name}, {"type", project.type}}},
                  {"organization", {{"id", org.id}, {"name", org.name}}}}}};
+  // Only a project from git's runs carry it: other payloads stay as they were (docs/webhooks.md).
+  if (run.git_commit) body["conf"]["job_run"]["git_commit"] = *run.git_commit;
   return retarget_body(std::move(body), url);
 }
 

@@ -114,6 +114,7 @@ function summary(run) {
     ['Job', job],
     ['Triggered by', run.triggered_by],
     ['Retry of', run.retry_of ? h('a', { href: `#/runs/${enc(run.retry_of)}`, class: 'mono', test: 'retry-of' }, shortId(run.retry_of)) : null],
+    ['Commit', run.git_commit ? h('span', { class: 'mono', title: run.git_commit, test: 'git-commit' }, run.git_commit.slice(0, 12)) : null],
     ['Created', timeEl(run.created_at)],
     ['Started', timeEl(run.start_time)],
     ['Ended', run.end_time ? timeEl(run.end_time) : null],
