@@ -764,8 +764,10 @@ TEST_F(SeveralDispatchers, EveryRunRunsOnceAndOnePerProjectAcrossDaemons) {
   auto expected = ids;
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(started, expected) << "each run started exactly once, on one of the daemons";
-  EXPECT_EQ(executor_.max_running_per_project(), 1);
-  EXPECT_EQ(other_executor_.max_running_per_project(), 1);
+  // At most one per project at each daemon (one daemon may have run them all); across the
+  // daemons the store refuses a second (test_daemon_store_daemon_store.cpp).
+  EXPECT_LE(executor_.max_running_per_project(), 1);
+  EXPECT_LE(other_executor_.max_running_per_project(), 1);
 }
 
 TEST_F(SeveralDispatchers, ACancelAtTheOtherDaemonStopsTheRun) {

@@ -151,8 +151,8 @@ TEST_F(RetentionTest, PrunesFinishedRunsOlderThanTheAgeBoundWhateverTheirStatus)
 
 TEST_F(RetentionTest, NeverPrunesQueuedOrRunningRunsHoweverOld) {
   add_run("queued-long-ago", 90 * kDay, RunStatus::queued);
+  add_run("finished", 50 * kDay);  // before the running one: one run of a project runs at a time
   add_run("running-long", 60 * kDay, RunStatus::running);
-  add_run("finished", 50 * kDay);
 
   EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 1}).runs, 1);
 

@@ -88,15 +88,18 @@ TEST_F(NodeStore, BatchUpsertMergesAndKeepsOrder) {
 
 TEST_F(NodeStore, CountsAndSlowestForAPageOfRuns) {
   add_shop();
-  add_run("r1");
-  add_run("r2");
-  add_run("r3");
+  // One run of a project runs at a time (docs/runs.md, Several daemons): r2 runs and ends
+  // first, r1 runs still, r3 stays queued.
+  for (const auto* id : {"r1", "r2", "r3"}) store().runs().insert(make_run(id, job("job-default")), 100);
+  ASSERT_TRUE(store().runs().mark_running("r2", dagctl::common::now()));
+  store().nodes().upsert("r2", {node("test.shop.t", "pass", 1, 0.1)});
+  end_run("r2");
+  ASSERT_TRUE(store().runs().mark_running("r1", dagctl::common::now()));
   std::vector<NodeRecord> batch;
   for (int i = 0; i < 8; ++i) batch.push_back(node("model.shop.m" + std::to_string(i), "success", 1000 + i, i * 1.0));
   batch.push_back(node("model.shop.err", "error", 1, 100.0));
   batch.push_back(node("model.shop.live", "running", 1));
   store().nodes().upsert("r1", batch);
-  store().nodes().upsert("r2", {node("test.shop.t", "pass", 1, 0.1)});
   const auto s = store().nodes().summaries({"r1", "r2", "r3"});
   ASSERT_EQ(s.size(), 2u);  // r3 has no nodes
   const auto& r1 = s.at("r1");
@@ -140,11 +143,11 @@ TEST_F(NodeStore, HistoryAcrossRunsNewestFirst) {
 
 TEST_F(NodeStore, PrunedRunsTakeTheirNodes) {
   add_shop();
-  add_run("r1");
-  add_run("r2");
+  add_run("r1");  // one after the other: one run of a project runs at a time
   store().nodes().upsert("r1", {node("model.shop.a", "success", 1, 1)});
-  store().nodes().upsert("r2", {node("model.shop.a", "success", 1, 1)});
   end_run("r1");
+  add_run("r2");
+  store().nodes().upsert("r2", {node("model.shop.a", "success", 1, 1)});
   end_run("r2");
   const auto pruned = store().runs().prune(std::nullopt, 1, 100);  // keeps the newest run of the job
   ASSERT_EQ(pruned, std::vector<std::string>{"r1"});
