@@ -20,6 +20,7 @@
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
+#include "common/random.hpp"
 #include "common/time.hpp"
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
@@ -49,6 +50,19 @@ namespace dagctl::daemon::app {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Names this daemon in the leases and delivery claims it holds on the shared database
+// (docs/schedules.md and docs/webhooks.md, "Several daemons"): made once per data dir and
+// kept, so a restarted daemon takes its own claims back at once.
+std::string this_daemon_id(const std::string& data_dir) {
+  const std::string path = data_dir + "/daemon-id";
+  std::string id;
+  if (std::ifstream in(path); in) std::getline(in, id);
+  if (id.rfind("dmn_", 0) == 0 && id.size() > 4) return id;
+  id = "dmn_" + common::uuid4();
+  std::ofstream(path, std::ios::trunc) << id << "\n";
+  return id;
+}
 
 // True when something accepts connections on the Unix socket at `path`.
 bool socket_is_live(const std::string& path) {
@@ -266,7 +280,8 @@ int serve(const Config& config) {
     sender_options.openlineage_api_key = key;
   }
   sender_options.metrics = &metrics;
-  webhooks::Sender sender(store, sender_options);
+  const std::string daemon_id = this_daemon_id(config.data_dir);
+  webhooks::Sender sender(store, sender_options, daemon_id);
   outbox.set_listener([&sender] { sender.wake(); });
   service::DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
                   config.keep_days, config.keep_runs};
@@ -294,9 +309,9 @@ int serve(const Config& config) {
   info.metrics_text = [&scraper] { return scraper.render(); };
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
-  service::ScheduledRuns scheduled_runs(store, service, &metrics);
+  service::ScheduledRuns scheduled_runs(store, service, &metrics, daemon_id);
   schedule::Scheduler scheduler(scheduled_runs);
-  runner::Retention retention(store, layout, {config.keep_days, config.keep_runs});
+  runner::Retention retention(store, layout, {config.keep_days, config.keep_runs}, std::chrono::hours(1), daemon_id);
   service.set_jobs_changed_listener([&scheduler, &retention] {
     scheduler.wake();
     retention.wake();  // a deleted project's run folders can go (a job's runs stay)

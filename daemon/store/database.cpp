@@ -11,7 +11,7 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
-constexpr std::array<std::string_view, 13> kMigrations = {
+constexpr std::array<std::string_view, 14> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -225,6 +225,22 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
 ALTER TABLE jobs ADD COLUMN notifications_json TEXT;
 ALTER TABLE jobs ADD COLUMN airflow_assets_url TEXT;
 ALTER TABLE projects ADD COLUMN openlineage_url TEXT;
+)sql",
+    // Migration 16 of issue 18 (renumbered when merged): several daemons on one database
+    // (docs/schedules.md and docs/webhooks.md, "Several daemons"). Named leases with a fence
+    // number; a delivery's claim by the daemon sending it; a scheduled run's fire time, one
+    // run per (job, fire time).
+    R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until_ms BIGINT NOT NULL,
+  fence BIGINT NOT NULL
+);
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
+ALTER TABLE runs ADD COLUMN scheduled_for BIGINT;
+CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
 )sql",
 };
 

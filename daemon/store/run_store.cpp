@@ -56,6 +56,11 @@ std::vector<Run> read_runs(SQLite::Statement& s) {
 
 void RunStore::insert(const Run& r, int max_queued_per_job) {
   WriteTx tx(db_);
+  insert(tx, r, max_queued_per_job);
+  tx.commit();
+}
+
+void RunStore::insert(WriteTx& tx, const Run& r, int max_queued_per_job) {
   {
     auto queued = tx.statement("SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'queued'");
     queued->bind(1, r.job_id);
@@ -90,7 +95,6 @@ void RunStore::insert(const Run& r, int max_queued_per_job) {
   sql::bind_opt(*s, 9, r.retry_of);
   s->bind(10, common::to_millis(r.created_at));
   s->exec();
-  tx.commit();
 }
 
 std::optional<Run> RunStore::find(const std::string& id) {

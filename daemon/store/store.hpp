@@ -10,11 +10,13 @@
 #include "daemon/store/delivery_store.hpp"
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
+#include "daemon/store/lease_store.hpp"
 #include "daemon/store/metrics_store.hpp"
 #include "daemon/store/models.hpp"
 #include "daemon/store/node_store.hpp"
 #include "daemon/store/project_store.hpp"
 #include "daemon/store/run_store.hpp"
+#include "daemon/store/schedule_store.hpp"
 #include "daemon/store/token_store.hpp"
 
 namespace dagctl::daemon::store {
@@ -33,6 +35,8 @@ public:
   DeliveryStore& deliveries() { return deliveries_; }
   TokenStore& tokens() { return tokens_; }
   MetricsStore& metrics() { return metrics_; }  // a metrics scrape's reads
+  LeaseStore& leases() { return leases_; }  // several daemons on one database
+  ScheduleStore& schedules() { return schedules_; }  // the scheduler's writes
 
 private:
   Connection connection_;
@@ -43,6 +47,8 @@ private:
   DeliveryStore deliveries_{connection_};
   TokenStore tokens_{connection_};
   MetricsStore metrics_{connection_};
+  LeaseStore leases_{connection_};
+  ScheduleStore schedules_{connection_};
 };
 
 }  // namespace dagctl::daemon::store
