@@ -151,7 +151,7 @@ std::vector<std::string> remembered_flags(const std::string& settings_file, cons
   static const std::set<std::string> kRemembered = {
       "listen", "allow-remote", "dbt", "sqlmesh", "max-parallel", "log-level", "stop-grace", "webhook-ca-file",
       "webhook-retries", "webhook-retry-delay", "webhook-timeout", "allow-webhook-link-local", "keep-days",
-      "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle", "metrics-listen"};
+      "keep-runs", "sandbox", "sandbox-writable", "pass-env", "warm", "warm-idle", "metrics-listen", "store"};
   for (const auto& [name, value] : remembered["settings"].items()) {
     const std::string source = from.is_object() ? from.value(name, "") : "";
     if (source == "config" || asked.count(name) || common::find_entry(config, name)) continue;
@@ -287,6 +287,7 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
     setting("sandbox", "auto, on or off")->check(CLI::IsMember({"auto", "on", "off"}));
     setting("keep-days", "Prune finished runs older than this many days; 0 keeps them")->check(CLI::Range(0, 36500));
     setting("keep-runs", "Keep this many runs per job; 0 for no limit")->check(CLI::Range(0, 100000000));
+    setting("store", "sqlite:///PATH.db or postgresql://USER@HOST/DB (docs/scale-out.md)");
     cmd->callback([&ctx, a] {
       const std::string socket = start_socket(ctx, a->data_dir);
       const Client client(socket);

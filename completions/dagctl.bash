@@ -38,7 +38,7 @@ _dagctl_options() {
   local dbt_flags="-s --select --exclude --selector --vars --target --threads --full-refresh --defer-to-last-success"
   case $1 in
     "") echo "--version" ;;
-    "daemon start") echo "--data-dir --listen --dbt --sqlmesh --max-parallel --sandbox --keep-days --keep-runs" ;;
+    "daemon start") echo "--data-dir --listen --dbt --sqlmesh --max-parallel --sandbox --keep-days --keep-runs --store" ;;
     "project add") echo "--name --type --profiles-dir --target --dbt --sqlmesh --env --no-check --no-warm --openlineage-url" ;;
     "project update") echo "--path --name --profiles-dir --target --dbt --sqlmesh --env --unset-env --warm --openlineage-url --no-check" ;;
     "project remove") echo "-y --yes" ;;
@@ -302,11 +302,12 @@ _dagctld() {
     --warm-idle) _dagctl_add 5m 30m 1h; return 0 ;;
     --openlineage-url | --openlineage-namespace) return 0 ;;
     --metrics-listen) _dagctl_add 127.0.0.1:9780 127.0.0.1:0 none; return 0 ;;
+    --store) _dagctl_add sqlite:/// postgresql://; return 0 ;;
     --pass-env) mapfile -t COMPREPLY < <(compgen -e -- "$cur"); return 0 ;;
   esac
   _dagctl_add --data-dir --socket --listen --allow-remote --dbt --sqlmesh --max-parallel --log-level \
     --stop-grace --webhook-ca-file --webhook-retries --webhook-retry-delay --webhook-timeout --allow-webhook-link-local \
-    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --metrics-listen --config -h --help --version
+    --keep-days --keep-runs --sandbox --sandbox-writable --pass-env --warm --warm-idle --openlineage-url --openlineage-namespace --metrics-listen --store --config -h --help --version
   return 0
 }
 

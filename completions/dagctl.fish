@@ -173,6 +173,7 @@ complete -c dagctl -n '__dagctl_at daemon start' -l max-parallel -x -d 'Runs at 
 complete -c dagctl -n '__dagctl_at daemon start' -l sandbox -x -a 'auto on off' -d 'Run dbt in a bubblewrap sandbox'
 complete -c dagctl -n '__dagctl_at daemon start' -l keep-days -x -d 'Prune finished runs older than this many days'
 complete -c dagctl -n '__dagctl_at daemon start' -l keep-runs -x -d 'Runs kept per job, newest first'
+complete -c dagctl -n '__dagctl_at daemon start' -l store -x -a 'sqlite:/// postgresql://' -d 'SQLite file or PostgreSQL URL of the state'
 
 # project add|list|show|update|remove
 complete -c dagctl -n '__dagctl_at project' -a add -d 'Register a dbt project folder'
@@ -300,6 +301,7 @@ complete -c dagctld -l data-dir -x -a '(__fish_complete_directories)' -d 'Where 
 complete -c dagctld -l socket -r -F -d 'The Unix socket the CLI talks to (DAGCTL_SOCKET)'
 complete -c dagctld -l listen -x -a '127.0.0.1:8780 127.0.0.1:0 none' -d 'HOST:PORT for the REST API, or none (DAGCTL_LISTEN)'
 complete -c dagctld -l allow-remote -d 'Allow --listen on a non-loopback address (DAGCTL_ALLOW_REMOTE)'
+complete -c dagctld -l store -x -a 'sqlite:/// postgresql://' -d 'Where the state lives: SQLite file or PostgreSQL URL (DAGCTL_STORE)'
 complete -c dagctld -l metrics-listen -x -a '127.0.0.1:9780 127.0.0.1:0 none' -d 'Loopback HOST:PORT serving /metrics without a token (DAGCTL_METRICS_LISTEN)'
 complete -c dagctld -l dbt -r -F -d 'dbt executable for projects that name none (DAGCTL_DBT)'
 complete -c dagctld -l sqlmesh -r -F -d 'sqlmesh executable for SQLMesh projects that name none (DAGCTL_SQLMESH)'

@@ -13,7 +13,9 @@
 
 #include "common/config_file.hpp"
 #include "common/paths.hpp"
+#include "common/data_dir.hpp"
 #include "common/since.hpp"
+#include "daemon/store/store_url.hpp"
 
 namespace dagctl::daemon::app {
 
@@ -161,7 +163,9 @@ nlohmann::json setting_values(const Config& c) {
           {"warm", c.warm},
           {"warm-idle", c.warm_idle.count()},
           {"openlineage-url", c.openlineage_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.openlineage_url)},
-          {"openlineage-namespace", c.openlineage_namespace}};
+          {"openlineage-namespace", c.openlineage_namespace},
+          // Shown without its password: GET /api/v1/daemon answers settings to read tokens.
+          {"store", c.store.empty() ? nlohmann::json(nullptr) : nlohmann::json(store::redact_store_url(c.store))}};
 }
 
 }  // namespace
@@ -171,6 +175,8 @@ nlohmann::json remembered_settings(const Config& config) {
   nlohmann::json from = nlohmann::json::object();
   for (const auto& [name, source] : config.settings_from.items()) {
     if (source == "default" || name == "data-dir" || name == "socket") continue;
+    // A store URL with a password is shown redacted: remembering that would lose the store.
+    if (name == "store" && store::redact_store_url(config.store) != config.store) continue;
     settings[name] = config.settings.at(name);
     from[name] = source;
   }
@@ -268,6 +274,9 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
             return text.empty() || text.size() > 200 ? "the namespace must be 1 to 200 characters" : "";
           },
           ""));
+  app.add_option("--store", c.store,
+                 "Where the state lives: sqlite:///PATH.db, or postgresql://USER@HOST/DB for several daemons as one (default: DATA_DIR/dagctl.db)")
+      ->envname("DAGCTL_STORE");
   app.add_option("--config", config_flag,
                  "Config file of 'key = value' lines, keys as these flags (default: ~/.config/dagctl/dagctld.conf)")
       ->envname("DAGCTL_CONFIG");
@@ -309,6 +318,9 @@ std::variant<Config, ConfigExit> parse_config(int argc, char** argv) {
     c.data_dir = std::move(dir).value();
   }
   if (c.socket_path.empty()) c.socket_path = common::socket_in(c.data_dir);
+  if (const auto url = store::parse_store_url(c.store, common::DataDir(c.data_dir).database()); !url) {
+    return usage_error(url.error());
+  }
   if (const auto fits = common::check_socket_path(c.socket_path); !fits) throw std::runtime_error(fits.error());
   if (c.listen.empty()) c.listen = "127.0.0.1:" + std::to_string(kDefaultPort);
   if (c.metrics_listen == "none") c.metrics_listen.clear();

@@ -40,6 +40,7 @@ struct Config {
   std::chrono::seconds warm_idle{300};  // a worker unused this long exits
   std::string openlineage_url;                  // empty: no OpenLineage events (docs/openlineage.md)
   std::string openlineage_namespace = "dagctl";  // the job namespace of those events
+  std::string store;  // --store URL; empty: DATA_DIR/dagctl.db (docs/scale-out.md#the-store)
 
   std::string config_file;  // the config file read; empty when there was none
   // Every setting by its long flag's name ("max-parallel": 4), effective values, and where

@@ -41,6 +41,7 @@
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/store/store_url.hpp"
 #include "daemon/webhooks/outbox.hpp"
 #include "daemon/webhooks/target.hpp"
 #include "daemon/webhooks/sender.hpp"
@@ -188,7 +189,8 @@ int serve(const Config& config) {
   LockFile lock(layout.lock_file());
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
-  store::Store store(layout.database());
+  const auto store_url = store::parse_store_url(config.store, layout.database()).value();  // checked by parse_config
+  store::Store store(store_url.sqlite_path);
   webhooks::OutboxOptions outbox_options;
   outbox_options.data_dir = config.data_dir;
   outbox_options.openlineage_url = config.openlineage_url;
