@@ -8,10 +8,10 @@ bool ScheduledRuns::lead(common::TimePoint now) {
   std::lock_guard lock(mutex_);
   // Renewed at most every third of the lease: a tick per fire time costs no write.
   if (fence_ && now >= renewed_at_ && now - renewed_at_ < lease_ / 3) return true;
-  const auto fence = store_.leases().try_acquire(kSchedulerLease, daemon_id_, lease_, now);
-  if (fence && fence_ != fence) spdlog::info("scheduler: this daemon ({}) fires schedules now", daemon_id_);
-  if (!fence && fence_) spdlog::info("scheduler: another daemon fires schedules now");
-  fence_ = fence;
+  const auto taken = store_.leases().try_acquire(kSchedulerLease, daemon_id_, lease_, now);
+  if (taken && fence_ != taken) spdlog::info("scheduler: this daemon ({}) fires schedules now", daemon_id_);
+  if (!taken && fence_) spdlog::info("scheduler: another daemon fires schedules now");
+  fence_ = taken;
   renewed_at_ = now;
   return fence_.has_value();
 }

@@ -106,16 +106,16 @@ std::optional<DeliveryClaim> DeliveryStore::claim(const std::string& delivery_id
   auto s = tx.statement(
       "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending' AND "
       "next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)");
-  const DeliveryClaim claim{holder, common::to_millis(until)};
+  const DeliveryClaim taken{holder, common::to_millis(until)};
   s->bind(1, holder);
-  s->bind(2, claim.until_ms);
+  s->bind(2, taken.until_ms);
   s->bind(3, delivery_id);
   s->bind(4, common::to_millis(now));
   s->bind(5, common::to_millis(now));
   s->bind(6, holder);
   if (s->exec() != 1) return std::nullopt;
   tx.commit();
-  return claim;
+  return taken;
 }
 
 bool DeliveryStore::record_attempt(const std::string& delivery_id, const DeliveryAttempt& a,

@@ -98,10 +98,10 @@ std::optional<common::Clock::time_point> Sender::pass() {
     if (static_cast<int>(in_flight_.size()) >= options_.max_in_flight) break;
     if (held_.count(d.id) || done_since_read_.count(d.id) || in_flight_.count(d.id)) continue;
     // Throws while the database is busy: nothing was claimed or started.
-    const auto claim = store_.deliveries().claim(d.id, daemon_id_, now, now + claim_length());
-    if (!claim) continue;  // another daemon sends it, or sent it since the read
+    const auto claimed = store_.deliveries().claim(d.id, daemon_id_, now, now + claim_length());
+    if (!claimed) continue;  // another daemon sends it, or sent it since the read
     in_flight_.insert(d.id);
-    workers_[d.id] = std::thread([this, d, claim = *claim] { deliver(d, claim); });
+    workers_[d.id] = std::thread([this, d, claim = *claimed] { deliver(d, claim); });
   }
   // Sleep until the next delivery is due or something changes. Deliveries that are due but
   // in flight wake us when their attempt ends; what another daemon stored (or one that died

@@ -35,18 +35,18 @@ struct Daemon {
         service(store, dispatcher, outbox, info(data_dir)),
         actions(store, service, nullptr, id, std::chrono::seconds(30), [&clock] { return clock; }),
         core(actions) {}
-  static service::DaemonInfo info(const std::string& data_dir) {
-    service::DaemonInfo out;
+  static dagctl::daemon::service::DaemonInfo info(const std::string& data_dir) {
+    dagctl::daemon::service::DaemonInfo out;
     out.version = "test";
     out.data_dir = data_dir;
     return out;
   }
-  store::Store store;
+  dagctl::daemon::store::Store store;  // qualified: inside Daemon, `store` names this member
   dagctl::daemon::webhooks::Outbox outbox;
   NoExecutor executor;
   runner::Dispatcher dispatcher;
-  service::Service service;
-  service::ScheduledRuns actions;
+  dagctl::daemon::service::Service service;  // qualified, as store above
+  dagctl::daemon::service::ScheduledRuns actions;
   schedule::SchedulerCore core;
 };
 
