@@ -12,3 +12,6 @@ find_package(yaml-cpp REQUIRED)  # libyaml-cpp-dev: the project checks read dbt'
 # carries the CPPHTTPLIB_* defines; every file that includes httplib.h must see them or
 # the class layouts differ from the library's and it crashes. Hence the IMPORTED_TARGET.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libpqxx-dev (6.4 on Debian 12): the PostgreSQL store (docs/scale-out.md). Its pkg-config
+# file brings libpq too.
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)

@@ -190,7 +190,8 @@ int serve(const Config& config) {
   const runner::SandboxStatus sandbox = start_sandbox(config);
 
   const auto store_url = store::parse_store_url(config.store, layout.database()).value();  // checked by parse_config
-  store::Store store(store_url.sqlite_path);
+  store::Store store(store_url);
+  spdlog::info("store: {}", store_url.shown);
   webhooks::OutboxOptions outbox_options;
   outbox_options.data_dir = config.data_dir;
   outbox_options.openlineage_url = config.openlineage_url;

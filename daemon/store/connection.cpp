@@ -1,53 +1,39 @@
 #include "daemon/store/connection.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
 
-#include "daemon/store/database.hpp"
 #include "daemon/store/errors.hpp"
+#include "daemon/store/postgres_engine.hpp"
+#include "daemon/store/sqlite_engine.hpp"
 
 namespace dagctl::daemon::store {
 
-namespace {
+Connection::Connection(const StoreUrl& url, std::chrono::milliseconds busy_wait)
+    : engine_(url.kind == StoreUrl::Kind::postgresql ? make_postgres_engine(url, busy_wait)
+                                                     : make_sqlite_engine(url.sqlite_path, busy_wait)),
+      busy_wait_(busy_wait),
+      postgres_(url.kind == StoreUrl::Kind::postgresql) {}
 
-bool is_busy(const SQLite::Exception& e) {
-  const int code = e.getErrorCode() & 0xff;  // the primary code of an extended one
-  return code == SQLITE_BUSY || code == SQLITE_LOCKED;
-}
+Connection::Connection(const std::string& sqlite_path, std::chrono::milliseconds busy_wait)
+    : engine_(make_sqlite_engine(sqlite_path, busy_wait)), busy_wait_(busy_wait) {}
 
-}  // namespace
+Connection::~Connection() { statements_.clear(); }
 
-bool is_transient(const std::exception& e) {
-  if (dynamic_cast<const StoreBusy*>(&e)) return true;
-  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
-  if (!sqlite) return false;
-  switch (sqlite->getErrorCode() & 0xff) {
-    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM: case SQLITE_READONLY: case SQLITE_IOERR:
-    case SQLITE_FULL: case SQLITE_CANTOPEN: case SQLITE_PROTOCOL: case SQLITE_SCHEMA:
-      return true;
-    default:
-      return false;
-  }
-}
-
-Connection::Connection(const std::string& database_path, std::chrono::milliseconds busy_wait)
-    : db_(open_database(database_path)), busy_wait_(busy_wait) {
-  // Reads wait this long too (WAL seldom makes them wait at all).
-  db_->setBusyTimeout(static_cast<int>(busy_wait_.count()));
-}
-
-CachedStatement::CachedStatement(SQLite::Statement& statement, bool& in_use) : statement_(statement), in_use_(in_use) {
+CachedStatement::CachedStatement(Statement& statement, bool& in_use) : statement_(statement), in_use_(in_use) {
   statement_.reset();
   statement_.clearBindings();
   in_use_ = true;
 }
 
 CachedStatement::~CachedStatement() {
-  statement_.tryReset();
+  statement_.reset();
   in_use_ = false;
+}
+
+void Session::forget_statements_if_reconnected() {
+  if (connection_.engine_->reconnected()) connection_.statements_.clear();
 }
 
 CachedStatement Session::statement(const std::string& sql) {
@@ -55,7 +41,7 @@ CachedStatement Session::statement(const std::string& sql) {
   auto it = cache.find(sql);
   if (it == cache.end()) {
     it = cache.emplace(sql, std::make_unique<Connection::Cached>(
-                                Connection::Cached{SQLite::Statement(*connection_.db_, sql), false}))
+                                Connection::Cached{Statement(connection_.engine_->prepare(sql)), false}))
              .first;
   }
   // Two uses of one statement at once would step each other's rows: a bug in the store.
@@ -63,14 +49,24 @@ CachedStatement Session::statement(const std::string& sql) {
   return CachedStatement(it->second->statement, it->second->in_use);
 }
 
-ReadLock::ReadLock(Connection& connection) : Session(connection) { lock_ = std::unique_lock(connection.mutex_); }
+ReadLock::ReadLock(Connection& connection) : Session(connection) {
+  lock_ = std::unique_lock(connection.mutex_);
+  connection.engine_->begin_read();
+  forget_statements_if_reconnected();
+}
+
+ReadLock::~ReadLock() { connection_.engine_->end_read(); }
 
 WriteTx::WriteTx(Connection& connection) : Session(connection) {
   const auto deadline = std::chrono::steady_clock::now() + connection.busy_wait_;
   std::chrono::milliseconds pause{2};
   for (;;) {
     lock_ = std::unique_lock(connection.mutex_);
-    if (begin()) return;
+    if (connection.engine_->try_begin_write()) {
+      open_ = true;
+      forget_statements_if_reconnected();
+      return;
+    }
     lock_.unlock();
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) throw StoreBusy();
@@ -79,19 +75,14 @@ WriteTx::WriteTx(Connection& connection) : Session(connection) {
   }
 }
 
-bool WriteTx::begin() {
-  SQLite::Database& db = *connection_.db_;
-  const auto busy_wait = static_cast<int>(connection_.busy_wait_.count());
-  db.setBusyTimeout(0);
-  try {
-    tx_.emplace(db, SQLite::TransactionBehavior::IMMEDIATE);
-  } catch (const SQLite::Exception& e) {
-    db.setBusyTimeout(busy_wait);
-    if (is_busy(e)) return false;
-    throw;
-  }
-  db.setBusyTimeout(busy_wait);
-  return true;
+// Rolled back while lock_ (a member of the base) is still held.
+WriteTx::~WriteTx() {
+  if (open_) connection_.engine_->rollback();
+}
+
+void WriteTx::commit() {
+  connection_.engine_->commit();
+  open_ = false;
 }
 
 std::vector<std::string> unknown_ids(Connection& connection, const std::string& query,

@@ -1,30 +1,50 @@
-// The daemon's one SQLite connection, shared by every store (project_store, job_store,
-// run_store, delivery_store, token_store). A mutex serialises it; a statement is used only
-// while a ReadLock or WriteTx holds that mutex, which is why statements are reached
-// through them. Prepared statements are cached per connection, keyed by their SQL.
+// The daemon's one database connection, shared by every store (project_store, job_store,
+// run_store, ...), on SQLite or PostgreSQL (docs/scale-out.md#the-store). A mutex
+// serialises it; a statement is used only while a ReadLock or WriteTx holds that mutex,
+// which is why statements are reached through them. Prepared statements are cached per
+// connection, keyed by their SQL.
 #pragma once
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "daemon/store/statement.hpp"
+#include "daemon/store/store_url.hpp"
+
 namespace dagctl::daemon::store {
+
+// What an engine does with its connection.
+class ConnectionEngine {
+public:
+  virtual ~ConnectionEngine() = default;
+  virtual std::unique_ptr<StatementEngine> prepare(const std::string& sql) = 0;
+  virtual void begin_read() = 0;
+  virtual void end_read() noexcept = 0;
+  // Starts the write transaction; false (and no transaction) when another connection
+  // holds the write lock now. Writes are serialised across every daemon of a store.
+  virtual bool try_begin_write() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+  // True once the engine has dropped a connection: cached statements are prepared again.
+  virtual bool reconnected() = 0;
+};
 
 class Connection {
 public:
   // A write waits up to `busy_wait` for a lock another process holds on the database,
   // letting other callers use the connection meanwhile; then it throws StoreBusy.
-  Connection(const std::string& database_path, std::chrono::milliseconds busy_wait);
+  Connection(const StoreUrl& url, std::chrono::milliseconds busy_wait);
+  Connection(const std::string& sqlite_path, std::chrono::milliseconds busy_wait);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  bool postgres() const { return postgres_; }
 
 private:
   friend class Session;
@@ -32,14 +52,15 @@ private:
   friend class WriteTx;
 
   struct Cached {
-    SQLite::Statement statement;
+    Statement statement;
     bool in_use = false;
   };
 
   std::mutex mutex_;
-  std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<ConnectionEngine> engine_;
   std::chrono::milliseconds busy_wait_;
-  // Declared after db_: every statement is finalized before the database closes.
+  bool postgres_ = false;
+  // Declared after engine_: every statement is finalized before the connection closes.
   std::map<std::string, std::unique_ptr<Cached>, std::less<>> statements_;
 };
 
@@ -50,13 +71,13 @@ public:
   CachedStatement(const CachedStatement&) = delete;
   CachedStatement& operator=(const CachedStatement&) = delete;
   ~CachedStatement();
-  SQLite::Statement* operator->() { return &statement_; }
-  SQLite::Statement& operator*() { return statement_; }
+  Statement* operator->() { return &statement_; }
+  Statement& operator*() { return statement_; }
 
 private:
   friend class Session;
-  CachedStatement(SQLite::Statement& statement, bool& in_use);
-  SQLite::Statement& statement_;
+  CachedStatement(Statement& statement, bool& in_use);
+  Statement& statement_;
   bool& in_use_;
 };
 
@@ -65,32 +86,37 @@ class Session {
 public:
   // The cached statement for `sql`, prepared on first use. One use of a given SQL at a time.
   CachedStatement statement(const std::string& sql);
+  bool postgres() const { return connection_.postgres_; }
 
 protected:
   explicit Session(Connection& connection) : connection_(connection) {}
+  void forget_statements_if_reconnected();
   Connection& connection_;
   std::unique_lock<std::mutex> lock_;
 };
 
-// Reads need no transaction: each statement sees a consistent snapshot (WAL).
+// Reads need no transaction: each statement sees a consistent snapshot (SQLite's WAL,
+// PostgreSQL's autocommit).
 class ReadLock : public Session {
 public:
   explicit ReadLock(Connection& connection);
+  ~ReadLock();
 };
 
-// A BEGIN IMMEDIATE transaction; rolled back unless commit() is called. SQLite's own busy
-// handler would hold the connection (and so every other caller) for the whole wait.
-// Instead each BEGIN IMMEDIATE fails at once while another process holds the write lock,
-// and the wait between tries happens outside the mutex: reads (which WAL lets through) and
-// other callers go on meanwhile. After the connection's busy wait: StoreBusy.
+// A write transaction, rolled back unless commit() is called. Writes are serialised:
+// SQLite's BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock, so a read
+// followed by a write in one WriteTx sees no other daemon's write in between. Each try
+// fails at once while another connection holds the lock; the wait between tries happens
+// outside the mutex, so reads and other callers go on meanwhile. After the connection's
+// busy wait: StoreBusy.
 class WriteTx : public Session {
 public:
   explicit WriteTx(Connection& connection);
-  void commit() { tx_->commit(); }
+  ~WriteTx();
+  void commit();
 
 private:
-  bool begin();
-  std::optional<SQLite::Transaction> tx_;  // a member of the derived class: rolled back while lock_ is still held
+  bool open_ = false;
 };
 
 // Of `names`, those the query (`SELECT 1 FROM table WHERE id = ?`) finds no row for. A few

@@ -11,6 +11,8 @@ namespace dagctl::daemon::store {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
+// From version 13 on, PostgreSQL runs them too (postgres_schema.hpp holds its start): write
+// them in the SQL both take (docs/scale-out.md#the-store): BIGINT for times and counts.
 constexpr std::array<std::string_view, 14> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
@@ -247,6 +249,8 @@ CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE sched
 }  // namespace
 
 int current_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+std::string_view migration(int from) { return kMigrations.at(static_cast<std::size_t>(from)); }
 
 std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
   auto db = std::make_unique<SQLite::Database>(

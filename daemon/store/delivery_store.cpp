@@ -10,7 +10,7 @@ const std::string kSelect =
     "SELECT seq, id, kind, job_id, run_id, event, url, body, status, attempts, next_attempt_at, created_at, "
     "finished_at, last_error FROM deliveries";
 
-Delivery read_delivery(SQLite::Statement& s) {
+Delivery read_delivery(Statement& s) {
   Delivery d;
   d.seq = s.getColumn("seq").getInt64();
   d.id = s.getColumn("id").getString();
@@ -29,13 +29,13 @@ Delivery read_delivery(SQLite::Statement& s) {
   return d;
 }
 
-std::vector<Delivery> read_deliveries(SQLite::Statement& s) {
+std::vector<Delivery> read_deliveries(Statement& s) {
   std::vector<Delivery> out;
   while (s.executeStep()) out.push_back(read_delivery(s));
   return out;
 }
 
-DeliveryAttempt read_attempt(SQLite::Statement& s) {
+DeliveryAttempt read_attempt(Statement& s) {
   DeliveryAttempt a;
   a.at = sql::time(s.getColumn("at"));
   a.status_code = sql::opt_int(s.getColumn("status_code"));

@@ -23,11 +23,27 @@ private:
 // Another process (e.g. `sqlite3 dagctl.db` in a transaction) held the database's write
 // lock for longer than the store waits. Not a StoreError: nothing about the request is
 // wrong, the same call works once the lock is gone (the API answers 503).
+// The same answer for a PostgreSQL store that cannot be reached (docs/scale-out.md).
 class StoreBusy : public std::runtime_error {
 public:
   StoreBusy()
       : std::runtime_error("the database is locked by another process (an open sqlite3 session or a "
                            "backup in a transaction?); try again") {}
+  explicit StoreBusy(const std::string& message) : std::runtime_error(message) {}
+};
+
+// A statement either engine refused. `unique_violation`: a UNIQUE or PRIMARY KEY
+// constraint (the stores turn it into a conflict); `transient`: it may work again later.
+class DatabaseError : public std::runtime_error {
+public:
+  DatabaseError(const std::string& message, bool unique_violation, bool transient)
+      : std::runtime_error(message), unique_violation_(unique_violation), transient_(transient) {}
+  bool unique_violation() const { return unique_violation_; }
+  bool transient() const { return transient_; }
+
+private:
+  bool unique_violation_;
+  bool transient_;
 };
 
 // True for a failure that can go away by itself: another process's lock (StoreBusy), a full

@@ -14,7 +14,7 @@ const std::string kColumns =
     "notifications_json, airflow_assets_url";
 const std::string kSelect = "SELECT " + kColumns + " FROM jobs";
 
-Job read_job(SQLite::Statement& s) {
+Job read_job(Statement& s) {
   Job j;
   j.id = s.getColumn("id").getString();
   j.project_id = s.getColumn("project_id").getString();
@@ -51,7 +51,7 @@ const std::string kFieldColumns[] = {
     "webhook_url", "webhook_headers_json", "webhook_events_json", "updated_at", "webhook_secret",
     "webhook_auth_json", "schedule_checked_at", "notifications_json", "airflow_assets_url"};
 
-void bind_fields(SQLite::Statement& s, const Job& j) {
+void bind_fields(Statement& s, const Job& j) {
   s.bind(1, j.id);
   s.bind(2, j.name);
   s.bind(3, j.command);
@@ -146,8 +146,8 @@ void JobStore::create(const Job& j) {
   WriteTx tx(db_);
   try {
     insert(tx, j);
-  } catch (const SQLite::Exception& e) {
-    if (sql::is_unique_violation(e)) throw name_taken(j);
+  } catch (const DatabaseError& e) {
+    if (e.unique_violation()) throw name_taken(j);
     throw;
   }
   tx.commit();
@@ -174,8 +174,8 @@ Job JobStore::update(const std::string& id, const std::function<void(Job&)>& edi
   bind_fields(*s, job);
   try {
     s->exec();
-  } catch (const SQLite::Exception& e) {
-    if (sql::is_unique_violation(e)) throw name_taken(job);
+  } catch (const DatabaseError& e) {
+    if (e.unique_violation()) throw name_taken(job);
     throw;
   }
   tx.commit();

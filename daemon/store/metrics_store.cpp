@@ -8,7 +8,7 @@ namespace dagctl::daemon::store {
 
 namespace {
 
-ModelSuccess read_success(SQLite::Statement& s) {
+ModelSuccess read_success(Statement& s) {
   ModelSuccess m;
   m.project_id = s.getColumn("project_id").getString();
   m.unique_id = s.getColumn("unique_id").getString();

@@ -12,16 +12,16 @@ const std::string kColumns =
     "unique_id, name, resource_type, status, started_at, finished_at, execution_time, thread, rows_affected, "
     "adapter_response, message, failures";
 
-std::optional<double> opt_real(const SQLite::Column& c) {
+std::optional<double> opt_real(const Column& c) {
   if (c.isNull()) return std::nullopt;
   return c.getDouble();
 }
-std::optional<std::int64_t> opt_int64(const SQLite::Column& c) {
+std::optional<std::int64_t> opt_int64(const Column& c) {
   if (c.isNull()) return std::nullopt;
   return c.getInt64();
 }
 
-NodeRecord read_node(SQLite::Statement& s) {
+NodeRecord read_node(Statement& s) {
   NodeRecord n;
   n.unique_id = s.getColumn("unique_id").getString();
   n.name = s.getColumn("name").getString();
@@ -95,7 +95,7 @@ std::vector<NodeRecord> NodeStore::list(const std::string& run_id, const std::ve
   ReadLock lock(db_);
   auto s = lock.statement("SELECT " + kColumns +
                           " FROM run_nodes WHERE run_id = ?1 "
-                          "AND (?2 IS NULL OR status IN (SELECT value FROM json_each(?2))) "
+                          "AND (CAST(?2 AS TEXT) IS NULL OR status IN (SELECT value FROM json_each(?2))) "
                           "ORDER BY started_at IS NULL, started_at, unique_id");
   s->bind(1, run_id);
   if (statuses.empty()) {
@@ -127,7 +127,7 @@ std::map<std::string, NodeSummary> NodeStore::summaries(const std::vector<std::s
       "SELECT run_id, " + kColumns +
       " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY execution_time DESC, unique_id) AS rank "
       "      FROM run_nodes WHERE run_id IN (SELECT value FROM json_each(?)) "
-      "      AND execution_time IS NOT NULL AND status NOT IN ('running', 'interrupted')) "
+      "      AND execution_time IS NOT NULL AND status NOT IN ('running', 'interrupted')) AS ranked "
       "WHERE rank <= 5 ORDER BY run_id, rank");
   s->bind(1, ids);
   while (s->executeStep()) out[s->getColumn("run_id").getString()].slowest.push_back(read_node(*s));

@@ -12,7 +12,7 @@ namespace {
 const std::string kColumns = "id, org_id, name, type, path, profiles_dir, target, dbt, env_json, created_at, warm, openlineage_url";
 const std::string kSelect = "SELECT " + kColumns + " FROM projects";
 
-Project read_project(SQLite::Statement& s) {
+Project read_project(Statement& s) {
   Project p;
   p.id = s.getColumn("id").getString();
   p.org_id = s.getColumn("org_id").getString();
@@ -64,8 +64,8 @@ void ProjectStore::create(const Project& p, const std::vector<Job>& jobs) {
   sql::bind_opt(*insert, 12, p.openlineage_url);
   try {
     insert->exec();
-  } catch (const SQLite::Exception& e) {
-    if (sql::is_unique_violation(e)) {
+  } catch (const DatabaseError& e) {
+    if (e.unique_violation()) {
       throw StoreError(StoreError::Kind::conflict,
                        "a project named '" + p.name + "' exists already; pick another --name");
     }
@@ -114,8 +114,8 @@ Project ProjectStore::update(const std::string& id, const std::function<void(Pro
   sql::bind_opt(*write, 9, p.openlineage_url);
   try {
     write->exec();
-  } catch (const SQLite::Exception& e) {
-    if (sql::is_unique_violation(e)) {
+  } catch (const DatabaseError& e) {
+    if (e.unique_violation()) {
       throw StoreError(StoreError::Kind::conflict,
                        "a project named '" + p.name + "' exists already; pick another --name");
     }

@@ -16,7 +16,7 @@ const std::string kSelect =
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
 
-Run read_run(SQLite::Statement& s) {
+Run read_run(Statement& s) {
   Run r;
   r.seq = s.getColumn("seq").getInt64();
   r.id = s.getColumn("id").getString();
@@ -46,7 +46,7 @@ Run read_run(SQLite::Statement& s) {
   return r;
 }
 
-std::vector<Run> read_runs(SQLite::Statement& s) {
+std::vector<Run> read_runs(Statement& s) {
   std::vector<Run> out;
   while (s.executeStep()) out.push_back(read_run(s));
   return out;
@@ -128,7 +128,7 @@ std::string RunStore::list_query(const RunFilter& f) {
     where += " AND seq < coalesce((SELECT seq FROM runs WHERE created_at >= :until ORDER BY created_at LIMIT 1), "
              "9223372036854775807) AND +created_at < :until";
   }
-  if (f.id_prefix) where += " AND substr(id, 1, length(:prefix)) = :prefix";
+  if (f.id_prefix) where += " AND substr(id, 1, length(CAST(:prefix AS TEXT))) = :prefix";
   if (f.before_seq) where += " AND seq < :before";
   return kSelect + where + " ORDER BY seq DESC LIMIT :limit";
 }
@@ -160,7 +160,7 @@ std::map<std::string, RunBrief> RunStore::last_runs(const std::string& project_i
   auto s = lock.statement(
       "SELECT jobs.id AS job, runs.id, runs.status, runs.created_at, runs.end_time FROM jobs "
       "JOIN runs ON runs.seq = (SELECT max(seq) FROM runs WHERE runs.job_id = jobs.id) "
-      "WHERE jobs.project_id = :project AND (:job IS NULL OR jobs.id = :job)");
+      "WHERE jobs.project_id = :project AND (CAST(:job AS TEXT) IS NULL OR jobs.id = :job)");
   s->bind(":project", project_id);
   if (job_id) s->bind(":job", *job_id); else s->bind(":job");
   std::map<std::string, RunBrief> out;
@@ -321,7 +321,7 @@ std::vector<std::string> RunStore::prune(std::optional<TimePoint> ended_before, 
         "  ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY seq DESC) AS newest FROM runs) "
         "SELECT id FROM ranked "
         "WHERE status IN ('success','partial','failed','error','cancelled') "
-        "  AND ((?1 > 0 AND newest > ?1) OR (?2 IS NOT NULL AND ended < ?2)) "
+        "  AND ((?1 > 0 AND newest > ?1) OR (CAST(?2 AS BIGINT) IS NOT NULL AND ended < ?2)) "
         "  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = ranked.id AND d.status = 'pending') "
         "  AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.retry_of = ranked.id "
         "                  AND r.status IN ('queued','running')) "
@@ -334,7 +334,7 @@ std::vector<std::string> RunStore::prune(std::optional<TimePoint> ended_before, 
   auto deliveries = tx.statement("DELETE FROM deliveries WHERE run_id = ? AND status != 'pending'");
   auto runs = tx.statement("DELETE FROM runs WHERE id = ?");
   for (const auto& id : ids) {
-    for (SQLite::Statement* s : {&*deliveries, &*runs}) {
+    for (Statement* s : {&*deliveries, &*runs}) {
       s->reset();
       s->bind(1, id);
       s->exec();

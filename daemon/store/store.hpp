@@ -1,5 +1,5 @@
-// The daemon's only access to SQLite: one connection (connection.hpp) and a store per
-// aggregate on it. Every store method is one transaction and thread-safe; what they throw
+// The daemon's only access to its database, SQLite or PostgreSQL: one connection
+// (connection.hpp) and a store per aggregate on it. Every store method is one transaction and thread-safe; what they throw
 // is in errors.hpp.
 #pragma once
 
@@ -27,6 +27,12 @@ public:
   // letting other callers use the connection meanwhile; then it throws StoreBusy.
   explicit Store(const std::string& database_path, std::chrono::milliseconds busy_wait = std::chrono::seconds(5))
       : connection_(database_path, busy_wait) {}
+  // `--store` (docs/scale-out.md#the-store).
+  explicit Store(const StoreUrl& url, std::chrono::milliseconds busy_wait = std::chrono::seconds(5))
+      : connection_(url, busy_wait) {}
+
+  // True on PostgreSQL: other daemons may share this store.
+  bool shared() const { return connection_.postgres(); }
 
   ProjectStore& projects() { return projects_; }  // and the organization
   JobStore& jobs() { return jobs_; }

@@ -9,7 +9,7 @@ namespace {
 const std::string kColumns = "id, org_id, name, secret_sha256, created_at, expires_at, last_used_at, revoked_at, scope";
 const std::string kSelect = "SELECT " + kColumns + " FROM tokens";
 
-Token read_token(SQLite::Statement& s) {
+Token read_token(Statement& s) {
   Token t;
   t.id = s.getColumn("id").getString();
   t.org_id = s.getColumn("org_id").getString();

@@ -127,7 +127,7 @@ void Sender::deliver(const store::Delivery& d, const store::DeliveryClaim& claim
     sent = true;
   } catch (const store::StoreBusy& e) {
     spdlog::warn("webhook {}: {}; trying again in 5 s", d.id, e.what());
-  } catch (const SQLite::Exception& e) {
+  } catch (const store::DatabaseError& e) {
     // The database, not the row: try this delivery again a little later.
     spdlog::error("webhook {}: cannot read it from the database ({}); trying again in 5 s", d.id, e.what());
   } catch (const std::exception& e) {

@@ -106,12 +106,25 @@ start_daemon() {
   rm -f "$DATA/dagctld.json"
   local listen=(--listen none)
   case " $* " in *" --listen "*) listen=() ;; esac
-  "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" "${listen[@]}" \
+  local store=()
+  case " $* " in *" --store "*) ;; *) [[ -n "${DAGCTL_TEST_PG:-}" ]] && store=(--store "$(test_store_url "$DATA")") ;; esac
+  "$DAGCTL_BIN_DIR/dagctld" --data-dir "$DATA" --socket "$SOCK" "${listen[@]}" "${store[@]}" \
     --sandbox-writable "$TEST_TMP" --pass-env DAGCTL_TEST_TMP --pass-env FAKE_DBT_DIR \
     --log-level debug "$@" >>"$TEST_TMP/dagctld.log" 2>&1 &
   DAEMON_PID=$!
   wait_for "dagctld.json from pid $DAEMON_PID" 20 test -s "$DATA/dagctld.json" ||
     fail "dagctld did not become ready"
+}
+
+# test_store_url DATA_DIR: with DAGCTL_TEST_PG (a cluster of scripts/pg-cluster), the store
+# URL of a database of this data dir's own, made on first use: the suites run unchanged
+# against PostgreSQL (docs/scale-out.md). Prints nothing without DAGCTL_TEST_PG.
+test_store_url() {
+  [[ -n "${DAGCTL_TEST_PG:-}" ]] || return 0
+  local key; key=$(echo -n "$1" | sha1sum | cut -c1-16)
+  local file="$TEST_TMP/pg-$key"
+  [[ -s "$file" ]] || "$DAGCTL_SOURCE_DIR/scripts/pg-cluster" createdb "$DAGCTL_TEST_PG" "t_$key" >"$file"
+  cat "$file"
 }
 
 # stop_daemon [SIGNAL]: signals the daemon and waits until it exited; sets DAEMON_RC.
