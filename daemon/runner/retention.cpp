@@ -65,7 +65,8 @@ PruneReport Retention::prune(common::TimePoint now) {
   // Held for the pass and given back after it: a pass that dies keeps it for this long. (Two
   // passes at once would still be safe, each batch is a transaction; the lease saves the work.)
   constexpr auto kLease = std::chrono::minutes(10);
-  if ((ended_before || policy_.keep_runs > 0) && store_.leases().try_acquire(kRetentionLease, daemon_id_, kLease, now)) {
+  if ((ended_before || policy_.keep_runs > 0) &&
+      store_.leases().try_acquire(kRetentionLease, daemon_id_, kLease, now)) {
     for (;;) {
       const auto ids = store_.runs().prune(ended_before, policy_.keep_runs, kBatch);
       for (const auto& id : ids) {

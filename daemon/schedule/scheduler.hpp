@@ -49,8 +49,8 @@ public:
   explicit SchedulerCore(ScheduleActions& actions) : actions_(actions) {}
 
   // Only while this daemon leads (ScheduleActions::lead), handles every job with a fire time
-  // in (its checked_at, now]: one run however many fire times were missed; skipped (and recorded) while a run of the job is queued or
-  // running. `startup`: the daemon was down, so a job with catchup off only moves on.
+  // in (its checked_at, now]: one run however many fire times were missed; skipped (and
+  // recorded) while a run of the job is queued or running. `startup`: the daemon was down, so a job with catchup off only moves on.
   // Returns the first job's failure (a store error), after handling every job it could;
   // call it again soon then. Throws when the jobs cannot be read at all.
   std::optional<std::string> tick(common::TimePoint now, bool startup);
@@ -83,8 +83,8 @@ public:
   void shutdown();
 
 private:
-  // One tick; returns when to tick next (at the latest when the lead is due again). Throws when something failed (a store error):
-  // the worker tries again with back-off.
+  // One tick; returns when to tick next (at the latest when the lead is due again). Throws
+  // when something failed (a store error): the worker tries again with back-off.
   std::optional<common::Clock::time_point> pass();
   ScheduleActions& actions_;
   SchedulerCore core_;

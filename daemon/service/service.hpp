@@ -122,7 +122,9 @@ public:
 
   // A queued run of `job` triggered by the schedule, not stored yet: the scheduler stores
   // it together with its fire time (docs/schedules.md).
-  static store::Run scheduled_run(const store::Job& job) { return new_run(job, "schedule", job.command, std::nullopt, std::nullopt); }
+  static store::Run scheduled_run(const store::Job& job) {
+    return new_run(job, "schedule", job.command, std::nullopt, std::nullopt);
+  }
   // A run was stored outside trigger (a scheduled one): the dispatcher looks at once.
   void run_queued() { dispatcher_.wake(); }
   // Queues a run durably and wakes the dispatcher. Throws UserError 400 on a bad override,

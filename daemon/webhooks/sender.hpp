@@ -1,6 +1,7 @@
 // Sender: delivers what the outbox stored (docs/webhooks.md). One thread waits for the next
-// due delivery, and reads the outbox every second for what other daemons stored; each attempt runs on its own thread, at most a few at once,
-// so a slow receiver never delays another one or the runner. Every attempt is recorded.
+// due delivery, and reads the outbox every second for what other daemons stored; each
+// attempt runs on its own thread, at most a few at once, so a slow receiver never delays
+// another one or the runner. Every attempt is recorded.
 #pragma once
 
 #include <chrono>
