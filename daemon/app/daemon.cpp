@@ -20,6 +20,7 @@
 #include "common/data_dir.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
+#include "common/random.hpp"
 #include "common/time.hpp"
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/router.hpp"
@@ -277,7 +278,7 @@ int serve(const Config& config) {
     sender_options.openlineage_api_key = key;
   }
   sender_options.metrics = &metrics;
-  webhooks::Sender sender(store, sender_options);
+  webhooks::Sender sender(store, sender_options, daemon_id);
   outbox.set_listener([&sender] { sender.wake(); });
   service::DaemonInfo info{DAGCTL_VERSION, static_cast<int>(::getpid()), config.socket_path, http_address, config.data_dir,
                   config.keep_days, config.keep_runs};
@@ -309,9 +310,9 @@ int serve(const Config& config) {
   info.shared_store = store.shared();  // folder projects need --on-every-daemon (docs/scale-out.md)
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
-  service::ScheduledRuns scheduled_runs(store, service, &metrics);
+  service::ScheduledRuns scheduled_runs(store, service, &metrics, daemon_id, std::chrono::seconds(config.lease_seconds));
   schedule::Scheduler scheduler(scheduled_runs);
-  runner::Retention retention(store, layout, {config.keep_days, config.keep_runs});
+  runner::Retention retention(store, layout, {config.keep_days, config.keep_runs}, std::chrono::hours(1), daemon_id);
   service.set_jobs_changed_listener([&scheduler, &retention] {
     scheduler.wake();
     retention.wake();  // a deleted project's run folders can go (a job's runs stay)

@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kRetentionLease = "retention";
+
 // Deleting a transaction's worth at a time keeps the write lock short under a big backlog.
 constexpr int kBatch = 500;
 
@@ -46,11 +48,12 @@ int remove_strays(const fs::path& parent, Unknown unknown) {
 }  // namespace
 
 Retention::Retention(store::Store& store, common::DataDir data_dir, RetentionPolicy policy,
-                     std::chrono::milliseconds interval)
+                     std::chrono::milliseconds interval, std::string daemon_id)
     : store_(store),
       data_dir_(std::move(data_dir)),
       policy_(policy),
       interval_(interval),
+      daemon_id_(std::move(daemon_id)),
       worker_("retention: a pass", [this] { return pass(); }, store::log_to_spdlog) {}
 
 Retention::~Retention() { shutdown(); }
@@ -59,7 +62,11 @@ PruneReport Retention::prune(common::TimePoint now) {
   PruneReport report;
   std::optional<common::TimePoint> ended_before;
   if (policy_.keep_days > 0) ended_before = now - std::chrono::hours(24) * policy_.keep_days;
-  if (ended_before || policy_.keep_runs > 0) {
+  // Held for the pass and given back after it: a pass that dies keeps it for this long. (Two
+  // passes at once would still be safe, each batch is a transaction; the lease saves the work.)
+  constexpr auto kLease = std::chrono::minutes(10);
+  if ((ended_before || policy_.keep_runs > 0) &&
+      store_.leases().try_acquire(kRetentionLease, daemon_id_, kLease, now)) {
     for (;;) {
       const auto ids = store_.runs().prune(ended_before, policy_.keep_runs, kBatch);
       for (const auto& id : ids) {
@@ -69,6 +76,7 @@ PruneReport Retention::prune(common::TimePoint now) {
       report.runs += static_cast<int>(ids.size());
       if (ids.size() < static_cast<size_t>(kBatch) || worker_.stopping()) break;  // a stop waits one batch at most
     }
+    store_.leases().release(kRetentionLease, daemon_id_);
   }
   report.stray_folders =
       remove_strays(data_dir_.runs(), [&](const auto& names) { return store_.runs().unknown_ids(names); }) +

@@ -29,14 +29,18 @@ struct PruneReport {
 
 class Retention {
 public:
+  // `daemon_id` names this daemon as holder of the lease "retention": with several daemons on
+  // one database one at a time deletes runs, and each removes the stray folders of its own
+  // data dir (docs/architecture.md, "Folders").
   Retention(store::Store& store, common::DataDir data_dir, RetentionPolicy policy,
-            std::chrono::milliseconds interval = std::chrono::hours(1));
+            std::chrono::milliseconds interval = std::chrono::hours(1), std::string daemon_id = "dmn_local");
   ~Retention();
   Retention(const Retention&) = delete;
   Retention& operator=(const Retention&) = delete;
 
   // One pass at `now`: deletes what the policy no longer keeps (database rows first, so a
-  // crash leaves at worst a folder without a run), then every run or project folder whose
+  // crash leaves at worst a folder without a run; only while holding the lease "retention",
+  // else another daemon is doing it), then every run or project folder whose
   // run or project is gone (pruned, deleted with its job or project, or a crash mid-pass).
   PruneReport prune(common::TimePoint now);
 
@@ -54,6 +58,7 @@ private:
   common::DataDir data_dir_;
   RetentionPolicy policy_;
   std::chrono::milliseconds interval_;
+  std::string daemon_id_;
   common::WorkerThread worker_;  // its stopping() is read by a pass in progress, between batches
 };
 

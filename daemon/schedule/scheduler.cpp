@@ -26,6 +26,11 @@ void SchedulerCore::record(const std::string& job_id, const Handled& handled) {
 }
 
 std::optional<std::string> SchedulerCore::tick(common::TimePoint now, bool startup) {
+  if (!actions_.lead(now)) {
+    // Another daemon fires; what this one owed is stale (its writes would be refused anyway).
+    owed_.clear();
+    return std::nullopt;
+  }
   std::optional<std::string> failure;
   for (auto it = owed_.begin(); it != owed_.end();) {
     try {
@@ -54,11 +59,15 @@ std::optional<std::string> SchedulerCore::tick(common::TimePoint now, bool start
         record(job.id, {now, *fire, "skipped: a run of this job was still queued or running"});
         continue;
       }
-      const std::string run_id = actions_.trigger(job);
-      actions_.fired(run_id, *fire);
-      spdlog::info("job {} ({}): scheduled run {} for {}{}", job.name, job.id, run_id, common::to_rfc3339(*fire),
+      const auto run_id = actions_.fire(job, *fire, now, startup ? "catch-up " : "");
+      if (!run_id) {
+        spdlog::info("job {} ({}): the run due at {} was queued by another daemon, or this one no longer leads",
+                     job.name, job.id, common::to_rfc3339(*fire));
+        continue;
+      }
+      actions_.fired(*run_id, *fire);
+      spdlog::info("job {} ({}): scheduled run {} for {}{}", job.name, job.id, *run_id, common::to_rfc3339(*fire),
                    startup ? " (catch-up after downtime)" : "");
-      record(job.id, {now, *fire, std::string(startup ? "catch-up " : "") + "run " + run_id});
     } catch (const std::exception& e) {
       // One job's failure must not stop the others; the caller logs it and comes back.
       if (!failure) failure = "job " + job.name + " (" + job.id + "): " + e.what();
@@ -77,22 +86,37 @@ std::optional<common::TimePoint> SchedulerCore::next_wake(common::TimePoint now)
 }
 
 Scheduler::Scheduler(ScheduleActions& actions)
-    : core_(actions),
+    : actions_(actions),
+      core_(actions),
       worker_("scheduler: handling due fire times", [this] { return pass(); }, store::log_to_spdlog) {}
 
 Scheduler::~Scheduler() { shutdown(); }
 
-void Scheduler::start() { worker_.start(); }
+void Scheduler::start() {
+  started_ = true;
+  worker_.start();
+}
 
 void Scheduler::wake() { worker_.wake(); }
 
-void Scheduler::shutdown() { worker_.stop(); }
+void Scheduler::shutdown() {
+  worker_.stop();
+  if (!started_) return;
+  started_ = false;
+  try {
+    actions_.resign();
+  } catch (const std::exception& e) {
+    spdlog::warn("scheduler: giving up the lead: {}; another daemon takes it over when it expires", e.what());
+  }
+}
 
 std::optional<common::Clock::time_point> Scheduler::pass() {
   const auto now = common::now();
   // A fire time a second late is on time; the cap only bounds the damage of a clock
   // that jumped in a way the wait did not notice.
   auto until = common::Clock::now() + std::chrono::minutes(5);
+  // With several daemons the lead is renewed (or taken over) this often.
+  if (const auto every = actions_.lead_interval()) until = std::min(until, common::Clock::now() + *every);
   const auto failure = core_.tick(now, startup_);
   startup_ = false;  // the jobs were read: whatever failed is retried as due, not as missed
   // A store error (e.g. the database locked by another process): what is due stays due, so

@@ -199,7 +199,7 @@ std::string Service::with_defer(const store::Job& job, const std::optional<std::
   return common::join_command_words(argv);
 }
 
-store::Run Service::enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
+store::Run Service::new_run(const store::Job& job, const std::string& triggered_by, const std::string& command,
                             const std::optional<std::string>& command_override,
                             const std::optional<std::string>& retry_of) {
   store::Run run;
@@ -213,9 +213,16 @@ store::Run Service::enqueue(const store::Job& job, const std::string& triggered_
   run.command = command;
   run.command_override = command_override;
   run.retry_of = retry_of;
+  return run;
+}
+
+store::Run Service::enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,
+                            const std::optional<std::string>& command_override,
+                            const std::optional<std::string>& retry_of) {
+  auto run = new_run(job, triggered_by, command, command_override, retry_of);
   // A retry runs the commit its source ran (docs/api.md#projects-from-git).
   if (retry_of) {
-    if (const auto source = store_.runs().find(*retry_of)) run.git_commit = source->git_commit;
+    if (const auto source = store_call([&] { return store_.runs().find(*retry_of); })) run.git_commit = source->git_commit;
   }
   store_call([&] { store_.runs().insert(run, kMaxQueuedPerJob); });
   dispatcher_.wake();

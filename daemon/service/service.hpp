@@ -140,6 +140,13 @@ public:
                         const nlohmann::json& fields, common::Trust trust = common::Trust::token);
   void delete_job(const std::string& project_id, const std::string& job_id);
 
+  // A queued run of `job` triggered by the schedule, not stored yet: the scheduler stores
+  // it together with its fire time (docs/schedules.md).
+  static store::Run scheduled_run(const store::Job& job) {
+    return new_run(job, "schedule", job.command, std::nullopt, std::nullopt);
+  }
+  // A run was stored outside trigger (a scheduled one): the dispatcher looks at once.
+  void run_queued() { dispatcher_.wake(); }
   // Queues a run durably and wakes the dispatcher. Throws UserError 400 on a bad override,
   // 429 when the job's queue is full. `defer_to_last_success` adds --defer to the command
   // (the executor passes the newest successful run's state); 409 when the job has none.
@@ -200,6 +207,9 @@ private:
   // 400 check_failed naming what failed, unless `check` is false.
   void require_checks(const store::Project& project, bool check, const std::string& skip_hint) const;
 
+  static store::Run new_run(const store::Job& job, const std::string& triggered_by, const std::string& command,
+                            const std::optional<std::string>& command_override,
+                            const std::optional<std::string>& retry_of);
   // Stores a queued run of `job` (429 when its queue is full) and wakes the dispatcher.
   std::string with_defer(const store::Job& job, const std::optional<std::string>& command_override);
   store::Run enqueue(const store::Job& job, const std::string& triggered_by, const std::string& command,

@@ -13,7 +13,7 @@ namespace {
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
 // From version 13 on, PostgreSQL runs them too (postgres_schema.hpp holds its start): write
 // them in the SQL both take (docs/scale-out.md#the-store): BIGINT for times and counts.
-constexpr std::array<std::string_view, 15> kMigrations = {
+constexpr std::array<std::string_view, 16> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -254,6 +254,22 @@ ALTER TABLE runs ADD COLUMN daemon_id TEXT;
 ALTER TABLE runs ADD COLUMN lease_until BIGINT;
 ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT;
 CREATE UNIQUE INDEX runs_running_per_project ON runs(project_id) WHERE status = 'running';
+)sql",
+    // 16: several daemons on one database, their leases and claims
+    // (docs/schedules.md and docs/webhooks.md, "Several daemons"). Named leases with a fence
+    // number; a delivery's claim by the daemon sending it; a scheduled run's fire time, one
+    // run per (job, fire time).
+    R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until_ms BIGINT NOT NULL,
+  fence BIGINT NOT NULL
+);
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
+ALTER TABLE runs ADD COLUMN scheduled_for BIGINT;
+CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
 )sql",
 };
 

@@ -78,11 +78,16 @@ std::optional<Delivery> DeliveryStore::find(const std::string& id) {
   return read_delivery(*s);
 }
 
-std::vector<Delivery> DeliveryStore::due(TimePoint now, int limit) {
+std::vector<Delivery> DeliveryStore::due(TimePoint now, int limit, const std::string& holder) {
   ReadLock lock(db_);
-  auto s = lock.statement(kSelect + " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?");
+  auto s = lock.statement(kSelect +
+                          " WHERE status = 'pending' AND next_attempt_at <= ? AND "
+                          "(claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?) "
+                          "ORDER BY next_attempt_at, seq LIMIT ?");
   s->bind(1, common::to_millis(now));
-  s->bind(2, limit);
+  s->bind(2, common::to_millis(now));
+  s->bind(3, holder);
+  s->bind(4, limit);
   return read_deliveries(*s);
 }
 
@@ -93,31 +98,64 @@ std::optional<TimePoint> DeliveryStore::next_due() {
   return sql::opt_time(s->getColumn("due"));
 }
 
-void DeliveryStore::record_attempt(const std::string& delivery_id, const DeliveryAttempt& a, const std::string& status,
-                                   TimePoint next_attempt_at, const std::optional<std::string>& last_error) {
+std::optional<DeliveryClaim> DeliveryStore::claim(const std::string& delivery_id, const std::string& holder,
+                                                  TimePoint now, TimePoint until) {
+  // One statement decides: under PostgreSQL's READ COMMITTED a second UPDATE of the row waits
+  // for the first and then finds the claim running.
+  WriteTx tx(db_);
+  auto s = tx.statement(
+      "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending' AND "
+      "next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)");
+  const DeliveryClaim taken{holder, common::to_millis(until)};
+  s->bind(1, holder);
+  s->bind(2, taken.until_ms);
+  s->bind(3, delivery_id);
+  s->bind(4, common::to_millis(now));
+  s->bind(5, common::to_millis(now));
+  s->bind(6, holder);
+  if (s->exec() != 1) return std::nullopt;
+  tx.commit();
+  return taken;
+}
+
+bool DeliveryStore::record_attempt(const std::string& delivery_id, const DeliveryAttempt& a,
+                                   const std::string& status, TimePoint next_attempt_at,
+                                   const std::optional<std::string>& last_error,
+                                   const std::optional<DeliveryClaim>& claim) {
   WriteTx tx(db_);
   {
-    auto insert = tx.statement(
-        "INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error, "
-        "response_excerpt) VALUES (?, ?, ?, ?, ?, ?)");
-    insert->bind(1, delivery_id);
-    insert->bind(2, common::to_millis(a.at));
-    sql::bind_opt(*insert, 3, a.status_code);
-    insert->bind(4, a.latency_ms);
-    sql::bind_opt(*insert, 5, a.error);
-    insert->bind(6, a.response_excerpt);
-    insert->exec();
+    // The delivery first: with a claim, a row another daemon claimed since is left alone.
+    auto update = tx.statement(
+        std::string("UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, "
+                    "last_error = ?, finished_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?") +
+        (claim ? " AND claimed_by = ? AND claimed_until = ?" : ""));
+    update->bind(1, status);
+    update->bind(2, common::to_millis(next_attempt_at));
+    sql::bind_opt(*update, 3, last_error);
+    if (status == "pending") {
+      update->bind(4);
+    } else {
+      update->bind(4, common::to_millis(a.at));
+    }
+    update->bind(5, delivery_id);
+    if (claim) {
+      update->bind(6, claim->holder);
+      update->bind(7, claim->until_ms);
+    }
+    if (update->exec() != 1 && claim) return false;
   }
-  auto update = tx.statement(
-      "UPDATE deliveries SET status = ?1, attempts = attempts + 1, next_attempt_at = ?2, "
-      "last_error = ?3, finished_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE CAST(?4 AS BIGINT) END WHERE id = ?5");
-  update->bind(1, status);
-  update->bind(2, common::to_millis(next_attempt_at));
-  sql::bind_opt(*update, 3, last_error);
-  update->bind(4, common::to_millis(a.at));
-  update->bind(5, delivery_id);
-  update->exec();
+  auto insert = tx.statement(
+      "INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error, "
+      "response_excerpt) VALUES (?, ?, ?, ?, ?, ?)");
+  insert->bind(1, delivery_id);
+  insert->bind(2, common::to_millis(a.at));
+  sql::bind_opt(*insert, 3, a.status_code);
+  insert->bind(4, a.latency_ms);
+  sql::bind_opt(*insert, 5, a.error);
+  insert->bind(6, a.response_excerpt);
+  insert->exec();
   tx.commit();
+  return true;
 }
 
 std::vector<Delivery> DeliveryStore::list(const std::string& job_id, int limit) {

@@ -202,6 +202,12 @@ void JobStore::remove(const std::string& id) {
 void JobStore::record_schedule(const std::string& job_id, TimePoint checked_at, std::optional<TimePoint> fired_at,
                                const std::optional<std::string>& outcome) {
   WriteTx tx(db_);
+  record_schedule(tx, job_id, checked_at, fired_at, outcome);
+  tx.commit();
+}
+
+void JobStore::record_schedule(WriteTx& tx, const std::string& job_id, TimePoint checked_at,
+                               std::optional<TimePoint> fired_at, const std::optional<std::string>& outcome) {
   auto s = tx.statement(
       "UPDATE jobs SET schedule_checked_at = ?, last_fire_at = COALESCE(?, last_fire_at), "
       "last_fire_outcome = COALESCE(?, last_fire_outcome) WHERE id = ?");
@@ -210,7 +216,6 @@ void JobStore::record_schedule(const std::string& job_id, TimePoint checked_at, 
   sql::bind_opt(*s, 3, outcome);
   s->bind(4, job_id);
   s->exec();
-  tx.commit();
 }
 
 }  // namespace dagctl::daemon::store

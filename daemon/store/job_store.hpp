@@ -36,6 +36,9 @@ public:
 
   // Inserts a job inside the caller's transaction (a project and its jobs go together).
   static void insert(WriteTx& tx, const Job& job);
+  // record_schedule inside the caller's transaction (a scheduled run and its fire time go together).
+  static void record_schedule(WriteTx& tx, const std::string& job_id, TimePoint checked_at,
+                              std::optional<TimePoint> fired_at, const std::optional<std::string>& outcome);
 
 private:
   Connection& db_;

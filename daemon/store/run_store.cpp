@@ -58,6 +58,11 @@ std::vector<Run> read_runs(Statement& s) {
 
 void RunStore::insert(const Run& r, int max_queued_per_job) {
   WriteTx tx(db_);
+  insert(tx, r, max_queued_per_job);
+  tx.commit();
+}
+
+void RunStore::insert(WriteTx& tx, const Run& r, int max_queued_per_job) {
   {
     auto queued = tx.statement("SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'queued'");
     queued->bind(1, r.job_id);
@@ -93,7 +98,6 @@ void RunStore::insert(const Run& r, int max_queued_per_job) {
   s->bind(10, common::to_millis(r.created_at));
   sql::bind_opt(*s, 11, r.git_commit);
   s->exec();
-  tx.commit();
 }
 
 std::optional<Run> RunStore::find(const std::string& id) {

@@ -50,6 +50,8 @@ public:
   // Refuses (queue_full) when `max_queued_per_job` runs of that job are already queued,
   // and (not_found) a retry whose source run was deleted meanwhile.
   void insert(const Run& run, int max_queued_per_job);
+  // insert inside the caller's transaction (a scheduled run and its job's schedule progress).
+  static void insert(WriteTx& tx, const Run& run, int max_queued_per_job);
   std::optional<Run> find(const std::string& id);
   std::vector<Run> list(const RunFilter& filter);
   // The statement list() runs (named parameters), for tests of its query plan.

@@ -11,12 +11,14 @@
 #include "daemon/store/delivery_store.hpp"
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
+#include "daemon/store/lease_store.hpp"
 #include "daemon/store/metrics_store.hpp"
 #include "daemon/store/models.hpp"
 #include "daemon/store/node_store.hpp"
 #include "daemon/store/owner.hpp"
 #include "daemon/store/project_store.hpp"
 #include "daemon/store/run_store.hpp"
+#include "daemon/store/schedule_store.hpp"
 #include "daemon/store/token_store.hpp"
 
 namespace dagctl::daemon::store {
@@ -46,6 +48,8 @@ public:
   // The daemon this store works for (owner.hpp); call before any thread uses the store.
   void set_owner(Owner owner) { owner_ = std::move(owner); }
   const Owner& owner() const { return owner_; }
+  LeaseStore& leases() { return leases_; }  // several daemons on one database
+  ScheduleStore& schedules() { return schedules_; }  // the scheduler's writes
 
 private:
   Connection connection_;
@@ -58,6 +62,8 @@ private:
   TokenStore tokens_{connection_};
   MetricsStore metrics_{connection_};
   DaemonStore daemons_{connection_};
+  LeaseStore leases_{connection_};
+  ScheduleStore schedules_{connection_};
 };
 
 }  // namespace dagctl::daemon::store

@@ -50,9 +50,10 @@ std::optional<std::int64_t> jwt_expiry(const std::string& token) {
 
 }  // namespace
 
-Sender::Sender(store::Store& store, SenderOptions options)
+Sender::Sender(store::Store& store, SenderOptions options, std::string daemon_id)
     : store_(store),
       options_(std::move(options)),
+      daemon_id_(std::move(daemon_id)),
       worker_("webhooks: reading the outbox", [this] { return pass(); }, store::log_to_spdlog) {}
 
 Sender::~Sender() { shutdown(); }
@@ -88,26 +89,37 @@ std::optional<common::Clock::time_point> Sender::pass() {
   lock.unlock();
   // Throws while the database is busy: what is pending stays pending.
   const auto now = options_.clock();
-  const auto due = store_.deliveries().due(now, options_.max_in_flight * 4);
+  const auto due = store_.deliveries().due(now, options_.max_in_flight * 4, daemon_id_);
   const auto next = store_.deliveries().next_due();
   lock.lock();
   if (stopping_) return std::nullopt;
   std::erase_if(held_, [&](const auto& h) { return h.second <= now; });
   for (const auto& d : due) {
     if (static_cast<int>(in_flight_.size()) >= options_.max_in_flight) break;
-    if (held_.count(d.id) || done_since_read_.count(d.id) || !in_flight_.insert(d.id).second) continue;
-    workers_[d.id] = std::thread([this, d] { deliver(d); });
+    if (held_.count(d.id) || done_since_read_.count(d.id) || in_flight_.count(d.id)) continue;
+    // Throws while the database is busy: nothing was claimed or started.
+    const auto claimed = store_.deliveries().claim(d.id, daemon_id_, now, now + claim_length());
+    if (!claimed) continue;  // another daemon sends it, or sent it since the read
+    in_flight_.insert(d.id);
+    workers_[d.id] = std::thread([this, d, claim = *claimed] { deliver(d, claim); });
   }
-  // Sleep until the next delivery is due or something changes; never poll. Deliveries
-  // that are due but in flight wake us when their attempt ends.
-  std::chrono::milliseconds delay = std::chrono::hours(1);
+  // Sleep until the next delivery is due or something changes. Deliveries that are due but
+  // in flight wake us when their attempt ends; what another daemon stored (or one that died
+  // left claimed) is seen within a second.
+  std::chrono::milliseconds delay = std::chrono::seconds(1);
   const auto clock_now = options_.clock();
   if (next && *next > now) delay = std::min(delay, *next - clock_now);
   for (const auto& [id, when] : held_) delay = std::min(delay, when - clock_now);
   return common::Clock::now() + delay;
 }
 
-void Sender::deliver(const store::Delivery& d) {
+std::chrono::milliseconds Sender::claim_length() const {
+  // An Airflow JWT attempt makes up to three requests (a token, a post, a post with a fresh
+  // token); each is bounded by the timeout, connecting and reading.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout) * 6 + std::chrono::seconds(10);
+}
+
+void Sender::deliver(const store::Delivery& d, const store::DeliveryClaim& claim) {
   AttemptOutcome outcome;
   bool sent = false;
   try {
@@ -131,7 +143,14 @@ void Sender::deliver(const store::Delivery& d) {
     // (e.g. the delivery went with its job meanwhile).
     try {
       sent = store::retry_until_done(
-          "webhook " + d.id + ": recording its attempt", [&] { record(d, outcome); },
+          "webhook " + d.id + ": recording its attempt",
+          [&] {
+            if (!record(d, outcome, claim)) {
+              spdlog::warn("webhook {}: its attempt ran past its claim and another daemon took the delivery over; "
+                           "this attempt is not recorded",
+                           d.id);
+            }
+          },
           [this](std::chrono::milliseconds delay) {
             std::unique_lock lock(mutex_);
             return !changed_.wait_for(lock, delay, [this] { return stopping_; });
@@ -187,7 +206,7 @@ AttemptOutcome Sender::send(const store::Delivery& d) {
   return attempt(d, *job);
 }
 
-void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
+bool Sender::record(const store::Delivery& d, const AttemptOutcome& outcome, const store::DeliveryClaim& claim) {
   const int attempts_done = d.attempts + 1;
   std::string status = outcome.delivered ? "delivered" : "failed";
   auto next = outcome.attempt.at;
@@ -201,13 +220,14 @@ void Sender::record(const store::Delivery& d, const AttemptOutcome& outcome) {
       outcome.delivered ? std::nullopt
       : outcome.attempt.error ? outcome.attempt.error
                               : std::optional<std::string>("HTTP " + std::to_string(outcome.attempt.status_code.value_or(0)));
-  store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error);
+  if (!store_.deliveries().record_attempt(d.id, outcome.attempt, status, next, error, claim)) return false;
   if (options_.metrics) options_.metrics->delivery_attempt(d.kind, status == "pending" ? "retrying" : status);
   spdlog::info("{} {} ({}, run {}) attempt {}: {} in {} ms -> {}", d.kind, d.id, d.event, d.run_id.value_or("-"),
                attempts_done,
                outcome.attempt.status_code ? "HTTP " + std::to_string(*outcome.attempt.status_code)
                                            : outcome.attempt.error.value_or("?"),
                outcome.attempt.latency_ms, status);
+  return true;
 }
 
 std::optional<std::string> Sender::airflow_token(const json& auth, bool refresh, std::string& error,

@@ -1,6 +1,7 @@
 // Sender: delivers what the outbox stored (docs/webhooks.md). One thread waits for the next
-// due delivery (no polling); each attempt runs on its own thread, at most a few at once,
-// so a slow receiver never delays another one or the runner. Every attempt is recorded.
+// due delivery, and reads the outbox every second for what other daemons stored; each
+// attempt runs on its own thread, at most a few at once, so a slow receiver never delays
+// another one or the runner. Every attempt is recorded.
 #pragma once
 
 #include <chrono>
@@ -32,7 +33,10 @@ std::optional<std::chrono::seconds> parse_retry_after(const std::string& value, 
 
 class Sender {
 public:
-  Sender(store::Store& store, SenderOptions options);
+  // `daemon_id` names this daemon in the claims it takes on deliveries: with several daemons
+  // on one database each delivery is sent by the one that claimed it (docs/webhooks.md,
+  // "Several daemons").
+  Sender(store::Store& store, SenderOptions options, std::string daemon_id = "dmn_local");
   ~Sender();
 
   void start();
@@ -55,15 +59,20 @@ private:
   std::optional<common::Clock::time_point> pass();
   // One attempt at one delivery, recorded. Nothing a stored row holds can end the thread:
   // a row that cannot be used fails its delivery with the reason in the delivery log.
-  void deliver(const store::Delivery& delivery);
+  void deliver(const store::Delivery& delivery, const store::DeliveryClaim& claim);
   AttemptOutcome send(const store::Delivery& delivery);
-  void record(const store::Delivery& delivery, const AttemptOutcome& outcome);
+  // False when another daemon took the claim over (then nothing was written).
+  bool record(const store::Delivery& delivery, const AttemptOutcome& outcome, const store::DeliveryClaim& claim);
+  // How long a claim lasts: longer than any attempt (its requests are each bounded by the
+  // timeout), so only a daemon that died mid-attempt lets it expire.
+  std::chrono::milliseconds claim_length() const;
   // nullopt with `error` (and whether a retry may help) when no token could be had.
   std::optional<std::string> airflow_token(const nlohmann::json& auth, bool refresh, std::string& error,
                                            bool& retryable);
 
   store::Store& store_;
   SenderOptions options_;
+  std::string daemon_id_;
 
   std::mutex mutex_;
   std::condition_variable changed_;  // the sender is stopping (an attempt's store retries wait on it)

@@ -135,6 +135,22 @@ TEST_F(RetentionTest, KeepsTheNewestRunsOfEachJob) {
   EXPECT_EQ(prune({.keep_days = 0, .keep_runs = 3}).runs, 0);
 }
 
+// Several daemons on one database (docs/schedules.md, "Several daemons"): while another
+// daemon's pass holds the lease "retention" this one deletes no run, yet still removes the
+// stray folders of its own data dir; once that pass gave the lease back, it prunes.
+TEST_F(RetentionTest, RunsArePrunedByOneDaemonAtATimeAndStrayFoldersByEach) {
+  add_run("old", 31 * kDay);
+  fs::create_directories(dir_.path() / "runs" / "stray");
+  ASSERT_TRUE(store_->leases().try_acquire("retention", "dmn_other", 10min, kNow).has_value());
+  const PruneReport report = prune({.keep_days = 30, .keep_runs = 0});
+  EXPECT_EQ(report.runs, 0);
+  expect_kept("old");
+  EXPECT_EQ(report.stray_folders, 1);
+  store_->leases().release("retention", "dmn_other");
+  EXPECT_EQ(prune({.keep_days = 30, .keep_runs = 0}).runs, 1);
+  expect_pruned("old");
+}
+
 TEST_F(RetentionTest, PrunesFinishedRunsOlderThanTheAgeBoundWhateverTheirStatus) {
   add_run("old-success", 31 * kDay);
   add_run("old-failed", 45 * kDay, RunStatus::failed);

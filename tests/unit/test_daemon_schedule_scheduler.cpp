@@ -38,9 +38,12 @@ public:
     return out;
   }
   bool has_active_run(const std::string& job_id) override { return active[job_id]; }
-  std::string trigger(const store::Job& job) override {
+  std::optional<std::string> fire(const store::Job& job, common::TimePoint fire_time, common::TimePoint checked_at,
+                                  const std::string& outcome_prefix) override {
     triggered.push_back(job.id);
-    return "run-" + std::to_string(triggered.size());
+    const std::string run_id = "run-" + std::to_string(triggered.size());
+    FakeActions::record(job.id, checked_at, fire_time, outcome_prefix + "run " + run_id);
+    return run_id;
   }
   void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
               const std::optional<std::string>& outcome) override {
@@ -145,14 +148,15 @@ TEST(Scheduler, NextWakeIsTheEarliestOverJobsAndZones) {
 
 
 // The store failing (another process holds the database locked): first `failures` calls
-// of record() or trigger() throw, as the real store's would.
+// of record() or fire() throw, as the real store's would (a fire writes all or nothing).
 class FlakyActions : public FakeActions {
 public:
   int record_failures = 0;
-  int trigger_failures = 0;
-  std::string trigger(const store::Job& job) override {
-    if (trigger_failures > 0 && trigger_failures--) throw std::runtime_error("the database is locked");
-    return FakeActions::trigger(job);
+  int fire_failures = 0;
+  std::optional<std::string> fire(const store::Job& job, common::TimePoint fire_time, common::TimePoint checked_at,
+                                  const std::string& outcome_prefix) override {
+    if (fire_failures > 0 && fire_failures--) throw std::runtime_error("the database is locked");
+    return FakeActions::fire(job, fire_time, checked_at, outcome_prefix);
   }
   void record(const std::string& job_id, common::TimePoint checked_at, std::optional<common::TimePoint> fired_at,
               const std::optional<std::string>& outcome) override {
@@ -161,33 +165,47 @@ public:
   }
 };
 
-// A fire time whose run was queued but whose record failed stays owed: later ticks record
-// it first and never start a second run for it.
-TEST(Scheduler, AFireWhoseRecordFailedIsRecordedLaterAndNeverStartsTwice) {
+// A skip whose record failed stays owed: later ticks record it first, and the job is left
+// alone until then (its skipped fire time never starts a run).
+TEST(Scheduler, ASkipWhoseRecordFailedIsRecordedLaterAndNeverStartsARun) {
   FlakyActions fake;
-  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
   fake.add("hourly", "0 * * * *", "2026-11-27T00:00:00Z");
+  fake.active["hourly"] = true;
   SchedulerCore core(fake);
-  core.tick(at("2026-11-27T02:30:00Z"), false);  // hourly's 01:00 and 02:00: one run
-  fake.triggered.clear();
-  fake.record_failures = 3;  // both records at 03:00, then hourly's once more
-  const auto failure = core.tick(at("2026-11-27T03:00:00Z"), false);
+  fake.record_failures = 2;
+  const auto failure = core.tick(at("2026-11-27T01:00:00Z"), false);
   ASSERT_TRUE(failure.has_value());
   EXPECT_NE(failure->find("the database is locked"), std::string::npos) << *failure;
-  EXPECT_EQ(fake.triggered, (std::vector<std::string>{"hourly", "nightly"})) << "each job is tried";
-  EXPECT_TRUE(core.tick(at("2026-11-27T03:00:01Z"), false).has_value()) << "one record still fails";
-  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:02Z"), false).has_value());
-  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:03Z"), false).has_value());
-  EXPECT_EQ(fake.triggered, (std::vector<std::string>{"hourly", "nightly"})) << "no fire time started twice";
-  EXPECT_EQ(fake.jobs["nightly"].last_fire_at, at("2026-11-27T03:00:00Z"));
-  EXPECT_EQ(fake.jobs["hourly"].last_fire_at, at("2026-11-27T03:00:00Z"));
+  fake.active["hourly"] = false;
+  EXPECT_TRUE(core.tick(at("2026-11-27T01:00:01Z"), false).has_value()) << "the record still fails";
+  EXPECT_FALSE(core.tick(at("2026-11-27T01:00:02Z"), false).has_value());
+  EXPECT_TRUE(fake.triggered.empty()) << "the skipped fire time started no run";
+  EXPECT_NE(fake.jobs["hourly"].last_fire_outcome->find("skipped"), std::string::npos);
+  core.tick(at("2026-11-27T02:00:00Z"), false);
+  EXPECT_EQ(fake.triggered, std::vector<std::string>{"hourly"});
+}
+
+// Only while the daemon leads (docs/schedules.md, "Several daemons"): another daemon fires.
+TEST(Scheduler, FiresNothingWhileAnotherDaemonLeads) {
+  class Follower : public FakeActions {
+  public:
+    bool leading = false;
+    bool lead(common::TimePoint) override { return leading; }
+  } fake;
+  fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
+  SchedulerCore core(fake);
+  EXPECT_FALSE(core.tick(at("2026-11-27T03:00:00Z"), false).has_value());
+  EXPECT_TRUE(fake.triggered.empty());
+  fake.leading = true;
+  core.tick(at("2026-11-27T03:00:20Z"), false);
+  EXPECT_EQ(fake.triggered, std::vector<std::string>{"nightly"}) << "a new leader fires what is due, once";
 }
 
 // A fire time whose trigger failed is not lost: it fires at the next tick, late.
 TEST(Scheduler, AFireWhoseTriggerFailedFiresAtTheNextTick) {
   FlakyActions fake;
   fake.add("nightly", "0 3 * * *", "2026-11-27T00:00:00Z");
-  fake.trigger_failures = 1;
+  fake.fire_failures = 1;
   SchedulerCore core(fake);
   EXPECT_TRUE(core.tick(at("2026-11-27T03:00:00Z"), false).has_value());
   EXPECT_TRUE(fake.triggered.empty());
@@ -215,8 +233,9 @@ public:
   bool has_active_run(const std::string& job_id) override {
     return with([&](FakeActions& f) { return f.has_active_run(job_id); });
   }
-  std::string trigger(const store::Job& job) override {
-    auto id = with([&](FakeActions& f) { return f.trigger(job); });
+  std::optional<std::string> fire(const store::Job& job, common::TimePoint fire_time, common::TimePoint checked_at,
+                                  const std::string& outcome_prefix) override {
+    auto id = with([&](FakeActions& f) { return f.fire(job, fire_time, checked_at, outcome_prefix); });
     changed_.notify_all();
     return id;
   }
