@@ -13,7 +13,7 @@ export DAGCTL_BIN_DIR="${1:-$SRC/build}/bin"
 TRIGGERS=${TRIGGERS:-300}
 LEASE=${LEASE:-3}
 source "$SRC/tests/integration/lib.sh"
-PG="$TEST_TMP/pg"
+PG=$(mktemp -d /tmp/dagctl-pg.XXXXXX)  # not under TEST_TMP (0700): the server runs as postgres when we are root
 trap 'rc=$?; "$SRC/scripts/pg-cluster" remove "$PG" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
 FAKE="$DAGCTL_BIN_DIR/bench_fake_dbt"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -240,8 +240,9 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
     if (ctx.json()) return print_json(d);
     std::cout << fmt::format("dagctld {} running (pid {})\nsocket:   {}\nhttp:     {}\ndata dir: {}\nruns:     {} running, {} queued\n",
                              d["version"].get<std::string>(), d["pid"].dump(), d["socket"].get<std::string>(),
-                             text_of(d["http"]), d["data_dir"].get<std::string>(), d["runs"]["running"].dump(),
-                             d["runs"]["queued"].dump());
+                             text_of(d["http"]), d["data_dir"].get<std::string>(),
+                             d["runs"]["running"].is_number() ? d["runs"]["running"].dump() : "?",
+                             d["runs"]["queued"].is_number() ? d["runs"]["queued"].dump() : "?");
     if (const auto r = d.find("retention"); r != d.end() && r->is_object()) {
       const int days = r->value("keep_days", 0);
       const int runs = r->value("keep_runs", 0);
@@ -258,6 +259,9 @@ void add_daemon_commands(CLI::App& app, Context& ctx) {
     }
     for (const auto& line : warm_status_lines(d, terminal_width())) std::cout << line << "\n";
     for (const auto& line : daemons_status_lines(d)) std::cout << line << "\n";
+    if (const auto e = d.find("store_error"); e != d.end() && e->is_string()) {
+      std::cout << fmt::format("store:    unreachable: {}\n", e->get<std::string>());
+    }
   });
 
   auto* org = app.add_subcommand("org", "The organization that owns tokens and projects");

@@ -53,11 +53,24 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
   });
   table.add_local_only("GET", "/api/v1/daemon", [&service](const Call&, httplib::Response& res, const PathParams&) {
     const auto& info = service.info();
-    const auto counts = service.run_counts();
+    // What needs the store may be out of reach (docs/scale-out.md, When something fails):
+    // the daemon still says what it knows of itself, and why the rest is missing.
+    json runs = {{"running", nullptr}, {"queued", nullptr}};
+    json daemons = json::array();
+    json store_error = nullptr;
+    try {
+      const auto counts = service.run_counts();
+      runs = {{"running", counts.running}, {"queued", counts.queued}};
+      daemons = daemons_json(info);
+    } catch (const service::UserError& e) {
+      store_error = e.what();
+    } catch (const store::StoreBusy& e) {
+      store_error = e.what();
+    }
     send_json(res, 200, {{"version", info.version}, {"pid", info.pid}, {"socket", info.socket},
                          {"http", info.http.empty() ? json(nullptr) : json(info.http)},
                          {"data_dir", info.data_dir}, {"data_dir_free_bytes", free_bytes(info.data_dir)},
-                         {"runs", {{"running", counts.running}, {"queued", counts.queued}}},
+                         {"runs", runs}, {"store_error", store_error},
                          {"retention", {{"keep_days", info.keep_days}, {"keep_runs", info.keep_runs}}},
                          {"sandbox", {{"mode", info.sandbox_mode}, {"active", info.sandbox_active},
                                       {"detail", info.sandbox_detail}}},
@@ -66,7 +79,7 @@ void register_daemon_routes(RouteTable& table, service::Service& service) {
                          {"settings", info.settings}, {"settings_from", info.settings_from},
                          {"config_file", info.config_file.empty() ? json(nullptr) : json(info.config_file)},
                          {"daemon_id", info.daemon_id}, {"lease_seconds", info.lease_seconds},
-                         {"daemons", daemons_json(info)}});
+                         {"daemons", daemons}});
   });
   table.add("GET", "/api/v1/org", Scope::read, [&service](const Call&, httplib::Response& res, const PathParams&) {
     const auto org = service.organization();

@@ -226,6 +226,7 @@ json run_json(const store::Run& r, const std::optional<runner::Progress>& progre
       {"command_override", opt(r.command_override)},
       {"retry_of", opt(r.retry_of)},
       {"git_commit", opt(r.git_commit)},
+      {"daemon_id", opt(r.daemon_id)},
       {"created_at", common::to_rfc3339(r.created_at)},
       {"start_time", opt_time(r.start_time)},
       {"end_time", opt_time(r.end_time)},
