@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_fake.sh"
 
 STORE="sqlite://$TEST_TMP/shared.db"
+[[ -n "${DAGCTL_TEST_PG:-}" ]] && STORE=$(test_store_url "$TEST_TMP/shared")  # the integration_pg leg
 DATA_B="$TEST_TMP/data-b"
 SOCK_B="$TEST_TMP/run-b/dagctl.sock"
 LOG_B="$TEST_TMP/dagctld-b.log"
@@ -134,13 +135,12 @@ assert_contains "$(at "$survivor" status)" "LOST" "dagctl status says LOST"
 # --- a graceful stop marks the daemon stopped; a killed one stays as it was -----------------
 if [ "$survivor" == a ]; then stop_daemon; else kill -TERM "$PID_B" && wait "$PID_B"; fi
 survivor_id=$([ "$survivor" == a ] && echo "$id_a" || echo "$id_b")
-stopped=$(python3 - "$TEST_TMP/shared.db" "$survivor_id" "$victim_id" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print(" ".join(str(db.execute("SELECT stopped_at IS NOT NULL FROM daemons WHERE id = ?", (i,)).fetchone()[0])
-               for i in sys.argv[2:]))
-PY
-)
+stopped_of() {  # DAEMON_ID: 1 when the store marks it stopped, else 0
+  local q="SELECT CASE WHEN stopped_at IS NULL THEN 0 ELSE 1 END FROM daemons WHERE id = '$1'"
+  if [[ "$STORE" == postgresql://* ]]; then psql -X -q -t -A -d "$STORE" -c "$q"; else
+    python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$TEST_TMP/shared.db" "$q"; fi
+}
+stopped="$(stopped_of "$survivor_id") $(stopped_of "$victim_id")"
 assert_eq "1 0" "$stopped" "the stopped daemon is marked stopped in the store, the killed one is not"
 
 finish

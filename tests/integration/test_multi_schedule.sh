@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Several daemons on one store (docs/schedules.md and docs/webhooks.md, "Several daemons"):
-# two dagctld, each with its own data dir, on one SQLite file (--store). A schedule fires once
+# two dagctld, each with its own data dir, on one SQLite file (--store), or on one PostgreSQL
+# database when DAGCTL_TEST_PG names a cluster (the integration_pg leg). A schedule fires once
 # per fire time with both up; after kill -9 of the leader the other fires the next time, once;
 # a webhook whose sender is killed mid-attempt is delivered by the other daemon, same id.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_fake.sh"
 RECEIVER="$DAGCTL_SOURCE_DIR/tests/integration/webhook_receiver.py"
 SHARED="$TEST_TMP/shared.db"
-DAEMON_ARGS=(--dbt "$FAKE_DBT" --store "sqlite://$SHARED" --webhook-timeout 1 --webhook-retry-delay 0.3)
+STORE="sqlite://$SHARED"
+[[ -n "${DAGCTL_TEST_PG:-}" ]] && STORE=$(test_store_url "$TEST_TMP/shared")
+DAEMON_ARGS=(--dbt "$FAKE_DBT" --store "$STORE" --webhook-timeout 1 --webhook-retry-delay 0.3)
 DATA_B="$TEST_TMP/data-b"
 SOCK_B="$TEST_TMP/run-b/dagctl.sock"
 B_PID=""
@@ -25,6 +28,10 @@ start_b() {
 }
 # sql QUERY: the first column of the first row, from the shared database.
 sql() {
+  if [[ "$STORE" == postgresql://* ]]; then
+    psql -X -q -t -A -d "$STORE" -c "$1"
+    return
+  fi
   python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1], timeout=10).execute(sys.argv[2]).fetchone(); print("" if r is None or r[0] is None else r[0])' "$SHARED" "$1"
 }
 leader() { sql "SELECT holder FROM leases WHERE name = 'scheduler'"; }
