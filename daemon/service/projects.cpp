@@ -280,7 +280,7 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   if (!spec.git_ref.empty() || !spec.git_subdir.empty()) {
     throw bad_request("git_ref and git_subdir need git_url (dagctl project add --git URL)");
   }
-  if (info_.shared_store && !spec.on_every_daemon) {
+  if (!spec.on_every_daemon && others_share_the_store()) {
     throw bad_request("this daemon shares its store with other daemons; a folder exists only on this machine: use "
                       "--git URL, or --on-every-daemon if every daemon has this path");
   }
@@ -423,6 +423,18 @@ void Service::remove_project(const std::string& id_or_name) {
     fs::remove_all(checkout_dir(p.id), ec);
   }
   jobs_changed();  // its jobs are gone too
+}
+
+// Another daemon, alive (a heartbeat within its lease, not stopped), shares this store
+// (docs/scale-out.md#projects-every-daemon-can-run): a folder here may be missing there.
+bool Service::others_share_the_store() const {
+  if (!info_.shared_store || !info_.daemons) return false;
+  const auto now = common::now();
+  const auto lease = std::chrono::seconds(info_.lease_seconds);
+  for (const auto& d : store_call([&] { return info_.daemons(); })) {
+    if (d.id != info_.daemon_id && !d.stopped_at && now - d.heartbeat_at <= lease) return true;
+  }
+  return false;
 }
 
 }  // namespace dagctl::daemon::service

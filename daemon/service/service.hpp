@@ -207,6 +207,7 @@ private:
   // 400 check_failed naming what failed, unless `check` is false.
   void require_checks(const store::Project& project, bool check, const std::string& skip_hint) const;
 
+  bool others_share_the_store() const;
   static store::Run new_run(const store::Job& job, const std::string& triggered_by, const std::string& command,
                             const std::optional<std::string>& command_override,
                             const std::optional<std::string>& retry_of);

@@ -41,6 +41,13 @@ status=$(at 1 -o json status)
 assert_eq 3 "$(echo "$status" | json 'len(d["daemons"])')" "status lists the three daemons"
 
 mkdir -p "$TEST_TMP/proj"
+cp -r "$DAGCTL_SOURCE_DIR/examples/shop" "$TEST_TMP/proj/lonely"
+set +e
+out=$(at 1 project add "$TEST_TMP/proj/lonely" --name lonely --no-check 2>&1)
+rc=$?
+set -e
+assert_eq 2 "$rc" "a folder project is refused while other daemons share the store"
+assert_contains "$out" "--on-every-daemon" "and the refusal says how to add it anyway"
 for p in $(seq 0 9); do
   cp -r "$DAGCTL_SOURCE_DIR/examples/shop" "$TEST_TMP/proj/p$p"
   at $((p % 3 + 1)) -o json project add "$TEST_TMP/proj/p$p" --name "p$p" --profiles-dir "$TEST_TMP/proj/p$p" \

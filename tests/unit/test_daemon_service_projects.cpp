@@ -56,6 +56,16 @@ protected:
     out.version = "test";
     out.data_dir = dir_.path().string();
     out.shared_store = shared;
+    out.daemon_id = "dmn_this";
+    out.lease_seconds = 30;
+    if (shared) {  // another daemon shares the store, alive
+      out.daemons = [] {
+        store::DaemonRecord other;
+        other.id = "dmn_other";
+        other.heartbeat_at = dagctl::common::now();
+        return std::vector<store::DaemonRecord>{other};
+      };
+    }
     return out;
   }
 
