@@ -140,7 +140,11 @@ public:
 
   void begin_read() override {
     connect();
-    tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
+    try {
+      tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
+    } catch (const pqxx::failure& e) {
+      lost(e);
+    }
   }
   void end_read() noexcept override { tx_.reset(); }
 
@@ -152,7 +156,7 @@ public:
       if (got[0][0].as<bool>()) return true;
       tx_.reset();
       return false;
-    } catch (const pqxx::broken_connection& e) {
+    } catch (const pqxx::failure& e) {  // the connection broke, or the server is shutting down
       lost(e);
     }
   }

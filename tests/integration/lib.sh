@@ -158,7 +158,8 @@ copy_sqlmesh_example() {
 add_project() {
   local path=$1 name=$2
   shift 2
-  dagctl -o json project add "$path" --name "$name" --profiles-dir "$path" --no-check "$@" | json 'd["id"]'
+  # --on-every-daemon: the suites with several daemons run them on this one machine.
+  dagctl -o json project add "$path" --name "$name" --profiles-dir "$path" --no-check --on-every-daemon "$@" | json 'd["id"]'
 }
 
 # trigger JOB [ARGS...]: triggers without waiting; prints the run id.
