@@ -21,7 +21,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # system N: N fresh daemons on a fresh database; their pids in PIDS.
 system() {
   local n=$1 url i
-  url=$("$SRC/scripts/pg-cluster" createdb "$PG" "bench_$n_$RANDOM")
+  url=$("$SRC/scripts/pg-cluster" createdb "$PG" "bench_${n}_$RANDOM")
   PIDS=()
   for i in $(seq 1 "$n"); do
     local dir="$TEST_TMP/s$n-d$i"
@@ -77,7 +77,7 @@ cat >"$TEST_TMP/hold/dbt" <<'SH'
 exec sleep 600
 SH
 chmod +x "$TEST_TMP/hold/dbt"
-DAGCTL_SOCKET="$TEST_TMP/s2-d1/sock" "$DAGCTL_BIN_DIR/dagctl" project update p0 --dbt "$TEST_TMP/hold/dbt" >/dev/null
+DAGCTL_SOCKET="$TEST_TMP/s2-d1/sock" "$DAGCTL_BIN_DIR/dagctl" project update p0 --dbt "$TEST_TMP/hold/dbt" --no-check >/dev/null
 run=$(DAGCTL_SOCKET="$TEST_TMP/s2-d1/sock" "$DAGCTL_BIN_DIR/dagctl" -o json trigger p0/default | json 'd["job_run_id"]')
 wait_for "the held run to start" 20 bash -c '[ "$(DAGCTL_SOCKET="$1" "$2" -o json run show "$3" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"status\"])")" == running ]' \
   _ "$TEST_TMP/s2-d1/sock" "$DAGCTL_BIN_DIR/dagctl" "$run"

@@ -26,7 +26,8 @@ public:
   virtual void begin_read() = 0;
   virtual void end_read() noexcept = 0;
   // Starts the write transaction; false (and no transaction) when another connection
-  // holds the write lock now. Writes are serialised across every daemon of a store.
+  // holds the write lock now (SQLite; PostgreSQL waits for it, up to the busy wait).
+  // Writes are serialised across every daemon of a store.
   virtual bool try_begin_write() = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
@@ -105,10 +106,10 @@ public:
 
 // A write transaction, rolled back unless commit() is called. Writes are serialised:
 // SQLite's BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock, so a read
-// followed by a write in one WriteTx sees no other daemon's write in between. Each try
-// fails at once while another connection holds the lock; the wait between tries happens
-// outside the mutex, so reads and other callers go on meanwhile. After the connection's
-// busy wait: StoreBusy.
+// followed by a write in one WriteTx sees no other daemon's write in between. On SQLite
+// each try fails at once while another process holds the lock, and the wait between tries
+// happens outside the mutex, so reads and other callers go on meanwhile; PostgreSQL wakes
+// the waiter the moment the lock is free. After the connection's busy wait: StoreBusy.
 class WriteTx : public Session {
 public:
   explicit WriteTx(Connection& connection);

@@ -148,14 +148,22 @@ public:
   }
   void end_read() noexcept override { tx_.reset(); }
 
+  // Waits for the write lock in PostgreSQL (woken the moment another daemon's write ends)
+  // rather than polling for it: under contention a poll's pauses cost more than the writes.
   bool try_begin_write() override {
     connect();
     try {
       tx_ = std::make_unique<pqxx::work>(*conn_);
-      const auto got = tx_->exec("SELECT pg_try_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
-      if (got[0][0].as<bool>()) return true;
+      tx_->exec("SET LOCAL lock_timeout = " + std::to_string(std::max<long long>(1, busy_wait_.count())));
+      tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+      return true;
+    } catch (const pqxx::sql_error& e) {
       tx_.reset();
-      return false;
+      if (e.sqlstate() == "55P03") {  // lock_timeout: another daemon held it for the whole busy wait
+        throw StoreBusy("another daemon held the store's write lock for " + std::to_string(busy_wait_.count()) +
+                        " ms; try again");
+      }
+      lost(e);
     } catch (const pqxx::failure& e) {  // the connection broke, or the server is shutting down
       lost(e);
     }
