@@ -42,6 +42,7 @@
 #include "daemon/service/scheduled_runs.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/service/tokens.hpp"
+#include "daemon/store/live_twin.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/store/store_url.hpp"
 #include "daemon/webhooks/outbox.hpp"
@@ -62,6 +63,35 @@ bool socket_is_live(const std::string& path) {
   if (!fd || path.size() >= sizeof addr.sun_path) return false;
   std::copy(path.begin(), path.end(), addr.sun_path);
   return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+std::string this_host() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// A dagctld other than this one runs at `pid` on this machine (a zombie, e.g. just killed
+// with -9 and not yet reaped, is dead).
+bool is_live_daemon_here(std::int64_t pid) {
+  if (pid <= 0 || pid == ::getpid()) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto open = line.find('(');
+  const auto close = line.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= line.size()) return false;
+  const char state = line[close + 2];
+  return line.substr(open + 1, close - open - 1) == "dagctld" && state != 'Z' && state != 'X';
+}
+
+// Before recovery ends "this daemon's" runs: a copy of another daemon's data dir would end
+// that daemon's live runs and stop their dbt (docs/runs.md, Several daemons).
+void refuse_a_live_twin(store::Store& store, const std::string& daemon_id, std::chrono::seconds lease) {
+  if (const auto why = store::live_twin(store.daemons().list(), daemon_id, this_host(), ::getpid(), common::now(),
+                                        lease, is_live_daemon_here)) {
+    throw std::runtime_error(*why);
+  }
 }
 
 void prepare_socket_path(const std::string& path) {
@@ -184,6 +214,7 @@ int serve(const Config& config) {
   // Several daemons on one database (docs/runs.md, Several daemons): set before any run is touched.
   const std::string daemon_id = load_or_create_daemon_id(layout);
   store.set_owner({daemon_id, std::chrono::seconds(config.lease_seconds), config.system_max_parallel});
+  refuse_a_live_twin(store, daemon_id, std::chrono::seconds(config.lease_seconds));
   webhooks::OutboxOptions outbox_options;
   outbox_options.data_dir = config.data_dir;
   outbox_options.openlineage_url = config.openlineage_url;
@@ -336,12 +367,10 @@ int serve(const Config& config) {
   }
 
   {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
     const auto now = common::now();
     store::DaemonRecord me;
     me.id = daemon_id;
-    me.host = host;
+    me.host = this_host();
     me.pid = info.pid;
     me.version = info.version;
     me.api = http_address;

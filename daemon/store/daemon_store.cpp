@@ -1,8 +1,24 @@
 #include "daemon/store/daemon_store.hpp"
 
+#include "daemon/store/live_twin.hpp"
 #include "daemon/store/sql.hpp"
 
 namespace dagctl::daemon::store {
+
+std::optional<std::string> live_twin(const std::vector<DaemonRecord>& daemons, const std::string& id,
+                                     const std::string& host, std::int64_t pid, common::TimePoint now,
+                                     std::chrono::milliseconds lease,
+                                     const std::function<bool(std::int64_t)>& is_live_daemon_here) {
+  for (const auto& d : daemons) {
+    if (d.id != id || d.stopped_at || now - d.heartbeat_at >= lease) continue;
+    if (d.host == host && (d.pid == pid || !is_live_daemon_here(d.pid))) continue;  // this daemon's last life
+    const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - d.heartbeat_at).count();
+    return "another daemon uses this daemon id " + id + ": pid " + std::to_string(d.pid) + " on " + d.host +
+           ", heartbeat " + std::to_string(age) + "s ago. Was this data dir copied? Remove its file daemon-id to "
+           "make this daemon a new one (docs/runs.md, Several daemons)";
+  }
+  return std::nullopt;
+}
 
 void DaemonStore::register_daemon(const DaemonRecord& d) {
   WriteTx tx(db_);

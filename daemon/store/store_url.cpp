@@ -9,6 +9,27 @@ constexpr std::size_t kMaxUrl = 4096;
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// libpq decodes %XX in a parameter's name too: `pass%77ord=` is a password.
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 // The URL as far as its scheme, for errors: never its user info.
 std::string scheme_of(std::string_view text) {
   const auto colon = text.find(':');
@@ -36,8 +57,10 @@ std::string redact_store_url(std::string_view url) {
     while (pos < out.size()) {
       const auto amp = out.find('&', pos);
       const auto end = amp == std::string::npos ? out.size() : amp;
-      if (out.compare(pos, 9, "password=") == 0 && end > pos + 9) {
-        out.replace(pos + 9, end - pos - 9, "***");
+      const auto equals = out.find('=', pos);
+      if (equals != std::string::npos && equals < end && equals + 1 < end &&
+          percent_decoded(std::string_view(out).substr(pos, equals - pos)) == "password") {
+        out.replace(equals + 1, end - equals - 1, "***");
       }
       pos = out.find('&', pos);
       if (pos == std::string::npos) break;

@@ -3,6 +3,7 @@
 // per project across them, the system's limit, fencing, leases, the reaper's end and a cancel
 // asked at the other daemon; and daemon_store's registry.
 #include "daemon/store/daemon_store.hpp"
+#include "daemon/store/live_twin.hpp"
 
 #include <gtest/gtest.h>
 
@@ -197,6 +198,31 @@ TEST_F(SeveralDaemons, DaemonsRegisterBeatAndStop) {
   // Started again on its data dir: registered anew.
   a().daemons().register_daemon({"dmn_a", "host-a", 33, "0.1.0", "", t0 + 7s, t0 + 7s, std::nullopt, 0});
   EXPECT_EQ(b().daemons().list().size(), 2u);
+}
+
+// A copied data dir (or image) brings its daemon-id: the copy must not take the live
+// daemon's runs for its own dead ones (end them, stop their dbt).
+TEST(LiveTwin, RefusesAnIdInUseByALiveDaemonOnly) {
+  const auto t0 = at(1'775'131'200'000);
+  const std::vector<store::DaemonRecord> rows = {
+      {"dmn_a", "host-a", 11, "0.1.0", "", t0, t0 + 10s, std::nullopt, 1}};
+  const auto alive = [](std::int64_t) { return true; };
+  const auto dead = [](std::int64_t) { return false; };
+  // Another host, heartbeat 2s ago: refused, saying who and what to do.
+  const auto why = store::live_twin(rows, "dmn_a", "host-b", 11, t0 + 12s, 30s, dead);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("pid 11 on host-a"), std::string::npos) << *why;
+  EXPECT_NE(why->find("daemon-id"), std::string::npos) << *why;
+  // This host, another dagctld alive at that pid: refused; the pid dead or reused: a restart.
+  EXPECT_TRUE(store::live_twin(rows, "dmn_a", "host-a", 99, t0 + 12s, 30s, alive));
+  EXPECT_FALSE(store::live_twin(rows, "dmn_a", "host-a", 99, t0 + 12s, 30s, dead));
+  EXPECT_FALSE(store::live_twin(rows, "dmn_a", "host-a", 11, t0 + 12s, 30s, alive));
+  // Its heartbeat older than a lease, another id, or stopped: free.
+  EXPECT_FALSE(store::live_twin(rows, "dmn_a", "host-b", 11, t0 + 40s, 30s, alive));
+  EXPECT_FALSE(store::live_twin(rows, "dmn_b", "host-b", 11, t0 + 12s, 30s, alive));
+  auto stopped = rows;
+  stopped[0].stopped_at = t0 + 11s;
+  EXPECT_FALSE(store::live_twin(stopped, "dmn_a", "host-b", 11, t0 + 12s, 30s, alive));
 }
 
 }  // namespace

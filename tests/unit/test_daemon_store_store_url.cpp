@@ -30,6 +30,16 @@ TEST(StoreUrl, PostgresKeepsTheConninfoAndShowsNoPassword) {
   EXPECT_EQ(parse_store_url("postgres://u@h/d", "")->shown, "postgres://u@h/d");
 }
 
+TEST(StoreUrl, ShowsNoPasswordWhoseNameIsPercentEncoded) {
+  // libpq decodes the parameter's name too: pass%77ord is password.
+  EXPECT_EQ(parse_store_url("postgresql://u@h/d?pass%77ord=s3cret&sslmode=require", "")->shown,
+            "postgresql://u@h/d?pass%77ord=***&sslmode=require");
+  EXPECT_EQ(parse_store_url("postgresql://u@h/d?a=1&%70%61ssword=s3cret", "")->shown,
+            "postgresql://u@h/d?a=1&%70%61ssword=***");
+  EXPECT_EQ(parse_store_url("postgresql://u@h/d?passwordx=1&pass%7=2", "")->shown,
+            "postgresql://u@h/d?passwordx=1&pass%7=2");
+}
+
 TEST(StoreUrl, RefusesOtherSchemesWithoutQuotingTheirUserInfo) {
   const auto url = parse_store_url("mysql://root:hunter2@db/x", "");
   ASSERT_FALSE(url);
