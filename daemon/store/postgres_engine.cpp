@@ -23,12 +23,15 @@ std::string first_line(const std::string& text) {
   return text.substr(0, std::min<std::size_t>(end == std::string::npos ? text.size() : end, 300));
 }
 
-// libpq's defaults, unless the URL says otherwise: give up connecting after 5 s, and name
-// the daemon in pg_stat_activity.
+// libpq's defaults, unless the URL says otherwise: give up connecting after 5 s, name the
+// daemon in pg_stat_activity, and notice a silent peer.
 std::string conninfo_of(const StoreUrl& url) {
   std::string info = url.conninfo;
   char sep = info.find('?') == std::string::npos ? '?' : '&';
-  for (const char* param : {"connect_timeout=5", "application_name=dagctld"}) {
+  // Keepalives and a TCP user timeout: a store behind a network split that sends no reset
+  // is noticed in seconds, not after the kernel's 15 minutes (ignored on a Unix socket).
+  for (const char* param : {"connect_timeout=5", "application_name=dagctld", "keepalives_idle=5",
+                            "keepalives_interval=2", "keepalives_count=3", "tcp_user_timeout=10000"}) {
     const std::string key = std::string(param).substr(0, std::string(param).find('=') + 1);
     if (info.find(key) != std::string::npos) continue;
     info += sep;
