@@ -22,10 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (url.error().empty()) {
     std::abort();
   }
-  const std::string with_password = "postgresql://u:" + secret + "@" + std::string(text);
-  const auto pg = store::parse_store_url(with_password, "");
-  if (pg && pg->shown.find(secret) != std::string::npos) std::abort();
-  if (!pg && pg.error().find(secret) != std::string::npos) std::abort();
+  // The password behind the user name never shows (unless the input wrote it elsewhere too).
+  if (text.find(secret) == std::string_view::npos) {
+    const std::string with_password = "postgresql://u:" + secret + "@" + std::string(text);
+    const auto pg = store::parse_store_url(with_password, "");
+    if (pg && pg->shown.find(secret) != std::string::npos) std::abort();
+    if (!pg && pg.error().find(secret) != std::string::npos) std::abort();
+  }
 
   const auto sql = store::to_postgres(text);
   if (sql.parameters < 0) std::abort();
