@@ -338,9 +338,6 @@ int serve(const Config& config) {
   info.daemon_id = daemon_id;
   info.lease_seconds = config.lease_seconds;
   info.daemons = [&store] { return store.daemons().list(); };
-  // Any store may be shared (a PostgreSQL one, or one SQLite file given to several daemons):
-  // folder projects need --on-every-daemon while another live daemon uses it (docs/scale-out.md).
-  info.shared_store = true;
   service::Service service(store, dispatcher, outbox, info);
   service::Tokens tokens(store, service.organization().id);
   service::ScheduledRuns scheduled_runs(store, service, &metrics, daemon_id, std::chrono::seconds(config.lease_seconds));

@@ -309,19 +309,10 @@ store::Project Service::add_project(const ProjectSpec& spec) {
   p.name = spec.name.value_or(fs::path(p.path).filename().string());
   check_name("project name", p.name);
   p.created_at = common::now();
-  // Before the checks, which take seconds; the store refuses a name taken meanwhile.
-  if (const auto same = store_.projects().find(p.name); same && same->name == p.name) {
-    throw conflict("a project named '" + p.name + "' exists already; pick another --name");
-  }
+  refuse_taken_name(p.name);
   require_checks(p, spec.check, "\"check\": false (dagctl project add --no-check)");
 
-  store::Job job;
-  job.id = common::uuid4();
-  job.project_id = p.id;
-  job.name = "default";
-  job.command = common::default_command(p.type);
-  job.created_at = job.updated_at = p.created_at;
-  store_call([&] { store_.projects().create(p, {job}); });
+  create_with_default_job(p);
   return p;
 }
 
@@ -349,9 +340,7 @@ store::Project Service::add_git_project(const ProjectSpec& spec) {
   p.name = spec.name.value_or(name_from_git(p));
   check_name("project name", p.name);
   p.created_at = common::now();
-  if (const auto same = store_.projects().find(p.name); same && same->name == p.name) {
-    throw conflict("a project named '" + p.name + "' exists already; pick another --name");
-  }
+  refuse_taken_name(p.name);
   // Cloned once, into the checkout its runs on this daemon will use.
   const std::string dir = checkout_dir(p.id);
   bool keep = false;
@@ -367,13 +356,7 @@ store::Project Service::add_git_project(const ProjectSpec& spec) {
   if (p.type == "sqlmesh") p.warm = false;
   require_checks(p, spec.check, "\"check\": false (dagctl project add --no-check)");
 
-  store::Job job;
-  job.id = common::uuid4();
-  job.project_id = p.id;
-  job.name = "default";
-  job.command = common::default_command(p.type);
-  job.created_at = job.updated_at = p.created_at;
-  store_call([&] { store_.projects().create(p, {job}); });
+  create_with_default_job(p);
   keep = true;
   return p;
 }
@@ -428,13 +411,31 @@ void Service::remove_project(const std::string& id_or_name) {
 // Another daemon, alive (a heartbeat within its lease, not stopped), shares this store
 // (docs/scale-out.md#projects-every-daemon-can-run): a folder here may be missing there.
 bool Service::others_share_the_store() const {
-  if (!info_.shared_store || !info_.daemons) return false;
+  if (!info_.daemons) return false;
   const auto now = common::now();
   const auto lease = std::chrono::seconds(info_.lease_seconds);
   for (const auto& d : store_call([&] { return info_.daemons(); })) {
     if (d.id != info_.daemon_id && !d.stopped_at && now - d.heartbeat_at <= lease) return true;
   }
   return false;
+}
+
+// Before the checks and the clone, which take seconds; the store refuses a name taken meanwhile.
+void Service::refuse_taken_name(const std::string& name) {
+  if (const auto same = store_.projects().find(name); same && same->name == name) {
+    throw conflict("a project named '" + name + "' exists already; pick another --name");
+  }
+}
+
+// A new project is stored with its job `default` (docs/api.md, Projects).
+void Service::create_with_default_job(const store::Project& p) {
+  store::Job job;
+  job.id = common::uuid4();
+  job.project_id = p.id;
+  job.name = "default";
+  job.command = common::default_command(p.type);
+  job.created_at = job.updated_at = p.created_at;
+  store_call([&] { store_.projects().create(p, {job}); });
 }
 
 }  // namespace dagctl::daemon::service

@@ -92,9 +92,6 @@ struct DaemonInfo {
   std::string daemon_id = "";
   int lease_seconds = 30;
   std::function<std::vector<store::DaemonRecord>()> daemons = nullptr;
-  // The store is shared with other daemons (docs/api.md#projects-from-git): a folder
-  // project is refused unless the request says the folder is on every daemon.
-  bool shared_store = false;
   // Each git command's bound when a project from git is registered or changed.
   std::chrono::milliseconds git_timeout{std::chrono::minutes(5)};
 };
@@ -208,6 +205,8 @@ private:
   void require_checks(const store::Project& project, bool check, const std::string& skip_hint) const;
 
   bool others_share_the_store() const;
+  void refuse_taken_name(const std::string& name);
+  void create_with_default_job(const store::Project& project);
   static store::Run new_run(const store::Job& job, const std::string& triggered_by, const std::string& command,
                             const std::optional<std::string>& command_override,
                             const std::optional<std::string>& retry_of);

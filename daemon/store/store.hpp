@@ -33,9 +33,6 @@ public:
   explicit Store(const StoreUrl& url, std::chrono::milliseconds busy_wait = std::chrono::seconds(5))
       : connection_(url, busy_wait) {}
 
-  // True on PostgreSQL: other daemons may share this store.
-  bool shared() const { return connection_.postgres(); }
-
   ProjectStore& projects() { return projects_; }  // and the organization
   JobStore& jobs() { return jobs_; }
   RunStore& runs() { return runs_; }

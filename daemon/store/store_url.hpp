@@ -14,8 +14,6 @@ struct StoreUrl {
   std::string sqlite_path;  // kind sqlite: an absolute file path
   std::string conninfo;     // kind postgresql: the URL as libpq takes it, password included
   std::string shown;        // for logs, answers and errors: any password replaced by "***"
-
-  bool shared() const { return kind == Kind::postgresql; }
 };
 
 // "" is the SQLite file `default_sqlite_path`; `sqlite:///abs/path.db` another SQLite file;

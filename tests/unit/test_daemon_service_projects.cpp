@@ -55,7 +55,6 @@ protected:
     service::DaemonInfo out;
     out.version = "test";
     out.data_dir = dir_.path().string();
-    out.shared_store = shared;
     out.daemon_id = "dmn_this";
     out.lease_seconds = 30;
     if (shared) {  // another daemon shares the store, alive

@@ -11,7 +11,6 @@ TEST(StoreUrl, DefaultIsTheDataDirsSqliteFile) {
   ASSERT_TRUE(url);
   EXPECT_EQ(url->kind, StoreUrl::Kind::sqlite);
   EXPECT_EQ(url->sqlite_path, "/d/dagctl.db");
-  EXPECT_FALSE(url->shared());
 }
 
 TEST(StoreUrl, SqliteNeedsAnAbsoluteFile) {
@@ -24,7 +23,7 @@ TEST(StoreUrl, SqliteNeedsAnAbsoluteFile) {
 TEST(StoreUrl, PostgresKeepsTheConninfoAndShowsNoPassword) {
   const auto url = parse_store_url("postgresql://dagctl:s3cret@db:5432/dagctl?sslmode=require&password=p2", "");
   ASSERT_TRUE(url);
-  EXPECT_TRUE(url->shared());
+  EXPECT_EQ(url->kind, StoreUrl::Kind::postgresql);
   EXPECT_EQ(url->conninfo, "postgresql://dagctl:s3cret@db:5432/dagctl?sslmode=require&password=p2");
   EXPECT_EQ(url->shown, "postgresql://dagctl:***@db:5432/dagctl?sslmode=require&password=***");
   EXPECT_EQ(parse_store_url("postgres://u@h/d", "")->shown, "postgres://u@h/d");
