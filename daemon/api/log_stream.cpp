@@ -1,5 +1,6 @@
 #include "daemon/api/log_stream.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -33,15 +34,17 @@ private:
 
 }  // namespace
 
-void LogStreams::serve(const Call& call, httplib::Response& res, const std::string& run_id, std::uint64_t offset,
+void LogStreams::serve(const Call& call, httplib::Response& res, const store::Run& run, std::uint64_t offset,
                        bool follow) {
   struct Stream {
     std::ifstream file;
     std::uint64_t position = 0;  // the next byte to send
+    bool elsewhere = false;      // another daemon runs it: its log is read from the store
     std::shared_ptr<FollowerSlot> slot;  // followers only; freed with the response
   };
   auto stream = std::make_shared<Stream>();
   stream->position = offset;
+  stream->elsewhere = service_.ran_elsewhere(run);
   if (follow) {
     // By listener, not by who asks: a local web UI session is the owner but holds TCP threads.
     const bool on_socket = call.owner && !call.session;
@@ -58,7 +61,7 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const std::stri
   }
   res.set_chunked_content_provider(
       "text/plain; charset=utf-8",
-      [this, stream, follow, path = common::DataDir(data_dir_).run_log(run_id), id = run_id](
+      [this, stream, follow, path = common::DataDir(data_dir_).run_log(run.id), id = run.id](
           size_t, httplib::DataSink& sink) {
         char buffer[64 * 1024];
         auto& file = stream->file;
@@ -70,11 +73,17 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const std::stri
             // Retention or a job's deletion can remove the run meanwhile: then it has ended.
             const auto now_run = service_.find_run(id);
             ended = !now_run || common::is_terminal(now_run->status);
+            if (now_run) stream->elsewhere = service_.ran_elsewhere(*now_run);  // a queued run claimed since
           }
-          // A queued run has no log yet: the executor creates it when the run starts.
+          // A queued run has no log yet: the executor creates it when the run starts. The
+          // file, when there is one, is the whole log; the store's copy may stop at its cap.
           if (!file.is_open()) file.open(path, std::ios::binary);
           std::streamsize n = 0;
-          if (file.is_open()) {
+          if (!file.is_open() && stream->elsewhere) {
+            const std::string stored = service_.stored_log(id, stream->position, sizeof buffer);
+            std::copy(stored.begin(), stored.end(), buffer);
+            n = static_cast<std::streamsize>(stored.size());
+          } else if (file.is_open()) {
             // From our own position each time: an offset past the end (even one the file
             // system cannot seek to) reads nothing until the log grows past it.
             file.clear();
@@ -92,8 +101,9 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const std::stri
           // Nothing new. The status was read before this read, so once it says ended,
           // everything dbt wrote is already behind us.
           if (ended) break;
-          // dbt writes on: look again in a while; the run ends: look again at once.
-          service_.run_ends().wait(ends_seen, std::chrono::milliseconds(100));
+          // dbt writes on: look again in a while; the run ends here: look again at once. Its
+          // daemon stores a run's log every half second (log_shipper.hpp).
+          service_.run_ends().wait(ends_seen, std::chrono::milliseconds(stream->elsewhere ? 500 : 100));
         }
         sink.done();
         return true;

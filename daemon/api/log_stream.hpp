@@ -27,11 +27,12 @@ public:
   LogStreams(const LogStreams&) = delete;
   LogStreams& operator=(const LogStreams&) = delete;
 
-  // Answers `call` with the log of run `run_id` from byte `offset`; with `follow`, the
-  // stream stays open until the run ends, or 503 when the caller's listener already
-  // serves its most followers. The responses refer to this object: it outlives them.
-  void serve(const Call& call, httplib::Response& res, const std::string& run_id, std::uint64_t offset,
-             bool follow);
+  // Answers `call` with the log of `run` from byte `offset`; with `follow`, the stream
+  // stays open until the run ends, or 503 when the caller's listener already serves its
+  // most followers. A run another daemon runs (or ran) is read from what that daemon
+  // stored (docs/scale-out.md#logs-and-artifacts). The responses refer to this object: it
+  // outlives them.
+  void serve(const Call& call, httplib::Response& res, const store::Run& run, std::uint64_t offset, bool follow);
 
 private:
   service::Service& service_;

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <ios>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "common/limits.hpp"
 #include "common/since.hpp"
 #include "daemon/api/artifacts.hpp"
@@ -66,6 +68,17 @@ std::vector<std::string> node_status_list(const std::string& text) {
     }
     return std::string(word);
   });
+}
+
+// A run whose artifacts this daemon has; 409 naming the daemon that has them when it ran
+// elsewhere (docs/scale-out.md#logs-and-artifacts).
+store::Run local_run(service::Service& service, const std::string& data_dir, const std::string& run_id) {
+  auto run = service.get_run(run_id);
+  std::error_code ec;
+  if (service.ran_elsewhere(run) && !std::filesystem::exists(common::DataDir(data_dir).run(run.id), ec)) {
+    throw service.kept_elsewhere(run, "its artifacts");
+  }
+  return run;
 }
 
 json run_with_nodes(service::Service& service, const store::Run& r) {
@@ -145,11 +158,11 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
       if (!n) throw service::bad_request("'offset' must be a whole number of bytes from 0 to " + std::to_string(kMaxOffset));
       offset = *n;
     }
-    logs->serve(call, res, service.get_run(params.get("run_id")).id, offset, follow);
+    logs->serve(call, res, service.get_run(params.get("run_id")), offset, follow);
   });
   table.add("GET", run + "/artifacts", Scope::read,
             [&service, data_dir](const Call&, httplib::Response& res, const PathParams& params) {
-    const auto id = service.get_run(params.get("run_id")).id;
+    const auto id = local_run(service, data_dir, params.get("run_id")).id;
     json list = json::array();
     for (const auto& a : list_artifacts(data_dir, id)) {
       list.push_back({{"name", a.name}, {"size", a.size}, {"modified_at", common::to_rfc3339(a.modified_at)}});
@@ -158,7 +171,7 @@ void register_run_routes(RouteTable& table, service::Service& service, const std
   });
   table.add("GET", run + "/artifacts/{path...}", Scope::read,
             [&service, data_dir](const Call& call, httplib::Response& res, const PathParams& params) {
-    serve_artifact(call.http, res, data_dir, service.get_run(params.get("run_id")).id, params.get("path"));
+    serve_artifact(call.http, res, data_dir, local_run(service, data_dir, params.get("run_id")).id, params.get("path"));
   });
 }
 

@@ -235,6 +235,24 @@ store::Run Service::get_run(const std::string& run_id) {
   return *run;
 }
 
+UserError Service::kept_elsewhere(const store::Run& run, const std::string& what) const {
+  const std::string id = run.daemon_id.value_or("");
+  std::string where = "daemon " + id;
+  try {
+    const auto daemons = info_.daemons ? info_.daemons() : std::vector<store::DaemonRecord>{};
+    const auto it = std::find_if(daemons.begin(), daemons.end(), [&](const auto& d) { return d.id == id; });
+    if (it == daemons.end()) {
+      where += " (stopped now)";
+    } else {
+      where += " on " + it->host + (it->api.empty() ? " (its REST API is off)" : ", REST API http://" + it->api);
+    }
+  } catch (const std::exception&) {
+    // The store is away: the daemon's id alone still says where to look.
+  }
+  return conflict("run " + run.id + " ran on " + where + ": " + what + " are kept in that daemon's data dir; ask "
+                  "that daemon (docs/scale-out.md#logs-and-artifacts)");
+}
+
 std::optional<runner::Progress> Service::progress(const store::Run& run) {
   if (run.status == common::RunStatus::queued) return dispatcher_.queued_progress(run);
   if (run.status != common::RunStatus::running) return std::nullopt;

@@ -188,6 +188,17 @@ public:
     const auto run = store_.runs().find(run_id);
     return run ? progress(*run) : std::nullopt;
   }
+  // A run that ran, or runs, on another daemon sharing the store (docs/scale-out.md#logs-and-artifacts).
+  bool ran_elsewhere(const store::Run& run) const {
+    return run.daemon_id && !run.daemon_id->empty() && *run.daemon_id != info_.daemon_id;
+  }
+  // Up to `max_bytes` of the run's log from byte `from`, as its daemon stored it.
+  std::string stored_log(const std::string& run_id, std::uint64_t from, std::size_t max_bytes) {
+    return store_call([&] { return store_.logs().read(run_id, from, max_bytes); });
+  }
+  // 409 for what only the daemon that ran `run` keeps (`what`: "its artifacts"), naming
+  // that daemon and where its API answers.
+  UserError kept_elsewhere(const store::Run& run, const std::string& what) const;
   // For log followers: how many runs have ended, and a wait for the next one to end.
   runner::RunEnds& run_ends() {
     return dispatcher_.run_ends();

@@ -13,7 +13,7 @@ namespace {
 // Each entry moves the schema from version i to i+1. Never edit a shipped entry: add one.
 // From version 13 on, PostgreSQL runs them too (postgres_schema.hpp holds its start): write
 // them in the SQL both take (docs/scale-out.md#the-store): BIGINT for times and counts.
-constexpr std::array<std::string_view, 16> kMigrations = {
+constexpr std::array<std::string_view, 17> kMigrations = {
     R"sql(
 CREATE TABLE organizations (
   id TEXT PRIMARY KEY,
@@ -270,6 +270,18 @@ ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
 ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
 ALTER TABLE runs ADD COLUMN scheduled_for BIGINT;
 CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
+)sql",
+    // 17: a run's log in the store while it runs, for daemons other than the one running it
+    // (docs/scale-out.md#logs-and-artifacts): byte ranges of output.log, base64 so that any
+    // byte fits a TEXT column on either engine; removed with the run.
+    R"sql(
+CREATE TABLE run_log_chunks (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  start_offset BIGINT NOT NULL,
+  end_offset BIGINT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (run_id, start_offset)
+);
 )sql",
 };
 

@@ -12,6 +12,7 @@
 #include "daemon/store/errors.hpp"
 #include "daemon/store/job_store.hpp"
 #include "daemon/store/lease_store.hpp"
+#include "daemon/store/log_store.hpp"
 #include "daemon/store/metrics_store.hpp"
 #include "daemon/store/models.hpp"
 #include "daemon/store/node_store.hpp"
@@ -37,6 +38,7 @@ public:
   JobStore& jobs() { return jobs_; }
   RunStore& runs() { return runs_; }
   NodeStore& nodes() { return nodes_; }  // each run's dbt nodes
+  LogStore& logs() { return logs_; }      // runs' logs, for the other daemons of the store
   DeliveryStore& deliveries() { return deliveries_; }
   TokenStore& tokens() { return tokens_; }
   MetricsStore& metrics() { return metrics_; }  // a metrics scrape's reads
@@ -55,6 +57,7 @@ private:
   JobStore jobs_{connection_};
   RunStore runs_{connection_, owner_};
   NodeStore nodes_{connection_, owner_};
+  LogStore logs_{connection_, owner_};
   DeliveryStore deliveries_{connection_};
   TokenStore tokens_{connection_};
   MetricsStore metrics_{connection_};

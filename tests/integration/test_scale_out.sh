@@ -4,6 +4,7 @@
 # - three daemons, 300 triggers over 10 projects, each trigger sent to any of them: every run
 #   runs exactly once, never two of one project at once, and every daemon ran some;
 # - any daemon shows any run, and `dagctl status` lists the three;
+# - a run's log is followed at a daemon that does not run it, live and to its last byte;
 # - kill -9 of the daemon running a run: the run ends `error` ("daemon lost") once its lease
 #   expires, and the project's queue moves on at the others;
 # - the store down for a while: status still answers, writes get 503 (the CLI exits 2) and
@@ -98,16 +99,49 @@ pass "each run ran exactly once, one at a time per project, and every daemon ran
 one=$(head -1 "$TEST_TMP/runs")
 assert_eq success "$(at 3 -o json run show "$one" | json 'd["status"]')" "any daemon shows any run"
 
+# running_at RUN: which daemon (1 to 3) runs RUN: the one whose data dir has its folder.
+running_at() {
+  local i
+  for i in 1 2 3; do [ -d "$TEST_TMP/d$i/data/runs/$1" ] && { echo "$i"; return; }; done
+  fail "no daemon holds run $1"
+}
+
+# Following a run's log at a daemon that does not run it (docs/scale-out.md#logs-and-artifacts).
+live=$(at 1 -o json trigger p1/default --select hold | json 'd["job_run_id"]')
+wait_started "$live"
+home=$(running_at "$live")
+viewer=$((home % 3 + 1))
+curl -sS -N --unix-socket "$TEST_TMP/d$viewer/sock" "http://dagctl/api/v1/runs/$live/logs?follow=true" \
+  >"$TEST_TMP/followed.log" 2>&1 &
+follower=$!
+at "$viewer" logs -f "$live" >"$TEST_TMP/followed-cli.log" 2>&1 &
+follower_cli=$!
+wait_for "the log at daemon $viewer while daemon $home runs it" 10 grep -q "START sql table model" "$TEST_TMP/followed.log" ||
+  fail "the log of a run elsewhere did not show while it ran: $(cat "$TEST_TMP/followed.log")"
+kill -0 "$follower" && kill -0 "$follower_cli" || fail "following stopped while the run runs"
+pass "a run's log is followed at a daemon other than the one running it, while it runs"
+set +e
+out=$(curl -sS -w '\n%{http_code}' --unix-socket "$TEST_TMP/d$viewer/sock" "http://dagctl/api/v1/runs/$live/artifacts")
+set -e
+assert_eq 409 "$(echo "$out" | tail -1)" "its artifacts at that daemon answer 409"
+assert_contains "$out" "$(json 'd["daemon_id"]' <"$TEST_TMP/d$home/data/dagctld.json")" "naming the daemon that has them"
+release "$live"
+wait_for "both followers to end with the run" 15 bash -c '! kill -0 "$1" 2>/dev/null && ! kill -0 "$2" 2>/dev/null' \
+  _ "$follower" "$follower_cli" || fail "following a run elsewhere did not end with the run"
+wait "$follower" || fail "curl following the log failed"
+wait "$follower_cli" || fail "dagctl logs -f at another daemon failed: $(cat "$TEST_TMP/followed-cli.log")"
+cmp "$TEST_TMP/followed.log" "$TEST_TMP/d$home/data/runs/$live/output.log" ||
+  fail "the log followed elsewhere differs from the run's output.log"
+assert_contains "$(cat "$TEST_TMP/followed-cli.log")" "OK created sql table model main.a" "dagctl logs -f there shows it to the end"
+size=$(stat -c %s "$TEST_TMP/d$home/data/runs/$live/output.log")
+assert_eq "$(tail -c +21 "$TEST_TMP/d$home/data/runs/$live/output.log")" "$(api "$viewer" "/api/v1/runs/$live/logs?offset=20")" \
+  "offset=N reads the rest elsewhere too ($size bytes)"
+pass "the followed log is output.log byte for byte, and ends when the run ends"
+
 # kill -9 of the daemon running a held run.
 held=$(at 1 -o json trigger p0/default --select hold | json 'd["job_run_id"]')
 wait_started "$held"
-owner=$(at 1 -o json run show "$held" | json 'd["daemon_id"]')
-victim=""
-for i in 1 2 3; do
-  [ "$(json 'd.get("daemon_id", "")' <"$TEST_TMP/d$i/data/dagctld.json")" == "$owner" ] && victim=$i
-done
-[ -n "$victim" ] || for i in 1 2 3; do [ -d "$TEST_TMP/d$i/data/runs/$held" ] && victim=$i; done
-[ -n "$victim" ] || fail "no daemon holds run $held"
+victim=$(running_at "$held")
 survivor=$((victim % 3 + 1))
 next=$(at "$survivor" -o json trigger p0/default | json 'd["job_run_id"]')
 killed_at=$(date +%s%N)
