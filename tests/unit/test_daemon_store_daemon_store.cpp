@@ -36,22 +36,16 @@ store::Delivery delivery_for(const Run& run, const std::string& id) {
   return d;
 }
 
-class SeveralDaemons : public StoreFixture {
+class SeveralDaemons : public TwoDaemonsFixture {
 protected:
   void SetUp() override {
-    StoreFixture::SetUp();
-    store().set_owner({"dmn_a", 30s, 0});
-    other_.emplace(db_path());
-    other_->set_owner({"dmn_b", 30s, 0});
-    add_shop();
+    TwoDaemonsFixture::SetUp();
     store().projects().create(make_project("prj-web", "web", org_), {make_job("job-web", "prj-web")});
     store().projects().create(make_project("prj-ops", "ops", org_), {make_job("job-ops", "prj-ops")});
   }
   store::Store& a() { return store(); }
-  store::Store& b() { return *other_; }
+  store::Store& b() { return other(); }
   void queue(const std::string& id, const std::string& job_id) { a().runs().insert(make_run(id, job(job_id)), 100); }
-
-  std::optional<store::Store> other_;
 };
 
 TEST_F(SeveralDaemons, OnlyOneDaemonClaimsARun) {

@@ -11,20 +11,12 @@
 
 namespace {
 
-using namespace std::chrono_literals;
 using nlohmann::json;
 using namespace dagctl::test::store_tests;  // test_store_fixture.hpp
 namespace store = dagctl::daemon::store;
 
-class LogStore : public StoreFixture {
+class LogStore : public TwoDaemonsFixture {
 protected:
-  void SetUp() override {
-    StoreFixture::SetUp();
-    store().set_owner({"dmn_a", 30s, 0});
-    other_.emplace(db_path());
-    other_->set_owner({"dmn_b", 30s, 0});
-    add_shop();
-  }
   // A run of job "default", claimed by `by`.
   void start_run(const std::string& id, store::Store& by) {
     store().runs().insert(make_run(id, job("job-default")), 100);
@@ -33,9 +25,7 @@ protected:
   void end_run(const std::string& id) {
     ASSERT_TRUE(store().runs().finish(id, RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
   }
-  store::Store& b() { return *other_; }
-
-  std::optional<store::Store> other_;
+  store::Store& b() { return other(); }
 };
 
 TEST_F(LogStore, AnyDaemonReadsTheLogFromAnyByte) {

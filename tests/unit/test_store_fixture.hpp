@@ -86,4 +86,20 @@ protected:
   std::string org_;
 };
 
+// Two daemons on one database (docs/runs.md, Several daemons): store() acts for "dmn_a",
+// other() for "dmn_b", both on the same SQLite file; project "shop" exists.
+class TwoDaemonsFixture : public StoreFixture {
+protected:
+  void SetUp() override {
+    StoreFixture::SetUp();
+    store().set_owner({"dmn_a", std::chrono::seconds(30), 0});
+    other_.emplace(db_path());
+    other_->set_owner({"dmn_b", std::chrono::seconds(30), 0});
+    add_shop();
+  }
+  daemon::store::Store& other() { return *other_; }
+
+  std::optional<daemon::store::Store> other_;
+};
+
 }  // namespace dagctl::test::store_tests
