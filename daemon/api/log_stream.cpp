@@ -102,7 +102,7 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const store::Ru
           // everything dbt wrote is already behind us.
           if (ended) break;
           // dbt writes on: look again in a while; the run ends here: look again at once. Its
-          // daemon stores a run's log every half second (log_shipper.hpp).
+          // daemon stores a run's log every half second (run_mirror.hpp).
           service_.run_ends().wait(ends_seen, std::chrono::milliseconds(stream->elsewhere ? 500 : 100));
         }
         sink.done();

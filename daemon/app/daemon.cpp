@@ -283,12 +283,14 @@ int serve(const Config& config) {
   runner::DbtExecutor executor(executor_options);
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   dispatcher.set_metrics(&metrics);
-  // A store other daemons can read: they serve the logs of the runs running here from it
-  // (docs/scale-out.md#logs-and-artifacts). The data dir's own SQLite file has no other reader.
-  std::unique_ptr<runner::LogShipper> log_shipper;
+  // A store other daemons can read: they show the logs and progress of the runs running
+  // here from it (docs/scale-out.md#logs-and-artifacts). The data dir's own SQLite file has
+  // no other reader.
+  std::unique_ptr<runner::RunMirror> run_mirror;
   if (store_url.kind == store::StoreUrl::Kind::postgresql || store_url.sqlite_path != layout.database()) {
-    log_shipper = std::make_unique<runner::LogShipper>(store.logs(), config.data_dir);
-    dispatcher.set_log_shipper(log_shipper.get());
+    run_mirror = std::make_unique<runner::RunMirror>(store, config.data_dir,
+                                                     [&dispatcher](const std::string& id) { return dispatcher.progress(id); });
+    dispatcher.set_run_mirror(run_mirror.get());
   }
   webhooks::SenderOptions sender_options;
   sender_options.retries = config.webhook_retries;
@@ -384,7 +386,7 @@ int serve(const Config& config) {
   }
   Heartbeat heartbeat(store, dispatcher, &outbox, &metrics);
   heartbeat.start();  // before runs start: it renews their leases
-  if (log_shipper) log_shipper->start();
+  if (run_mirror) run_mirror->start();
   dispatcher.start();
   sender.start();  // also sends what a previous daemon left pending, with the same ids
   scheduler.start();  // its first tick starts the catch-up runs owed by downtime
@@ -416,7 +418,7 @@ int serve(const Config& config) {
   retention.shutdown();
   scheduler.shutdown();
   dispatcher.shutdown();  // the heartbeat renews the leases of the runs stopping meanwhile
-  if (log_shipper) log_shipper->stop();  // each run's end shipped the rest of its log
+  if (run_mirror) run_mirror->stop();  // each run's end copied the rest of its log
   heartbeat.shutdown();
   try {
     store.daemons().mark_stopped(daemon_id, common::now());

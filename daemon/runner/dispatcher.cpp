@@ -20,7 +20,7 @@ Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_paral
 bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
                         bool owe_webhook) {
   // The log's rest first: a daemon that reads the run ended has all of it in the store.
-  if (log_shipper_) log_shipper_->finish(run_id);
+  if (run_mirror_) run_mirror_->finish(run_id);
   store::DeliveryOwed owed;
   std::optional<store::Run> run;
   if ((outbox_ && owe_webhook) || metrics_) run = store_.runs().find(run_id);
@@ -231,7 +231,6 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
       }
       if (outbox_) outbox_->notify();
       if (metrics_) metrics_->run_started(run, started);
-      if (log_shipper_) log_shipper_->track(run.id);
       Active& a = active_[run.id];
       a.project_id = run.project_id;
       a.control = std::make_unique<RunControl>();
@@ -243,6 +242,7 @@ void Dispatcher::start_due_runs(std::unique_lock<std::mutex>& lock) {
 
 void Dispatcher::execute(const std::string& run_id, RunControl& control) {
   const auto pause = [this](std::chrono::milliseconds delay) { return pause_unless_stopping(delay); };
+  if (run_mirror_) run_mirror_->track(run_id);
   Outcome outcome;
   try {
     std::optional<store::Run> run;
@@ -306,7 +306,7 @@ void Dispatcher::execute(const std::string& run_id, RunControl& control) {
     active_[run_id].ending = true;
   }
   if (lost) {
-    if (log_shipper_) log_shipper_->drop(run_id);
+    if (run_mirror_) run_mirror_->drop(run_id);
     spdlog::warn("run {} stopped here; its end is another daemon's to write (docs/runs.md, Several daemons)", run_id);
   } else if (record_end(run_id, outcome, end_time)) {
     spdlog::info("run {} ended {}", run_id, status);

@@ -18,7 +18,7 @@
 #include "common/worker_thread.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/runner/executor.hpp"
-#include "daemon/runner/log_shipper.hpp"
+#include "daemon/runner/run_mirror.hpp"
 #include "daemon/runner/run_ends.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/webhooks/outbox.hpp"
@@ -48,9 +48,9 @@ public:
   Progress queued_progress(const store::Run& run) const;
   // Counts runs' starts and ends into `metrics` (docs/metrics.md); call before start().
   void set_metrics(metrics::Metrics* metrics) { metrics_ = metrics; }
-  // Copies each run's log into the store while it runs, for the other daemons sharing it
-  // (docs/scale-out.md#logs-and-artifacts); call before start().
-  void set_log_shipper(LogShipper* shipper) { log_shipper_ = shipper; }
+  // Copies each run's log and progress into the store while it runs, for the other daemons
+  // sharing it (docs/scale-out.md#logs-and-artifacts); call before start().
+  void set_run_mirror(RunMirror* mirror) { run_mirror_ = mirror; }
   // Several daemons (docs/runs.md): the runs running here now, whose leases the heartbeat renews.
   std::vector<std::string> running_ids() const;
   // Runs this daemon no longer owns (a reaper ended them, or their lease could not be
@@ -96,7 +96,7 @@ private:
   const int max_parallel_;
   webhooks::Outbox* outbox_;
   metrics::Metrics* metrics_ = nullptr;
-  LogShipper* log_shipper_ = nullptr;
+  RunMirror* run_mirror_ = nullptr;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;  // a run ended, or the dispatcher is stopping

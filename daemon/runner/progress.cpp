@@ -19,6 +19,40 @@ const char* to_string(Phase phase) {
   return "starting";
 }
 
+std::string to_stored(const Progress& p) {
+  nlohmann::json running = nlohmann::json::array();
+  for (const auto& n : p.running) {
+    running.push_back({{"unique_id", n.unique_id}, {"name", n.name}, {"resource_type", n.resource_type},
+                       {"started_at", common::to_millis(n.started_at)}});
+  }
+  return nlohmann::json{{"phase", to_string(p.phase)}, {"done", p.done}, {"total", p.total}, {"running", running}}
+      .dump();
+}
+
+std::optional<Progress> progress_from_stored(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    Progress p;
+    const auto phase = j.at("phase").get<std::string>();
+    bool known = false;
+    for (const Phase each : {Phase::starting, Phase::parsing, Phase::running, Phase::finishing}) {
+      if (phase == to_string(each)) p.phase = each, known = true;
+    }
+    if (!known) return std::nullopt;
+    p.done = j.at("done").get<int>();
+    p.total = j.at("total").get<int>();
+    for (const auto& n : j.at("running")) {
+      p.running.push_back({n.at("unique_id").get<std::string>(), n.at("name").get<std::string>(),
+                           n.at("resource_type").get<std::string>(),
+                           common::from_millis(n.at("started_at").get<std::int64_t>())});
+    }
+    return p;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 namespace {
 
 using nlohmann::json;

@@ -39,6 +39,11 @@ struct Progress {
   bool operator==(const Progress&) const = default;
 };
 
+// A running run's progress as the store keeps it for the other daemons sharing it
+// (docs/scale-out.md#logs-and-artifacts), and back; nullopt for text that is not one.
+std::string to_stored(const Progress& progress);
+std::optional<Progress> progress_from_stored(std::string_view text);
+
 // dbt's times: info.ts "2026-12-06T21:25:41.897326Z", node_started_at
 // "2026-12-06T21:25:41.897160" (UTC without the Z). Milliseconds are kept.
 std::optional<common::TimePoint> parse_dbt_time(std::string_view text);

@@ -257,9 +257,14 @@ std::optional<runner::Progress> Service::progress(const store::Run& run) {
   if (run.status == common::RunStatus::queued) return dispatcher_.queued_progress(run);
   if (run.status != common::RunStatus::running) return std::nullopt;
   if (auto p = dispatcher_.progress(run.id)) return p;
-  runner::Progress ended;  // it ended since the caller read it
-  ended.phase = runner::Phase::finishing;
-  return ended;
+  runner::Progress p;
+  if (ran_elsewhere(run)) {
+    // What its daemon last stored (docs/scale-out.md#logs-and-artifacts); starting until then.
+    if (run.progress_json) return runner::progress_from_stored(*run.progress_json).value_or(p);
+    return p;
+  }
+  p.phase = runner::Phase::finishing;  // it ended here since the caller read it
+  return p;
 }
 
 store::Run Service::cancel_run(const std::string& run_id) {

@@ -271,10 +271,11 @@ ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
 ALTER TABLE runs ADD COLUMN scheduled_for BIGINT;
 CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
 )sql",
-    // 17: a run's log in the store while it runs, for daemons other than the one running it
-    // (docs/scale-out.md#logs-and-artifacts): byte ranges of output.log, base64 so that any
-    // byte fits a TEXT column on either engine; removed with the run.
+    // 17: what other daemons cannot see of a run while it runs (docs/scale-out.md#logs-and-artifacts):
+    // its log as byte ranges of output.log, base64 so that any byte fits a TEXT column on
+    // either engine, removed with the run; and its progress.
     R"sql(
+ALTER TABLE runs ADD COLUMN progress_json TEXT;
 CREATE TABLE run_log_chunks (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   start_offset BIGINT NOT NULL,

@@ -106,6 +106,9 @@ struct Run {
   // The commit a project from git ran (docs/api.md#projects-from-git); a retry's is set
   // at insert to its source's, others' by the executor before dbt starts.
   std::optional<std::string> git_commit;
+  // While it runs on a daemon sharing the store, what it is doing, as that daemon last
+  // stored it (runner/progress.hpp reads it).
+  std::optional<std::string> progress_json;
 };
 
 // What a token may do over TCP (docs/api.md, Token scopes). Ordered: each scope includes

@@ -12,7 +12,7 @@ namespace {
 const std::string kSelect =
     "SELECT seq, id, job_id, project_id, job_name, status, triggered_by, command, command_override, "
     "retry_of, created_at, start_time, end_time, exit_code, error_message, results_json, nothing_selected, plan_json, pid, "
-    "pid_start_ticks, daemon_id, git_commit, "
+    "pid_start_ticks, daemon_id, git_commit, progress_json, "
     "(SELECT name FROM projects WHERE projects.id = runs.project_id) AS project_name, "
     "(SELECT name FROM jobs WHERE jobs.id = runs.job_id) AS job_current_name FROM runs";
 
@@ -45,6 +45,7 @@ Run read_run(Statement& s) {
   r.project_name = s.getColumn("project_name").getString();
   r.job_current_name = sql::opt_text(s.getColumn("job_current_name"));
   r.git_commit = sql::opt_text(s.getColumn("git_commit"));
+  r.progress_json = sql::opt_text(s.getColumn("progress_json"));
   return r;
 }
 
@@ -317,6 +318,18 @@ void RunStore::record_process(const std::string& id, int pid, std::int64_t start
   tx.commit();
 }
 
+bool RunStore::record_progress(const std::string& id, const std::string& progress_json) {
+  WriteTx tx(db_);
+  auto s = tx.statement("UPDATE runs SET progress_json = :progress WHERE id = :id AND status = 'running' "
+                        "AND (daemon_id IS NULL OR daemon_id = :me)");
+  s->bind(":progress", progress_json);
+  s->bind(":id", id);
+  bind_me(*s, owner_.daemon_id);
+  const bool changed = s->exec() == 1;
+  tx.commit();
+  return changed;
+}
+
 void RunStore::record_git_commit(const std::string& id, const std::string& commit) {
   WriteTx tx(db_);
   auto s = tx.statement("UPDATE runs SET git_commit = ? WHERE id = ?");
@@ -342,7 +355,7 @@ bool RunStore::end(const std::string& id, RunStatus status, TimePoint end_time, 
     auto s = tx.statement(
         "UPDATE runs SET status = :status, end_time = :end, exit_code = :exit, error_message = :error, "
         "results_json = :results, nothing_selected = :nothing, plan_json = :plan, pid = 0, pid_start_ticks = 0, "
-        "lease_until = NULL WHERE id = :id AND " + fence);
+        "lease_until = NULL, progress_json = NULL WHERE id = :id AND " + fence);
     s->bind(":status", std::string(common::to_string(status)));
     s->bind(":end", common::to_millis(end_time));
     if (exit_code) s->bind(":exit", *exit_code); else s->bind(":exit");

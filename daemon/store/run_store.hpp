@@ -79,6 +79,9 @@ public:
   Claim claim(const std::string& id, TimePoint start_time, const DeliveryOwed& owed = {});
   // Only while the run is running on this daemon.
   void record_process(const std::string& id, int pid, std::int64_t start_ticks);
+  // The run's progress as JSON, for the other daemons sharing the store to show
+  // (docs/scale-out.md#logs-and-artifacts); false unless the run is running on this daemon.
+  bool record_progress(const std::string& id, const std::string& progress_json);
 
   // Several daemons (docs/runs.md). Extends the leases of `ids` (runs this daemon runs) to
   // `until`; returns those that are no longer this daemon's (ended or taken by a reaper).

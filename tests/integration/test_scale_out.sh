@@ -4,7 +4,8 @@
 # - three daemons, 300 triggers over 10 projects, each trigger sent to any of them: every run
 #   runs exactly once, never two of one project at once, and every daemon ran some;
 # - any daemon shows any run, and `dagctl status` lists the three;
-# - a run's log is followed at a daemon that does not run it, live and to its last byte;
+# - a run's log and progress are followed at a daemon that does not run it, live and to the
+#   log's last byte;
 # - kill -9 of the daemon running a run: the run ends `error` ("daemon lost") once its lease
 #   expires, and the project's queue moves on at the others;
 # - the store down for a while: status still answers, writes get 503 (the CLI exits 2) and
@@ -120,6 +121,12 @@ wait_for "the log at daemon $viewer while daemon $home runs it" 10 grep -q "STAR
   fail "the log of a run elsewhere did not show while it ran: $(cat "$TEST_TMP/followed.log")"
 kill -0 "$follower" && kill -0 "$follower_cli" || fail "following stopped while the run runs"
 pass "a run's log is followed at a daemon other than the one running it, while it runs"
+phase_at() { api "$1" "/api/v1/runs/$2" | json 'd["progress"]["phase"] + " " + str(len(d["progress"]["running"]))'; }
+assert_eq "running 1" "$(phase_at "$home" "$live")" "the run's own daemon shows it running one node"
+wait_for "daemon $viewer to show the same progress" 10 bash -c '[ "$(curl -sS --unix-socket "$1" "http://dagctl/api/v1/runs/$2" |
+  python3 -c "import json,sys; p=json.load(sys.stdin)[\"progress\"]; print(p[\"phase\"], len(p[\"running\"]))")" == "running 1" ]' \
+  _ "$TEST_TMP/d$viewer/sock" "$live" || fail "daemon $viewer shows progress $(phase_at "$viewer" "$live")"
+pass "and its progress there is the running daemon's"
 set +e
 out=$(curl -sS -w '\n%{http_code}' --unix-socket "$TEST_TMP/d$viewer/sock" "http://dagctl/api/v1/runs/$live/artifacts")
 set -e

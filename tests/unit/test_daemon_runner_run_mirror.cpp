@@ -1,12 +1,13 @@
-// Tests for daemon/runner/log_shipper: the log of a run running here reaches the store while
-// it runs, all of it before its end is written, at most kMaxStoredLogBytes of it, and
-// nothing once the run is another daemon's (docs/scale-out.md#logs-and-artifacts).
-#include "daemon/runner/log_shipper.hpp"
+// Tests for daemon/runner/run_mirror: the log and progress of a run running here reach the
+// store while it runs, all of the log before its end is written, at most kMaxStoredLogBytes
+// of it, and nothing once the run is another daemon's (docs/scale-out.md#logs-and-artifacts).
+#include "daemon/runner/run_mirror.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 
 #include "common/data_dir.hpp"
@@ -19,10 +20,12 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using namespace dagctl::test::store_tests;  // test_store_fixture.hpp
 using dagctl::daemon::runner::kMaxStoredLogBytes;
-using dagctl::daemon::runner::LogShipper;
+using dagctl::daemon::runner::Phase;
+using dagctl::daemon::runner::Progress;
+using dagctl::daemon::runner::RunMirror;
 namespace store = dagctl::daemon::store;
 
-class LogShipperTest : public StoreFixture {
+class RunMirrorTest : public StoreFixture {
 protected:
   void SetUp() override {
     StoreFixture::SetUp();
@@ -44,8 +47,8 @@ protected:
   }
 };
 
-TEST_F(LogShipperTest, TheLogReachesTheStoreWhileTheRunRunsAndAllOfItBeforeItsEnd) {
-  LogShipper shipper(store().logs(), dir_.path().string(), 10ms);
+TEST_F(RunMirrorTest, TheLogReachesTheStoreWhileTheRunRunsAndAllOfItBeforeItsEnd) {
+  RunMirror shipper(store(), dir_.path().string(), nullptr, 10ms);
   shipper.start();
   shipper.track("r1");
   write("12:00:01  Running with dbt=1.11\n");
@@ -63,8 +66,8 @@ TEST_F(LogShipperTest, TheLogReachesTheStoreWhileTheRunRunsAndAllOfItBeforeItsEn
   EXPECT_EQ(stored().find("after"), std::string::npos);
 }
 
-TEST_F(LogShipperTest, TheStoreKeepsTheFirst32MiBAndSaysWhereTheRestIs) {
-  LogShipper shipper(store().logs(), dir_.path().string());
+TEST_F(RunMirrorTest, TheStoreKeepsTheFirst32MiBAndSaysWhereTheRestIs) {
+  RunMirror shipper(store(), dir_.path().string(), nullptr);
   shipper.track("r1");
   const std::string line(1023, 'x');
   {
@@ -80,8 +83,8 @@ TEST_F(LogShipperTest, TheStoreKeepsTheFirst32MiBAndSaysWhereTheRestIs) {
   EXPECT_LT(log.size(), kMaxStoredLogBytes + 1024);
 }
 
-TEST_F(LogShipperTest, NothingIsWrittenForARunThatIsNoLongerThisDaemons) {
-  LogShipper shipper(store().logs(), dir_.path().string());
+TEST_F(RunMirrorTest, NothingIsWrittenForARunThatIsNoLongerThisDaemons) {
+  RunMirror shipper(store(), dir_.path().string(), nullptr);
   shipper.track("r1");
   write("before the reaper\n");
   // Another daemon's reaper ended it meanwhile ("daemon lost").
@@ -89,6 +92,46 @@ TEST_F(LogShipperTest, NothingIsWrittenForARunThatIsNoLongerThisDaemons) {
                                     std::string("daemon lost"), json::object()));
   EXPECT_NO_THROW(shipper.finish("r1"));
   EXPECT_EQ(stored(), "");
+}
+
+TEST_F(RunMirrorTest, TheProgressReachesTheStoreWhenItChanges) {
+  std::mutex mutex;
+  Progress now;
+  now.phase = Phase::running;
+  now.done = 3;
+  now.total = 12;
+  now.running.push_back({"model.shop.stg_orders", "stg_orders", "model", at(1'775'131'201'000)});
+  RunMirror mirror(store(), dir_.path().string(), [&](const std::string&) {
+    std::lock_guard lock(mutex);
+    return std::optional<Progress>(now);
+  }, 10ms);
+  mirror.start();
+  mirror.track("r1");
+  const auto stored = [&]() -> std::optional<Progress> {
+    const auto run = store().runs().find("r1");
+    return run->progress_json ? dagctl::daemon::runner::progress_from_stored(*run->progress_json) : std::nullopt;
+  };
+  ASSERT_TRUE(dagctl::test::eventually([&] { return stored() == now; }));
+  {
+    std::lock_guard lock(mutex);
+    now.done = 4;
+    now.running.clear();
+  }
+  EXPECT_TRUE(dagctl::test::eventually([&] { return stored() && stored()->done == 4 && stored()->running.empty(); }));
+  mirror.finish("r1");
+  ASSERT_TRUE(store().runs().finish("r1", RunStatus::success, dagctl::common::now(), 0, std::nullopt, json::object()));
+  EXPECT_FALSE(store().runs().find("r1")->progress_json) << "an ended run keeps no progress";
+}
+
+TEST(StoredProgress, ReadsBackWhatItWroteAndRefusesTheRest) {
+  Progress p;
+  p.phase = Phase::parsing;
+  EXPECT_EQ(dagctl::daemon::runner::progress_from_stored(dagctl::daemon::runner::to_stored(p)), p);
+  for (const char* bad : {"", "null", "[]", "{}", R"({"phase":"queued","done":0,"total":0,"running":[]})",
+                          R"({"phase":"running","done":"x","total":0,"running":[]})",
+                          R"({"phase":"running","done":1,"total":2,"running":[{"name":"a"}]})"}) {
+    EXPECT_FALSE(dagctl::daemon::runner::progress_from_stored(bad)) << bad;
+  }
 }
 
 }  // namespace
