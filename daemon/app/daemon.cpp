@@ -457,6 +457,9 @@ int run(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(config.log_level));
     return serve(config);
+  } catch (const store::StoreOpenError& e) {  // a store that cannot be opened is bad usage (docs/scale-out.md)
+    std::fprintf(stderr, "dagctld: error: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dagctld: error: %s\n", e.what());
     return 1;

@@ -160,6 +160,24 @@ std::optional<std::string> resolve(Git& git, const std::string& dir, const std::
   return is_full_sha(sha) ? std::optional<std::string>(sha) : std::nullopt;
 }
 
+bool is_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+// Where a checked ref (check_ref) may be in the checkout, first match wins: fetch keeps
+// the remote's branches under refs/remotes/origin/ and its tags under refs/tags/. A bare
+// name is a branch, else a tag, else (hex, 4 to 40 digits) a commit id; never git's own
+// guess, which would also find this checkout's HEAD and FETCH_HEAD.
+std::vector<std::string> ref_candidates(const std::string& ref) {
+  if (starts_with(ref, "refs/heads/")) return {"refs/remotes/origin/" + ref.substr(11)};
+  if (starts_with(ref, "refs/tags/")) return {ref};
+  std::vector<std::string> out = {"refs/remotes/origin/" + ref, "refs/tags/" + ref};
+  if (ref.size() >= 4 && ref.size() <= 40 && is_hex(ref)) out.push_back(ref);
+  return out;
+}
+
 bool has_commit(Git& git, const std::string& dir, const std::string& sha) {
   return git.run({"cat-file", "-e", "--end-of-options", sha + "^{commit}"}, dir, "cat-file").ok();
 }
@@ -220,8 +238,23 @@ std::optional<std::string> check_url(std::string_view url) {
 
 std::optional<std::string> check_ref(std::string_view ref) {
   if (auto why = check_word("git_ref", ref)) return why;
-  if (ref.find("@{") != std::string_view::npos || ref.back() == '/' || ref.back() == '.') {
-    return "git_ref " + std::string(ref) + " is not a branch, tag or commit name";
+  const std::string shown(ref);
+  const std::string use = "; give a branch, a tag, refs/heads/BRANCH, refs/tags/TAG or a commit id";
+  if (ref.find("@{") != std::string_view::npos || ref == "@") {
+    return "git_ref " + shown + " uses git's @ notation (reflog, upstream), which names another commit on each daemon" + use;
+  }
+  if (ref.find_first_of("~^") != std::string_view::npos) {
+    return "git_ref " + shown + " is relative to another ref (~ or ^): the commit it names moves" + use;
+  }
+  if (ref.find_first_of(":?*[\\") != std::string_view::npos) {
+    return "git_ref " + shown + " contains one of : ? * [ \\, which no branch or tag name holds" + use;
+  }
+  if (starts_with(ref, "refs/") && !starts_with(ref, "refs/heads/") && !starts_with(ref, "refs/tags/")) {
+    return "git_ref " + shown + " is neither under refs/heads/ nor refs/tags/ (other refs are not fetched)" + use;
+  }
+  if (ref.front() == '.' || ref.back() == '/' || ref.back() == '.' || ref.find("//") != std::string_view::npos ||
+      ref.find("/.") != std::string_view::npos || ref.find("/-") != std::string_view::npos || ref.ends_with(".lock")) {
+    return "git_ref " + shown + " is not a branch, tag or commit name" + use;
   }
   return std::nullopt;
 }
@@ -311,7 +344,7 @@ common::Result<Checkout> sync(const CheckoutSpec& spec, const CheckoutOptions& o
     if (spec.ref.empty()) {
       found = resolve(git, spec.dir, "refs/dagctl/head");
     } else {
-      for (const std::string& name : {"refs/remotes/origin/" + spec.ref, "refs/tags/" + spec.ref, spec.ref}) {
+      for (const std::string& name : ref_candidates(spec.ref)) {
         if ((found = resolve(git, spec.dir, name))) break;
       }
     }

@@ -19,7 +19,9 @@ namespace dagctl::daemon::runner::git {
 // URLs: https, http, ssh, git and file URLs and scp-like `[user@]host:path`; never a
 // transport helper (`ext::`, `fd::`, `foo::url`), an option (`-...`) or a control character.
 std::optional<std::string> check_url(std::string_view url);
-// A branch, tag or commit: no leading '-', no "..", no NUL, control character or space.
+// A branch, a tag, refs/heads/BRANCH, refs/tags/TAG or a commit id, full or abbreviated
+// (docs/api.md#projects-from-git): no leading '-', no "..", no NUL, control character or
+// space, nothing git reads as a relative or reflog ref (~ ^ @{ :), no other refs/.
 std::optional<std::string> check_ref(std::string_view ref);
 // A folder inside the repository: relative, no "..", and the same characters as a ref.
 std::optional<std::string> check_subdir(std::string_view subdir);

@@ -69,7 +69,9 @@ WriteTx::WriteTx(Connection& connection) : Session(connection) {
     }
     lock_.unlock();
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) throw StoreBusy();
+    if (now >= deadline) {
+      throw connection.postgres_ ? StoreBusy::write_lock_held(connection.busy_wait_) : StoreBusy::sqlite_locked();
+    }
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }

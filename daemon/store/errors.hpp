@@ -4,6 +4,7 @@
 // propagates. daemon/service/errors.hpp turns the first two into the API's answers.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -20,16 +21,33 @@ private:
   Kind kind_;
 };
 
-// Another process (e.g. `sqlite3 dagctl.db` in a transaction) held the database's write
-// lock for longer than the store waits. Not a StoreError: nothing about the request is
-// wrong, the same call works once the lock is gone (the API answers 503).
+// Another process (e.g. `sqlite3 dagctl.db` in a transaction, another daemon) held the
+// database's write lock for longer than the store waits. Not a StoreError: nothing about
+// the request is wrong, the same call works once the lock is gone (the API answers 503).
 // The same answer for a PostgreSQL store that cannot be reached (docs/scale-out.md).
+// Each engine words it for its own store: an operator of a PostgreSQL store has no SQLite
+// file to look for.
 class StoreBusy : public std::runtime_error {
 public:
-  StoreBusy()
-      : std::runtime_error("the database is locked by another process (an open sqlite3 session or a "
-                           "backup in a transaction?); try again") {}
   explicit StoreBusy(const std::string& message) : std::runtime_error(message) {}
+  // SQLite: the file's write lock.
+  static StoreBusy sqlite_locked() {
+    return StoreBusy("the database is locked by another process (an open sqlite3 session or a "
+                     "backup in a transaction?); try again");
+  }
+  // PostgreSQL: the store's write lock (an advisory lock) held by another daemon.
+  static StoreBusy write_lock_held(std::chrono::milliseconds waited) {
+    return StoreBusy("another daemon held the store's write lock for " + std::to_string(waited.count()) +
+                     " ms; try again");
+  }
+};
+
+// A store that cannot be opened at start (a SQLite file in a missing or read-only folder,
+// a PostgreSQL server that refuses): dagctld exits 2 with this message, which names the
+// store and the reason (docs/scale-out.md).
+class StoreOpenError : public std::runtime_error {
+public:
+  explicit StoreOpenError(const std::string& message) : std::runtime_error(message) {}
 };
 
 // A statement either engine refused. `unique_violation`: a UNIQUE or PRIMARY KEY

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "daemon/store/call_watchdog.hpp"
 #include "daemon/store/database.hpp"
 #include "daemon/store/errors.hpp"
 #include "daemon/store/postgres_schema.hpp"
@@ -17,6 +18,13 @@ namespace {
 // Advisory lock keys: every write transaction of every daemon, and schema migration.
 constexpr long long kWriteLock = 0x6461676374'01;
 constexpr long long kMigrateLock = 0x6461676374'02;
+
+// A store call that waits longer than the busy wait (the longest a lock wait may last:
+// lock_timeout) plus this margin has a frozen server on the other end (docs/scale-out.md).
+constexpr std::chrono::seconds kAnswerMargin{10};
+// After a connection attempt failed, calls fail at once for this long instead of each
+// waiting out connect_timeout in turn behind the connection's mutex.
+constexpr std::chrono::seconds kReconnectPause{2};
 
 std::string first_line(const std::string& text) {
   const auto end = text.find('\n');
@@ -39,6 +47,14 @@ std::string conninfo_of(const StoreUrl& url) {
     sep = '&';
   }
   return info;
+}
+
+// The engine makes connections again itself (connect()); libpqxx 6 would otherwise make
+// one again inside a call, on a socket the watchdog does not know.
+void no_reactivation(pqxx::connection& conn) {
+#include <pqxx/internal/ignore-deprecated-pre.hxx>
+  conn.inhibit_reactivation(true);
+#include <pqxx/internal/ignore-deprecated-post.hxx>
 }
 
 // The schema forward, under a session lock so that daemons starting together migrate once.
@@ -119,15 +135,16 @@ private:
 class PostgresEngine final : public ConnectionEngine {
 public:
   PostgresEngine(const StoreUrl& url, std::chrono::milliseconds busy_wait)
-      : url_(url), conninfo_(conninfo_of(url)), busy_wait_(busy_wait) {
+      : watchdog_(busy_wait + kAnswerMargin), url_(url), conninfo_(conninfo_of(url)), busy_wait_(busy_wait) {
     try {
       conn_ = std::make_unique<pqxx::connection>(conninfo_);
-      migrate_postgres(*conn_);
+      no_reactivation(*conn_);
+      migrate_postgres(*conn_);  // unwatched: a long migration is no frozen server
       configure();
     } catch (const pqxx::broken_connection& e) {
-      throw std::runtime_error("cannot connect to the PostgreSQL store " + url_.shown + ": " + first_line(e.what()));
+      throw StoreOpenError("cannot connect to the PostgreSQL store " + url_.shown + ": " + first_line(e.what()));
     } catch (const pqxx::sql_error& e) {
-      throw std::runtime_error("the PostgreSQL store " + url_.shown + " refused: " + first_line(e.what()));
+      throw StoreOpenError("the PostgreSQL store " + url_.shown + " refused: " + first_line(e.what()));
     }
     reconnected_ = false;
   }
@@ -144,27 +161,34 @@ public:
   void begin_read() override {
     connect();
     try {
-      tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
+      watched([&] { tx_ = std::make_unique<pqxx::nontransaction>(*conn_); });
     } catch (const pqxx::failure& e) {
       lost(e);
     }
   }
-  void end_read() noexcept override { tx_.reset(); }
+  void end_read() noexcept override {
+    try {
+      watched([&] { tx_.reset(); });
+    } catch (...) {
+      drop();
+    }
+  }
 
   // Waits for the write lock in PostgreSQL (woken the moment another daemon's write ends)
   // rather than polling for it: under contention a poll's pauses cost more than the writes.
   bool try_begin_write() override {
     connect();
     try {
-      tx_ = std::make_unique<pqxx::work>(*conn_);
-      tx_->exec("SET LOCAL lock_timeout = " + std::to_string(std::max<long long>(1, busy_wait_.count())));
-      tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+      watched([&] {  // the lock wait is bounded by lock_timeout, well within the watchdog's bound
+        tx_ = std::make_unique<pqxx::work>(*conn_);
+        tx_->exec("SET LOCAL lock_timeout = " + std::to_string(std::max<long long>(1, busy_wait_.count())));
+        tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+      });
       return true;
     } catch (const pqxx::sql_error& e) {
       tx_.reset();
       if (e.sqlstate() == "55P03") {  // lock_timeout: another daemon held it for the whole busy wait
-        throw StoreBusy("another daemon held the store's write lock for " + std::to_string(busy_wait_.count()) +
-                        " ms; try again");
+        throw StoreBusy::write_lock_held(busy_wait_);
       }
       lost(e);
     } catch (const pqxx::failure& e) {  // the connection broke, or the server is shutting down
@@ -174,7 +198,7 @@ public:
 
   void commit() override {
     try {
-      static_cast<pqxx::work&>(*tx_).commit();
+      watched([&] { static_cast<pqxx::work&>(*tx_).commit(); });
       tx_.reset();
     } catch (const pqxx::in_doubt_error& e) {
       tx_.reset();
@@ -188,7 +212,7 @@ public:
 
   void rollback() noexcept override {
     try {
-      tx_.reset();
+      watched([&] { tx_.reset(); });  // sends ROLLBACK, and waits for its answer
     } catch (...) {
       drop();
     }
@@ -211,9 +235,24 @@ public:
     prepared_.insert(name);
   }
 
+  // Runs `call` (a round trip to the server) under the watchdog: a server that does not
+  // answer within its bound has the socket shut under it, and `call` throws
+  // broken_connection. The socket stays open until the watch ends.
+  template <typename Call>
+  void watched(Call&& call) {
+    CallWatchdog::Scope scope(watchdog_, conn_ ? conn_->sock() : -1);
+    call();
+  }
+
   [[noreturn]] void lost(const std::exception& e) {
+    const bool cut = watchdog_.last_cut();
     tx_.reset();
     drop();
+    if (cut) {
+      throw StoreBusy("the PostgreSQL store " + url_.shown + " did not answer within " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(watchdog_.bound()).count()) +
+                      " s (is the server stopped or overloaded?); try again");
+    }
     throw StoreBusy("the PostgreSQL store " + url_.shown + " cannot be reached (" + first_line(e.what()) +
                     "); try again");
   }
@@ -222,26 +261,35 @@ private:
   void configure() {
     // A daemon stopped in the middle of a transaction (SIGSTOP, a network split) must not
     // hold every other daemon's writes for longer than this.
-    pqxx::nontransaction setup(*conn_);
-    setup.exec("SET idle_in_transaction_session_timeout = 30000");
+    watched([&] {
+      pqxx::nontransaction setup(*conn_);
+      setup.exec("SET idle_in_transaction_session_timeout = 30000");
+    });
   }
 
   void connect() {
     if (conn_ && conn_->is_open()) return;
     drop();
+    if (std::chrono::steady_clock::now() < retry_connect_at_) throw StoreBusy(connect_failure_);
     try {
       conn_ = std::make_unique<pqxx::connection>(conninfo_);
+      no_reactivation(*conn_);
       configure();
     } catch (const pqxx::broken_connection& e) {
-      conn_.reset();
-      throw StoreBusy("the PostgreSQL store " + url_.shown + " cannot be reached (" + first_line(e.what()) +
-                      "); try again");
+      failed_to_connect("the PostgreSQL store " + url_.shown + " cannot be reached (" + first_line(e.what()) +
+                        "); try again");
     } catch (const pqxx::sql_error& e) {
-      conn_.reset();
-      throw StoreBusy("the PostgreSQL store " + url_.shown + " refused the connection (" + first_line(e.what()) +
-                      "); try again");
+      failed_to_connect("the PostgreSQL store " + url_.shown + " refused the connection (" + first_line(e.what()) +
+                        "); try again");
     }
     reconnected_ = true;
+  }
+
+  [[noreturn]] void failed_to_connect(const std::string& message) {
+    drop();
+    connect_failure_ = message;
+    retry_connect_at_ = std::chrono::steady_clock::now() + kReconnectPause;
+    throw StoreBusy(message);
   }
 
   void drop() noexcept {
@@ -253,9 +301,12 @@ private:
     prepared_.clear();
   }
 
+  CallWatchdog watchdog_;  // first: it outlives the connection it watches
   StoreUrl url_;
   std::string conninfo_;
   std::chrono::milliseconds busy_wait_;
+  std::chrono::steady_clock::time_point retry_connect_at_;
+  std::string connect_failure_;
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<pqxx::transaction_base> tx_;  // declared after conn_: closed before it
   std::set<std::string> prepared_;
@@ -284,7 +335,7 @@ void PostgresStatement::execute(const std::vector<Value>& parameters) {
   }
   try {
     engine_.ensure_prepared(name_, sql_.text);
-    result_ = engine_.tx().exec_prepared(name_, pqxx::prepare::make_dynamic_params(values));
+    engine_.watched([&] { result_ = engine_.tx().exec_prepared(name_, pqxx::prepare::make_dynamic_params(values)); });
   } catch (const pqxx::broken_connection& e) {
     engine_.lost(e);
   } catch (const pqxx::sql_error& e) {

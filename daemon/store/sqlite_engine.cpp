@@ -5,6 +5,11 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "daemon/store/database.hpp"
@@ -26,6 +31,34 @@ bool transient(int code) {
       return true;
     default:
       return false;
+  }
+}
+
+// Why SQLite could not open `path`, in words that point at the fix: SQLite itself says
+// only "unable to open database file".
+std::string why_unopenable(const std::string& path, const std::string& sqlite_says) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  if (!fs::exists(folder, ec)) return "its folder " + folder.string() + " does not exist";
+  if (!fs::is_directory(folder, ec)) return folder.string() + " is not a folder";
+  if (fs::is_directory(file, ec)) return "it is a folder, not a file";
+  // WAL keeps two files beside the database: the folder must be writable too.
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return "its folder " + folder.string() + " is not writable (" + std::strerror(errno) + ")";
+  }
+  if (fs::exists(file, ec) && ::access(path.c_str(), R_OK | W_OK) != 0) {
+    return "the file is not readable and writable (" + std::string(std::strerror(errno)) + ")";
+  }
+  return sqlite_says;
+}
+
+std::unique_ptr<SQLite::Database> open_or_say_why(const std::string& path) {
+  try {
+    return open_database(path);
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot open the SQLite store " + path + ": " + why_unopenable(path, e.what()));
   }
 }
 
@@ -97,7 +130,7 @@ private:
 class SqliteEngine final : public ConnectionEngine {
 public:
   SqliteEngine(const std::string& path, std::chrono::milliseconds busy_wait)
-      : db_(open_database(path)), busy_wait_(static_cast<int>(busy_wait.count())) {
+      : db_(open_or_say_why(path)), busy_wait_(static_cast<int>(busy_wait.count())) {
     // Reads wait this long too (WAL seldom makes them wait at all).
     db_->setBusyTimeout(busy_wait_);
   }

@@ -3,8 +3,9 @@
 # repository holding examples/shop in a subfolder, registered by its file:// URL (the
 # project checks run on the daemon's checkout); a run records the commit it ran, shown by
 # `run show`; a new commit pushed is the next run's; --ref pinned to a tag keeps the tag's
-# commit; a retry runs its source's commit, not the branch's newest; a bad URL, an ext::
-# URL and a ref that is an option are refused with 400 (the CLI exits 2).
+# commit; a retry runs its source's commit, not the branch's newest; --ref refs/heads/main
+# is the branch; a bad URL, an ext:: URL, a ref that is an option and a relative ref
+# (main~1) are refused with 400 (the CLI exits 2).
 source "$(dirname "$0")/lib.sh"
 
 if [ -z "${DAGCTL_TEST_DBT:-}" ] || [ ! -x "$DAGCTL_TEST_DBT" ]; then
@@ -85,6 +86,12 @@ assert_eq "$sha2" "$(run_field "$retry" 'd["git_commit"]')" "the retry ran its s
 dagctl project update shop_v1 --ref main --no-check >/dev/null
 assert_eq main "$(dagctl -o json project show shop_v1 | json 'd["git_ref"]')" "project update --ref changes the ref"
 
+# --- a full ref name resolves as git's user means it ------------------------------------------
+sha3=$(git -C "$work" rev-parse HEAD)
+id=$(dagctl -o json project add --git "$url" --ref refs/heads/main --subdir analytics/shop --name shop_full_ref \
+  --no-check | json 'd["id"]')
+assert_eq "$sha3" "$(git -C "$DATA/checkouts/$id" rev-parse HEAD)" "--ref refs/heads/main checks out the branch's newest commit"
+
 # --- refusals: 400, and the CLI exits 2 -----------------------------------------------------------
 refused() {  # WHAT NEEDLE ARGS...
   local what=$1 needle=$2 rc=0 err
@@ -98,12 +105,13 @@ refused "an ext:: URL" "ext::" --git "ext::ssh" --name bad2
 refused "a ref that is an option" "starts with '-'" --git "$url" --ref=-x --name bad3
 refused "a subfolder outside" "contains '..'" --git "$url" --subdir ../x --name bad4
 refused "a repository that is not there" "git fetch failed" --git "file://$TEST_TMP/nowhere.git" --name bad5
+refused "a relative ref" "give a branch, a tag" --git "$url" --ref 'main~1' --name bad6
 api() { curl -s --unix-socket "$SOCK" -o "$TEST_TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' "$@"; }
 assert_eq 400 "$(api -X POST http://dagctl/api/v1/projects -d '{"git_url": "ext::sh -c id", "check": false}')" \
   "POST /projects with an ext:: URL answers 400"
 assert_eq 400 "$(api -X POST http://dagctl/api/v1/projects -d "{\"git_url\": \"$url\", \"git_ref\": \"-x\", \"check\": false}")" \
   "POST /projects with git_ref -x answers 400"
-assert_eq 2 "$(dagctl -o json project list | json 'len(d["projects"])')" "no refused project was registered"
+assert_eq 3 "$(dagctl -o json project list | json 'len(d["projects"])')" "no refused project was registered"
 
 # --- a password in the URL is never shown -------------------------------------------------------
 rc=0

@@ -3,7 +3,8 @@
 # (--store) act as one system. Triggers at either daemon run exactly once, one run per
 # project at a time across both; a cancel at one daemon stops a run the other runs; a
 # `kill -9` of the daemon running a run ends that run `error` ("daemon lost") once its lease
-# passed, and the project's queue moves on at the other daemon.
+# passed, and the project's queue moves on at the other daemon. A store that cannot be
+# opened stops dagctld at start with exit 2, naming the file and why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_fake.sh"
 
@@ -39,6 +40,13 @@ owner() {
   if grep -q "run $1 started" "$TEST_TMP/dagctld.log"; then echo a; elif grep -q "run $1 started" "$LOG_B"; then echo b; fi
 }
 has_owner() { [ -n "$(owner "$1")" ]; }
+
+# --- a store that cannot be opened stops the start: exit 2, naming the file and why ---------
+rc=0
+err=$("$DAGCTL_BIN_DIR/dagctld" --data-dir "$TEST_TMP/unopenable" --socket "$TEST_TMP/unopenable.sock" --listen none \
+  --store "sqlite://$TEST_TMP/no-such-dir/x.db" 2>&1) || rc=$?
+assert_eq 2 "$rc" "dagctld with a SQLite store in a missing folder exits 2"
+assert_contains "$err" "$TEST_TMP/no-such-dir/x.db: its folder $TEST_TMP/no-such-dir does not exist" "and names the file and why"
 
 common=(--dbt "$FAKE_DBT" --store "$STORE" --lease-seconds 3 --max-parallel 2 --warm off)
 start_daemon "${common[@]}"

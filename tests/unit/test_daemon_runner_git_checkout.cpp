@@ -53,12 +53,20 @@ TEST(GitChecks, DangerousUrlsAreRefusedSayingWhy) {
 }
 
 TEST(GitChecks, RefsAndSubfoldersRefuseOptionsTraversalAndControlCharacters) {
-  for (const char* ref : {"main", "v1.0", "release/2026", "0123456789abcdef0123456789abcdef01234567"}) {
+  for (const char* ref : {"main", "v1.0", "release/2026", "0123456789abcdef0123456789abcdef01234567", "refs/heads/main",
+                          "refs/tags/v1.0", "refs/heads/release/2026", "0123abc", "HEAD"}) {
     EXPECT_EQ(git::check_ref(ref), std::nullopt) << ref;
   }
-  for (const char* ref : {"-x", "--upload-pack=x", "a..b", "a b", "a\tb", "main@{1}", "", "x/"}) {
+  for (const char* ref : {"-x", "--upload-pack=x", "a..b", "a b", "a\tb", "main@{1}", "", "x/", "@", "main~1", "v1.0^{commit}",
+                          "HEAD^", "main:x", "ma*n", "a[b", "a\\b", "refs/pull/1/head", "refs/remotes/origin/main",
+                          "refs/heads/", ".x", "a/.b", "a//b", "main.lock", "refs/heads/-x"}) {
     EXPECT_NE(git::check_ref(ref), std::nullopt) << ref;
   }
+  // A moving relative ref says what to give instead.
+  const auto relative = git::check_ref("main~1");
+  ASSERT_TRUE(relative);
+  EXPECT_NE(relative->find("give a branch, a tag, refs/heads/BRANCH, refs/tags/TAG or a commit id"), std::string::npos)
+      << *relative;
   EXPECT_NE(git::check_ref(std::string("a\0b", 3)), std::nullopt);
   EXPECT_EQ(git::check_subdir("projects/shop"), std::nullopt);
   for (const char* sub : {"/etc", "../x", "a/../../b", "-x", "a b", "a\nb"}) {
@@ -172,6 +180,36 @@ TEST_F(GitRepo, ATagOrAPinnedCommitKeepsItsCommit) {
   auto by_sha = git::sync({checkout_, url_, first, std::nullopt, ""}, options());
   ASSERT_TRUE(by_sha) << by_sha.error();
   EXPECT_EQ(by_sha->commit, first);
+}
+
+TEST_F(GitRepo, FullRefNamesAndAbbreviatedCommitIdsResolve) {
+  commit("dbt_project.yml", "name: shop\n");
+  const std::string first = head(work_);
+  git_in(work_, "tag -a -m one dup");  // an annotated tag and a branch with one name
+  git_in(work_, "push -q origin dup");
+  commit("models/a.sql", "select 1\n");
+  const std::string second = head(work_);
+  git_in(work_, "push -q origin HEAD:refs/heads/dup");
+
+  const auto commit_of = [&](const std::string& ref) {
+    auto got = git::sync({checkout_, url_, ref, std::nullopt, ""}, options());
+    EXPECT_TRUE(got) << ref << ": " << got.error();
+    return got ? got->commit : std::string();
+  };
+  EXPECT_EQ(commit_of("refs/heads/main"), second);
+  EXPECT_EQ(commit_of("refs/tags/dup"), first);
+  EXPECT_EQ(commit_of("refs/heads/dup"), second);
+  EXPECT_EQ(commit_of("dup"), second);  // a bare name is the branch first
+  EXPECT_EQ(commit_of(first.substr(0, 10)), first);
+  EXPECT_EQ(commit_of(first), first);
+
+  // Never this checkout's own refs: HEAD is whatever the last sync checked out.
+  auto own = git::sync({checkout_, url_, "HEAD", std::nullopt, ""}, options());
+  ASSERT_FALSE(own);
+  EXPECT_NE(own.error().find("no branch, tag or commit HEAD"), std::string::npos) << own.error();
+  auto missing = git::sync({checkout_, url_, "refs/heads/nope", std::nullopt, ""}, options());
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("no branch, tag or commit refs/heads/nope"), std::string::npos) << missing.error();
 }
 
 TEST_F(GitRepo, AnUnknownRefOrFolderOrRepositorySaysSo) {

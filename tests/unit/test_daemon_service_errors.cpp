@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -29,10 +30,19 @@ TEST(ServiceErrors, EachStoreErrorKindHasItsStatusAndCode) {
 }
 
 TEST(ServiceErrors, ALockedDatabaseIs503DatabaseLocked) {
-  const auto busy = from_store(StoreBusy());
+  const auto busy = from_store(StoreBusy::sqlite_locked());
   EXPECT_EQ(busy.http_status(), 503);
   EXPECT_EQ(busy.code(), "database_locked");
   EXPECT_NE(std::string(busy.what()).find("locked by another process"), std::string::npos);
+}
+
+TEST(ServiceErrors, APostgreSQLStoresBusyAnswerSaysNothingOfSQLite) {
+  const auto busy = from_store(StoreBusy::write_lock_held(std::chrono::milliseconds(5000)));
+  EXPECT_EQ(busy.http_status(), 503);
+  const std::string text = busy.what();
+  EXPECT_NE(text.find("another daemon held the store's write lock for 5000 ms"), std::string::npos) << text;
+  EXPECT_EQ(text.find("sqlite"), std::string::npos) << text;
+  EXPECT_EQ(text.find("SQLite"), std::string::npos) << text;
 }
 
 TEST(ServiceErrors, StoreCallReturnsTheValueOrThrowsTheMappedUserError) {
@@ -45,7 +55,7 @@ TEST(ServiceErrors, StoreCallReturnsTheValueOrThrowsTheMappedUserError) {
     EXPECT_STREQ(e.what(), "taken");
   }
   try {
-    store_call([] { throw StoreBusy(); });
+    store_call([] { throw StoreBusy::sqlite_locked(); });
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_EQ(e.code(), "database_locked");
