@@ -325,9 +325,7 @@ void PostgresStatement::execute(const std::vector<Value>& parameters) {
     } else if (const auto* d = std::get_if<double>(&v)) {
       text[i] = pqxx::to_string(*d);
     } else if (const auto* s = std::get_if<std::string>(&v)) {
-      // PostgreSQL's text has no NUL; cutting the value there would store another one.
-      if (s->find('\0') != std::string::npos) throw DatabaseError("a text value holds a NUL byte", false, false);
-      text[i] = *s;
+      text[i] = postgres_text(*s);  // a NUL or bytes that are not UTF-8 would fail the statement
     } else {
       continue;
     }

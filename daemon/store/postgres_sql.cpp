@@ -78,4 +78,39 @@ PostgresSql to_postgres(std::string_view in) {
   return out;
 }
 
+std::string postgres_text(std::string_view bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  out.reserve(bytes.size());
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  const auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
+    return i < bytes.size() && byte(i) >= low && byte(i) <= high;
+  };
+  for (std::size_t i = 0; i < bytes.size();) {
+    const unsigned char c = byte(i);
+    std::size_t length = 0;  // of a valid sequence starting at i; 0: none
+    if (c >= 0x01 && c <= 0x7F) {
+      length = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      length = continuation(i + 1) ? 2 : 0;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      // No overlong forms (E0 A0..), no UTF-16 surrogates (ED ..9F).
+      const unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
+      length = continuation(i + 1, low, high) && continuation(i + 2) ? 3 : 0;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      // No overlong forms (F0 90..), nothing past U+10FFFF (F4 ..8F).
+      const unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
+      length = continuation(i + 1, low, high) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+    }
+    if (length == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(bytes.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
 }  // namespace dagctl::daemon::store

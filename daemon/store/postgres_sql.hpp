@@ -18,4 +18,10 @@ struct PostgresSql {
 
 PostgresSql to_postgres(std::string_view sqlite_sql);
 
+// `bytes` as PostgreSQL's text takes it: valid UTF-8 without NUL. Each NUL and each byte
+// that is not part of a valid UTF-8 sequence becomes U+FFFD; valid text is unchanged.
+// SQLite keeps any bytes; this keeps such a value from failing the statement: a lookup
+// finds nothing (ids and names are checked when stored), a stored one stays readable.
+std::string postgres_text(std::string_view bytes);
+
 }  // namespace dagctl::daemon::store

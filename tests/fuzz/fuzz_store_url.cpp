@@ -1,6 +1,7 @@
 // Fuzzes --store (docs/scale-out.md#the-store) and the PostgreSQL form of the stores' SQL:
 // a URL's password never shows in what is printed or refused, and the translation of any
-// text numbers its parameters from 1 without gaps in the names.
+// text numbers its parameters from 1 without gaps in the names; any bytes become text
+// PostgreSQL takes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (pg && pg->shown.find(secret) != std::string::npos) std::abort();
     if (!pg && pg.error().find(secret) != std::string::npos) std::abort();
   }
+
+  // Text for PostgreSQL: valid UTF-8 without NUL, and valid text unchanged.
+  const std::string pg_text = store::postgres_text(text);
+  if (pg_text.find('\0') != std::string::npos) std::abort();
+  if (store::postgres_text(pg_text) != pg_text) std::abort();
+  if (pg_text.size() == text.size() && pg_text != text) std::abort();
 
   const auto sql = store::to_postgres(text);
   if (sql.parameters < 0) std::abort();

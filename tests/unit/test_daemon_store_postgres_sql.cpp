@@ -37,3 +37,20 @@ TEST(PostgresSql, JsonEachBecomesArrayElements) {
 
 }  // namespace
 }  // namespace dagctl::daemon::store
+
+namespace {
+
+TEST(PostgresText, ValidTextIsUnchangedAndTheRestBecomesTheReplacementCharacter) {
+  using dagctl::daemon::store::postgres_text;
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(postgres_text("shop/default é 日本 🦆"), "shop/default é 日本 🦆");
+  EXPECT_EQ(postgres_text(std::string("a\0b", 3)), "a" + fffd + "b") << "a NUL";
+  EXPECT_EQ(postgres_text("\xFF"), fffd);
+  EXPECT_EQ(postgres_text("\xC3"), fffd) << "a cut sequence";
+  EXPECT_EQ(postgres_text("\xC0\xAF"), fffd + fffd) << "an overlong '/'";
+  EXPECT_EQ(postgres_text("\xED\xA0\x80"), fffd + fffd + fffd) << "a UTF-16 surrogate";
+  EXPECT_EQ(postgres_text("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd) << "past U+10FFFF";
+  EXPECT_EQ(postgres_text(""), "");
+}
+
+}  // namespace
