@@ -11,6 +11,9 @@ namespace dagctl::daemon::api {
 
 namespace {
 
+// How many looks a second apart a follower gives a store that is away before it cuts the stream.
+constexpr int kStoreFailuresFollowed = 60;
+
 // Holds one of a listener's follower places for as long as a log stream lives.
 class FollowerSlot {
 public:
@@ -40,6 +43,7 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const store::Ru
     std::ifstream file;
     std::uint64_t position = 0;  // the next byte to send
     bool elsewhere = false;      // another daemon runs it: its log is read from the store
+    int store_failures = 0;      // in a row
     std::shared_ptr<FollowerSlot> slot;  // followers only; freed with the response
   };
   auto stream = std::make_shared<Stream>();
@@ -69,29 +73,39 @@ void LogStreams::serve(const Call& call, httplib::Response& res, const store::Ru
         while (sink.is_writable()) {
           const std::uint64_t ends_seen = service_.run_ends().count();  // before the status
           bool ended = !follow;
-          if (!ended) {
-            // Retention or a job's deletion can remove the run meanwhile: then it has ended.
-            const auto now_run = service_.find_run(id);
-            ended = !now_run || common::is_terminal(now_run->status);
-            if (now_run) stream->elsewhere = service_.ran_elsewhere(*now_run);  // a queued run claimed since
-          }
-          // A queued run has no log yet: the executor creates it when the run starts. The
-          // file, when there is one, is the whole log; the store's copy may stop at its cap.
-          if (!file.is_open()) file.open(path, std::ios::binary);
           std::streamsize n = 0;
-          if (!file.is_open() && stream->elsewhere) {
-            const std::string stored = service_.stored_log(id, stream->position, sizeof buffer);
-            std::copy(stored.begin(), stored.end(), buffer);
-            n = static_cast<std::streamsize>(stored.size());
-          } else if (file.is_open()) {
-            // From our own position each time: an offset past the end (even one the file
-            // system cannot seek to) reads nothing until the log grows past it.
-            file.clear();
-            file.seekg(static_cast<std::streamoff>(stream->position));
-            if (file) {
-              file.read(buffer, sizeof buffer);
-              n = file.gcount();
+          try {
+            if (!ended) {
+              // Retention or a job's deletion can remove the run meanwhile: then it has ended.
+              const auto now_run = service_.find_run(id);
+              ended = !now_run || common::is_terminal(now_run->status);
+              if (now_run) stream->elsewhere = service_.ran_elsewhere(*now_run);  // a queued run claimed since
             }
+            // A queued run has no log yet: the executor creates it when the run starts. The
+            // file, when there is one, is the whole log; the store's copy may stop at its cap.
+            if (!file.is_open()) file.open(path, std::ios::binary);
+            if (!file.is_open() && stream->elsewhere) {
+              const std::string stored = service_.stored_log(id, stream->position, sizeof buffer);
+              std::copy(stored.begin(), stored.end(), buffer);
+              n = static_cast<std::streamsize>(stored.size());
+            } else if (file.is_open()) {
+              // From our own position each time: an offset past the end (even one the file
+              // system cannot seek to) reads nothing until the log grows past it.
+              file.clear();
+              file.seekg(static_cast<std::streamoff>(stream->position));
+              if (file) {
+                file.read(buffer, sizeof buffer);
+                n = file.gcount();
+              }
+            }
+            stream->store_failures = 0;
+          } catch (const std::exception&) {
+            // The store is away. The answer has begun, so it cannot turn into a 503: a
+            // follower waits for it a while; otherwise the stream is cut, which tells the
+            // client the log is incomplete (resume with offset=N).
+            if (!follow || ++stream->store_failures > kStoreFailuresFollowed) return false;
+            service_.run_ends().wait(ends_seen, std::chrono::seconds(1));
+            continue;
           }
           if (n > 0) {
             stream->position += static_cast<std::uint64_t>(n);

@@ -281,13 +281,19 @@ int serve(const Config& config) {
     store.runs().record_git_commit(run_id, commit);
   };
   runner::DbtExecutor executor(executor_options);
+  // Declared before the dispatcher, which uses it until its runs have ended (its
+  // shutdown stops the mirror's thread, which asks it for progress).
+  std::unique_ptr<runner::RunMirror> run_mirror;
   runner::Dispatcher dispatcher(store, executor, config.max_parallel, &outbox);
   dispatcher.set_metrics(&metrics);
   // A store other daemons can read: they show the logs and progress of the runs running
   // here from it (docs/scale-out.md#logs-and-artifacts). The data dir's own SQLite file has
   // no other reader.
-  std::unique_ptr<runner::RunMirror> run_mirror;
-  if (store_url.kind == store::StoreUrl::Kind::postgresql || store_url.sqlite_path != layout.database()) {
+  const auto same_file = [](const std::string& a, const std::string& b) {
+    std::error_code ec;
+    return a == b || fs::equivalent(a, b, ec);
+  };
+  if (store_url.kind == store::StoreUrl::Kind::postgresql || !same_file(store_url.sqlite_path, layout.database())) {
     run_mirror = std::make_unique<runner::RunMirror>(store, config.data_dir,
                                                      [&dispatcher](const std::string& id) { return dispatcher.progress(id); });
     dispatcher.set_run_mirror(run_mirror.get());
@@ -418,7 +424,6 @@ int serve(const Config& config) {
   retention.shutdown();
   scheduler.shutdown();
   dispatcher.shutdown();  // the heartbeat renews the leases of the runs stopping meanwhile
-  if (run_mirror) run_mirror->stop();  // each run's end copied the rest of its log
   heartbeat.shutdown();
   try {
     store.daemons().mark_stopped(daemon_id, common::now());

@@ -19,8 +19,6 @@ Dispatcher::Dispatcher(store::Store& store, RunExecutor& executor, int max_paral
 
 bool Dispatcher::finish(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time,
                         bool owe_webhook) {
-  // The log's rest first: a daemon that reads the run ended has all of it in the store.
-  if (run_mirror_) run_mirror_->finish(run_id);
   store::DeliveryOwed owed;
   std::optional<store::Run> run;
   if ((outbox_ && owe_webhook) || metrics_) run = store_.runs().find(run_id);
@@ -145,21 +143,38 @@ void Dispatcher::shutdown() {
     return true;
   });
   join_finished(lock);
+  lock.unlock();
+  // No run is left to copy; its pass asks this object for progress, so it ends first.
+  if (run_mirror_) run_mirror_->stop();
 }
 
 bool Dispatcher::record_end(const std::string& run_id, const Outcome& outcome, common::TimePoint end_time) {
   const auto pause = [this](std::chrono::milliseconds delay) { return pause_unless_stopping(delay); };
   const std::string what =
       "run " + run_id + ": recording its end (" + std::string(common::to_string(outcome.status)) + ")";
+  // The log's rest first, so a daemon that reads the run ended has all of it in the store
+  // (docs/scale-out.md#logs-and-artifacts). Tried again with the end while the store is
+  // away; any other failure leaves the copy short and the end is written all the same.
+  const auto copy_log = [&] {
+    if (!run_mirror_) return;
+    try {
+      run_mirror_->finish(run_id);
+    } catch (const std::exception& e) {
+      if (store::is_transient(e)) throw;
+      spdlog::warn("run {}: the rest of its log could not be copied into the store ({}); other daemons show it "
+                   "up to there", run_id, e.what());
+      run_mirror_->drop(run_id);
+    }
+  };
   try {
-    return store::retry_until_done(what, [&] { finish(run_id, outcome, end_time); }, pause);
+    return store::retry_until_done(what, [&] { copy_log(); finish(run_id, outcome, end_time); }, pause);
   } catch (const std::exception& e) {
     // Fails the same way every time (e.g. the job's webhook cannot be built from its stored
     // row): the end is written without the webhook rather than never.
     spdlog::error("run {}: the webhook it owes cannot be stored ({}); recording its end without it", run_id, e.what());
   }
   try {
-    return store::retry_until_done(what, [&] { finish(run_id, outcome, end_time, false); }, pause);
+    return store::retry_until_done(what, [&] { copy_log(); finish(run_id, outcome, end_time, false); }, pause);
   } catch (const std::exception& e) {
     spdlog::error("run {}: cannot record its end: {}", run_id, e.what());
     return false;

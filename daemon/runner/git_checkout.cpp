@@ -168,13 +168,13 @@ bool is_hex(std::string_view text) {
 
 // Where a checked ref (check_ref) may be in the checkout, first match wins: fetch keeps
 // the remote's branches under refs/remotes/origin/ and its tags under refs/tags/. A bare
-// name is a branch, else a tag, else (hex, 4 to 40 digits) a commit id; never git's own
+// name is a branch, else a tag, else (hex, 7 to 40 digits, git's shortest default) a commit id; never git's own
 // guess, which would also find this checkout's HEAD and FETCH_HEAD.
 std::vector<std::string> ref_candidates(const std::string& ref) {
   if (starts_with(ref, "refs/heads/")) return {"refs/remotes/origin/" + ref.substr(11)};
   if (starts_with(ref, "refs/tags/")) return {ref};
   std::vector<std::string> out = {"refs/remotes/origin/" + ref, "refs/tags/" + ref};
-  if (ref.size() >= 4 && ref.size() <= 40 && is_hex(ref)) out.push_back(ref);
+  if (ref.size() >= 7 && ref.size() <= 40 && is_hex(ref)) out.push_back(ref);
   return out;
 }
 

@@ -37,21 +37,40 @@ TEST_F(LogStore, AnyDaemonReadsTheLogFromAnyByte) {
   ASSERT_TRUE(store().logs().append("r1", first.size(), second));
   const std::string whole = first + second;
 
-  EXPECT_EQ(b().logs().read("r1", 0, 1 << 20), whole);
+  // As a follower reads: from where the last read ended, until nothing comes.
+  const auto read_all = [&](std::size_t from, std::size_t step) {
+    std::string out;
+    for (std::string part; !(part = b().logs().read("r1", from + out.size(), step)).empty();) out += part;
+    return out;
+  };
   for (std::size_t from = 0; from <= whole.size(); ++from) {
-    EXPECT_EQ(b().logs().read("r1", from, 1 << 20), whole.substr(from)) << "from byte " << from;
+    for (const std::size_t step : {1u, 2u, 3u, 5u, 64u * 1024u}) {
+      EXPECT_EQ(read_all(from, step), whole.substr(from)) << "from byte " << from << ", " << step << " at a time";
+    }
   }
   EXPECT_EQ(b().logs().read("r1", 3, 5), whole.substr(3, 5)) << "at most max_bytes";
-  EXPECT_EQ(b().logs().read("r1", first.size() - 2, 6), whole.substr(first.size() - 2, 6)) << "across two ranges";
+  EXPECT_EQ(b().logs().read("r1", first.size() - 2, 6), whole.substr(first.size() - 2, 2)) << "one range at a time";
   EXPECT_EQ(b().logs().read("r1", whole.size() + 100, 10), "") << "past the end: nothing yet";
   EXPECT_EQ(b().logs().read("unknown", 0, 10), "");
+}
+
+TEST_F(LogStore, ARetriedWriteThatGrewKeepsTheLongerRange) {
+  start_run("r1", store());
+  // The first write committed but its answer was lost; the retry read more of the file.
+  ASSERT_TRUE(store().logs().append("r1", 0, "12:00:01  Running\n"));
+  ASSERT_TRUE(store().logs().append("r1", 0, "12:00:01  Running\n12:00:02  Found 3 models\n"));
+  ASSERT_TRUE(store().logs().append("r1", 0, "12:00:01  Running\n")) << "a shorter retry changes nothing";
+  ASSERT_TRUE(store().logs().append("r1", 43, "12:00:03  Done.\n"));
+  std::string all;
+  for (std::string part; !(part = b().logs().read("r1", all.size(), 1024)).empty();) all += part;
+  EXPECT_EQ(all, "12:00:01  Running\n12:00:02  Found 3 models\n12:00:03  Done.\n") << "no gap after byte 18";
 }
 
 TEST_F(LogStore, OnlyTheDaemonRunningTheRunWritesItsLog) {
   start_run("r1", store());
   EXPECT_FALSE(b().logs().append("r1", 0, "not mine\n")) << "another daemon's run";
   EXPECT_TRUE(store().logs().append("r1", 0, "mine\n"));
-  // A write retried after its commit went unseen keeps the stored range as it was.
+  // A write retried after its commit went unseen, no longer: the stored range stays.
   EXPECT_TRUE(store().logs().append("r1", 0, "MINE\n"));
   end_run("r1");
   EXPECT_FALSE(store().logs().append("r1", 5, "after the end\n")) << "an ended run";
