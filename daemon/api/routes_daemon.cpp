@@ -23,7 +23,7 @@ json free_bytes(const std::string& dir) {
 }
 
 // The daemons sharing the database (docs/runs.md, Several daemons); one silent longer than
-// the lease is lost.
+// its own lease is lost.
 json daemons_json(const service::DaemonInfo& info) {
   json list = json::array();
   if (!info.daemons) return list;
@@ -39,7 +39,8 @@ json daemons_json(const service::DaemonInfo& info) {
                     {"heartbeat_at", common::to_rfc3339(d.heartbeat_at)},
                     {"heartbeat_age_seconds", std::max<std::int64_t>(0, age) / 1000.0},
                     {"running", d.running},
-                    {"lost", age > std::int64_t{info.lease_seconds} * 1000},
+                    {"lease_seconds", static_cast<double>(d.lease.count()) / 1000.0},
+                    {"lost", age > d.lease.count()},
                     {"this", d.id == info.daemon_id}});
   }
   return list;

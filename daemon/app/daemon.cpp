@@ -386,6 +386,7 @@ int serve(const Config& config) {
     me.pid = info.pid;
     me.version = info.version;
     me.api = http_address;
+    me.lease = std::chrono::seconds(config.lease_seconds);
     me.started_at = now;
     me.heartbeat_at = now;
     store.daemons().register_daemon(me);

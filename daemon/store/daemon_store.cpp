@@ -23,10 +23,10 @@ std::optional<std::string> live_twin(const std::vector<DaemonRecord>& daemons, c
 void DaemonStore::register_daemon(const DaemonRecord& d) {
   WriteTx tx(db_);
   auto s = tx.statement(
-      "INSERT INTO daemons (id, host, pid, version, started_at, heartbeat_at, stopped_at, api) "
-      "VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+      "INSERT INTO daemons (id, host, pid, version, started_at, heartbeat_at, stopped_at, api, lease_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
       "version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, "
-      "stopped_at = NULL, api = excluded.api");
+      "stopped_at = NULL, api = excluded.api, lease_ms = excluded.lease_ms");
   s->bind(1, d.id);
   s->bind(2, d.host);
   s->bind(3, d.pid);
@@ -34,6 +34,7 @@ void DaemonStore::register_daemon(const DaemonRecord& d) {
   s->bind(5, common::to_millis(d.started_at));
   s->bind(6, common::to_millis(d.heartbeat_at));
   s->bind(7, d.api);
+  s->bind(8, static_cast<std::int64_t>(d.lease.count()));
   s->exec();
   tx.commit();
 }
@@ -59,7 +60,7 @@ void DaemonStore::mark_stopped(const std::string& id, common::TimePoint at) {
 std::vector<DaemonRecord> DaemonStore::list() {
   ReadLock lock(db_);
   auto s = lock.statement(
-      "SELECT id, host, pid, version, api, started_at, heartbeat_at, stopped_at, "
+      "SELECT id, host, pid, version, api, started_at, heartbeat_at, stopped_at, lease_ms, "
       "(SELECT count(*) FROM runs WHERE runs.daemon_id = daemons.id AND runs.status = 'running') AS running "
       "FROM daemons WHERE stopped_at IS NULL ORDER BY started_at, id");
   std::vector<DaemonRecord> out;
@@ -74,6 +75,7 @@ std::vector<DaemonRecord> DaemonStore::list() {
     d.heartbeat_at = sql::time(s->getColumn("heartbeat_at"));
     d.stopped_at = sql::opt_time(s->getColumn("stopped_at"));
     d.running = s->getColumn("running").getInt();
+    d.lease = std::chrono::milliseconds(s->getColumn("lease_ms").getInt64());
     out.push_back(std::move(d));
   }
   return out;

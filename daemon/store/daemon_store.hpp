@@ -3,6 +3,7 @@
 // is older than its lease is lost: its runs end `error` once their leases pass.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ struct DaemonRecord {
   common::TimePoint heartbeat_at;
   std::optional<common::TimePoint> stopped_at;
   int running = 0;  // runs it runs now
+  std::chrono::milliseconds lease{std::chrono::seconds(30)};  // its --lease-seconds
 };
 
 class DaemonStore {

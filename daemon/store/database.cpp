@@ -273,9 +273,11 @@ CREATE UNIQUE INDEX runs_by_fire_time ON runs(job_id, scheduled_for) WHERE sched
 )sql",
     // 17: what other daemons cannot see of a run while it runs (docs/scale-out.md#logs-and-artifacts):
     // its log as byte ranges of output.log, base64 so that any byte fits a TEXT column on
-    // either engine, removed with the run; and its progress.
+    // either engine, removed with the run; and its progress. Each daemon's own lease, by
+    // which the others judge it lost.
     R"sql(
 ALTER TABLE runs ADD COLUMN progress_json TEXT;
+ALTER TABLE daemons ADD COLUMN lease_ms BIGINT NOT NULL DEFAULT 30000;
 CREATE TABLE run_log_chunks (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   start_offset BIGINT NOT NULL,

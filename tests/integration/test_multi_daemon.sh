@@ -54,11 +54,12 @@ start_b "${common[@]}"
 
 # --- both daemons see each other ----------------------------------------------------------
 fields "$(at a -o json status)" 'len(d["daemons"])' 'sum(x["this"] for x in d["daemons"])' 'd["lease_seconds"]' \
-  'any(x["lost"] for x in d["daemons"])' 'd["settings"]["lease-seconds"]'
+  'any(x["lost"] for x in d["daemons"])' 'd["settings"]["lease-seconds"]' '[x["lease_seconds"] for x in d["daemons"]]'
 assert_eq 2 "${F[0]}" "dagctl status lists both daemons"
 assert_eq 1 "${F[1]}" "one of them is marked as this daemon"
 assert_eq 3 "${F[2]}" "the status carries --lease-seconds"
 assert_eq false "${F[3]}" "neither is lost"
+assert_eq "[3.0, 3.0]" "${F[5]}" "each daemon's own lease is listed, by which the others judge it lost"
 assert_contains "$(at b status)" "(this daemon)" "dagctl status at B marks B"
 id_a=$(cat "$DATA/daemon-id")
 id_b=$(cat "$DATA_B/daemon-id")

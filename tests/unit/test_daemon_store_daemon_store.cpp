@@ -174,7 +174,7 @@ TEST_F(SeveralDaemons, ACancelAskedAtTheOtherDaemonReachesTheOwner) {
 TEST_F(SeveralDaemons, DaemonsRegisterBeatAndStop) {
   const auto t0 = at(1'775'131'200'000);
   a().daemons().register_daemon({"dmn_a", "host-a", 11, "0.1.0", "127.0.0.1:8780", t0, t0, std::nullopt, 0});
-  b().daemons().register_daemon({"dmn_b", "host-b", 22, "0.1.0", "", t0 + 1s, t0 + 1s, std::nullopt, 0});
+  b().daemons().register_daemon({"dmn_b", "host-b", 22, "0.1.0", "", t0 + 1s, t0 + 1s, std::nullopt, 0, 3s});
   queue("r1", "job-default");
   ASSERT_EQ(b().runs().claim("r1", dagctl::common::now()), Claim::started);
   a().daemons().heartbeat("dmn_a", t0 + 5s);
@@ -185,6 +185,8 @@ TEST_F(SeveralDaemons, DaemonsRegisterBeatAndStop) {
   EXPECT_EQ(list[0].api, "127.0.0.1:8780");
   EXPECT_EQ(list[0].running, 0);
   EXPECT_EQ(list[1].running, 1);
+  EXPECT_EQ(list[0].lease, 30s);
+  EXPECT_EQ(list[1].lease, 3s) << "each daemon's own lease, by which the others judge it lost";
   a().daemons().mark_stopped("dmn_a", t0 + 6s);
   list = b().daemons().list();
   ASSERT_EQ(list.size(), 1u);
