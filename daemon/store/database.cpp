@@ -1,10 +1,13 @@
 #include "daemon/store/database.hpp"
 
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace dagctl::daemon::store {
 
@@ -294,7 +297,9 @@ int current_schema_version() { return static_cast<int>(kMigrations.size()); }
 
 std::string_view migration(int from) { return kMigrations.at(static_cast<std::size_t>(from)); }
 
-std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
+namespace {
+
+std::unique_ptr<SQLite::Database> open_and_migrate(const std::string& path) {
   auto db = std::make_unique<SQLite::Database>(
       path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
   db->setBusyTimeout(5000);
@@ -302,20 +307,39 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
   db->exec("PRAGMA synchronous=FULL");
   db->exec("PRAGMA foreign_keys=ON");
 
-  const int version = db->execAndGet("PRAGMA user_version").getInt();
-  if (version > current_schema_version()) {
-    throw std::runtime_error("the database " + path + " has schema version " +
-                             std::to_string(version) + ", newer than this dagctld (" +
-                             std::to_string(current_schema_version()) +
-                             "); upgrade dagctld or use another --data-dir");
-  }
-  for (int v = version; v < current_schema_version(); ++v) {
+  // One step a transaction, the version read inside it: daemons starting together on one
+  // file (a shared sqlite:/// store) migrate it once, each step by whoever gets there first.
+  for (;;) {
     SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
-    db->exec(std::string(kMigrations[static_cast<size_t>(v)]));
-    db->exec("PRAGMA user_version=" + std::to_string(v + 1));
+    const int version = db->execAndGet("PRAGMA user_version").getInt();
+    if (version > current_schema_version()) {
+      throw std::runtime_error("the database " + path + " has schema version " +
+                               std::to_string(version) + ", newer than this dagctld (" +
+                               std::to_string(current_schema_version()) +
+                               "); upgrade dagctld or use another --data-dir");
+    }
+    if (version == current_schema_version()) break;  // nothing written: rolled back
+    db->exec(std::string(kMigrations[static_cast<size_t>(version)]));
+    db->exec("PRAGMA user_version=" + std::to_string(version + 1));
     tx.commit();
   }
   return db;
+}
+
+}  // namespace
+
+std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
+  // Daemons starting together on a new file: switching it to WAL can be refused at once
+  // ("database is locked", without the busy handler) while another one does the same.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    try {
+      return open_and_migrate(path);
+    } catch (const SQLite::Exception& e) {
+      if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace dagctl::daemon::store

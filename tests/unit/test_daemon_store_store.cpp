@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -170,6 +171,31 @@ TEST_F(Store, DatabaseFromANewerDagctldIsRefused) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
   }
+}
+
+// Daemons started together on one new sqlite:/// store (docs/scale-out.md#the-store):
+// each opens it, one migrates it, none fails with "table ... already exists".
+TEST_F(Store, DaemonsOpeningOneNewFileTogetherMigrateItOnce) {
+  const std::string path = (dir_.path() / "shared.db").string();
+  constexpr int kDaemons = 4;
+  std::vector<std::string> errors(kDaemons);
+  std::vector<std::thread> daemons;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kDaemons; ++i) {
+    daemons.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kDaemons) std::this_thread::yield();
+      try {
+        store::open_database(path);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : daemons) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), current_schema_version());
 }
 
 TEST_F(Store, AWriteWaitsOutAShortOutsideLock) {
