@@ -307,17 +307,22 @@ std::unique_ptr<SQLite::Database> open_and_migrate(const std::string& path) {
   db->exec("PRAGMA synchronous=FULL");
   db->exec("PRAGMA foreign_keys=ON");
 
-  // One step a transaction, the version read inside it: daemons starting together on one
-  // file (a shared sqlite:/// store) migrate it once, each step by whoever gets there first.
+  const auto refuse_newer = [&](int version) {
+    if (version <= current_schema_version()) return;
+    throw std::runtime_error("the database " + path + " has schema version " + std::to_string(version) +
+                             ", newer than this dagctld (" + std::to_string(current_schema_version()) +
+                             "); upgrade dagctld or use another --data-dir");
+  };
+  // Up to date: no write lock taken (another process may hold it; the daemon's writes say so).
+  const int found = db->execAndGet("PRAGMA user_version").getInt();
+  refuse_newer(found);
+  if (found == current_schema_version()) return db;
+  // One step a transaction, the version read again inside it: daemons starting together on
+  // one file (a shared sqlite:/// store) migrate it once, each step by whoever gets there first.
   for (;;) {
     SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
     const int version = db->execAndGet("PRAGMA user_version").getInt();
-    if (version > current_schema_version()) {
-      throw std::runtime_error("the database " + path + " has schema version " +
-                               std::to_string(version) + ", newer than this dagctld (" +
-                               std::to_string(current_schema_version()) +
-                               "); upgrade dagctld or use another --data-dir");
-    }
+    refuse_newer(version);
     if (version == current_schema_version()) break;  // nothing written: rolled back
     db->exec(std::string(kMigrations[static_cast<size_t>(version)]));
     db->exec("PRAGMA user_version=" + std::to_string(version + 1));
