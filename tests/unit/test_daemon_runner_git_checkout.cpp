@@ -135,6 +135,14 @@ protected:
     o.daemon_env = {"PATH=/usr/bin:/bin", "HOME=" + dir_.path().string()};
     return o;
   }
+  // A sync of `ref` (and `subdir`) fails, saying `part`.
+  testing::AssertionResult sync_fails_saying(const std::string& part, const std::string& ref,
+                                             const std::string& subdir = "") const {
+    const auto got = git::sync({checkout_, url_, ref, std::nullopt, subdir}, options());
+    if (got) return testing::AssertionFailure() << ref << " synced to " << got->commit;
+    if (got.error().find(part) == std::string::npos) return testing::AssertionFailure() << got.error();
+    return testing::AssertionSuccess();
+  }
 
   TempDir dir_;
   fs::path bare_ = dir_.path() / "origin.git";
@@ -204,22 +212,14 @@ TEST_F(GitRepo, FullRefNamesAndAbbreviatedCommitIdsResolve) {
   EXPECT_EQ(commit_of(first), first);
 
   // Never this checkout's own refs: HEAD is whatever the last sync checked out.
-  auto own = git::sync({checkout_, url_, "HEAD", std::nullopt, ""}, options());
-  ASSERT_FALSE(own);
-  EXPECT_NE(own.error().find("no branch, tag or commit HEAD"), std::string::npos) << own.error();
-  auto missing = git::sync({checkout_, url_, "refs/heads/nope", std::nullopt, ""}, options());
-  ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().find("no branch, tag or commit refs/heads/nope"), std::string::npos) << missing.error();
+  EXPECT_TRUE(sync_fails_saying("no branch, tag or commit HEAD", "HEAD"));
+  EXPECT_TRUE(sync_fails_saying("no branch, tag or commit refs/heads/nope", "refs/heads/nope"));
 }
 
 TEST_F(GitRepo, AnUnknownRefOrFolderOrRepositorySaysSo) {
   commit("dbt_project.yml", "name: shop\n");
-  auto ref = git::sync({checkout_, url_, "nope", std::nullopt, ""}, options());
-  ASSERT_FALSE(ref);
-  EXPECT_NE(ref.error().find("no branch, tag or commit nope"), std::string::npos) << ref.error();
-  auto sub = git::sync({checkout_, url_, "", std::nullopt, "missing"}, options());
-  ASSERT_FALSE(sub);
-  EXPECT_NE(sub.error().find("has no folder missing"), std::string::npos) << sub.error();
+  EXPECT_TRUE(sync_fails_saying("no branch, tag or commit nope", "nope"));
+  EXPECT_TRUE(sync_fails_saying("has no folder missing", "", "missing"));
   auto repo = git::sync({dir_.file("other"), "file://" + dir_.file("no-such.git"), "", std::nullopt, ""}, options());
   ASSERT_FALSE(repo);
   EXPECT_NE(repo.error().find("git fetch failed"), std::string::npos) << repo.error();
